@@ -1,0 +1,106 @@
+package io.infraveil.host.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts processes as leaders of their own session and process group, and stops whole groups.
+ * A process in its own session outlives its parent (a launcher or agent restart leaves it
+ * running), and stopping the group also stops whatever it forked.
+ */
+public final class ProcessGroups {
+
+  private static final String SETSID = "setsid";
+
+  private ProcessGroups() {}
+
+  /**
+   * Starts {@code command} in a new session; stdout and stderr are appended to the given files
+   * (files, not pipes, so the process survives the death of its parent).
+   */
+  public static Process startInNewSession(
+      List<String> command, Path workDir, Map<String, String> env, Path stdout, Path stderr)
+      throws IOException {
+    Objects.requireNonNull(command, "command");
+    List<String> full = new ArrayList<>(command.size() + 1);
+    full.add(SETSID);
+    full.addAll(command);
+    Files.createDirectories(stdout.toAbsolutePath().getParent());
+    Files.createDirectories(stderr.toAbsolutePath().getParent());
+    ProcessBuilder builder = new ProcessBuilder(full)
+        .directory(workDir.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()))
+        .redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile()));
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
+  /** Sends a signal (for example "TERM", "KILL") to every process of the group led by pid. */
+  public static boolean signalGroup(long pgid, String signal) {
+    return runKill("-" + signal, "--", "-" + pgid);
+  }
+
+  /** Sends a signal to one process. */
+  public static boolean signal(long pid, String signal) {
+    return runKill("-" + signal, Long.toString(pid));
+  }
+
+  /**
+   * Stops the group led by {@code leader}: the stop signal, up to {@code grace} for the leader
+   * to exit, then SIGKILL to the whole group. Idempotent: a group already gone is fine.
+   */
+  public static void stopGroup(ProcessIdentity leader, String stopSignal, Duration grace) {
+    var handle = leader.find();
+    if (handle.isEmpty()) {
+      signalGroup(leader.pid(), "KILL"); // leftovers of a group whose leader already exited
+      return;
+    }
+    signalGroup(leader.pid(), stopSignal);
+    try {
+      handle.get().onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception timedOutOrInterrupted) {
+      if (timedOutOrInterrupted instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    signalGroup(leader.pid(), "KILL");
+    awaitExit(handle.get(), Duration.ofSeconds(5));
+  }
+
+  private static void awaitExit(ProcessHandle handle, Duration timeout) {
+    try {
+      handle.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception ignored) {
+      // Reported by the caller's next liveness check.
+    }
+  }
+
+  private static boolean runKill(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add("kill");
+    command.addAll(List.of(args));
+    try {
+      Process kill = new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run kill " + String.join(" ", args), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+}
