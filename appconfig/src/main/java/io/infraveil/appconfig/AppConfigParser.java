@@ -1,0 +1,419 @@
+package io.infraveil.appconfig;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.reader.UnicodeReader;
+
+/**
+ * Parses and validates a payload's {@code config.yaml}. Works on SnakeYAML's node tree, so every
+ * problem names the file, the line and the field path; all problems are reported together.
+ *
+ * <pre>
+ * services:                    # required, at least one
+ *   NAME:                      # [a-z0-9][a-z0-9-]*, at most 63 characters
+ *     instances: 1             # 1..64, hosts that run it
+ *     clusters: 1              # 1..64, processes per host (INFRAVEIL_CLUSTER_INDEX)
+ *     run:
+ *       preflight: []          # shell commands, each must exit 0
+ *       start: [ "cmd" ]       # required, at least one
+ *       postflight: []
+ *     healthcheck:             # optional; without it a service is healthy while it runs
+ *       cmd: "curl -s ..."     # required in the block
+ *       test: ok               # optional: output must contain it; else exit 0
+ *       interval: 30s          # 500ms, 30s, 2m, 1h or whole seconds
+ *       timeout: 10s
+ *     env: { KEY: value }      # optional; INFRAVEIL_* is reserved
+ *     stop_signal: TERM        # TERM INT HUP QUIT KILL USR1 USR2
+ *     stop_timeout: 10s
+ * </pre>
+ */
+public final class AppConfigParser {
+
+  /** Files larger than this are refused before parsing. */
+  public static final int MAX_BYTES = 1024 * 1024;
+
+  static final Pattern SERVICE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final Set<String> SIGNALS =
+      Set.of("TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2");
+
+  private static final List<String> ROOT_KEYS = List.of("services");
+  private static final List<String> SERVICE_KEYS = List.of("instances", "clusters", "run",
+      "healthcheck", "env", "stop_signal", "stop_timeout");
+  private static final List<String> RUN_KEYS = List.of("preflight", "start", "postflight");
+  private static final List<String> HEALTH_KEYS = List.of("cmd", "test", "interval", "timeout");
+
+  private final String file;
+  private final List<ConfigProblem> problems = new ArrayList<>();
+
+  private AppConfigParser(String file) {
+    this.file = file;
+  }
+
+  /** Parses {@code yaml}, naming {@code fileName} in problems. */
+  public static AppConfig parse(String fileName, byte[] yaml) throws ConfigException {
+    return new AppConfigParser(fileName).parseBytes(yaml);
+  }
+
+  /** Reads and parses a file, refusing one over {@link #MAX_BYTES} before reading it. */
+  public static AppConfig parse(Path file) throws ConfigException, IOException {
+    String name = file.getFileName().toString();
+    long size = Files.size(file);
+    if (size > MAX_BYTES) {
+      throw new ConfigException(List.of(tooLarge(name, size)));
+    }
+    return parse(name, Files.readAllBytes(file));
+  }
+
+  private static ConfigProblem tooLarge(String name, long size) {
+    return new ConfigProblem(name, 0, "",
+        "file is " + size + " bytes, larger than the limit of " + MAX_BYTES + " bytes");
+  }
+
+  private AppConfig parseBytes(byte[] yaml) throws ConfigException {
+    if (yaml.length > MAX_BYTES) {
+      throw new ConfigException(List.of(tooLarge(file, yaml.length)));
+    }
+    Node root;
+    try {
+      LoaderOptions options = new LoaderOptions();
+      options.setAllowDuplicateKeys(false);
+      options.setMaxAliasesForCollections(20);
+      root = new Yaml(options).compose(new UnicodeReader(new ByteArrayInputStream(yaml)));
+    } catch (MarkedYAMLException e) {
+      Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+      int line = mark == null ? 0 : mark.getLine() + 1;
+      String what = e.getProblem() != null ? e.getProblem() : e.getMessage();
+      String context = e.getContext() != null ? " (" + e.getContext() + ")" : "";
+      throw new ConfigException(List.of(
+          new ConfigProblem(file, line, "", "YAML syntax error: " + what + context)));
+    } catch (YAMLException e) {
+      throw new ConfigException(List.of(
+          new ConfigProblem(file, 0, "", "not readable as YAML: " + e.getMessage())));
+    }
+    if (root == null) {
+      throw new ConfigException(List.of(new ConfigProblem(file, 0, "",
+          "file is empty; it needs a services mapping with at least one service")));
+    }
+    AppConfig config = root(root);
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return config;
+  }
+
+  private AppConfig root(Node root) {
+    Map<String, NodeTuple> keys = mapping(root, "", ROOT_KEYS);
+    if (keys == null) {
+      return null;
+    }
+    NodeTuple servicesTuple = keys.get("services");
+    if (servicesTuple == null) {
+      problem(root, "services", "is required: at least one service");
+      return null;
+    }
+    Node servicesNode = servicesTuple.getValueNode();
+    Map<String, NodeTuple> services = mapping(servicesNode, "services", null);
+    if (services == null) {
+      return null;
+    }
+    if (services.isEmpty()) {
+      problem(servicesNode, "services", "must name at least one service");
+      return null;
+    }
+    Map<String, ServiceSpec> specs = new LinkedHashMap<>();
+    services.forEach((name, tuple) -> {
+      String path = "services." + name;
+      boolean nameOk = SERVICE_NAME.matcher(name).matches();
+      if (!nameOk) {
+        problem(tuple.getKeyNode(), path, "service name must be lower-case letters, digits and"
+            + " dashes, starting with a letter or digit, at most 63 characters");
+      }
+      ServiceSpec spec = service(name, nameOk, tuple.getValueNode(), path);
+      if (spec != null && nameOk) {
+        specs.put(name, spec);
+      }
+    });
+    return problems.isEmpty() ? new AppConfig(specs) : null;
+  }
+
+  private ServiceSpec service(String name, boolean nameOk, Node node, String path) {
+    Map<String, NodeTuple> keys = mapping(node, path, SERVICE_KEYS);
+    if (keys == null) {
+      return null;
+    }
+    int before = problems.size();
+    int instances = count(keys.get("instances"), path + ".instances", ServiceSpec.MAX_INSTANCES);
+    int clusters = count(keys.get("clusters"), path + ".clusters", ServiceSpec.MAX_CLUSTERS);
+    RunSpec run = null;
+    NodeTuple runTuple = keys.get("run");
+    if (runTuple == null) {
+      problem(node, path + ".run", "is required, with at least one start command");
+    } else {
+      run = run(runTuple.getValueNode(), path + ".run");
+    }
+    Optional<HealthCheckSpec> health = Optional.empty();
+    NodeTuple healthTuple = keys.get("healthcheck");
+    if (healthTuple != null && !isNull(healthTuple.getValueNode())) {
+      health = healthcheck(healthTuple.getValueNode(), path + ".healthcheck");
+    }
+    Map<String, String> env = env(keys.get("env"), path + ".env");
+    String signal = signal(keys.get("stop_signal"), path + ".stop_signal");
+    Duration stopTimeout = duration(keys.get("stop_timeout"), path + ".stop_timeout",
+        ServiceSpec.DEFAULT_STOP_TIMEOUT);
+    if (problems.size() != before || run == null || !nameOk) {
+      return null;
+    }
+    return new ServiceSpec(name, instances, clusters, run, health, env, signal, stopTimeout);
+  }
+
+  private RunSpec run(Node node, String path) {
+    Map<String, NodeTuple> keys = mapping(node, path, RUN_KEYS);
+    if (keys == null) {
+      return null;
+    }
+    int before = problems.size();
+    List<String> preflight = commands(keys.get("preflight"), path + ".preflight");
+    List<String> start = commands(keys.get("start"), path + ".start");
+    List<String> postflight = commands(keys.get("postflight"), path + ".postflight");
+    if (problems.size() == before && start.isEmpty()) {
+      Node where = keys.containsKey("start") ? keys.get("start").getValueNode() : node;
+      problem(where, path + ".start", "needs at least one command");
+    }
+    return problems.size() == before ? new RunSpec(preflight, start, postflight) : null;
+  }
+
+  private Optional<HealthCheckSpec> healthcheck(Node node, String path) {
+    Map<String, NodeTuple> keys = mapping(node, path, HEALTH_KEYS);
+    if (keys == null) {
+      return Optional.empty();
+    }
+    int before = problems.size();
+    String cmd = null;
+    NodeTuple cmdTuple = keys.get("cmd");
+    if (cmdTuple == null) {
+      problem(node, path + ".cmd", "is required in a healthcheck");
+    } else {
+      cmd = text(cmdTuple.getValueNode(), path + ".cmd");
+    }
+    Optional<String> test = Optional.empty();
+    if (keys.containsKey("test")) {
+      test = Optional.ofNullable(text(keys.get("test").getValueNode(), path + ".test"));
+    }
+    Duration interval = duration(keys.get("interval"), path + ".interval",
+        HealthCheckSpec.DEFAULT_INTERVAL);
+    Duration timeout = duration(keys.get("timeout"), path + ".timeout",
+        HealthCheckSpec.DEFAULT_TIMEOUT);
+    if (problems.size() != before) {
+      return Optional.empty();
+    }
+    return Optional.of(new HealthCheckSpec(cmd, test, interval, timeout));
+  }
+
+  private Map<String, String> env(NodeTuple tuple, String path) {
+    Map<String, String> env = new LinkedHashMap<>();
+    if (tuple == null || isNull(tuple.getValueNode())) {
+      return env;
+    }
+    Map<String, NodeTuple> keys = mapping(tuple.getValueNode(), path, null);
+    if (keys == null) {
+      return env;
+    }
+    keys.forEach((key, entry) -> {
+      String entryPath = path + "." + key;
+      if (!ENV_NAME.matcher(key).matches()) {
+        problem(entry.getKeyNode(), entryPath,
+            "environment variable names are letters, digits and underscores, not starting"
+                + " with a digit");
+      } else if (key.startsWith("INFRAVEIL_")) {
+        problem(entry.getKeyNode(), entryPath, "the INFRAVEIL_ prefix is reserved");
+      }
+      Node value = entry.getValueNode();
+      if (!(value instanceof ScalarNode scalar)) {
+        problem(value, entryPath, "must be a plain value, got " + describe(value));
+      } else {
+        env.put(key, isNull(value) ? "" : scalar.getValue());
+      }
+    });
+    return env;
+  }
+
+  private String signal(NodeTuple tuple, String path) {
+    if (tuple == null) {
+      return ServiceSpec.DEFAULT_STOP_SIGNAL;
+    }
+    String text = text(tuple.getValueNode(), path);
+    if (text == null) {
+      return ServiceSpec.DEFAULT_STOP_SIGNAL;
+    }
+    String signal = text.trim().toUpperCase(java.util.Locale.ROOT);
+    if (signal.startsWith("SIG")) {
+      signal = signal.substring(3);
+    }
+    if (!SIGNALS.contains(signal)) {
+      problem(tuple.getValueNode(), path, "must be one of " + SIGNALS.stream().sorted().toList()
+          + ", got \"" + text + "\"");
+      return ServiceSpec.DEFAULT_STOP_SIGNAL;
+    }
+    return signal;
+  }
+
+  private int count(NodeTuple tuple, String path, int max) {
+    if (tuple == null) {
+      return 1;
+    }
+    Node node = tuple.getValueNode();
+    if (!(node instanceof ScalarNode scalar) || !Tag.INT.equals(node.getTag())) {
+      problem(node, path, "must be a positive integer, got " + describe(node));
+      return 1;
+    }
+    long value;
+    try {
+      value = Long.parseLong(scalar.getValue().replace("_", ""));
+    } catch (NumberFormatException e) {
+      problem(node, path, "must be a positive integer, got " + describe(node));
+      return 1;
+    }
+    if (value < 1 || value > max) {
+      problem(node, path, "must be between 1 and " + max + ", got " + value);
+      return 1;
+    }
+    return (int) value;
+  }
+
+  private Duration duration(NodeTuple tuple, String path, Duration fallback) {
+    if (tuple == null) {
+      return fallback;
+    }
+    Node node = tuple.getValueNode();
+    String bad = "must be a duration such as \"500ms\", \"30s\", \"2m\", \"1h\" or whole"
+        + " seconds, got ";
+    if (!(node instanceof ScalarNode scalar) || isNull(node)) {
+      problem(node, path, bad + describe(node));
+      return fallback;
+    }
+    Optional<Duration> parsed = Durations.parse(scalar.getValue());
+    if (parsed.isEmpty()) {
+      problem(node, path, bad + describe(node));
+      return fallback;
+    }
+    if (parsed.get().isZero()) {
+      problem(node, path, "must be greater than zero, got " + describe(node));
+      return fallback;
+    }
+    return parsed.get();
+  }
+
+  private List<String> commands(NodeTuple tuple, String path) {
+    List<String> commands = new ArrayList<>();
+    if (tuple == null || isNull(tuple.getValueNode())) {
+      return commands;
+    }
+    Node node = tuple.getValueNode();
+    if (!(node instanceof SequenceNode sequence)) {
+      problem(node, path, "must be a list of shell commands, got " + describe(node));
+      return commands;
+    }
+    List<Node> items = sequence.getValue();
+    for (int i = 0; i < items.size(); i++) {
+      String command = text(items.get(i), path + "[" + i + "]");
+      if (command != null) {
+        commands.add(command);
+      }
+    }
+    return commands;
+  }
+
+  /** A non-blank scalar's text, or null after recording a problem. */
+  private String text(Node node, String path) {
+    if (!(node instanceof ScalarNode scalar) || isNull(node)) {
+      problem(node, path, "must be a non-empty string, got " + describe(node));
+      return null;
+    }
+    if (scalar.getValue().isBlank()) {
+      problem(node, path, "must be a non-empty string, got \"\"");
+      return null;
+    }
+    return scalar.getValue();
+  }
+
+  /**
+   * The entries of a mapping node by key, in file order, after reporting a non-mapping, keys
+   * that are not strings, duplicate keys and (when {@code allowed} is not null) unknown keys.
+   */
+  private Map<String, NodeTuple> mapping(Node node, String path, List<String> allowed) {
+    if (!(node instanceof MappingNode mapping)) {
+      problem(node, path.isEmpty() ? "(top level)" : path, "must be a mapping, got "
+          + describe(node));
+      return null;
+    }
+    Map<String, NodeTuple> keys = new LinkedHashMap<>();
+    for (NodeTuple tuple : mapping.getValue()) {
+      Node keyNode = tuple.getKeyNode();
+      String child;
+      if (!(keyNode instanceof ScalarNode keyScalar) || isNull(keyNode)) {
+        problem(keyNode, path, "keys must be plain names, got " + describe(keyNode));
+        continue;
+      }
+      String key = keyScalar.getValue();
+      child = path.isEmpty() ? key : path + "." + key;
+      if (allowed != null && !allowed.contains(key)) {
+        problem(keyNode, child, "unknown key; allowed keys: " + String.join(", ", allowed));
+        continue;
+      }
+      if (keys.containsKey(key)) {
+        problem(keyNode, child, "duplicate key; first defined on line "
+            + line(keys.get(key).getKeyNode()));
+        continue;
+      }
+      keys.put(key, tuple);
+    }
+    return keys;
+  }
+
+  private static boolean isNull(Node node) {
+    return Tag.NULL.equals(node.getTag());
+  }
+
+  private static String describe(Node node) {
+    if (node instanceof MappingNode) {
+      return "a mapping";
+    }
+    if (node instanceof SequenceNode) {
+      return "a list";
+    }
+    if (isNull(node)) {
+      return "nothing";
+    }
+    return "\"" + ((ScalarNode) node).getValue() + "\"";
+  }
+
+  private static int line(Node node) {
+    return node.getStartMark() == null ? 0 : node.getStartMark().getLine() + 1;
+  }
+
+  private void problem(Node node, String path, String message) {
+    problems.add(new ConfigProblem(file, line(node), path, message));
+  }
+}

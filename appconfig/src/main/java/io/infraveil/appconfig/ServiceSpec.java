@@ -1,0 +1,45 @@
+package io.infraveil.appconfig;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/** One entry of {@code services}, with every default filled in. */
+public record ServiceSpec(
+    String name,
+    int instances,
+    int clusters,
+    RunSpec run,
+    Optional<HealthCheckSpec> healthcheck,
+    Map<String, String> env,
+    String stopSignal,
+    Duration stopTimeout) {
+
+  public static final int MAX_INSTANCES = 64;
+  public static final int MAX_CLUSTERS = 64;
+  public static final String DEFAULT_STOP_SIGNAL = "TERM";
+  public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
+
+  public ServiceSpec {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(run, "run");
+    Objects.requireNonNull(healthcheck, "healthcheck");
+    Objects.requireNonNull(stopSignal, "stopSignal");
+    Objects.requireNonNull(stopTimeout, "stopTimeout");
+    if (!AppConfigParser.SERVICE_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("bad service name " + name);
+    }
+    if (instances < 1 || instances > MAX_INSTANCES) {
+      throw new IllegalArgumentException("instances must be 1.." + MAX_INSTANCES + ", got "
+          + instances);
+    }
+    if (clusters < 1 || clusters > MAX_CLUSTERS) {
+      throw new IllegalArgumentException("clusters must be 1.." + MAX_CLUSTERS + ", got "
+          + clusters);
+    }
+    env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
+  }
+}

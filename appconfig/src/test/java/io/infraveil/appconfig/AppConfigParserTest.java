@@ -1,0 +1,256 @@
+package io.infraveil.appconfig;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AppConfigParserTest {
+
+  private static final String SEED = """
+      services:
+        api:
+          instances: 2          # hosts that run it (placement by the control plane)
+          clusters: 2           # processes per host, each with INFRAVEIL_CLUSTER_INDEX
+          run:
+            preflight: [ "bun install --production" ]
+            start:     [ "pm2 start dist/server.js --name api" ]
+            postflight: [ "pm2 list" ]
+          healthcheck:
+            cmd: curl -s http://localhost:4000/health
+            test: ok            # healthy when the command's output contains this
+      """;
+
+  private static AppConfig parse(String yaml) throws ConfigException {
+    return AppConfigParser.parse("config.yaml", yaml.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static ConfigException reject(String yaml) {
+    return assertThrows(ConfigException.class, () -> parse(yaml));
+  }
+
+  // The seed's own example parses into exactly what it says.
+  @Test
+  void parsesTheSeedExample() throws Exception {
+    AppConfig config = parse(SEED);
+    assertEquals(List.of("api"), List.copyOf(config.services().keySet()));
+    ServiceSpec api = config.services().get("api");
+    assertEquals(2, api.instances());
+    assertEquals(2, api.clusters());
+    assertEquals(List.of("bun install --production"), api.run().preflight());
+    assertEquals(List.of("pm2 start dist/server.js --name api"), api.run().start());
+    assertEquals(List.of("pm2 list"), api.run().postflight());
+    HealthCheckSpec check = api.healthcheck().orElseThrow();
+    assertEquals("curl -s http://localhost:4000/health", check.cmd());
+    assertEquals(Optional.of("ok"), check.test());
+  }
+
+  // Everything left out takes the documented default.
+  @Test
+  void fillsDefaults() throws Exception {
+    ServiceSpec web = parse("""
+        services:
+          web:
+            run:
+              start: [ "sleep 1000" ]
+            healthcheck:
+              cmd: "true"
+        """).services().get("web");
+    assertEquals(1, web.instances());
+    assertEquals(1, web.clusters());
+    assertEquals(List.of(), web.run().preflight());
+    assertEquals(List.of(), web.run().postflight());
+    assertEquals(Duration.ofSeconds(30), web.healthcheck().orElseThrow().interval());
+    assertEquals(Duration.ofSeconds(10), web.healthcheck().orElseThrow().timeout());
+    assertEquals(Optional.empty(), web.healthcheck().orElseThrow().test());
+    assertEquals(Map.of(), web.env());
+    assertEquals("TERM", web.stopSignal());
+    assertEquals(Duration.ofSeconds(10), web.stopTimeout());
+  }
+
+  // Extensions are read, durations in every accepted form, and services keep file order.
+  @Test
+  void readsExtensionsAndKeepsServiceOrder() throws Exception {
+    AppConfig config = parse("""
+        services:
+          zeta:
+            run: { start: [ "a" ] }
+            stop_signal: SIGINT
+            stop_timeout: 2m
+            env:
+              PORT: 8080
+              MODE: prod
+          alpha-1:
+            run: { start: [ "b" ] }
+            healthcheck: { cmd: "c", interval: 500ms, timeout: 1h }
+            stop_timeout: 7
+        """);
+    assertEquals(List.of("zeta", "alpha-1"), List.copyOf(config.services().keySet()));
+    ServiceSpec zeta = config.services().get("zeta");
+    assertEquals("INT", zeta.stopSignal());
+    assertEquals(Duration.ofMinutes(2), zeta.stopTimeout());
+    assertEquals(List.of("PORT", "MODE"), List.copyOf(zeta.env().keySet()));
+    assertEquals("8080", zeta.env().get("PORT"));
+    ServiceSpec alpha = config.services().get("alpha-1");
+    assertEquals(Duration.ofMillis(500), alpha.healthcheck().orElseThrow().interval());
+    assertEquals(Duration.ofHours(1), alpha.healthcheck().orElseThrow().timeout());
+    assertEquals(Duration.ofSeconds(7), alpha.stopTimeout());
+  }
+
+  // Each bad input is refused with the line and field path that hold the mistake.
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      clusters not a number     | clusters: two             | 4 | services.api.clusters           | must be a positive integer, got "two"
+      clusters zero             | clusters: 0               | 4 | services.api.clusters           | must be between 1 and 64, got 0
+      instances too many        | instances: 65             | 4 | services.api.instances          | must be between 1 and 64, got 65
+      instances a list          | instances: [1]            | 4 | services.api.instances          | must be a positive integer, got a list
+      unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout
+      bad stop signal           | stop_signal: PAUSE        | 4 | services.api.stop_signal        | must be one of [HUP, INT, KILL, QUIT, TERM, USR1, USR2], got "PAUSE"
+      bad stop timeout          | stop_timeout: soon        | 4 | services.api.stop_timeout       | must be a duration such as "500ms", "30s", "2m", "1h" or whole seconds, got "soon"
+      zero stop timeout         | stop_timeout: 0s          | 4 | services.api.stop_timeout       | must be greater than zero, got "0s"
+      healthcheck without cmd   | healthcheck: { test: ok } | 4 | services.api.healthcheck.cmd    | is required in a healthcheck
+      healthcheck bad interval  | healthcheck: { cmd: x, interval: 3d } | 4 | services.api.healthcheck.interval | must be a duration such as "500ms", "30s", "2m", "1h" or whole seconds, got "3d"
+      healthcheck unknown key   | healthcheck: { cmd: x, retries: 3 } | 4 | services.api.healthcheck.retries | unknown key; allowed keys: cmd, test, interval, timeout
+      env reserved name         | env: { INFRAVEIL_X: 1 }   | 4 | services.api.env.INFRAVEIL_X    | the INFRAVEIL_ prefix is reserved
+      env bad name              | env: { 9LIVES: 1 }        | 4 | services.api.env.9LIVES         | environment variable names are letters, digits and underscores, not starting with a digit
+      env nested value          | env: { A: [1] }           | 4 | services.api.env.A              | must be a plain value, got a list
+      env not a mapping         | env: [ A ]                | 4 | services.api.env                | must be a mapping, got a list
+      """)
+  void rejectsBadServiceFieldWithLineAndPath(String label, String extraLine, int line,
+      String path, String message) {
+    ConfigException e = reject("""
+        services:
+          api:
+            run: { start: [ "sleep 1000" ] }
+            %s
+        """.formatted(extraLine));
+    assertEquals(List.of(new ConfigProblem("config.yaml", line, path, message)), e.problems());
+    assertEquals("config.yaml:" + line + ": " + path + ": " + message, e.getMessage());
+  }
+
+  // Structural mistakes (no services, bad names, missing or empty start, bad run lists).
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      unknown top key     | 'services: { a: { run: { start: [x] } } }\ndeploy: 1' | 2 | deploy                       | unknown key; allowed keys: services
+      no services key     | '{}'                                                  | 1 | services                      | is required: at least one service
+      services empty      | 'services: {}'                                        | 1 | services                      | must name at least one service
+      services a list     | 'services: [a]'                                       | 1 | services                      | must be a mapping, got a list
+      upper-case name     | 'services: { Api: { run: { start: [x] } } }'          | 1 | services.Api                  | service name must be lower-case letters, digits and dashes, starting with a letter or digit, at most 63 characters
+      no run              | 'services: { api: { clusters: 1 } }'                  | 1 | services.api.run              | is required, with at least one start command
+      empty start         | 'services: { api: { run: { start: [] } } }'           | 1 | services.api.run.start        | needs at least one command
+      start a string      | 'services: { api: { run: { start: go } } }'           | 1 | services.api.run.start        | must be a list of shell commands, got "go"
+      blank command       | 'services: { api: { run: { start: [x, ""] } } }'      | 1 | services.api.run.start[1]     | must be a non-empty string, got ""
+      unknown run key     | 'services: { api: { run: { start: [x], stop: [y] } } }' | 1 | services.api.run.stop        | unknown key; allowed keys: preflight, start, postflight
+      top level a list    | '- a'                                                 | 1 | (top level)                   | must be a mapping, got a list
+      """)
+  void rejectsBadStructureWithLineAndPath(String label, String yaml, int line, String path,
+      String message) {
+    ConfigException e = reject(yaml);
+    assertEquals(List.of(new ConfigProblem("config.yaml", line, path, message)), e.problems());
+  }
+
+  // Every problem in the file is reported at once, in file order, each with its own line.
+  @Test
+  void reportsAllProblemsTogether() {
+    ConfigException e = reject("""
+        services:
+          api:
+            clusters: two
+            run:
+              start: []
+            healthcheck:
+              cmd: check
+              timeout: forever
+          Web:
+            run: { start: [ x ] }
+            colour: blue
+        """);
+    assertEquals(List.of(
+        new ConfigProblem("config.yaml", 3, "services.api.clusters",
+            "must be a positive integer, got \"two\""),
+        new ConfigProblem("config.yaml", 5, "services.api.run.start", "needs at least one command"),
+        new ConfigProblem("config.yaml", 8, "services.api.healthcheck.timeout",
+            "must be a duration such as \"500ms\", \"30s\", \"2m\", \"1h\" or whole seconds,"
+                + " got \"forever\""),
+        new ConfigProblem("config.yaml", 9, "services.Web", "service name must be lower-case"
+            + " letters, digits and dashes, starting with a letter or digit, at most 63"
+            + " characters"),
+        new ConfigProblem("config.yaml", 11, "services.Web.colour", "unknown key; allowed keys:"
+            + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout")),
+        e.problems());
+    assertEquals(5, e.getMessage().lines().count());
+  }
+
+  // A duplicated key is an error naming both lines, not a silent override.
+  @Test
+  void rejectsDuplicateKeys() {
+    ConfigException e = reject("""
+        services:
+          api:
+            run: { start: [ a ] }
+            clusters: 2
+            clusters: 3
+        """);
+    assertEquals(List.of(new ConfigProblem("config.yaml", 5, "services.api.clusters",
+        "duplicate key; first defined on line 4")), e.problems());
+  }
+
+  // Broken YAML is refused with the line of the syntax error.
+  @Test
+  void rejectsYamlSyntaxErrorWithLine() {
+    ConfigException e = reject("""
+        services:
+          api:
+            run: { start: [ a ]
+            clusters: 2
+        """);
+    assertEquals(1, e.problems().size());
+    ConfigProblem problem = e.problems().get(0);
+    assertEquals(4, problem.line());
+    assertEquals("", problem.fieldPath());
+    assertTrue(problem.message().startsWith("YAML syntax error: "), problem.message());
+  }
+
+  // An empty file is refused rather than read as "no services".
+  @Test
+  void rejectsEmptyFile() {
+    ConfigException e = reject("# nothing here\n");
+    assertEquals("config.yaml: file is empty; it needs a services mapping with at least one"
+        + " service", e.getMessage());
+  }
+
+  // Files over 1 MiB are refused before parsing, both from bytes and from disk.
+  @Test
+  void rejectsFilesOverOneMebibyte(@TempDir Path dir) throws Exception {
+    byte[] big = new byte[AppConfigParser.MAX_BYTES + 1];
+    java.util.Arrays.fill(big, (byte) '#');
+    ConfigException fromBytes = assertThrows(ConfigException.class,
+        () -> AppConfigParser.parse("config.yaml", big));
+    assertEquals("config.yaml: file is 1048577 bytes, larger than the limit of 1048576 bytes",
+        fromBytes.getMessage());
+    Path file = dir.resolve("config.yaml");
+    Files.write(file, big);
+    ConfigException fromFile = assertThrows(ConfigException.class,
+        () -> AppConfigParser.parse(file));
+    assertEquals(fromBytes.getMessage(), fromFile.getMessage());
+  }
+
+  // Reading from disk names the file by its own name.
+  @Test
+  void parsesFromFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("config.yaml");
+    Files.writeString(file, SEED);
+    assertEquals(2, AppConfigParser.parse(file).services().get("api").clusters());
+  }
+}
