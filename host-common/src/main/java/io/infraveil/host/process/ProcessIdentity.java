@@ -1,5 +1,6 @@
 package io.infraveil.host.process;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,6 +35,7 @@ public record ProcessIdentity(long pid, Instant startedAt) {
         .filter(handle -> handle.info().startInstant().map(startedAt::equals).orElse(false));
   }
 
+  @JsonIgnore // a live check, not part of the saved identity
   public boolean isAlive() {
     return find().isPresent();
   }

@@ -1,0 +1,32 @@
+package io.infraveil.launcher;
+
+import io.infraveil.proto.v1.DesiredState;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/** The host's full desired state at one revision, as persisted before it is acted on. */
+public record DesiredSnapshot(long revision, List<DesiredAgentSpec> agents) {
+
+  public static final DesiredSnapshot NONE = new DesiredSnapshot(0, List.of());
+
+  public DesiredSnapshot {
+    if (revision < 0) {
+      throw new IllegalArgumentException("revision must be >= 0, got " + revision);
+    }
+    agents = List.copyOf(Objects.requireNonNull(agents, "agents"));
+    if (agents.stream().map(DesiredAgentSpec::deployment).distinct().count() != agents.size()) {
+      throw new IllegalArgumentException("desired state revision " + revision
+          + " names a deployment twice");
+    }
+  }
+
+  public static DesiredSnapshot of(DesiredState state) {
+    return new DesiredSnapshot(state.getRevision(),
+        state.getAgentsList().stream().map(DesiredAgentSpec::of).toList());
+  }
+
+  public Optional<DesiredAgentSpec> agent(String deployment) {
+    return agents.stream().filter(a -> a.deployment().equals(deployment)).findFirst();
+  }
+}
