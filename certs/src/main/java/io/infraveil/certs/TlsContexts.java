@@ -1,0 +1,53 @@
+package io.infraveil.certs;
+
+import io.grpc.netty.GrpcSslContexts;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.SSLException;
+
+/**
+ * Netty TLS contexts for gRPC, built in one place. Servers trust only the installation's CA
+ * and ask every client for a certificate; clients trust only the CA.
+ */
+public final class TlsContexts {
+
+  private TlsContexts() {}
+
+  /**
+   * A server context. {@code clientAuth} is REQUIRE for ports that serve only identified
+   * callers; OPTIONAL where one port also serves enrollment (the authorization interceptor
+   * then refuses every other call that comes without a certificate).
+   */
+  public static SslContext server(List<X509Certificate> chain, PrivateKey key,
+      List<X509Certificate> trustedCas, ClientAuth clientAuth) throws SSLException {
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain))
+        .trustManager(trustedCas)
+        .clientAuth(clientAuth)
+        .build();
+  }
+
+  /** A client context presenting {@code chain}/{@code key}; both null for an anonymous client. */
+  public static SslContext client(List<X509Certificate> trustedCas, List<X509Certificate> chain,
+      PrivateKey key) throws SSLException {
+    SslContextBuilder builder = GrpcSslContexts.forClient().trustManager(trustedCas);
+    if (chain != null && key != null) {
+      builder.keyManager(key, chain);
+    }
+    return builder.build();
+  }
+
+  /** A client context from PEM files: the CA bundle, and a certificate and key (or nulls). */
+  public static SslContext client(Path caFile, Path certFile, Path keyFile) throws IOException {
+    List<X509Certificate> cas = Pem.readCertificates(caFile);
+    if (certFile == null || keyFile == null) {
+      return client(cas, null, null);
+    }
+    return client(cas, Pem.readCertificates(certFile), Pem.readPrivateKey(keyFile));
+  }
+}

@@ -1,0 +1,73 @@
+package io.infraveil.controlplane;
+
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.grpc.server.GrpcEmbeddedServer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Starts and stops a control plane in this JVM: the command line and the tests both go through
+ * here. Closing it shuts the gRPC server down gracefully and closes the database.
+ */
+public final class ControlPlane implements AutoCloseable {
+
+  private final ApplicationContext context;
+  private final GrpcEmbeddedServer server;
+
+  private ControlPlane(ApplicationContext context) {
+    this.context = context;
+    this.server = context.getBean(GrpcEmbeddedServer.class);
+  }
+
+  /** Starts with a data dir, a PKI dir, a gRPC port (0 for any) and extra properties. */
+  public static ControlPlane start(Path dataDir, Path certsDir, int grpcPort, Map<String, Object> extra) {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(certsDir, "certsDir");
+    Path data = dataDir.toAbsolutePath().normalize();
+    Map<String, Object> properties = new HashMap<>();
+    properties.put("infraveil.data-dir", data.toString());
+    properties.put("infraveil.certs-dir", certsDir.toAbsolutePath().normalize().toString());
+    properties.put("grpc.server.port", grpcPort);
+    // H2 refuses relative paths; AUTO_SERVER off: one control plane owns its file.
+    properties.put("datasources.default.url", "jdbc:h2:file:" + data.resolve("controlplane")
+        + ";DB_CLOSE_ON_EXIT=FALSE");
+    properties.putAll(extra);
+    ApplicationContext context = ApplicationContext.builder()
+        .properties(properties)
+        .deduceEnvironment(false)
+        .start();
+    try {
+      GrpcEmbeddedServer server = context.getBean(GrpcEmbeddedServer.class);
+      if (!server.isRunning()) {
+        server.start();
+      }
+      return new ControlPlane(context);
+    } catch (RuntimeException e) {
+      context.close();
+      throw e;
+    }
+  }
+
+  /** The port the gRPC server listens on. */
+  public int grpcPort() {
+    return server.getServer().getPort();
+  }
+
+  public ApplicationContext context() {
+    return context;
+  }
+
+  public <T> T bean(Class<T> type) {
+    return context.getBean(type);
+  }
+
+  @Override
+  public void close() {
+    if (server.isRunning()) {
+      server.stop();
+    }
+    context.close();
+  }
+}

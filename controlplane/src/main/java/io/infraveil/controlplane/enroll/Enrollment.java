@@ -1,0 +1,121 @@
+package io.infraveil.controlplane.enroll;
+
+import io.grpc.Status;
+import io.infraveil.certs.Identity;
+import io.infraveil.certs.Pem;
+import io.infraveil.controlplane.ControlPlaneSettings;
+import io.infraveil.controlplane.MasterKey;
+import io.infraveil.controlplane.ServerPki;
+import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.controlplane.store.CertificateStore;
+import io.infraveil.controlplane.store.CertificateStore.IssuedCertificate;
+import io.infraveil.controlplane.store.HostStore;
+import jakarta.inject.Singleton;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+
+/**
+ * Turns join tokens and CSRs into host certificates. The host's key never travels: the CSR
+ * proves possession, and the identity in the certificate comes from the token, not the CSR.
+ */
+@Singleton
+public final class Enrollment {
+
+  /** What a host receives at enrollment. */
+  public record Enrolled(X509Certificate certificate, String caBundlePem, Identity identity, byte[] hostSecret) {}
+
+  private final JoinTokens joinTokens;
+  private final ServerPki pki;
+  private final HostStore hosts;
+  private final CertificateStore certificates;
+  private final MasterKey masterKey;
+  private final SecurityEvents securityEvents;
+  private final ControlPlaneSettings settings;
+  private final Clock clock;
+  private final SecureRandom random;
+
+  public Enrollment(JoinTokens joinTokens, ServerPki pki, HostStore hosts, CertificateStore certificates,
+      MasterKey masterKey, SecurityEvents securityEvents, ControlPlaneSettings settings, Clock clock,
+      SecureRandom random) {
+    this.joinTokens = joinTokens;
+    this.pki = pki;
+    this.hosts = hosts;
+    this.certificates = certificates;
+    this.masterKey = masterKey;
+    this.securityEvents = securityEvents;
+    this.settings = settings;
+    this.clock = clock;
+    this.random = random;
+  }
+
+  public Enrolled enroll(String token, String hostName, String csrPem, Map<String, String> offeredLabels,
+      String peer) {
+    if (!Identity.isValidName(hostName)) {
+      throw Status.INVALID_ARGUMENT.withDescription("host name \"" + hostName + "\" is invalid: use "
+          + "lower-case letters, digits, dots and dashes").asRuntimeException();
+    }
+    PKCS10CertificationRequest csr = parseCsr(csrPem);
+    JoinTokens.Consumed consumed = joinTokens.consume(token, hostName);
+    if (!consumed.accepted()) {
+      String message = "enrollment of host " + hostName + " refused: " + consumed.refusal().message();
+      securityEvents.record("BAD_JOIN_TOKEN", null, "infraveil.v1.EnrollmentService/Enroll",
+          message + " (" + consumed.refusal() + ")", peer);
+      throw Status.PERMISSION_DENIED.withDescription(message).asRuntimeException();
+    }
+    Identity identity = Identity.host(pki.trustDomain(), hostName);
+    X509Certificate certificate = sign(csr, identity, hostName);
+    byte[] hostSecret = new byte[32];
+    random.nextBytes(hostSecret);
+    Map<String, String> labels = new TreeMap<>(offeredLabels);
+    labels.putAll(consumed.token().labels()); // the operator's labels win over the host's
+    hosts.upsert(hostName, identity.uri(), labels, masterKey.seal(hostSecret, secretContext(hostName)),
+        clock.instant());
+    return new Enrolled(certificate, pki.caBundlePem(), identity, hostSecret);
+  }
+
+  /** Signs a fresh CSR for a host that is already enrolled and calls with its certificate. */
+  public X509Certificate renew(String hostName, String csrPem) {
+    var host = hosts.find(hostName).orElseThrow(() -> Status.NOT_FOUND
+        .withDescription("host " + hostName + " is not enrolled").asRuntimeException());
+    if (host.revoked()) {
+      throw Status.PERMISSION_DENIED.withDescription("host " + hostName + " is revoked; enroll again")
+          .asRuntimeException();
+    }
+    return sign(parseCsr(csrPem), Identity.host(pki.trustDomain(), hostName), hostName);
+  }
+
+  /** The host's secret, for MACs and key wrapping. */
+  public byte[] hostSecret(String hostName) {
+    var host = hosts.find(hostName).orElseThrow(() -> new IllegalStateException("host " + hostName + " is not enrolled"));
+    return masterKey.open(host.hostSecretSealed(), secretContext(hostName));
+  }
+
+  private X509Certificate sign(PKCS10CertificationRequest csr, Identity identity, String hostName) {
+    X509Certificate certificate;
+    try {
+      certificate = pki.ca().signCsr(csr, identity, settings.hostCertificateLifetime());
+    } catch (IllegalArgumentException e) {
+      throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+    }
+    certificates.recordIssued(new IssuedCertificate(certificate.getSerialNumber().toString(16),
+        identity.uri(), hostName, certificate.getNotBefore().toInstant(),
+        certificate.getNotAfter().toInstant(), clock.instant()));
+    return certificate;
+  }
+
+  private static PKCS10CertificationRequest parseCsr(String csrPem) {
+    try {
+      return Pem.csr(csrPem);
+    } catch (IllegalArgumentException e) {
+      throw Status.INVALID_ARGUMENT.withDescription("csr_pem: " + e.getMessage()).asRuntimeException();
+    }
+  }
+
+  private static String secretContext(String hostName) {
+    return "host-secret:" + hostName;
+  }
+}

@@ -1,0 +1,78 @@
+package io.infraveil.controlplane.hosts;
+
+import io.infraveil.proto.v1.AgentStatus;
+import io.infraveil.proto.v1.HostConnection;
+import io.infraveil.proto.v1.HostReport;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Live connection state of hosts, in memory: when each last reported, whether its Sync stream
+ * is open, and what it last said. A host is OFFLINE after 3 missed report intervals; the state
+ * is derived from those timestamps, never stored as a flag.
+ */
+@Singleton
+public final class HostLiveness {
+
+  /** Latest facts about one host. */
+  private record Live(boolean streamOpen, Instant lastReportAt, HostReport lastReport) {}
+
+  private final Map<String, Live> live = new ConcurrentHashMap<>();
+  private final Clock clock;
+  private volatile Duration reportInterval = Duration.ofSeconds(10);
+
+  public HostLiveness(Clock clock) {
+    this.clock = clock;
+  }
+
+  public void setReportInterval(Duration interval) {
+    this.reportInterval = interval;
+  }
+
+  public void streamOpened(String host) {
+    live.compute(host, (name, old) -> new Live(true, clock.instant(), old == null ? null : old.lastReport()));
+  }
+
+  public void streamClosed(String host) {
+    live.computeIfPresent(host, (name, old) -> new Live(false, old.lastReportAt(), old.lastReport()));
+  }
+
+  public void reported(String host, HostReport report) {
+    live.compute(host, (name, old) -> new Live(old == null || old.streamOpen(), clock.instant(), report));
+  }
+
+  public HostConnection connection(String host) {
+    Live facts = live.get(host);
+    if (facts == null) {
+      return HostConnection.HOST_CONNECTION_ENROLLED;
+    }
+    boolean fresh = facts.lastReportAt() != null
+        && clock.instant().isBefore(facts.lastReportAt().plus(reportInterval.multipliedBy(3)));
+    if (!fresh) {
+      return HostConnection.HOST_CONNECTION_OFFLINE;
+    }
+    if (facts.lastReport() != null && facts.lastReport().hasDetachedSince()) {
+      return HostConnection.HOST_CONNECTION_DETACHED;
+    }
+    return HostConnection.HOST_CONNECTION_ONLINE;
+  }
+
+  public Optional<Instant> lastReportAt(String host) {
+    return Optional.ofNullable(live.get(host)).map(Live::lastReportAt);
+  }
+
+  public List<AgentStatus> agents(String host) {
+    Live facts = live.get(host);
+    return facts == null || facts.lastReport() == null ? List.of() : facts.lastReport().getAgentsList();
+  }
+
+  public Optional<HostReport> lastReport(String host) {
+    return Optional.ofNullable(live.get(host)).map(Live::lastReport);
+  }
+}

@@ -1,0 +1,60 @@
+package io.infraveil.controlplane.hosts;
+
+import io.grpc.Status;
+import io.infraveil.controlplane.ServerPki;
+import io.infraveil.controlplane.auth.OpenStreams;
+import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.controlplane.store.CertificateStore;
+import io.infraveil.controlplane.store.HostStore;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Revokes a host: every certificate it holds, at once, open streams included. */
+@Singleton
+public final class HostRevocation {
+
+  /** What a revocation did. */
+  public record Revoked(List<String> serials, int closedStreams) {}
+
+  private final HostStore hosts;
+  private final CertificateStore certificates;
+  private final ServerPki pki;
+  private final OpenStreams openStreams;
+  private final SecurityEvents securityEvents;
+  private final Clock clock;
+
+  public HostRevocation(HostStore hosts, CertificateStore certificates, ServerPki pki,
+      OpenStreams openStreams, SecurityEvents securityEvents, Clock clock) {
+    this.hosts = hosts;
+    this.certificates = certificates;
+    this.pki = pki;
+    this.openStreams = openStreams;
+    this.securityEvents = securityEvents;
+    this.clock = clock;
+  }
+
+  public Revoked revoke(String hostName, String reason, String byOperator) {
+    hosts.find(hostName).orElseThrow(() -> Status.NOT_FOUND
+        .withDescription("host " + hostName + " is not enrolled; `infraveil ctl hosts` lists the hosts")
+        .asRuntimeException());
+    Instant now = clock.instant();
+    String why = reason == null || reason.isBlank() ? "revoked by " + byOperator : reason;
+    List<String> serials = new ArrayList<>();
+    int closed = 0;
+    for (var certificate : certificates.forHost(hostName)) {
+      certificates.revoke(certificate.serial(), now, why);
+      pki.revocations().revoke(certificate.serial());
+      serials.add(certificate.serial());
+      closed += openStreams.closeAll(certificate.serial(),
+          "host " + hostName + " was revoked (" + why + "); its certificate may no longer be used");
+    }
+    hosts.markRevoked(hostName, now);
+    securityEvents.record("HOST_REVOKED", byOperator, "infraveil.v1.OperatorService/RevokeHost",
+        "host " + hostName + " revoked: " + why + "; " + serials.size() + " certificate(s), "
+            + closed + " open stream(s) closed", null);
+    return new Revoked(serials, closed);
+  }
+}
