@@ -1,0 +1,404 @@
+package io.infraveil.agent;
+
+import io.infraveil.appconfig.AppConfig;
+import io.infraveil.appconfig.AppConfigParser;
+import io.infraveil.appconfig.ConfigException;
+import io.infraveil.appconfig.ServiceSpec;
+import io.infraveil.host.time.Backoff;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+
+/**
+ * The agent's supervision engine: runs the services of one release, heals them within their
+ * budget, tracks the version (candidate, known good), rolls back, saves what it runs to
+ * {@code <agentDir>/agent_state.json} so a restarted agent adopts live processes, tails logs
+ * into a bounded {@link LogQueue} and records {@link AgentEvent}s.
+ *
+ * <p>Timers run on the injected scheduler; blocking work (commands, checks, stops) runs on an
+ * internal pool, one {@link Lane} per service.
+ */
+public final class Supervisor implements AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(Supervisor.class.getName());
+
+  private final Path agentDir;
+  private final ReleaseProvider releases;
+  private final AgentSettings settings;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final AgentStateStore store;
+  private final HealingPolicy healingPolicy;
+  private final ExecutorService workers;
+  private final DropOldestBuffer<AgentEvent> events;
+  private final LogQueue logQueue;
+  private final LogRotator rotator;
+  private final List<Consumer<AgentSnapshot>> listeners = new CopyOnWriteArrayList<>();
+  /** Serializes start, rollback, stop and close. */
+  private final ReentrantLock control = new ReentrantLock();
+  private final Object lock = new Object();
+  /** Guarded by {@code lock}. */
+  private final VersionTracker tracker;
+  /** Guarded by {@code lock}. */
+  private Map<String, ServiceRunner> runners = Map.of();
+  /** Guarded by {@code lock}. */
+  private String releaseSha;
+  /** Guarded by {@code lock}. */
+  private final LogTailer tailer;
+  private final ScheduledFuture<?> tick;
+  private volatile boolean closed;
+
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler) throws IOException {
+    this(agentDir, releases, settings, clock, scheduler, new FileAgentStateStore(agentDir));
+  }
+
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler, AgentStateStore store) throws IOException {
+    this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
+    this.releases = Objects.requireNonNull(releases, "releases");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.store = Objects.requireNonNull(store, "store");
+    Files.createDirectories(LogFiles.dir(agentDir));
+    AgentState saved = store.load();
+    this.tracker = new VersionTracker(settings.stabilization(),
+        new RollbackPolicy(settings.deployFailuresBeforeRollback(),
+            settings.deployFailureWindow()), saved.versions());
+    this.healingPolicy = new HealingPolicy(settings.healingMaxAttempts(),
+        settings.healingWindow(), new Backoff(settings.healingBackoffInitial(),
+            settings.healingBackoffMax(), false, RandomGenerator.getDefault()));
+    this.events = new DropOldestBuffer<>(settings.eventCapacity());
+    this.logQueue = new LogQueue(settings.logQueueCapacity());
+    this.rotator = new LogRotator(settings.logMaxBytes(), settings.logKeep());
+    this.tailer = new LogTailer(logQueue, clock);
+    AtomicInteger threads = new AtomicInteger();
+    this.workers = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "agent-worker-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    long tickMillis = settings.tickInterval().toMillis();
+    this.tick = scheduler.scheduleWithFixedDelay(() -> workers.execute(this::tick), tickMillis,
+        tickMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Runs version {@code sha256}: adopts the live processes a previous agent left for it, or
+   * stops the current version and starts this one. A release that cannot be used is rejected
+   * (PAYLOAD_REJECTED) before anything is stopped.
+   */
+  public StartResult start(String sha256) {
+    Objects.requireNonNull(sha256, "sha256");
+    control.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("supervisor is closed");
+      }
+      synchronized (lock) {
+        if (sha256.equals(releaseSha)) {
+          return new StartResult(StartResult.Outcome.ALREADY_RUNNING, "");
+        }
+      }
+      Path dir;
+      AppConfig config;
+      try {
+        dir = releases.releaseDir(sha256);
+        config = AppConfigParser.parse(dir.resolve("config.yaml"));
+      } catch (ConfigException | IOException e) {
+        String message = e.getMessage();
+        event(AgentEvent.Kind.PAYLOAD_REJECTED, "", e instanceof ConfigException
+            ? "BAD_CONFIG" : "RELEASE_UNAVAILABLE", message, sha256);
+        return new StartResult(StartResult.Outcome.REJECTED, message);
+      }
+      AgentState saved = loadQuietly();
+      boolean adopt = sha256.equals(saved.releaseSha256()) && !saved.services().isEmpty();
+      stopRunners();
+      if (!adopt) {
+        stopLeftovers(saved);
+      }
+      Map<String, ServiceRunner> created = new LinkedHashMap<>();
+      for (ServiceSpec spec : config.services().values()) {
+        created.put(spec.name(), new ServiceRunner(spec, dir, agentDir, settings, clock,
+            scheduler, new Lane(workers, spec.name()), healingPolicy, host));
+      }
+      VersionStatus status;
+      synchronized (lock) {
+        releaseSha = sha256;
+        runners = created;
+        status = adopt ? tracker.status() : tracker.started(sha256);
+        for (ServiceRunner runner : created.values()) {
+          followLogs(runner.spec());
+        }
+      }
+      if (!adopt) {
+        event(AgentEvent.Kind.VERSION_STARTED, "", status.name(), "started as " + status,
+            sha256);
+      }
+      persist();
+      for (ServiceRunner runner : created.values()) {
+        AgentState.SavedService previous = adopt ? saved.services().get(runner.name()) : null;
+        if (previous != null) {
+          runner.adopt(previous);
+        } else {
+          runner.begin();
+        }
+      }
+      notifyListeners();
+      return new StartResult(adopt ? StartResult.Outcome.ADOPTED : StartResult.Outcome.STARTED,
+          "");
+    } finally {
+      control.unlock();
+    }
+  }
+
+  /** Stops every service (stop signal, timeout, SIGKILL of each process group) and saves. */
+  public void stop() {
+    control.lock();
+    try {
+      stopRunners();
+      persist();
+      notifyListeners();
+    } finally {
+      control.unlock();
+    }
+  }
+
+  /**
+   * Lets go without stopping anything: timers and workers end, service processes keep running
+   * and a later supervisor over the same agent dir adopts them.
+   */
+  @Override
+  public void close() {
+    control.lock();
+    try {
+      closed = true;
+      tick.cancel(false);
+      workers.shutdownNow();
+    } finally {
+      control.unlock();
+    }
+  }
+
+  public AgentSnapshot snapshot() {
+    synchronized (lock) {
+      List<AgentSnapshot.ServiceSnapshot> services = new ArrayList<>();
+      runners.values().forEach(r -> services.add(r.snapshot()));
+      return new AgentSnapshot(clock.instant(), Optional.ofNullable(releaseSha),
+          tracker.status(), tracker.lastKnownGood(), services, events.dropped(),
+          logQueue.size(), logQueue.capacity(), logQueue.dropped());
+    }
+  }
+
+  /** Called with a fresh snapshot on every change (state, health, check, version). */
+  public void addListener(Consumer<AgentSnapshot> listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Removes and returns the events recorded since the last drain, oldest first. */
+  public List<AgentEvent> drainEvents() {
+    return events.drain(Integer.MAX_VALUE);
+  }
+
+  public LogQueue logQueue() {
+    return logQueue;
+  }
+
+  /** Versions this agent has seen fail and rolled back from. */
+  public boolean isMarkedBad(String sha256) {
+    synchronized (lock) {
+      return tracker.isMarkedBad(sha256);
+    }
+  }
+
+  // ---- internals ----
+
+  private final ServiceRunner.Host host = new ServiceRunner.Host() {
+    @Override
+    public void event(AgentEvent.Kind kind, String service, String reason, String message) {
+      String sha;
+      synchronized (lock) {
+        sha = releaseSha;
+      }
+      Supervisor.this.event(kind, service, reason, message, sha);
+    }
+
+    @Override
+    public void deployFailure(String service, FailureCause cause, String message) {
+      Supervisor.this.deployFailure(service, cause, message);
+    }
+
+    @Override
+    public void changed(ServiceRunner runner) {
+      persist();
+      notifyListeners();
+    }
+  };
+
+  private void deployFailure(String service, FailureCause cause, String message) {
+    RollbackDecision decision;
+    String failing;
+    synchronized (lock) {
+      if (tracker.status() != VersionStatus.CANDIDATE || runners.get(service) == null) {
+        return;
+      }
+      failing = releaseSha;
+      decision = tracker.deployFailure(clock.instant());
+    }
+    event(AgentEvent.Kind.DEPLOY_FAILED, service, cause.name(), "deploy failure "
+        + decision.failuresInWindow() + " of " + settings.deployFailuresBeforeRollback()
+        + ": " + message + " (" + decision.reason() + ")", failing);
+    if (decision.action() == RollbackDecision.Action.ROLL_BACK) {
+      String target = decision.target().orElseThrow();
+      workers.execute(() -> rollBack(failing, target, decision.reason()));
+    }
+  }
+
+  private void rollBack(String failing, String target, RollbackDecision.Reason reason) {
+    control.lock();
+    try {
+      synchronized (lock) {
+        if (closed || !failing.equals(releaseSha)) {
+          return; // something else was started meanwhile
+        }
+      }
+      event(AgentEvent.Kind.ROLLED_BACK, "", reason.name(), "rolled back from " + failing
+          + " to last known good " + target, target);
+      StartResult result = start(target);
+      if (result.outcome() == StartResult.Outcome.REJECTED) {
+        LOG.log(System.Logger.Level.ERROR, "rollback target " + target + " rejected: "
+            + result.message());
+      }
+    } finally {
+      control.unlock();
+    }
+  }
+
+  private void stopRunners() {
+    List<ServiceRunner> current;
+    synchronized (lock) {
+      current = List.copyOf(runners.values());
+    }
+    current.forEach(ServiceRunner::stop);
+  }
+
+  /** Processes a previous agent saved for another release; only exact identities are stopped. */
+  private void stopLeftovers(AgentState saved) {
+    saved.services().forEach((name, service) -> service.processes().forEach(p -> {
+      var identity = new io.infraveil.host.process.ProcessIdentity(p.pid(), p.startedAt());
+      if (identity.isAlive()) {
+        io.infraveil.host.process.ProcessGroups.stopGroup(identity, "TERM",
+            java.time.Duration.ofSeconds(10));
+      }
+    }));
+  }
+
+  private void followLogs(ServiceSpec spec) {
+    for (int i = 0; i < spec.clusters(); i++) {
+      try {
+        tailer.follow(LogFiles.stdout(agentDir, spec.name(), i), spec.name(), i,
+            LogLine.Stream.STDOUT);
+        tailer.follow(LogFiles.stderr(agentDir, spec.name(), i), spec.name(), i,
+            LogLine.Stream.STDERR);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot follow logs of " + spec.name(), e);
+      }
+    }
+  }
+
+  /** Logs, rotation and the version's stabilization; runs every tick interval. */
+  private void tick() {
+    boolean knownGood;
+    String sha;
+    synchronized (lock) {
+      tailer.poll();
+      for (ServiceRunner runner : runners.values()) {
+        for (int i = 0; i < runner.spec().clusters(); i++) {
+          rotate(LogFiles.stdout(agentDir, runner.name(), i));
+          rotate(LogFiles.stderr(agentDir, runner.name(), i));
+        }
+      }
+      tailer.poll();
+      boolean allHealthy = !runners.isEmpty() && runners.values().stream()
+          .map(ServiceRunner::snapshot)
+          .allMatch(s -> s.state() == ServiceState.RUNNING && s.health() == Health.HEALTHY);
+      knownGood = tracker.observe(allHealthy, clock.instant());
+      sha = releaseSha;
+    }
+    if (knownGood) {
+      event(AgentEvent.Kind.VERSION_KNOWN_GOOD, "", "", "healthy for "
+          + settings.stabilization(), sha);
+      persist();
+      notifyListeners();
+    }
+  }
+
+  private void rotate(Path file) {
+    try {
+      rotator.rotateIfNeeded(file);
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot rotate " + file, e);
+    }
+  }
+
+  private void event(AgentEvent.Kind kind, String service, String reason, String message,
+      String sha) {
+    events.offer(new AgentEvent(clock.instant(), kind, service, reason, message, sha));
+    LOG.log(System.Logger.Level.INFO, kind + " " + service + " " + reason + ": " + message);
+  }
+
+  private void persist() {
+    synchronized (lock) {
+      Map<String, AgentState.SavedService> services = new LinkedHashMap<>();
+      runners.forEach((name, runner) -> services.put(name, runner.saved()));
+      AgentState state = new AgentState(AgentState.FORMAT_VERSION, releaseSha,
+          tracker.state(clock.instant()), services);
+      try {
+        store.save(state);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.ERROR, "cannot save agent state", e);
+      }
+    }
+  }
+
+  private AgentState loadQuietly() {
+    try {
+      return store.load();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.ERROR, "cannot read agent state; starting fresh", e);
+      return AgentState.EMPTY;
+    }
+  }
+
+  private void notifyListeners() {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    AgentSnapshot snapshot = snapshot();
+    for (Consumer<AgentSnapshot> listener : listeners) {
+      try {
+        listener.accept(snapshot);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "snapshot listener failed", e);
+      }
+    }
+  }
+}
