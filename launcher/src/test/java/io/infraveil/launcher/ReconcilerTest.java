@@ -1,0 +1,234 @@
+package io.infraveil.launcher;
+
+import static io.infraveil.launcher.TestAgents.V1;
+import static io.infraveil.launcher.TestAgents.V2;
+import static io.infraveil.launcher.TestAgents.await;
+import static io.infraveil.launcher.TestAgents.desired;
+import static io.infraveil.launcher.TestAgents.web;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.infraveil.host.fs.JsonFiles;
+import io.infraveil.host.process.ProcessIdentity;
+import io.infraveil.launcher.Reconciler.Step;
+import io.infraveil.proto.v1.AgentState;
+import io.infraveil.proto.v1.EventKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ReconcilerTest {
+
+  @TempDir Path data;
+  TestAgents agents;
+  ScheduledExecutorService scheduler;
+  Reconciler reconciler;
+
+  @BeforeEach
+  void setUp() {
+    agents = new TestAgents(data);
+    scheduler = TestAgents.scheduler();
+  }
+
+  @AfterEach
+  void tearDown() {
+    scheduler.shutdownNow();
+    if (reconciler != null) {
+      TestAgents.killAll(reconciler.state());
+    }
+  }
+
+  private Reconciler start(String agentBody, PayloadPrefetcher prefetcher, DesiredSnapshot desired)
+      throws IOException {
+    reconciler = agents.reconciler(agents.agent(agentBody), new FileStateStore(data),
+        CrashBudget.defaults(), prefetcher, scheduler);
+    reconciler.acceptDesired(desired);
+    reconciler.start();
+    return reconciler;
+  }
+
+  /** Decision table for one deployment: desired entry × known record × liveness. */
+  @ParameterizedTest
+  @CsvSource({
+      // desired, record, alive, expected
+      "none, none, false, KEEP",
+      "none, running-v1, true, STOP",
+      "none, running-v1, false, FORGET",
+      "none, idle, false, FORGET",
+      "stop-v1, running-v1, true, STOP",
+      "stop-v1, idle, false, KEEP",
+      "v1, none, false, SPAWN",
+      "v1, idle, false, SPAWN",
+      "v1, running-v1, true, KEEP",
+      "v1, running-v1, false, CRASHED",
+      "v2, running-v1, true, RESTART",
+      "v1gen2, running-v1, true, RESTART",
+      "v1, suspended-v1, false, WAIT_SUSPENDED",
+      "v2, suspended-v1, false, SPAWN",
+      "v1, expired-suspension-v1, false, SPAWN"})
+  void decidesOneStepPerDeployment(String desired, String record, boolean alive, Step expected) {
+    Instant now = Instant.parse("2025-01-01T01:00:00Z");
+    DesiredAgentSpec spec = switch (desired) {
+      case "none" -> null;
+      case "stop-v1" -> web(V1, 1, true);
+      case "v1" -> web(V1, 1, false);
+      case "v1gen2" -> web(V1, 2, false);
+      case "v2" -> web(V2, 1, false);
+      default -> throw new AssertionError(desired);
+    };
+    ProcessIdentity process = new ProcessIdentity(99, now.minusSeconds(60));
+    AgentRecord base = AgentRecord.fresh("web");
+    AgentRecord rec = switch (record) {
+      case "none" -> null;
+      case "idle" -> base;
+      case "running-v1" -> base.withProcess(process, V1, 1, "MISSING");
+      case "suspended-v1" -> base.withProcess(null, V1, 1, "")
+          .withCrashHistory(List.of(), now.plusSeconds(1), 1, "CRASH_BUDGET_EXHAUSTED");
+      case "expired-suspension-v1" -> base.withProcess(null, V1, 1, "")
+          .withCrashHistory(List.of(), now, 1, "CRASH_BUDGET_EXHAUSTED");
+      default -> throw new AssertionError(record);
+    };
+    assertEquals(expected, Reconciler.decide(spec, rec, alive, now));
+  }
+
+  /** A missing agent is spawned once, with desired.json written first and the contract args. */
+  @Test
+  void spawnsMissingAgentAfterWritingDesiredFile() throws Exception {
+    start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES, desired(1, web(V1, 1, false)));
+    reconciler.reconcile();
+    reconciler.reconcile();
+
+    assertEquals(List.of("start --data-dir " + data + " --deployment web"), agents.startLines());
+    AgentDesiredFile written = JsonFiles.read(data.resolve("agents/web/desired.json"),
+        AgentDesiredFile.class).orElseThrow();
+    assertEquals(new AgentDesiredFile(1, "web", V1, 1, false, "cp.test:7443"), written);
+    AgentRecord record = reconciler.state().agents().get("web");
+    assertTrue(record.process().isAlive());
+    assertEquals(V1, record.payload());
+    assertEquals("MISSING", record.lastReason());
+    assertEquals(reconciler.state(), new FileStateStore(data).load().orElseThrow());
+    assertEquals(AgentState.AGENT_STATE_RUNNING, reconciler.statuses().get(0).getState());
+    assertTrue(Files.exists(data.resolve("agents/web/agent.out.log")));
+  }
+
+  /** A new generation stops the old agent and starts a new one; the old pid is gone. */
+  @Test
+  void newGenerationRestartsAgent() throws Exception {
+    start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES, desired(1, web(V1, 1, false)));
+    ProcessIdentity first = reconciler.state().agents().get("web").process();
+
+    assertTrue(reconciler.acceptDesired(desired(2, web(V1, 2, false))));
+    reconciler.reconcile();
+
+    ProcessIdentity second = reconciler.state().agents().get("web").process();
+    assertNotEquals(first, second);
+    assertFalse(first.isAlive());
+    assertTrue(second.isAlive());
+    assertEquals(2, agents.startLines().size());
+    assertEquals(2, reconciler.state().agents().get("web").generation());
+    assertEquals(List.of(), reconciler.state().agents().get("web").crashes());
+  }
+
+  /** A stop flag stops the agent's group and counts no crash. */
+  @Test
+  void stopFlagStopsAgentWithoutCountingCrash() throws Exception {
+    start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES, desired(1, web(V1, 1, false)));
+    ProcessIdentity first = reconciler.state().agents().get("web").process();
+
+    reconciler.acceptDesired(desired(2, web(V1, 1, true)));
+    reconciler.reconcile();
+    Thread.sleep(100); // let the exit callback run its reconcile
+    reconciler.reconcile();
+
+    assertFalse(first.isAlive());
+    AgentRecord record = reconciler.state().agents().get("web");
+    assertNull(record.process());
+    assertEquals(List.of(), record.crashes());
+    assertEquals("NOT_DESIRED", record.lastReason());
+    assertEquals(1, agents.startLines().size());
+    assertEquals(AgentState.AGENT_STATE_STOPPED, reconciler.statuses().get(0).getState());
+  }
+
+  /** An older revision is ignored: nothing persisted, nothing restarted. */
+  @Test
+  void olderRevisionIsIgnored() throws Exception {
+    start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES, desired(5, web(V1, 1, false)));
+    assertFalse(reconciler.acceptDesired(desired(4, web(V2, 9, false))));
+    assertFalse(reconciler.acceptDesired(desired(5, web(V2, 9, false))));
+    reconciler.reconcile();
+    assertEquals(5, reconciler.heldRevision());
+    assertEquals(V1, reconciler.state().agents().get("web").payload());
+    assertEquals(1, agents.startLines().size());
+  }
+
+  /** A payload that cannot be cached starts nothing and is reported as rejected. */
+  @Test
+  void failedPrefetchStartsNothing() throws Exception {
+    start("exec sleep 1000",
+        (deployment, payload) -> PayloadPrefetcher.PrefetchResult.failed("HASH_MISMATCH"),
+        desired(1, web(V1, 1, false)));
+    assertEquals(List.of(), agents.startLines());
+    assertFalse(Files.exists(data.resolve("agents/web/desired.json")));
+    assertEquals("PAYLOAD_NOT_CACHED", reconciler.state().agents().get("web").lastReason());
+    assertEquals(AgentState.AGENT_STATE_REJECTED, reconciler.statuses().get(0).getState());
+    assertTrue(agents.logText().contains("action=payload_not_cached deployment=web reason=HASH_MISMATCH"),
+        agents.logText());
+  }
+
+  /**
+   * A crash-looping agent (exit 3) runs exactly 6 times, is suspended for 1 min, tries again
+   * after the cooldown, and the next suspension lasts 2 min (doubling). A new generation lifts it.
+   */
+  @Test
+  void crashLoopSuspendsAfterSixStartsAndCooldownDoubles() throws Exception {
+    reconciler = agents.reconciler(agents.agent("exit 3"), new FileStateStore(data),
+        new CrashBudget(Duration.ofSeconds(300), 6, Duration.ofMinutes(1), Duration.ofHours(1)),
+        PayloadPrefetcher.AGENT_FETCHES, scheduler);
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    Instant t0 = agents.clock.instant();
+    reconciler.start();
+
+    await("first suspension", () -> reconciler.state().agents().get("web").suspendedUntil() != null);
+    Thread.sleep(200);
+    reconciler.reconcile(); // still cooling down: nothing starts
+    AgentRecord suspended = reconciler.state().agents().get("web");
+    assertEquals(6, agents.startLines().size());
+    assertEquals(t0.plus(Duration.ofMinutes(1)), suspended.suspendedUntil());
+    assertEquals(1, suspended.suspensions());
+    assertEquals("CRASH_BUDGET_EXHAUSTED", suspended.lastReason());
+    assertEquals(AgentState.AGENT_STATE_SUSPENDED, reconciler.statuses().get(0).getState());
+    List<EventKind> kinds = reconciler.drainEvents().stream().map(e -> e.getKind()).toList();
+    assertEquals(List.of(EventKind.EVENT_KIND_AGENT_SUSPENDED), kinds);
+
+    agents.clock.advance(Duration.ofMinutes(1));
+    reconciler.reconcile();
+    await("second suspension", () -> reconciler.state().agents().get("web").suspensions() == 2);
+    AgentRecord again = reconciler.state().agents().get("web");
+    assertEquals(12, agents.startLines().size());
+    assertEquals(t0.plus(Duration.ofMinutes(1)).plus(Duration.ofMinutes(2)), again.suspendedUntil());
+    assertEquals(List.of(EventKind.EVENT_KIND_AGENT_RESUMED, EventKind.EVENT_KIND_AGENT_SUSPENDED),
+        reconciler.drainEvents().stream().map(e -> e.getKind()).toList());
+
+    reconciler.acceptDesired(desired(2, web(V1, 2, false)));
+    reconciler.reconcile();
+    await("third suspension", () -> reconciler.state().agents().get("web").suspensions() == 1
+        && reconciler.state().agents().get("web").generation() == 2
+        && reconciler.state().agents().get("web").suspendedUntil() != null);
+    assertEquals(18, agents.startLines().size());
+    assertEquals("NEW_VERSION_LIFTS_SUSPENSION",
+        reconciler.drainEvents().get(0).getReason());
+  }
+}
