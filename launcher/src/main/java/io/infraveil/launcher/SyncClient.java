@@ -1,0 +1,223 @@
+package io.infraveil.launcher;
+
+import com.google.protobuf.Duration;
+import io.grpc.Channel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.infraveil.host.time.Backoff;
+import io.infraveil.proto.v1.DesiredStateAck;
+import io.infraveil.proto.v1.HostReport;
+import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
+import io.infraveil.proto.v1.SyncHello;
+import io.infraveil.proto.v1.SyncRequest;
+import io.infraveil.proto.v1.SyncResponse;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The launcher's end of the Sync stream. Opens with a hello naming the held revision; on every
+ * newer desired state it persists first, then acks, then reconciles; older revisions are
+ * ignored. Sends a full report on connect, on change and every report interval. When the stream
+ * breaks it reconnects with jittered exponential backoff while the reconciler keeps acting on
+ * the persisted desired state; the first report after a reconnect says how long it was detached.
+ *
+ * <p>All stream state is touched only on {@code scheduler}, which must be single-threaded.
+ */
+public final class SyncClient {
+
+  /** Who the launcher says it is, and how often it reports. */
+  public record Settings(String hostName, String launcherVersion, java.time.Duration reportInterval) {
+    public Settings {
+      Objects.requireNonNull(hostName, "hostName");
+      Objects.requireNonNull(launcherVersion, "launcherVersion");
+      Objects.requireNonNull(reportInterval, "reportInterval");
+    }
+  }
+
+  private final Settings settings;
+  private final LauncherSyncServiceGrpc.LauncherSyncServiceStub stub;
+  private final Reconciler reconciler;
+  private final Backoff backoff;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final LauncherLog log;
+
+  // Confined to the scheduler thread.
+  private ClientCallStreamObserver<SyncRequest> stream;
+  private boolean connected;
+  private boolean closed;
+  private int attempt;
+  private Instant detachedSince;
+  private Instant lastDetachedSince;
+  private java.time.Duration lastDetachedFor;
+  private ScheduledFuture<?> reporter;
+
+  public SyncClient(Settings settings, Channel channel, Reconciler reconciler, Backoff backoff,
+      Clock clock, ScheduledExecutorService scheduler, LauncherLog log) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.stub = LauncherSyncServiceGrpc.newStub(Objects.requireNonNull(channel, "channel"));
+    this.reconciler = Objects.requireNonNull(reconciler, "reconciler");
+    this.backoff = Objects.requireNonNull(backoff, "backoff");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.log = Objects.requireNonNull(log, "log");
+  }
+
+  /** Opens the stream and starts periodic reports. */
+  public void start() {
+    reconciler.setChangeListener(() -> scheduler.execute(this::report));
+    scheduler.execute(this::connect);
+    long millis = settings.reportInterval().toMillis();
+    reporter = scheduler.scheduleAtFixedRate(this::report, millis, millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Closes the stream; no reconnect follows. */
+  public void close() {
+    scheduler.execute(() -> {
+      closed = true;
+      if (reporter != null) {
+        reporter.cancel(false);
+      }
+      if (stream != null) {
+        stream.onCompleted();
+      }
+    });
+  }
+
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    log.event("sync_connect", "attempt", attempt, "held_revision", reconciler.heldRevision());
+    ClientResponseObserver<SyncRequest, SyncResponse> observer = new ClientResponseObserver<>() {
+      private ClientCallStreamObserver<SyncRequest> mine;
+      private boolean readySeen;
+
+      @Override
+      public void beforeStart(ClientCallStreamObserver<SyncRequest> requestStream) {
+        mine = requestStream;
+        requestStream.setOnReadyHandler(() -> {
+          if (!readySeen) {
+            readySeen = true;
+            scheduler.execute(() -> onReady(mine));
+          }
+        });
+      }
+
+      @Override
+      public void onNext(SyncResponse response) {
+        scheduler.execute(() -> onResponse(mine, response));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        scheduler.execute(() -> onLost(mine, t.toString()));
+      }
+
+      @Override
+      public void onCompleted() {
+        scheduler.execute(() -> onLost(mine, "stream completed by the control plane"));
+      }
+    };
+    stub.sync(observer);
+  }
+
+  private void onReady(ClientCallStreamObserver<SyncRequest> ready) {
+    if (stream != null && stream != ready) {
+      return;
+    }
+    stream = ready;
+    connected = true;
+    attempt = 0;
+    Instant now = clock.instant();
+    if (detachedSince != null) {
+      lastDetachedSince = detachedSince;
+      lastDetachedFor = java.time.Duration.between(detachedSince, now);
+      detachedSince = null;
+    }
+    log.event("sync_connected", "held_revision", reconciler.heldRevision(),
+        "detached_for", lastDetachedFor == null ? "none" : lastDetachedFor);
+    send(SyncRequest.newBuilder().setHello(SyncHello.newBuilder()
+        .setHostName(settings.hostName())
+        .setHeldRevision(reconciler.heldRevision())
+        .setLauncherVersion(settings.launcherVersion())).build());
+    report();
+  }
+
+  private void onResponse(ClientCallStreamObserver<SyncRequest> from, SyncResponse response) {
+    if (from != stream || !response.hasDesired()) {
+      return;
+    }
+    DesiredSnapshot desired;
+    try {
+      desired = DesiredSnapshot.of(response.getDesired());
+    } catch (IllegalArgumentException e) {
+      log.event("desired_invalid", "revision", response.getDesired().getRevision(),
+          "error", e.getMessage());
+      return;
+    }
+    try {
+      if (!reconciler.acceptDesired(desired)) {
+        log.event("desired_ignored", "revision", desired.revision(),
+            "held_revision", reconciler.heldRevision());
+        return;
+      }
+    } catch (IOException e) {
+      // Not on disk, so not acked and not acted on; the control plane sends it again.
+      log.event("desired_not_persisted", "revision", desired.revision(), "error", e.getMessage());
+      return;
+    }
+    send(SyncRequest.newBuilder()
+        .setAck(DesiredStateAck.newBuilder().setRevision(desired.revision())).build());
+    reconciler.reconcile();
+    report();
+  }
+
+  private void onLost(ClientCallStreamObserver<SyncRequest> from, String why) {
+    if (from != stream && stream != null) {
+      return;
+    }
+    stream = null;
+    connected = false;
+    if (detachedSince == null) {
+      detachedSince = clock.instant();
+    }
+    if (closed) {
+      return;
+    }
+    java.time.Duration delay = backoff.delay(attempt);
+    attempt++;
+    log.event("sync_lost", "error", why, "retry_in", delay);
+    scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void report() {
+    if (!connected || stream == null) {
+      return;
+    }
+    HostReport.Builder report = HostReport.newBuilder()
+        .setReportedAt(Reconciler.timestamp(clock.instant()))
+        .setDesiredRevision(reconciler.heldRevision())
+        .addAllAgents(reconciler.statuses())
+        .addAllEvents(reconciler.drainEvents());
+    if (lastDetachedSince != null) {
+      report.setDetachedSince(Reconciler.timestamp(lastDetachedSince));
+      report.setDetachedFor(Duration.newBuilder().setSeconds(lastDetachedFor.getSeconds())
+          .setNanos(lastDetachedFor.getNano()));
+    }
+    send(SyncRequest.newBuilder().setReport(report).build());
+  }
+
+  private void send(SyncRequest request) {
+    try {
+      stream.onNext(request);
+    } catch (RuntimeException e) {
+      log.event("sync_send_failed", "error", e.toString());
+    }
+  }
+}
