@@ -1,0 +1,130 @@
+package io.infraveil.launcher;
+
+import io.grpc.ManagedChannel;
+import io.infraveil.host.grpc.ControlPlaneChannels;
+import io.infraveil.host.grpc.HostIdentityFiles;
+import io.infraveil.host.time.Backoff;
+import io.infraveil.proto.v1.EnrollmentServiceGrpc;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code infraveil launcher}: the host daemon. SIGTERM stops the launcher, not the agents. */
+@Command(name = "launcher", mixinStandardHelpOptions = true,
+    description = "Keeps this host's agents in line with the control plane's desired state.")
+public final class LauncherMain implements Callable<Integer> {
+
+  static final String VERSION = "0.1.0";
+
+  @Option(names = "--data-dir", required = true, description = "Host data dir.")
+  Path dataDir;
+
+  @Option(names = "--control-plane", required = true, description = "HOST:PORT of the control plane.")
+  String controlPlane;
+
+  @Option(names = "--ca", required = true, description = "CA certificate to trust when enrolling.")
+  Path caFile;
+
+  @Option(names = "--join-token", description = "One-time join token (first start only).")
+  String joinToken;
+
+  @Option(names = "--name", description = "This host's name (first start only).")
+  String name;
+
+  @Option(names = "--report-interval", defaultValue = "PT10S", converter = DurationConverter.class,
+      description = "Full host report interval (ISO-8601 duration, default PT10S).")
+  Duration reportInterval;
+
+  @Option(names = "--reconcile-interval", defaultValue = "PT5S", converter = DurationConverter.class)
+  Duration reconcileInterval;
+
+  @Option(names = "--stop-grace", defaultValue = "PT10S", converter = DurationConverter.class)
+  Duration stopGrace;
+
+  @Option(names = "--agent-command", split = " ",
+      description = "Command that runs an agent (default: this JVM with io.infraveil.agent.AgentMain).")
+  List<String> agentCommand;
+
+  @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
+  boolean stopAgentsOnExit;
+
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return Duration.parse(value);
+    }
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new LauncherMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Clock clock = Clock.systemUTC();
+    LauncherLog log = new LauncherLog(System.out, clock);
+    HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
+    Enroller enroller = new Enroller(identity, log);
+    if (!enroller.isEnrolled()) {
+      if (joinToken == null || name == null) {
+        log.event("not_enrolled", "data_dir", dataDir, "hint", "pass --join-token and --name");
+        return 2;
+      }
+      ManagedChannel anonymous = ControlPlaneChannels.anonymous(controlPlane, caFile,
+          ControlPlaneChannels.Settings.DEFAULTS);
+      try {
+        enroller.enroll(EnrollmentServiceGrpc.newBlockingStub(anonymous)
+            .withDeadlineAfter(30, TimeUnit.SECONDS), joinToken, name, controlPlane);
+      } finally {
+        anonymous.shutdownNow();
+      }
+    } else {
+      log.event("enrollment_skipped", "reason", "IDENTITY_PRESENT");
+    }
+    HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow();
+
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "launcher");
+      thread.setDaemon(true);
+      return thread;
+    });
+    Reconciler reconciler = new Reconciler(
+        new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
+            agentCommand == null ? Reconciler.Settings.defaultAgentCommand() : agentCommand,
+            stopGrace, reconcileInterval),
+        new FileStateStore(dataDir.toAbsolutePath()), CrashBudget.defaults(),
+        PayloadPrefetcher.AGENT_FETCHES, clock, scheduler, log);
+    ManagedChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
+        ControlPlaneChannels.Settings.DEFAULTS);
+    SyncClient sync = new SyncClient(new SyncClient.Settings(host.name(), VERSION, reportInterval),
+        channel, reconciler,
+        new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30), true,
+            RandomGenerator.getDefault()),
+        clock, scheduler, log);
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.event("launcher_stop", "stop_agents", stopAgentsOnExit);
+      sync.close();
+      reconciler.close(stopAgentsOnExit);
+      channel.shutdown();
+      stopped.countDown();
+    }, "launcher-shutdown"));
+    log.event("launcher_start", "host", host.name(), "control_plane", controlPlane,
+        "data_dir", dataDir.toAbsolutePath());
+    reconciler.start();
+    sync.start();
+    stopped.await();
+    return 0;
+  }
+}
