@@ -17,7 +17,7 @@ public record CacheLayout(Path dataDir) {
   public static final String CIPHERTEXT = "payload.enc";
   public static final String HEADER = "header.pb";
 
-  private static final Pattern PLAIN_NAME = Pattern.compile("[a-z0-9][a-z0-9._]{0,99}");
+  private static final Pattern PLAIN_NAME = Pattern.compile("[a-z0-9]([a-z0-9._-]{0,98}[a-z0-9])?");
 
   public CacheLayout {
     Objects.requireNonNull(dataDir, "dataDir");
@@ -63,7 +63,7 @@ public record CacheLayout(Path dataDir) {
 
   /**
    * File name of the header kept for another deployment or sequence of the same bytes. A
-   * deployment name outside {@code [a-z0-9._]} is hex-encoded so the name stays one plain
+   * deployment name other than lowercase letters, digits, '.', '_' and inner '-' is hex-encoded so the name stays one plain
    * path segment whatever the control plane sends.
    */
   public static String headerFileName(String deployment, long sequence) {

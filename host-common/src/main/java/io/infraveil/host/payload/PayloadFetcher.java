@@ -4,6 +4,7 @@ import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.infraveil.host.fs.AtomicFiles;
+import io.infraveil.payload.PayloadRejectedException;
 import io.infraveil.payload.RejectionReason;
 import io.infraveil.payload.Sha256Hex;
 import io.infraveil.proto.v1.FetchHeader;
@@ -135,11 +136,11 @@ public final class PayloadFetcher {
       FetchHeader header = readHeader(responses, request);
       if (!header.getDeployment().equals(deployment)
           || !header.getPayload().getSha256().equals(sha)) {
-        return new Attempt(new FetchResult.Refused(Verification.rejected(
+        return new Attempt(new FetchResult.Refused(Verification.of(new PayloadRejectedException(
             header.getDeployment().equals(deployment)
                 ? RejectionReason.HASH_MISMATCH : RejectionReason.MAC_MISMATCH,
             "control plane answered " + describe(request) + " with a header for deployment '"
-                + header.getDeployment() + "' sha256 " + header.getPayload().getSha256())));
+                + header.getDeployment() + "' sha256 " + header.getPayload().getSha256()))));
       }
       Verification verdict = headerCheck.apply(header);
       if (!verdict.isOk()) {
