@@ -1,0 +1,122 @@
+package io.infraveil.cli.ctl;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.infraveil.cli.CliException;
+import io.infraveil.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code infraveil ctl}: the operator client. Every command opens one mTLS channel from the
+ * context file, makes its calls and closes it. A refused call prints its status code and
+ * description on stderr and exits 1.
+ */
+@Command(name = "ctl", mixinStandardHelpOptions = true,
+    description = "Operate a running control plane over mTLS gRPC.",
+    subcommands = {
+        HostsCommand.class,
+        TokensCommand.class,
+        RevokeCommand.class,
+        DeployCommand.class,
+        DeploymentsCommand.class,
+        StatusCommand.class,
+        IncidentsCommand.class,
+        LogsCommand.class,
+        RollbackCommand.class,
+        WatchCommand.class,
+        SecurityEventsCommand.class,
+    })
+public final class CtlCommand implements Runnable {
+
+  /** Output form. */
+  enum Output { table, json }
+
+  @Option(names = "--context", paramLabel = "FILE", scope = ScopeType.INHERIT,
+      description = "Context file (endpoint, ca, cert, key); default: $INFRAVEIL_CONTEXT.")
+  Path contextFile;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "json|table", scope = ScopeType.INHERIT,
+      defaultValue = "table", description = "table for people (default), json for scripts.")
+  Output output;
+
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing command");
+  }
+
+  /** The context from --context or INFRAVEIL_CONTEXT. */
+  CtlContext context() throws IOException {
+    Path file = contextFile;
+    if (file == null) {
+      String fromEnv = main.env().get(CtlContext.ENV);
+      if (fromEnv == null || fromEnv.isBlank()) {
+        throw CliException.usage("no context: pass --context FILE or set " + CtlContext.ENV
+            + " (a file with endpoint, ca, cert and key)");
+      }
+      file = Path.of(fromEnv);
+    }
+    return CtlContext.load(file);
+  }
+
+  Connection connect() throws IOException {
+    return Connection.open(context());
+  }
+
+  boolean json() {
+    return output == Output.json;
+  }
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
+  /** Prints a response: protobuf JSON with -o json, else the table {@code human} prints. */
+  void print(MessageOrBuilder message, Consumer<PrintWriter> human) {
+    if (json()) {
+      out().println(toJson(message, false));
+    } else {
+      human.accept(out());
+    }
+    out().flush();
+  }
+
+  /** One message of a stream: a single JSON line with -o json. */
+  void printStreamed(MessageOrBuilder message, Consumer<PrintWriter> human) {
+    if (json()) {
+      out().println(toJson(message, true));
+    } else {
+      human.accept(out());
+    }
+    out().flush();
+  }
+
+  static String toJson(MessageOrBuilder message, boolean oneLine) {
+    JsonFormat.Printer printer = JsonFormat.printer().includingDefaultValueFields();
+    if (oneLine) {
+      printer = printer.omittingInsignificantWhitespace();
+    }
+    try {
+      return printer.print(message);
+    } catch (InvalidProtocolBufferException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package io.infraveil.cli.ctl;
+
+import io.infraveil.cli.CliException;
+import io.infraveil.payload.archive.PayloadArchive;
+import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.PutDeploymentRequest;
+import io.infraveil.proto.v1.PutDeploymentResponse;
+import io.infraveil.proto.v1.UploadMetadata;
+import io.infraveil.proto.v1.UploadPayloadResponse;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code ctl deploy DIR|TGZ --name N (--hosts a,b | --labels k=v)}: packs a directory (or
+ * takes a {@code .tar.gz}), uploads it, then points the deployment at it.
+ */
+@Command(name = "deploy", mixinStandardHelpOptions = true,
+    description = "Upload an application (directory with config.yaml, or .tar.gz) and deploy it.")
+final class DeployCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "DIR|TGZ",
+      description = "Application directory (packed for you) or a .tar.gz of one.")
+  Path source;
+
+  @Option(names = "--name", required = true, paramLabel = "N", description = "Deployment name.")
+  String name;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Targets targets;
+
+  @Option(names = "--payload-version", paramLabel = "V",
+      description = "Version label (default: the short hash).")
+  String version = "";
+
+  @Option(names = "--retry-marked-bad",
+      description = "Run the version even on hosts that marked it bad.")
+  boolean retryMarkedBad;
+
+  @ParentCommand CtlCommand ctl;
+
+  /** Where the deployment goes: hosts by name, or by labels. */
+  static final class Targets {
+    @Option(names = "--hosts", required = true, split = ",", paramLabel = "a,b",
+        description = "Host names.")
+    List<String> hosts = new ArrayList<>();
+
+    @Option(names = "--labels", required = true, split = ",", paramLabel = "k=v",
+        description = "Host labels that must all match.")
+    Map<String, String> labels = new LinkedHashMap<>();
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Path archive;
+    boolean packed = Files.isDirectory(source);
+    if (packed) {
+      archive = Files.createTempFile("infraveil-payload-", ".tar.gz");
+      try (OutputStream out = Files.newOutputStream(archive)) {
+        PayloadArchive.pack(source, out);
+      } catch (Exception e) {
+        Files.deleteIfExists(archive);
+        throw e;
+      }
+    } else if (Files.isRegularFile(source)) {
+      archive = source;
+    } else {
+      throw new CliException(source + " is neither a directory nor a .tar.gz file");
+    }
+    try (Connection connection = ctl.connect()) {
+      UploadMetadata metadata = UploadMetadata.newBuilder()
+          .setVersion(version)
+          .setSourceName(source.getFileName().toString())
+          .build();
+      UploadPayloadResponse uploaded = PayloadUpload.upload(connection.async(), archive, metadata,
+          Connection.UPLOAD_DEADLINE_SECONDS);
+      PutDeploymentResponse deployed = connection.unary().putDeployment(PutDeploymentRequest.newBuilder()
+          .setName(name)
+          .setPayloadSha256(uploaded.getPayload().getSha256())
+          .addAllHosts(targets.hosts)
+          .putAllLabels(targets.labels)
+          .setRetryMarkedBad(retryMarkedBad)
+          .build());
+      if (ctl.json()) {
+        ctl.out().println("{\"upload\": " + CtlCommand.toJson(uploaded, false)
+            + ",\n\"deployment\": " + CtlCommand.toJson(deployed, false) + "}");
+        ctl.out().flush();
+      } else {
+        PrintWriter out = ctl.out();
+        out.println("uploaded " + source.getFileName() + ": " + Format.payload(uploaded.getPayload())
+            + ", " + uploaded.getPayload().getSize() + " bytes"
+            + (uploaded.getAlreadyStored() ? " (already stored)" : "")
+            + ", services: " + String.join(", ", uploaded.getServicesList()));
+        printDeployment(deployed.getDeployment(), out);
+      }
+    } finally {
+      if (packed) {
+        Files.deleteIfExists(archive);
+      }
+    }
+    return 0;
+  }
+
+  static void printDeployment(Deployment deployment, PrintWriter out) {
+    out.println("deployment " + deployment.getName() + ": " + Format.payload(deployment.getPayload())
+        + ", generation " + deployment.getGeneration()
+        + (deployment.getPaused() ? ", paused" : ""));
+    out.println("  placed on: " + (deployment.getPlacedHostsCount() == 0 ? "no host yet"
+        : String.join(", ", deployment.getPlacedHostsList())));
+    if (deployment.hasPreviousPayload()) {
+      out.println("  previous:  " + Format.payload(deployment.getPreviousPayload()));
+    }
+  }
+}

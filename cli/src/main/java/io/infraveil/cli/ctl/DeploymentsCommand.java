@@ -1,0 +1,41 @@
+package io.infraveil.cli.ctl;
+
+import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.ListDeploymentsRequest;
+import io.infraveil.proto.v1.ListDeploymentsResponse;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code ctl deployments}: deployments with rollout progress. */
+@Command(name = "deployments", mixinStandardHelpOptions = true,
+    description = "List deployments with rollout progress.")
+final class DeploymentsCommand implements Callable<Integer> {
+
+  @ParentCommand CtlCommand ctl;
+
+  @Override
+  public Integer call() throws Exception {
+    try (Connection connection = ctl.connect()) {
+      ListDeploymentsResponse response =
+          connection.unary().listDeployments(ListDeploymentsRequest.getDefaultInstance());
+      ctl.print(response, out -> printDeployments(response.getDeploymentsList(), out));
+    }
+    return 0;
+  }
+
+  static void printDeployments(List<Deployment> deployments, PrintWriter out) {
+    Table table = new Table("NAME", "PAYLOAD", "GEN", "HOSTS", "UPDATED", "HEALTHY", "FAILED",
+        "PAUSED", "CHANGED");
+    for (Deployment deployment : deployments) {
+      var progress = deployment.getProgress();
+      table.row(deployment.getName(), Format.payload(deployment.getPayload()),
+          deployment.getGeneration(), progress.getHostsTotal(), progress.getHostsUpdated(),
+          progress.getHostsHealthy(), progress.getHostsFailed(), deployment.getPaused() ? "yes" : "no",
+          Format.time(deployment.getUpdatedAt()));
+    }
+    table.print(out, "no deployments yet: `infraveil ctl deploy DIR --name N --hosts HOST`");
+  }
+}

@@ -1,0 +1,54 @@
+package io.infraveil.cli.ctl;
+
+import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.DeploymentOnHost;
+import io.infraveil.proto.v1.GetStatusRequest;
+import io.infraveil.proto.v1.GetStatusResponse;
+import io.infraveil.proto.v1.ServiceStatus;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code ctl status}: the operations view in one screen. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Hosts, deployments, services and incidents.")
+final class StatusCommand implements Callable<Integer> {
+
+  @ParentCommand CtlCommand ctl;
+
+  @Override
+  public Integer call() throws Exception {
+    try (Connection connection = ctl.connect()) {
+      GetStatusResponse response = connection.unary().getStatus(GetStatusRequest.getDefaultInstance());
+      ctl.print(response, out -> print(response, out));
+    }
+    return 0;
+  }
+
+  private static void print(GetStatusResponse status, PrintWriter out) {
+    out.println("HOSTS");
+    HostsCommand.printHosts(status.getHostsList(), out);
+    out.println();
+    out.println("DEPLOYMENTS");
+    DeploymentsCommand.printDeployments(status.getDeploymentsList(), out);
+    Table services = new Table("DEPLOYMENT", "HOST", "VERSION", "STATUS", "SERVICE", "STATE",
+        "HEALTH", "RESTARTS", "LAST CHECK");
+    for (Deployment deployment : status.getDeploymentsList()) {
+      for (DeploymentOnHost onHost : deployment.getOnHostsList()) {
+        for (ServiceStatus service : onHost.getServicesList()) {
+          services.row(deployment.getName(), onHost.getHostName(), Format.payload(onHost.getPayload()),
+              Format.enumName(onHost.getVersionStatus()), service.getName(),
+              Format.enumName(service.getState()), Format.enumName(service.getHealth()),
+              service.getRestartsInWindow(), Format.time(service.getLastCheckAt()));
+        }
+      }
+    }
+    out.println();
+    out.println("SERVICES");
+    services.print(out, "no services reported yet");
+    out.println();
+    out.println("INCIDENTS");
+    IncidentsCommand.printIncidents(status.getIncidentsList(), out);
+  }
+}

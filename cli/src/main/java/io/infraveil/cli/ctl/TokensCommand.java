@@ -1,0 +1,76 @@
+package io.infraveil.cli.ctl;
+
+import io.infraveil.proto.v1.CreateJoinTokenRequest;
+import io.infraveil.proto.v1.CreateJoinTokenResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code ctl tokens}: join tokens that enroll hosts. */
+@Command(name = "tokens", mixinStandardHelpOptions = true,
+    description = "Manage join tokens.", subcommands = TokensCommand.Create.class)
+final class TokensCommand implements Runnable {
+
+  @ParentCommand CtlCommand ctl;
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing command: create");
+  }
+
+  /** {@code ctl tokens create NAME}: a one-time, expiring token for one host name. */
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Create a one-time join token for host NAME (shown once).")
+  static final class Create implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Host name the token enrolls.")
+    String hostName;
+
+    @Option(names = "--ttl", paramLabel = "DURATION", converter = Durations.class,
+        description = "How long the token stays valid, e.g. 15m, 1h, 2d "
+            + "(default: the control plane's, 1h).")
+    Duration ttl;
+
+    @Option(names = "--label", paramLabel = "KEY=VALUE",
+        description = "Label given to the host when it enrolls (repeatable).")
+    Map<String, String> labels = new LinkedHashMap<>();
+
+    @ParentCommand TokensCommand tokens;
+
+    @Override
+    public Integer call() throws Exception {
+      CtlCommand ctl = tokens.ctl;
+      CreateJoinTokenRequest.Builder request = CreateJoinTokenRequest.newBuilder()
+          .setHostName(hostName)
+          .putAllLabels(labels);
+      if (ttl != null) {
+        if (ttl.toSeconds() < 1) {
+          throw io.infraveil.cli.CliException.usage("--ttl must be at least 1s, got " + ttl);
+        }
+        request.setTtlSeconds(ttl.toSeconds());
+      }
+      CtlContext context = ctl.context();
+      try (Connection connection = Connection.open(context)) {
+        CreateJoinTokenResponse response = connection.unary().createJoinToken(request.build());
+        ctl.print(response, out -> {
+          out.println("join token for host " + hostName + " (one use, expires "
+              + Format.time(response.getExpiresAt()) + "):");
+          out.println(response.getJoinToken());
+          out.println();
+          out.println("enroll the host with:");
+          out.println("  bin/infraveil launcher --data-dir DIR --control-plane " + context.endpoint()
+              + " --ca " + context.ca() + " --join-token " + response.getJoinToken() + " --name " + hostName);
+        });
+      }
+      return 0;
+    }
+  }
+}
