@@ -218,6 +218,15 @@ public final class Supervisor implements AutoCloseable {
     return events.drain(Integer.MAX_VALUE);
   }
 
+  /**
+   * Records an event decided outside the engine (a payload the cache rejected, a desired
+   * version skipped because it is marked bad) in the same bounded buffer, then notifies.
+   */
+  public void recordEvent(AgentEvent.Kind kind, String reason, String message, String sha256) {
+    event(kind, "", reason, message, sha256);
+    notifyListeners();
+  }
+
   public LogQueue logQueue() {
     return logQueue;
   }

@@ -1,0 +1,359 @@
+package io.infraveil.agent.main;
+
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
+import io.infraveil.agent.AgentEvent;
+import io.infraveil.agent.AgentSettings;
+import io.infraveil.agent.AgentSnapshot;
+import io.infraveil.agent.AgentState;
+import io.infraveil.agent.FileAgentStateStore;
+import io.infraveil.agent.StartResult;
+import io.infraveil.agent.Supervisor;
+import io.infraveil.agent.report.HeartbeatClient;
+import io.infraveil.agent.report.LogShipper;
+import io.infraveil.host.grpc.ControlPlaneChannels;
+import io.infraveil.host.grpc.HostIdentityFiles;
+import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.time.Backoff;
+import io.infraveil.proto.v1.PayloadRef;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+/**
+ * One agent: the supervisor of one deployment's services on this host, its heartbeat and log
+ * shipping, and the payload path (cache, verify, extract). Built in one place so tests run it
+ * in-process; {@link AgentMain} only parses arguments and installs the shutdown hook.
+ *
+ * <p>{@link #start()} decides what to run with {@link StartPlan} and carries it out: the
+ * desired version when it is verified (or already on disk while the control plane is away),
+ * otherwise the version the previous agent ran or the newest known good one. A payload that
+ * is unavailable is fetched again with backoff; a rejected one never runs.
+ */
+public final class Agent implements AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+
+  /** The engine's settings plus reporting and retry timings. */
+  public record Settings(AgentSettings engine, Duration heartbeatInterval,
+      Duration heartbeatMinGap, int logBatchSize, Duration logFlushInterval,
+      Duration reconnectInitial, Duration reconnectMax, Duration fetchRetryInitial,
+      Duration fetchRetryMax) {
+
+    public static Settings defaults() {
+      return new Settings(AgentSettings.defaults(), HeartbeatClient.Settings.DEFAULT_INTERVAL,
+          HeartbeatClient.Settings.DEFAULT_MIN_GAP, LogShipper.Settings.DEFAULT_BATCH_SIZE,
+          LogShipper.Settings.DEFAULT_FLUSH_INTERVAL, Duration.ofSeconds(1),
+          Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(30));
+    }
+
+    public Settings {
+      Objects.requireNonNull(engine, "engine");
+      Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+      Objects.requireNonNull(heartbeatMinGap, "heartbeatMinGap");
+      Objects.requireNonNull(logFlushInterval, "logFlushInterval");
+      Objects.requireNonNull(reconnectInitial, "reconnectInitial");
+      Objects.requireNonNull(reconnectMax, "reconnectMax");
+      Objects.requireNonNull(fetchRetryInitial, "fetchRetryInitial");
+      Objects.requireNonNull(fetchRetryMax, "fetchRetryMax");
+    }
+
+    public Settings withEngine(AgentSettings value) {
+      return new Settings(value, heartbeatInterval, heartbeatMinGap, logBatchSize,
+          logFlushInterval, reconnectInitial, reconnectMax, fetchRetryInitial, fetchRetryMax);
+    }
+
+    public Settings withReporting(Duration interval, Duration minGap, Duration logFlush,
+        Duration retryInitial, Duration retryMax) {
+      return new Settings(engine, interval, minGap, logBatchSize, logFlush, retryInitial,
+          retryMax, retryInitial, retryMax);
+    }
+  }
+
+  private final Path agentDir;
+  private final AgentDesired desired;
+  private final Settings settings;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final PayloadStore store;
+  private final ManagedChannel ownedChannel;
+  private final KnownPayloads known;
+  private final CachedReleaseProvider releases;
+  private final Set<String> allowed = ConcurrentHashMap.newKeySet();
+  private final Supervisor supervisor;
+  private final HeartbeatClient heartbeat;
+  private final LogShipper shipper;
+  private final Backoff fetchBackoff;
+  /** Runs payload fetches, which block on the network, off the scheduler. */
+  private final ExecutorService fetcher;
+  private final StartPlan.Facts facts;
+  private volatile StartPlan plan;
+  private volatile String running;
+  private int fetchAttempt;
+
+  /**
+   * An agent over {@code dataDir} for {@code deployment}, talking to the control plane over
+   * {@code channel} (not closed here) as {@code hostName}.
+   */
+  public Agent(Path dataDir, String deployment, String hostName, Settings settings,
+      Channel channel, PayloadStore store, Clock clock, ScheduledExecutorService scheduler)
+      throws IOException {
+    this(dataDir, deployment, hostName, settings, channel, null, store, clock, scheduler);
+  }
+
+  private Agent(Path dataDir, String deployment, String hostName, Settings settings,
+      Channel channel, ManagedChannel ownedChannel, PayloadStore store, Clock clock,
+      ScheduledExecutorService scheduler) throws IOException {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(hostName, "hostName");
+    Objects.requireNonNull(channel, "channel");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.store = Objects.requireNonNull(store, "store");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.ownedChannel = ownedChannel;
+    this.agentDir = AgentDesired.agentDir(dataDir, deployment);
+    this.desired = AgentDesired.read(dataDir, deployment);
+    this.known = new KnownPayloads(agentDir);
+    AgentState saved = new FileAgentStateStore(agentDir).load();
+    this.facts = new StartPlan.Facts(desired.payload().sha256(), desired.retryMarkedBad(),
+        saved.versions().markedBad(), Optional.ofNullable(saved.releaseSha256()),
+        saved.versions().knownGood(), false);
+    if (!facts.skipDesired()) {
+      allowed.add(desired.payload().sha256());
+    }
+    facts.previouslyRunning().ifPresent(allowed::add);
+    allowed.addAll(facts.knownGood());
+    this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
+        sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
+    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler);
+    Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
+        RandomGenerator.getDefault());
+    this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
+        desired.generation(), settings.heartbeatInterval(), settings.heartbeatMinGap(),
+        settings.engine().eventCapacity(), settings.engine().healingMaxAttempts()), channel,
+        new Source(), reconnect, clock, scheduler);
+    this.shipper = new LogShipper(new LogShipper.Settings(hostName, deployment,
+        settings.logBatchSize(), settings.logFlushInterval()), channel, supervisor.logQueue(),
+        () -> Optional.ofNullable(running).orElse(""), reconnect, scheduler);
+    this.fetchBackoff = new Backoff(settings.fetchRetryInitial(), settings.fetchRetryMax(), true,
+        RandomGenerator.getDefault());
+    this.fetcher = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "agent-fetch");
+      t.setDaemon(true);
+      return t;
+    });
+    supervisor.addListener(snapshot -> heartbeat.changed());
+  }
+
+  /**
+   * The agent of an enrolled host: identity from {@code DATA/identity}, the control plane from
+   * desired.json (else host.json), the shared payload cache under {@code DATA/cache}.
+   */
+  public static Agent open(Path dataDir, String deployment, Settings settings, Clock clock,
+      ScheduledExecutorService scheduler) throws IOException {
+    HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
+    HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
+        new IOException(identity.hostInfoFile() + " does not exist; enroll the launcher first"));
+    AgentDesired desired = AgentDesired.read(dataDir, deployment);
+    String target = desired.controlPlane().isBlank() ? host.controlPlane()
+        : desired.controlPlane();
+    ManagedChannel channel = ControlPlaneChannels.mutualTls(target, identity,
+        ControlPlaneChannels.Settings.DEFAULTS);
+    try {
+      PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel,
+          identity.readSecret());
+      return new Agent(dataDir, deployment, host.name(), settings, channel, channel, store,
+          clock, scheduler);
+    } catch (IOException | RuntimeException e) {
+      channel.shutdownNow();
+      throw e;
+    }
+  }
+
+  /** Starts reporting, then decides what to run and runs it (may block on the first fetch). */
+  public void start() {
+    heartbeat.start();
+    shipper.start();
+    Optional<StartPlan> early = StartPlan.beforeFetch(facts);
+    StartPlan decided;
+    if (early.isPresent()) {
+      decided = early.get();
+      supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, "MARKED_BAD", "desired version "
+          + desired.payload().sha256() + " was rolled back on this host and no retry was asked;"
+          + " running " + decided.candidates().stream().findFirst().orElse("nothing"),
+          desired.payload().sha256());
+    } else {
+      decided = StartPlan.afterFetch(factsNow(), fetchDesired());
+    }
+    carryOut(decided);
+  }
+
+  /**
+   * SIGTERM from the launcher: the deployment is no longer wanted here or must restart, so its
+   * services are stopped, a last heartbeat says so, and everything is let go.
+   */
+  public void shutdown() {
+    supervisor.stop();
+    close();
+  }
+
+  /**
+   * Lets go without stopping services (as a killed agent would): the next agent over this
+   * directory adopts them.
+   */
+  @Override
+  public void close() {
+    fetcher.shutdownNow();
+    heartbeat.close();
+    shipper.close();
+    supervisor.close();
+    if (ownedChannel != null) {
+      ownedChannel.shutdownNow();
+    }
+  }
+
+  public Supervisor supervisor() {
+    return supervisor;
+  }
+
+  public AgentSnapshot snapshot() {
+    return supervisor.snapshot();
+  }
+
+  /** The latest plan, for status lines and tests. */
+  public Optional<StartPlan> plan() {
+    return Optional.ofNullable(plan);
+  }
+
+  // ---- internals ----
+
+  private CacheResult.Status fetchDesired() {
+    PayloadRef ref = desired.payload().toProto();
+    CacheResult result = store.ensureCached(ref);
+    switch (result.status()) {
+      case CACHED -> {
+        try {
+          known.remember(desired.payload());
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, "cannot save " + KnownPayloads.FILE, e);
+        }
+      }
+      case REJECTED -> supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED,
+          result.reason().name(), result.message(), ref.getSha256());
+      case UNAVAILABLE -> LOG.log(System.Logger.Level.WARNING, "payload " + ref.getSha256()
+          + " unavailable: " + result.message());
+      default -> throw new AssertionError("unhandled cache status " + result.status());
+    }
+    return result.status();
+  }
+
+  private StartPlan.Facts factsNow() {
+    return new StartPlan.Facts(facts.desired(), facts.retryMarkedBad(), facts.markedBad(),
+        facts.previouslyRunning(), facts.knownGood(), releases.isExtracted(facts.desired()));
+  }
+
+  private void carryOut(StartPlan decided) {
+    plan = decided;
+    allowed.addAll(decided.candidates());
+    if (!tryCandidates(decided.candidates()) && decided.runsDesired()) {
+      // The desired release itself was refused (a bad config.yaml): the supervisor reported it.
+      StartPlan fallback = StartPlan.afterFetch(factsNow(), CacheResult.Status.REJECTED);
+      plan = fallback;
+      allowed.addAll(fallback.candidates());
+      tryCandidates(fallback.candidates());
+    }
+    if (running == null) {
+      LOG.log(System.Logger.Level.ERROR, "nothing can run for " + desired.deployment() + " ("
+          + plan.reason() + "); staying up to report it");
+    }
+    if (plan.retryFetch()) {
+      scheduleFetchRetry();
+    }
+  }
+
+  private boolean tryCandidates(List<String> candidates) {
+    for (String sha : candidates) {
+      StartResult result = supervisor.start(sha);
+      if (result.outcome() != StartResult.Outcome.REJECTED) {
+        running = sha;
+        LOG.log(System.Logger.Level.INFO, "running " + sha + " (" + result.outcome() + ", "
+            + plan.reason() + ")");
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void scheduleFetchRetry() {
+    Duration delay = fetchBackoff.delay(fetchAttempt++);
+    scheduler.schedule(() -> fetcher.execute(this::retryFetch), delay.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  private void retryFetch() {
+    CacheResult.Status status = fetchDesired();
+    switch (status) {
+      case CACHED -> {
+        StartResult result = supervisor.start(desired.payload().sha256());
+        if (result.outcome() != StartResult.Outcome.REJECTED) {
+          running = desired.payload().sha256();
+          plan = new StartPlan(List.of(running), StartPlan.Reason.DESIRED, false);
+        }
+      }
+      case REJECTED -> plan = new StartPlan(plan.candidates(),
+          StartPlan.Reason.PAYLOAD_REJECTED, false);
+      case UNAVAILABLE -> scheduleFetchRetry();
+      default -> throw new AssertionError("unhandled cache status " + status);
+    }
+  }
+
+  private boolean isLastKnownGood(String sha) {
+    return supervisor != null && supervisor.snapshot().lastKnownGood().map(sha::equals)
+        .orElse(false);
+  }
+
+  private Optional<PayloadRef> payloadRef(String sha) {
+    if (sha.equals(desired.payload().sha256())) {
+      return Optional.of(desired.payload().toProto());
+    }
+    return known.get(sha);
+  }
+
+  /** What the heartbeat reports. */
+  private final class Source implements HeartbeatClient.Source {
+    @Override
+    public AgentSnapshot snapshot() {
+      return supervisor.snapshot();
+    }
+
+    @Override
+    public List<AgentEvent> drainEvents() {
+      return supervisor.drainEvents();
+    }
+
+    @Override
+    public boolean isMarkedBad(String sha256) {
+      return supervisor.isMarkedBad(sha256);
+    }
+
+    @Override
+    public Map<String, PayloadRef> payloads() {
+      Map<String, PayloadRef> all = new java.util.HashMap<>(known.all());
+      all.put(desired.payload().sha256(), desired.payload().toProto());
+      return all;
+    }
+  }
+}

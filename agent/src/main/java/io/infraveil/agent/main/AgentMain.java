@@ -1,0 +1,65 @@
+package io.infraveil.agent.main;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code infraveil agent --data-dir DATA --deployment NAME}: started by the launcher, not by
+ * people. Runs until SIGTERM, which stops the deployment's services before exiting (the
+ * launcher sends it only when the deployment is no longer wanted here or must restart). A
+ * SIGKILL leaves the services running; the next agent adopts them. The agent never exits on its
+ * own once started, not even when nothing can run: the launcher would count that as a crash,
+ * and the heartbeat is where the reason is reported.
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = "Supervises one deployment's services on this host (started by the launcher).")
+public final class AgentMain implements java.util.concurrent.Callable<Integer> {
+
+  @Option(names = "--data-dir", required = true, description = "Host data directory.")
+  Path dataDir;
+
+  @Option(names = "--deployment", required = true, description = "Deployment to supervise.")
+  String deployment;
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new AgentMain()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    AtomicInteger threads = new AtomicInteger();
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "agent-scheduler-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    Agent agent;
+    try {
+      agent = Agent.open(dataDir, deployment, Agent.Settings.defaults(), Clock.systemUTC(),
+          scheduler);
+    } catch (java.io.IOException | RuntimeException e) {
+      System.err.println("agent for deployment '" + deployment + "' cannot start: "
+          + e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.shutdown();
+      scheduler.shutdownNow();
+      stopped.countDown();
+    }, "agent-shutdown"));
+    agent.start();
+    stopped.await();
+    return 0;
+  }
+}

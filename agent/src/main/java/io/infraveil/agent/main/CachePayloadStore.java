@@ -1,0 +1,64 @@
+package io.infraveil.agent.main;
+
+import io.grpc.Channel;
+import io.infraveil.host.payload.CacheFiles;
+import io.infraveil.host.payload.CacheLayout;
+import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.host.payload.PayloadFetcher;
+import io.infraveil.host.payload.PayloadVerifier;
+import io.infraveil.host.payload.PublisherTrust;
+import io.infraveil.host.payload.ReleaseExtractor;
+import io.infraveil.payload.PayloadRejectedException;
+import io.infraveil.payload.trust.HostKeys;
+import io.infraveil.proto.v1.PayloadRef;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/** {@link PayloadStore} over the host's shared cache under {@code DATA/cache/}. */
+final class CachePayloadStore implements PayloadStore {
+
+  private final String deployment;
+  private final CacheLayout layout;
+  private final PayloadCache cache;
+  private final ReleaseExtractor extractor;
+  private final HostKeys keys;
+
+  CachePayloadStore(String deployment, CacheLayout layout, PayloadCache cache,
+      ReleaseExtractor extractor, HostKeys keys) {
+    this.deployment = Objects.requireNonNull(deployment, "deployment");
+    this.layout = Objects.requireNonNull(layout, "layout");
+    this.cache = Objects.requireNonNull(cache, "cache");
+    this.extractor = Objects.requireNonNull(extractor, "extractor");
+    this.keys = Objects.requireNonNull(keys, "keys");
+  }
+
+  /** The cache of the host data dir, fetching over {@code channel} with the host's keys. */
+  static CachePayloadStore forHost(Path dataDir, String deployment, Channel channel,
+      byte[] hostSecret) throws IOException {
+    CacheLayout layout = new CacheLayout(dataDir);
+    HostKeys keys = HostKeys.fromSecret(hostSecret);
+    PublisherTrust publishers = PublisherTrust.fromHost(layout);
+    PayloadCache cache = new PayloadCache(layout,
+        new PayloadFetcher(channel, layout, CacheFiles.DEFAULT, PayloadFetcher.Settings.DEFAULTS),
+        new PayloadVerifier(keys, publishers), publishers, CacheFiles.DEFAULT);
+    return new CachePayloadStore(deployment, layout, cache, new ReleaseExtractor(), keys);
+  }
+
+  @Override
+  public CacheResult ensureCached(PayloadRef desired) {
+    return cache.ensureCached(deployment, desired);
+  }
+
+  @Override
+  public Path extract(PayloadRef payload, Path releasesDir) throws IOException {
+    try {
+      return extractor.extract(layout.entryDir(payload.getSha256()), deployment, payload, keys,
+          releasesDir);
+    } catch (PayloadRejectedException e) {
+      throw new IOException("cached payload " + payload.getSha256()
+          + " no longer verifies and was not extracted: " + e.getMessage(), e);
+    }
+  }
+}

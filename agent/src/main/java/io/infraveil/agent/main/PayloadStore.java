@@ -1,0 +1,26 @@
+package io.infraveil.agent.main;
+
+import io.infraveil.host.payload.CacheResult;
+import io.infraveil.proto.v1.PayloadRef;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The agent's view of the host payload cache: make sure a payload is fetched and verified, and
+ * turn a verified cache entry into a release directory. {@link CachePayloadStore} is backed by
+ * {@code PayloadCache} and {@code ReleaseExtractor}; tests use prepared directories.
+ */
+public interface PayloadStore {
+
+  /** Fetches (with resume) and verifies {@code desired} unless it is cached already. */
+  CacheResult ensureCached(PayloadRef desired);
+
+  /**
+   * Returns {@code releasesDir/<sha256>/}, extracting the verified cache entry of
+   * {@code payload} when it is not there yet (it appears whole or not at all).
+   *
+   * @throws IOException not in the cache, cached bytes that no longer verify, or disk trouble;
+   *     the message says which
+   */
+  Path extract(PayloadRef payload, Path releasesDir) throws IOException;
+}
