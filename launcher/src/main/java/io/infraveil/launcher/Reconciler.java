@@ -360,8 +360,10 @@ public final class Reconciler {
       command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
       Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),
           agentDir.resolve("agent.out.log"), agentDir.resolve("agent.err.log"));
+      // An agent that exits at once has no start time left to read: record the spawn time so
+      // the identity matches nothing and the next pass counts the exit as a crash.
       ProcessIdentity identity = ProcessIdentity.of(process.toHandle())
-          .orElseThrow(() -> new IOException("no start time for pid " + process.pid()));
+          .orElseGet(() -> new ProcessIdentity(process.pid(), clock.instant()));
       state = state.withAgent(record.withProcess(identity, desired.payload(),
           desired.generation(), reason));
       log.event("spawn", "deployment", name, "pid", identity.pid(), "generation",

@@ -53,6 +53,7 @@ class ReconcilerRestoreTest {
     second = launcher(agents, command);
     second.start();
     second.reconcile();
+    Thread.sleep(100);
 
     assertEquals(1, agents.startLines().size());
     assertEquals(running, second.state().agents().get("web").process());
@@ -78,6 +79,13 @@ class ReconcilerRestoreTest {
     second.start();
 
     ProcessIdentity respawned = second.state().agents().get("web").process();
+    TestAgents.await("second start line", () -> {
+      try {
+        return agents.startLines().size() >= 2;
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
     assertNotEquals(dead, respawned);
     assertTrue(respawned.isAlive());
     assertEquals(2, agents.startLines().size());

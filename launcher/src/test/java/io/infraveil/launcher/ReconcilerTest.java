@@ -60,6 +60,18 @@ class ReconcilerTest {
     return reconciler;
   }
 
+  /** The stand-in writes its start line after exec; wait for it before counting. */
+  private void awaitStarts(int n) throws InterruptedException {
+    TestAgents.await(n + " start lines", () -> {
+      try {
+        return agents.startLines().size() >= n;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    Thread.sleep(100); // a further, unexpected start would show up here
+  }
+
   /** Decision table for one deployment: desired entry × known record × liveness. */
   @ParameterizedTest
   @CsvSource({
@@ -110,6 +122,7 @@ class ReconcilerTest {
     start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES, desired(1, web(V1, 1, false)));
     reconciler.reconcile();
     reconciler.reconcile();
+    awaitStarts(1);
 
     assertEquals(List.of("start --data-dir " + data + " --deployment web"), agents.startLines());
     AgentDesiredFile written = JsonFiles.read(data.resolve("agents/web/desired.json"),
@@ -137,6 +150,7 @@ class ReconcilerTest {
     assertNotEquals(first, second);
     assertFalse(first.isAlive());
     assertTrue(second.isAlive());
+    awaitStarts(2);
     assertEquals(2, agents.startLines().size());
     assertEquals(2, reconciler.state().agents().get("web").generation());
     assertEquals(List.of(), reconciler.state().agents().get("web").crashes());
@@ -154,6 +168,7 @@ class ReconcilerTest {
     reconciler.reconcile();
 
     assertFalse(first.isAlive());
+    awaitStarts(1);
     AgentRecord record = reconciler.state().agents().get("web");
     assertNull(record.process());
     assertEquals(List.of(), record.crashes());
@@ -169,6 +184,7 @@ class ReconcilerTest {
     assertFalse(reconciler.acceptDesired(desired(4, web(V2, 9, false))));
     assertFalse(reconciler.acceptDesired(desired(5, web(V2, 9, false))));
     reconciler.reconcile();
+    awaitStarts(1);
     assertEquals(5, reconciler.heldRevision());
     assertEquals(V1, reconciler.state().agents().get("web").payload());
     assertEquals(1, agents.startLines().size());

@@ -172,6 +172,14 @@ class SyncClientTest {
     TestAgents.await("a report with the running agent", () -> controlPlane.received.stream()
         .anyMatch(r -> r.hasReport() && r.getReport().getDesiredRevision() == 3
             && r.getReport().getAgentsCount() == 1 && r.getReport().getAgents(0).getPid() > 0));
+    TestAgents.await("start line", () -> {
+      try {
+        return agents.startLines().size() >= 1;
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    Thread.sleep(100);
     assertEquals(1, agents.startLines().size());
   }
 
