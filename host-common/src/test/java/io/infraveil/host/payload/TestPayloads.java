@@ -66,6 +66,8 @@ final class TestPayloads {
     Files.writeString(app.resolve("config.yaml"),
         "services:\n  " + name + ":\n    run:\n      start: [ \"./run.sh\" ]\n");
     Files.writeString(app.resolve("run.sh"), "#!/bin/sh\necho " + name + "\n");
+    Files.setPosixFilePermissions(app.resolve("run.sh"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     byte[] blob = new byte[blobBytes];
     new Random(name.hashCode()).nextBytes(blob);
     Files.createDirectories(app.resolve("lib"));

@@ -1,0 +1,93 @@
+package io.infraveil.host.payload;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.infraveil.host.fs.AtomicFiles;
+import io.infraveil.payload.PayloadRejectedException;
+import io.infraveil.payload.RejectionReason;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Extraction from a cache entry laid out as PayloadCache leaves it. */
+class ReleaseExtractorTest {
+
+  @TempDir Path work;
+  private TestPayloads.Sealed app;
+  private Path entry;
+  private Path releases;
+
+  @BeforeEach
+  void cacheEntry() throws IOException {
+    app = TestPayloads.app(work, "shop", 50_000, 3);
+    CacheLayout layout = new CacheLayout(work.resolve("data"));
+    entry = Files.createDirectories(layout.entryDir(app.sha()));
+    Files.write(entry.resolve("payload.enc"), app.ciphertext());
+    Files.write(entry.resolve("header.pb"), app.header("shop").toByteArray());
+    releases = work.resolve("releases");
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void extractsTheAppsFilesWithACompletionMarker() throws Exception {
+    Path release = new ReleaseExtractor().extract(entry, "shop", app.ref(), TestPayloads.KEYS,
+        releases);
+
+    assertEquals(releases.resolve(app.sha()), release);
+    assertEquals(List.of(".infraveil-release-complete", "config.yaml", "lib", "run.sh"),
+        names(release));
+    assertEquals(50_000, Files.size(release.resolve("lib/blob.bin")));
+    assertTrue(Files.isExecutable(release.resolve("run.sh")));
+    assertEquals(List.of(app.sha()), names(releases).stream()
+        .filter(n -> !n.startsWith(".")).toList(), "no temp dir, no plaintext archive left");
+  }
+
+  @Test
+  void reusesACompleteReleaseAndRebuildsAnIncompleteOne() throws Exception {
+    ReleaseExtractor extractor = new ReleaseExtractor();
+    Path release = extractor.extract(entry, "shop", app.ref(), TestPayloads.KEYS, releases);
+    Files.writeString(release.resolve("touched"), "kept");
+    extractor.extract(entry, "shop", app.ref(), TestPayloads.KEYS, releases);
+    assertTrue(Files.exists(release.resolve("touched")), "complete release reused");
+
+    Files.delete(release.resolve(ReleaseExtractor.COMPLETE_MARKER));
+    Files.createDirectories(releases.resolve(app.sha() + ".tmp-crashed"));
+    extractor.extract(entry, "shop", app.ref(), TestPayloads.KEYS, releases);
+    assertFalse(Files.exists(release.resolve("touched")), "incomplete release rebuilt");
+    assertFalse(Files.exists(releases.resolve(app.sha() + ".tmp-crashed")));
+  }
+
+  @Test
+  void cacheAlteredAtRestIsRejectedAndLeavesNoPlaintext() throws Exception {
+    byte[] altered = app.ciphertext().clone();
+    altered[altered.length - 1] ^= 1;
+    AtomicFiles.write(entry.resolve("payload.enc"), altered);
+
+    PayloadRejectedException e = assertThrows(PayloadRejectedException.class,
+        () -> new ReleaseExtractor().extract(entry, "shop", app.ref(), TestPayloads.KEYS,
+            releases));
+    assertEquals(RejectionReason.DECRYPT_FAILED, e.reason());
+    assertEquals(List.of(), names(releases).stream().filter(n -> !n.startsWith(".")).toList());
+  }
+
+  @Test
+  void refusesADeploymentTheEntryHoldsNoHeaderFor() {
+    IOException e = assertThrows(IOException.class, () -> new ReleaseExtractor()
+        .extract(entry, "admin", app.ref(), TestPayloads.KEYS, releases));
+    assertTrue(e.getMessage().contains("no header for deployment 'admin'"), e.getMessage());
+    assertFalse(Files.exists(releases.resolve(app.sha())));
+  }
+}
