@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * Bounds the cache: keeps every entry a deployment still refers to, plus the newest
- * {@code keepNewest} others (by the time the entry was completed), and deletes the rest.
+ * {@code keepNewest} others (by the entry directory's modification time: when it was
+ * completed or last given a header for another deployment), and deletes the rest.
  * {@link #plan} decides, {@link #apply} acts. An entry is first renamed out of
  * {@code cache/} into {@code .partial/} and only then deleted, so a crash mid-delete never
  * leaves a half-deleted entry that looks complete. Entries busy in another call are skipped.
