@@ -233,6 +233,12 @@ public final class Agent implements AutoCloseable {
     return supervisor.snapshot();
   }
 
+  /** Events waiting for the control plane's ack (all of them while detached). */
+  public List<io.infraveil.proto.v1.HostEvent> unackedEvents() {
+    heartbeat.changed();
+    return heartbeat.unackedEvents();
+  }
+
   /** The latest plan, for status lines and tests. */
   public Optional<StartPlan> plan() {
     return Optional.ofNullable(plan);

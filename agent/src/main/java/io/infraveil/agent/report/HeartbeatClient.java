@@ -191,6 +191,13 @@ public final class HeartbeatClient implements AutoCloseable {
     }
   }
 
+  /** Events not yet acked by the control plane, oldest first (taken in on every report). */
+  public List<HostEvent> unackedEvents() {
+    synchronized (lock) {
+      return pending.stream().map(Pending::event).toList();
+    }
+  }
+
   /** True while a stream is open. */
   public boolean isConnected() {
     synchronized (lock) {
