@@ -37,7 +37,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * The installation's certificate authority (EC P-256). It signs identities into certificates;
@@ -159,18 +159,17 @@ public final class CertificateAuthority {
    */
   public X509Certificate signCsr(PKCS10CertificationRequest csr, Identity identity, Duration lifetime) {
     try {
-      ContentVerifierProvider verifier = new JcaContentVerifierProviderBuilder()
-          .build(csr.getSubjectPublicKeyInfo());
-      if (!csr.isSignatureValid(verifier)) {
-        throw new IllegalArgumentException("the CSR's signature does not verify: it was not made with the key it carries");
-      }
-      PublicKey publicKey = new JcaPKCS10CertificationRequest(csr).getPublicKey();
-      if (!"EC".equals(publicKey.getAlgorithm())) {
+      PublicKey publicKey = new JcaPEMKeyConverter().getPublicKey(csr.getSubjectPublicKeyInfo());
+      if (!"EC".equals(publicKey.getAlgorithm()) && !"ECDSA".equals(publicKey.getAlgorithm())) {
         throw new IllegalArgumentException("the CSR carries a " + publicKey.getAlgorithm()
             + " key; Infraveil issues EC P-256 only");
       }
+      ContentVerifierProvider verifier = new JcaContentVerifierProviderBuilder().build(publicKey);
+      if (!csr.isSignatureValid(verifier)) {
+        throw new IllegalArgumentException("the CSR's signature does not verify: it was not made with the key it carries");
+      }
       return issue(publicKey, identity, lifetime, List.of());
-    } catch (OperatorCreationException | PKCSException | GeneralSecurityException e) {
+    } catch (OperatorCreationException | PKCSException | IOException e) {
       throw new IllegalArgumentException("the CSR cannot be read: " + e.getMessage(), e);
     }
   }

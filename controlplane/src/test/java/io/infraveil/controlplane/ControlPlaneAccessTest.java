@@ -15,7 +15,7 @@ import io.infraveil.controlplane.store.SecurityEventStore;
 import io.infraveil.proto.v1.CreateJoinTokenRequest;
 import io.infraveil.proto.v1.ListHostsRequest;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
-import io.infraveil.proto.v1.PutDeploymentRequest;
+import io.infraveil.proto.v1.ListIncidentsRequest;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -120,9 +120,9 @@ class ControlPlaneAccessTest {
   @Test
   void unbuiltRpcAnswersUnimplementedWithAMessage() throws Exception {
     var error = assertThrows(StatusRuntimeException.class, () -> withChannel(pki.operator("alice"),
-        channel -> operator(channel).putDeployment(PutDeploymentRequest.getDefaultInstance())));
+        channel -> operator(channel).listIncidents(ListIncidentsRequest.getDefaultInstance())));
     assertEquals(Status.Code.UNIMPLEMENTED, error.getStatus().getCode());
-    assertTrue(error.getStatus().getDescription().contains("PutDeployment"), error.getStatus().getDescription());
+    assertTrue(error.getStatus().getDescription().contains("ListIncidents"), error.getStatus().getDescription());
   }
 
   private void assertSecurityEvent(String kind) {

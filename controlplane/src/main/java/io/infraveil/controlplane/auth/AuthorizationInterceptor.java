@@ -38,7 +38,9 @@ public final class AuthorizationInterceptor implements ServerInterceptor, Ordere
 
   @Override
   public int getOrder() {
-    return HIGHEST_PRECEDENCE; // runs first: nothing else sees an unidentified call
+    // micronaut-grpc adds interceptors so that the lowest order value is the outermost one:
+    // this runs first, and nothing else sees an unidentified call.
+    return HIGHEST_PRECEDENCE;
   }
 
   @Override

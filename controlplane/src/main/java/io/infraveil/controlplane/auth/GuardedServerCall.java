@@ -38,8 +38,8 @@ final class GuardedServerCall<ReqT, RespT>
   public synchronized void close(Status status, Metadata trailers) {
     if (!closed) {
       closed = true;
+      onClose.accept(status); // recorded before the client can see the outcome
       super.close(status, trailers);
-      onClose.accept(status);
     }
   }
 
@@ -49,8 +49,8 @@ final class GuardedServerCall<ReqT, RespT>
       return false;
     }
     closed = true;
-    super.close(status, new Metadata());
     onClose.accept(status);
+    super.close(status, new Metadata());
     return true;
   }
 }

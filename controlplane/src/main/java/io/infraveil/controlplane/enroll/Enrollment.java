@@ -7,6 +7,7 @@ import io.infraveil.controlplane.ControlPlaneSettings;
 import io.infraveil.controlplane.MasterKey;
 import io.infraveil.controlplane.ServerPki;
 import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.controlplane.deploy.DesiredStates;
 import io.infraveil.controlplane.store.CertificateStore;
 import io.infraveil.controlplane.store.CertificateStore.IssuedCertificate;
 import io.infraveil.controlplane.store.HostStore;
@@ -37,10 +38,12 @@ public final class Enrollment {
   private final ControlPlaneSettings settings;
   private final Clock clock;
   private final SecureRandom random;
+  private final DesiredStates desiredStates;
 
   public Enrollment(JoinTokens joinTokens, ServerPki pki, HostStore hosts, CertificateStore certificates,
       MasterKey masterKey, SecurityEvents securityEvents, ControlPlaneSettings settings, Clock clock,
-      SecureRandom random) {
+      SecureRandom random, DesiredStates desiredStates) {
+    this.desiredStates = desiredStates;
     this.joinTokens = joinTokens;
     this.pki = pki;
     this.hosts = hosts;
@@ -74,6 +77,7 @@ public final class Enrollment {
     labels.putAll(consumed.token().labels()); // the operator's labels win over the host's
     hosts.upsert(hostName, identity.uri(), labels, masterKey.seal(hostSecret, secretContext(hostName)),
         clock.instant());
+    desiredStates.recomputeAll(); // label-targeted deployments may now include this host
     return new Enrolled(certificate, pki.caBundlePem(), identity, hostSecret);
   }
 

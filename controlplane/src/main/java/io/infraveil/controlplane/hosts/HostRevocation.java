@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.infraveil.controlplane.ServerPki;
 import io.infraveil.controlplane.auth.OpenStreams;
 import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.controlplane.deploy.DesiredStates;
 import io.infraveil.controlplane.store.CertificateStore;
 import io.infraveil.controlplane.store.HostStore;
 import jakarta.inject.Singleton;
@@ -25,9 +26,11 @@ public final class HostRevocation {
   private final OpenStreams openStreams;
   private final SecurityEvents securityEvents;
   private final Clock clock;
+  private final DesiredStates desiredStates;
 
   public HostRevocation(HostStore hosts, CertificateStore certificates, ServerPki pki,
-      OpenStreams openStreams, SecurityEvents securityEvents, Clock clock) {
+      OpenStreams openStreams, SecurityEvents securityEvents, Clock clock, DesiredStates desiredStates) {
+    this.desiredStates = desiredStates;
     this.hosts = hosts;
     this.certificates = certificates;
     this.pki = pki;
@@ -52,6 +55,7 @@ public final class HostRevocation {
           "host " + hostName + " was revoked (" + why + "); its certificate may no longer be used");
     }
     hosts.markRevoked(hostName, now);
+    desiredStates.recomputeAll(); // nothing is placed on a revoked host
     securityEvents.record("HOST_REVOKED", byOperator, "infraveil.v1.OperatorService/RevokeHost",
         "host " + hostName + " revoked: " + why + "; " + serials.size() + " certificate(s), "
             + closed + " open stream(s) closed", null);

@@ -20,6 +20,34 @@ import io.infraveil.proto.v1.RevokeHostRequest;
 import io.infraveil.proto.v1.RevokeHostResponse;
 import io.infraveil.proto.v1.SecurityEvent;
 import jakarta.inject.Singleton;
+import io.grpc.StatusRuntimeException;
+import io.infraveil.controlplane.deploy.DeploymentViews;
+import io.infraveil.controlplane.deploy.Deployments;
+import io.infraveil.controlplane.ingest.ConsoleLogs;
+import io.infraveil.controlplane.payloads.PayloadIntake;
+import io.infraveil.proto.v1.DeleteDeploymentRequest;
+import io.infraveil.proto.v1.DeleteDeploymentResponse;
+import io.infraveil.proto.v1.GetStatusRequest;
+import io.infraveil.proto.v1.GetStatusResponse;
+import io.infraveil.proto.v1.ListDeploymentsRequest;
+import io.infraveil.proto.v1.ListDeploymentsResponse;
+import io.infraveil.proto.v1.PauseDeploymentRequest;
+import io.infraveil.proto.v1.PauseDeploymentResponse;
+import io.infraveil.proto.v1.PayloadRef;
+import io.infraveil.proto.v1.PutDeploymentRequest;
+import io.infraveil.proto.v1.PutDeploymentResponse;
+import io.infraveil.proto.v1.RestartDeploymentRequest;
+import io.infraveil.proto.v1.RestartDeploymentResponse;
+import io.infraveil.proto.v1.ResumeDeploymentRequest;
+import io.infraveil.proto.v1.ResumeDeploymentResponse;
+import io.infraveil.proto.v1.RollbackDeploymentRequest;
+import io.infraveil.proto.v1.RollbackDeploymentResponse;
+import io.infraveil.proto.v1.TailLogsRequest;
+import io.infraveil.proto.v1.TailLogsResponse;
+import io.infraveil.proto.v1.UploadPayloadRequest;
+import io.infraveil.proto.v1.UploadPayloadResponse;
+import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 
 /**
@@ -33,13 +61,189 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   private final HostRevocation revocation;
   private final HostViews hostViews;
   private final SecurityEvents securityEvents;
+  private final PayloadIntake intake;
+  private final Deployments deployments;
+  private final DeploymentViews deploymentViews;
+  private final ConsoleLogs consoleLogs;
+  private final Clock clock;
 
   OperatorEndpoint(JoinTokens joinTokens, HostRevocation revocation, HostViews hostViews,
-      SecurityEvents securityEvents) {
+      SecurityEvents securityEvents, PayloadIntake intake, Deployments deployments,
+      DeploymentViews deploymentViews, ConsoleLogs consoleLogs, Clock clock) {
     this.joinTokens = joinTokens;
     this.revocation = revocation;
     this.hostViews = hostViews;
     this.securityEvents = securityEvents;
+    this.intake = intake;
+    this.deployments = deployments;
+    this.deploymentViews = deploymentViews;
+    this.consoleLogs = consoleLogs;
+    this.clock = clock;
+  }
+
+  @Override
+  public StreamObserver<UploadPayloadRequest> uploadPayload(StreamObserver<UploadPayloadResponse> responses) {
+    String operator = operatorUri();
+    return new StreamObserver<>() {
+      private PayloadIntake.Upload upload;
+      private boolean failed;
+
+      @Override
+      public void onNext(UploadPayloadRequest request) {
+        if (failed) {
+          return;
+        }
+        try {
+          switch (request.getMessageCase()) {
+            case METADATA -> {
+              if (upload != null) {
+                throw Status.INVALID_ARGUMENT.withDescription("metadata sent twice in one upload").asRuntimeException();
+              }
+              upload = intake.begin(request.getMetadata().getVersion(), request.getMetadata().getSourceName(),
+                  operator);
+            }
+            case CHUNK -> {
+              if (upload == null) {
+                throw Status.INVALID_ARGUMENT.withDescription("send UploadMetadata before the first chunk")
+                    .asRuntimeException();
+              }
+              upload.write(request.getChunk().toByteArray());
+            }
+            default -> throw Status.INVALID_ARGUMENT.withDescription("empty UploadPayloadRequest").asRuntimeException();
+          }
+        } catch (IOException e) {
+          fail(Status.UNAVAILABLE.withDescription("cannot spool the upload: " + e.getMessage()));
+        } catch (StatusRuntimeException e) {
+          fail(e.getStatus());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (upload != null) {
+          upload.abort();
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        if (failed) {
+          return;
+        }
+        if (upload == null) {
+          fail(Status.INVALID_ARGUMENT.withDescription("the upload carried no metadata and no bytes"));
+          return;
+        }
+        try {
+          var stored = upload.finish();
+          responses.onNext(UploadPayloadResponse.newBuilder()
+              .setPayload(PayloadRef.newBuilder()
+                  .setSha256(stored.payload().sha256())
+                  .setSize(stored.payload().plaintextSize())
+                  .setVersion(stored.payload().versionLabel()))
+              .addAllServices(stored.instancesByService().keySet())
+              .setAlreadyStored(stored.alreadyStored())
+              .build());
+          responses.onCompleted();
+        } catch (IOException e) {
+          fail(Status.UNAVAILABLE.withDescription("cannot store the payload: " + e.getMessage()));
+        } catch (StatusRuntimeException e) {
+          fail(e.getStatus());
+        }
+      }
+
+      private void fail(Status status) {
+        failed = true;
+        if (upload != null) {
+          upload.abort();
+        }
+        responses.onError(status.asRuntimeException());
+      }
+    };
+  }
+
+  @Override
+  public void putDeployment(PutDeploymentRequest request, StreamObserver<PutDeploymentResponse> responses) {
+    var record = deployments.put(new Deployments.PutRequest(request.getName(), request.getPayloadSha256(),
+        request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList()));
+    responses.onNext(PutDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(record.name())).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void listDeployments(ListDeploymentsRequest request, StreamObserver<ListDeploymentsResponse> responses) {
+    responses.onNext(ListDeploymentsResponse.newBuilder().addAllDeployments(deploymentViews.all()).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void deleteDeployment(DeleteDeploymentRequest request, StreamObserver<DeleteDeploymentResponse> responses) {
+    responses.onNext(DeleteDeploymentResponse.newBuilder()
+        .addAllStoppedOn(deployments.delete(request.getName())).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void rollbackDeployment(RollbackDeploymentRequest request,
+      StreamObserver<RollbackDeploymentResponse> responses) {
+    deployments.rollback(request.getName());
+    responses.onNext(RollbackDeploymentResponse.newBuilder()
+        .setDeployment(deploymentViews.one(request.getName())).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void pauseDeployment(PauseDeploymentRequest request, StreamObserver<PauseDeploymentResponse> responses) {
+    deployments.pause(request.getName());
+    responses.onNext(PauseDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void resumeDeployment(ResumeDeploymentRequest request, StreamObserver<ResumeDeploymentResponse> responses) {
+    deployments.resume(request.getName());
+    responses.onNext(ResumeDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void restartDeployment(RestartDeploymentRequest request,
+      StreamObserver<RestartDeploymentResponse> responses) {
+    deployments.restart(request.getName());
+    responses.onNext(RestartDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void getStatus(GetStatusRequest request, StreamObserver<GetStatusResponse> responses) {
+    responses.onNext(GetStatusResponse.newBuilder()
+        .addAllHosts(hostViews.all())
+        .addAllDeployments(deploymentViews.all())
+        .setGeneratedAt(ProtoTime.timestamp(clock.instant()))
+        .build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void tailLogs(TailLogsRequest request, StreamObserver<TailLogsResponse> responses) {
+    deployments.require(request.getDeployment());
+    int tail = request.getTail() <= 0 ? 100 : Math.min(request.getTail(), 5_000);
+    for (var line : consoleLogs.tail(request.getDeployment(), request.getService(), tail)) {
+      responses.onNext(TailLogsResponse.newBuilder().setHostName(line.host()).addLines(line.line()).build());
+    }
+    if (!request.getFollow()) {
+      responses.onCompleted();
+      return;
+    }
+    var out = (io.grpc.stub.ServerCallStreamObserver<TailLogsResponse>) responses;
+    var serialized = new io.infraveil.controlplane.grpc.SerializedObserver<>(out);
+    Runnable unfollow = consoleLogs.follow(line -> {
+      if (line.deployment().equals(request.getDeployment())
+          && (request.getService().isEmpty() || line.line().getService().equals(request.getService()))) {
+        serialized.onNext(TailLogsResponse.newBuilder().setHostName(line.host()).addLines(line.line()).build());
+      }
+    });
+    out.setOnCancelHandler(unfollow::run);
   }
 
   @Override

@@ -96,6 +96,28 @@ public final class HostStore {
     });
   }
 
+  /** Stores the desired state computed for a host, with its revision. */
+  public void setDesiredState(String name, long revision, byte[] desiredState) {
+    update("UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ?", name, s -> {
+      s.setLong(1, revision);
+      s.setBytes(2, desiredState);
+      s.setString(3, name);
+    });
+  }
+
+  /** The desired state last computed for a host, if any. */
+  public Optional<byte[]> desiredState(String name) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s = c.prepareStatement("SELECT desired_state FROM hosts WHERE name = ?")) {
+      s.setString(1, name);
+      try (ResultSet r = s.executeQuery()) {
+        return r.next() ? Optional.ofNullable(r.getBytes(1)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the desired state of " + name, e);
+    }
+  }
+
   private interface Binder {
     void bind(PreparedStatement statement) throws SQLException;
   }

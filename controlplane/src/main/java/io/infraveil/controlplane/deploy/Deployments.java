@@ -1,0 +1,159 @@
+package io.infraveil.controlplane.deploy;
+
+import io.grpc.Status;
+import io.infraveil.certs.Identity;
+import io.infraveil.controlplane.store.DeploymentStore;
+import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
+import io.infraveil.controlplane.store.DeploymentStore.Frozen;
+import io.infraveil.controlplane.store.PayloadStore;
+import io.infraveil.proto.v1.PublisherSignature;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Operator changes to deployments. Every change is stored first, then every host's desired
+ * state is recomputed (and pushed). A new payload version always gets a new, higher sequence
+ * number, rollbacks included.
+ */
+@Singleton
+public final class Deployments {
+
+  private final DeploymentStore store;
+  private final PayloadStore payloads;
+  private final DesiredStates desiredStates;
+  private final Clock clock;
+
+  public Deployments(DeploymentStore store, PayloadStore payloads, DesiredStates desiredStates, Clock clock) {
+    this.store = store;
+    this.payloads = payloads;
+    this.desiredStates = desiredStates;
+    this.clock = clock;
+  }
+
+  /** The request to create or move a deployment. */
+  public record PutRequest(String name, String payloadSha256, List<String> hosts, Map<String, String> labels,
+      boolean retryMarkedBad, List<PublisherSignature> signatures) {}
+
+  public synchronized DeploymentRecord put(PutRequest request) {
+    requireName(request.name());
+    var payload = payloads.find(request.payloadSha256()).orElseThrow(() -> Status.NOT_FOUND
+        .withDescription("payload " + request.payloadSha256() + " is not uploaded: upload it first "
+            + "(infraveil ctl deploy DIR does both)").asRuntimeException());
+    boolean byHosts = !request.hosts().isEmpty();
+    boolean byLabels = !request.labels().isEmpty();
+    if (byHosts == byLabels) {
+      throw Status.INVALID_ARGUMENT.withDescription("deployment " + request.name() + " needs exactly one "
+          + "kind of target: hosts (--hosts a,b) or labels (--labels k=v)").asRuntimeException();
+    }
+    for (String host : request.hosts()) {
+      if (!Identity.isValidName(host)) {
+        throw Status.INVALID_ARGUMENT.withDescription("host name \"" + host + "\" is invalid").asRuntimeException();
+      }
+    }
+    int maxInstances = payload.services().stream()
+        .mapToInt(entry -> Integer.parseInt(entry.substring(entry.indexOf('=') + 1)))
+        .max().orElse(0);
+    Optional<DeploymentRecord> existing = store.find(request.name());
+    DeploymentRecord next;
+    if (existing.isEmpty()) {
+      next = new DeploymentRecord(request.name(), payload.sha256(), store.nextSequence(request.name()),
+          null, null, 1, List.copyOf(request.hosts()), new TreeMap<>(request.labels()), maxInstances,
+          false, request.retryMarkedBad(), DesiredStates.Signatures.encode(request.signatures()), null,
+          clock.instant());
+    } else {
+      DeploymentRecord old = existing.get();
+      boolean newVersion = !old.payloadSha256().equals(payload.sha256());
+      // Retrying a version the hosts marked bad needs a restart even when the payload is the same.
+      long generation = request.retryMarkedBad() && !newVersion ? old.generation() + 1 : old.generation();
+      next = new DeploymentRecord(old.name(), payload.sha256(),
+          newVersion ? store.nextSequence(old.name()) : old.sequence(),
+          newVersion ? old.payloadSha256() : old.previousSha256(),
+          newVersion ? Long.valueOf(old.sequence()) : old.previousSequence(),
+          generation, List.copyOf(request.hosts()), new TreeMap<>(request.labels()), maxInstances,
+          old.paused(), request.retryMarkedBad(),
+          DesiredStates.Signatures.encode(request.signatures()), old.frozen(), clock.instant());
+    }
+    store.upsert(next);
+    desiredStates.recomputeAll();
+    return next;
+  }
+
+  /** Moves the deployment back to its previous payload, under a new sequence number. */
+  public synchronized DeploymentRecord rollback(String name) {
+    DeploymentRecord old = require(name);
+    if (old.previousSha256() == null) {
+      throw Status.FAILED_PRECONDITION.withDescription("deployment " + name + " has no previous version "
+          + "to roll back to").asRuntimeException();
+    }
+    DeploymentRecord next = new DeploymentRecord(name, old.previousSha256(), store.nextSequence(name),
+        old.payloadSha256(), old.sequence(), old.generation(), old.hosts(), old.labels(),
+        old.maxInstances(), old.paused(), false, null, old.frozen(), clock.instant());
+    store.upsert(next);
+    desiredStates.recomputeAll();
+    return next;
+  }
+
+  /** Bumps the generation: every host restarts the deployment. */
+  public synchronized DeploymentRecord restart(String name) {
+    DeploymentRecord old = require(name);
+    DeploymentRecord next = with(old, old.generation() + 1, old.paused(), old.frozen());
+    store.upsert(next);
+    desiredStates.recomputeAll();
+    return next;
+  }
+
+  /** Freezes what hosts run; later changes are stored but not pushed until resumed. */
+  public synchronized DeploymentRecord pause(String name) {
+    DeploymentRecord old = require(name);
+    if (old.paused()) {
+      return old;
+    }
+    DeploymentRecord next = with(old, old.generation(), true,
+        new Frozen(old.payloadSha256(), old.sequence(), old.generation()));
+    store.upsert(next);
+    return next;
+  }
+
+  public synchronized DeploymentRecord resume(String name) {
+    DeploymentRecord old = require(name);
+    DeploymentRecord next = with(old, old.generation(), false, null);
+    store.upsert(next);
+    desiredStates.recomputeAll();
+    return next;
+  }
+
+  /** Forgets the deployment; hosts stop its agents when their desired state no longer names it. */
+  public synchronized List<String> delete(String name) {
+    require(name);
+    List<String> placed = desiredStates.placements().getOrDefault(name, List.of());
+    store.delete(name);
+    desiredStates.recomputeAll();
+    return placed;
+  }
+
+  public List<DeploymentRecord> list() {
+    return store.list();
+  }
+
+  public DeploymentRecord require(String name) {
+    return store.find(name).orElseThrow(() -> Status.NOT_FOUND.withDescription("deployment " + name
+        + " does not exist; `infraveil ctl status` lists deployments").asRuntimeException());
+  }
+
+  private DeploymentRecord with(DeploymentRecord old, long generation, boolean paused, Frozen frozen) {
+    return new DeploymentRecord(old.name(), old.payloadSha256(), old.sequence(), old.previousSha256(),
+        old.previousSequence(), generation, old.hosts(), old.labels(), old.maxInstances(), paused,
+        old.retryMarkedBad(), old.signatures(), frozen, clock.instant());
+  }
+
+  private static void requireName(String name) {
+    if (name == null || !name.matches("[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?")) {
+      throw Status.INVALID_ARGUMENT.withDescription("deployment name \"" + name + "\" is invalid: use "
+          + "lower-case letters, digits and dashes, at most 64").asRuntimeException();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.infraveil.controlplane.ingest;
+
+import io.infraveil.proto.v1.HeartbeatRequest;
+import io.infraveil.proto.v1.HostEvent;
+import io.infraveil.proto.v1.HostReport;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * What hosts report, as live state in memory: the latest heartbeat of every agent and a bounded
+ * history of host events. Listeners (incidents, watchers, metrics) hear every report at once.
+ */
+@Singleton
+public final class ReportIngest {
+
+  /** One host event with the host it came from and when the control plane received it. */
+  public record ReceivedEvent(String host, Instant receivedAt, HostEvent event) {}
+
+  /** The latest heartbeat of one agent. */
+  public record AgentReport(String host, Instant receivedAt, HeartbeatRequest heartbeat) {}
+
+  /** Hears reports as they arrive. */
+  public interface Listener {
+    default void hostReported(String host, HostReport report) {}
+
+    default void agentReported(AgentReport report) {}
+
+    default void event(ReceivedEvent event) {}
+  }
+
+  private static final int EVENT_HISTORY = 10_000;
+
+  private final Clock clock;
+  private final Map<String, AgentReport> agents = new ConcurrentHashMap<>();
+  private final Deque<ReceivedEvent> events = new ArrayDeque<>();
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+  public ReportIngest(Clock clock) {
+    this.clock = clock;
+  }
+
+  public void addListener(Listener listener) {
+    listeners.add(listener);
+  }
+
+  public void hostReported(String host, HostReport report) {
+    report.getEventsList().forEach(event -> recordEvent(host, event));
+    listeners.forEach(listener -> listener.hostReported(host, report));
+  }
+
+  public void agentReported(String host, HeartbeatRequest heartbeat) {
+    AgentReport report = new AgentReport(host, clock.instant(), heartbeat);
+    agents.put(key(host, heartbeat.getDeployment()), report);
+    heartbeat.getEventsList().forEach(event -> recordEvent(host, event));
+    listeners.forEach(listener -> listener.agentReported(report));
+  }
+
+  public Optional<AgentReport> agent(String host, String deployment) {
+    return Optional.ofNullable(agents.get(key(host, deployment)));
+  }
+
+  public List<AgentReport> agents() {
+    return List.copyOf(agents.values());
+  }
+
+  public List<ReceivedEvent> recentEvents() {
+    synchronized (events) {
+      return List.copyOf(events);
+    }
+  }
+
+  private void recordEvent(String host, HostEvent event) {
+    ReceivedEvent received = new ReceivedEvent(host, clock.instant(), event);
+    synchronized (events) {
+      events.addLast(received);
+      while (events.size() > EVENT_HISTORY) {
+        events.removeFirst();
+      }
+    }
+    listeners.forEach(listener -> listener.event(received));
+  }
+
+  private static String key(String host, String deployment) {
+    return host + "/" + deployment;
+  }
+}
