@@ -3,6 +3,9 @@ package io.infraveil.launcher;
 import io.grpc.ManagedChannel;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.grpc.HostIdentityFiles;
+import io.infraveil.host.payload.CacheLayout;
+import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import java.nio.file.Path;
@@ -52,7 +55,7 @@ public final class LauncherMain implements Callable<Integer> {
   Duration stopGrace;
 
   @Option(names = "--agent-command", split = " ",
-      description = "Command that runs an agent (default: this JVM with io.infraveil.agent.AgentMain).")
+      description = "Command that runs an agent (default: this JVM with io.infraveil.agent.main.AgentMain).")
   List<String> agentCommand;
 
   @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
@@ -98,14 +101,16 @@ public final class LauncherMain implements Callable<Integer> {
       thread.setDaemon(true);
       return thread;
     });
+    ManagedChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
+        ControlPlaneChannels.Settings.DEFAULTS);
+    PayloadPrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
+        new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())));
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
             agentCommand == null ? Reconciler.Settings.defaultAgentCommand() : agentCommand,
             stopGrace, reconcileInterval),
         new FileStateStore(dataDir.toAbsolutePath()), CrashBudget.defaults(),
-        PayloadPrefetcher.AGENT_FETCHES, clock, scheduler, log);
-    ManagedChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
-        ControlPlaneChannels.Settings.DEFAULTS);
+        prefetcher, clock, scheduler, log);
     SyncClient sync = new SyncClient(new SyncClient.Settings(host.name(), VERSION, reportInterval),
         channel, reconciler,
         new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30), true,

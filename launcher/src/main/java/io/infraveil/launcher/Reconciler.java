@@ -61,12 +61,12 @@ public final class Reconciler {
       Objects.requireNonNull(interval, "interval");
     }
 
-    /** The current JVM running {@code io.infraveil.agent.AgentMain} from this classpath. */
+    /** The current JVM running {@code io.infraveil.agent.main.AgentMain} from this classpath. */
     public static List<String> defaultAgentCommand() {
       String java = ProcessHandle.current().info().command()
           .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       return List.of(java, "-cp", System.getProperty("java.class.path"),
-          "io.infraveil.agent.AgentMain");
+          "io.infraveil.agent.main.AgentMain");
     }
   }
 
@@ -303,7 +303,7 @@ public final class Reconciler {
       case RESTART -> {
         var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
         if (!fetched.cached()) {
-          rejectPayload(record, fetched.reason());
+          rejectPayload(record, desired, fetched.reason());
           return;
         }
         stopAgent(record, "NEW_VERSION");
@@ -350,7 +350,7 @@ public final class Reconciler {
     String name = desired.deployment();
     var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
     if (!fetched.cached()) {
-      rejectPayload(record, fetched.reason());
+      rejectPayload(record, desired, fetched.reason());
       return;
     }
     Path agentDir = AgentDesiredFile.agentDir(settings.dataDir(), name);
@@ -377,9 +377,15 @@ public final class Reconciler {
     }
   }
 
-  private void rejectPayload(AgentRecord record, String why) {
-    state = state.withAgent(record.withReason("PAYLOAD_NOT_CACHED"));
+  private void rejectPayload(AgentRecord record, DesiredAgentSpec desired, String why) {
+    boolean firstTime = !why.equals(record.lastReason());
+    state = state.withAgent(record.withReason(why));
     log.event("payload_not_cached", "deployment", record.deployment(), "reason", why);
+    // A refused payload is a security event; report it once, not on every reconcile pass.
+    if (firstTime && why.startsWith("PAYLOAD_REJECTED")) {
+      event(EventKind.EVENT_KIND_PAYLOAD_REJECTED, record.deployment(), desired.payload(), why,
+          clock.instant());
+    }
     persist();
   }
 

@@ -194,14 +194,20 @@ class ReconcilerTest {
   @Test
   void failedPrefetchStartsNothing() throws Exception {
     start("exec sleep 1000",
-        (deployment, payload) -> PayloadPrefetcher.PrefetchResult.failed("HASH_MISMATCH"),
+        (deployment, payload) -> PayloadPrefetcher.PrefetchResult.failed("PAYLOAD_REJECTED_HASH_MISMATCH"),
         desired(1, web(V1, 1, false)));
     assertEquals(List.of(), agents.startLines());
     assertFalse(Files.exists(data.resolve("agents/web/desired.json")));
-    assertEquals("PAYLOAD_NOT_CACHED", reconciler.state().agents().get("web").lastReason());
+    assertEquals("PAYLOAD_REJECTED_HASH_MISMATCH", reconciler.state().agents().get("web").lastReason());
     assertEquals(AgentState.AGENT_STATE_REJECTED, reconciler.statuses().get(0).getState());
-    assertTrue(agents.logText().contains("action=payload_not_cached deployment=web reason=HASH_MISMATCH"),
-        agents.logText());
+    assertTrue(agents.logText().contains(
+        "action=payload_not_cached deployment=web reason=PAYLOAD_REJECTED_HASH_MISMATCH"), agents.logText());
+    // Reported once as a security-relevant event, not on every reconcile pass.
+    reconciler.reconcile();
+    var rejected = reconciler.drainEvents().stream()
+        .filter(e -> e.getKind() == io.infraveil.proto.v1.EventKind.EVENT_KIND_PAYLOAD_REJECTED).toList();
+    assertEquals(1, rejected.size(), rejected.toString());
+    assertEquals("PAYLOAD_REJECTED_HASH_MISMATCH", rejected.get(0).getReason());
   }
 
   /**

@@ -1,13 +1,9 @@
 package io.infraveil.agent.main;
 
 import io.grpc.Channel;
-import io.infraveil.host.payload.CacheFiles;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.CacheResult;
 import io.infraveil.host.payload.PayloadCache;
-import io.infraveil.host.payload.PayloadFetcher;
-import io.infraveil.host.payload.PayloadVerifier;
-import io.infraveil.host.payload.PublisherTrust;
 import io.infraveil.host.payload.ReleaseExtractor;
 import io.infraveil.payload.PayloadRejectedException;
 import io.infraveil.payload.trust.HostKeys;
@@ -39,10 +35,7 @@ final class CachePayloadStore implements PayloadStore {
       byte[] hostSecret) throws IOException {
     CacheLayout layout = new CacheLayout(dataDir);
     HostKeys keys = HostKeys.fromSecret(hostSecret);
-    PublisherTrust publishers = PublisherTrust.fromHost(layout);
-    PayloadCache cache = new PayloadCache(layout,
-        new PayloadFetcher(channel, layout, CacheFiles.DEFAULT, PayloadFetcher.Settings.DEFAULTS),
-        new PayloadVerifier(keys, publishers), publishers, CacheFiles.DEFAULT);
+    PayloadCache cache = PayloadCache.forHost(layout, channel, keys);
     return new CachePayloadStore(deployment, layout, cache, new ReleaseExtractor(), keys);
   }
 

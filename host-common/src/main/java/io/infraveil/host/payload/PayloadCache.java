@@ -49,6 +49,18 @@ public final class PayloadCache {
     this.files = Objects.requireNonNull(files, "files");
   }
 
+  /**
+   * The cache of a host data dir, fetching over {@code channel} and verifying with the host's
+   * keys and pinned publishers: how the launcher and the agent both build it.
+   */
+  public static PayloadCache forHost(CacheLayout layout, io.grpc.Channel channel,
+      io.infraveil.payload.trust.HostKeys keys) throws java.io.IOException {
+    PublisherTrust publishers = PublisherTrust.fromHost(layout);
+    return new PayloadCache(layout,
+        new PayloadFetcher(channel, layout, CacheFiles.DEFAULT, PayloadFetcher.Settings.DEFAULTS),
+        new PayloadVerifier(keys, publishers), publishers, CacheFiles.DEFAULT);
+  }
+
   public CacheResult ensureCached(String deployment, PayloadRef desired) {
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(desired, "desired");
