@@ -77,7 +77,7 @@ abstract class DelegateCommand implements Callable<Integer> {
   static final class Agent extends DelegateCommand {
     @Override
     String mainClass() {
-      return "io.infraveil.agent.AgentMain";
+      return "io.infraveil.agent.main.AgentMain";
     }
   }
 }
