@@ -57,11 +57,16 @@ public final class ProcessGroups {
   /**
    * Stops the group led by {@code leader}: the stop signal, up to {@code grace} for the leader
    * to exit, then SIGKILL to the whole group. Idempotent: a group already gone is fine.
+   *
+   * <p>Pids are reused, so the group is signalled only while it is provably the leader's: the
+   * leader's pid and start time still match, or (the leader already gone) a live member of the
+   * group started no earlier than the leader and no process with the leader's pid exists. A pid
+   * now used by somebody else's process (which may lead a group of its own) is never signalled.
    */
   public static void stopGroup(ProcessIdentity leader, String stopSignal, Duration grace) {
     var handle = leader.find();
     if (handle.isEmpty()) {
-      signalGroup(leader.pid(), "KILL"); // leftovers of a group whose leader already exited
+      killOrphanedGroup(leader); // leftovers of a group whose leader already exited
       return;
     }
     signalGroup(leader.pid(), stopSignal);
@@ -72,8 +77,50 @@ public final class ProcessGroups {
         Thread.currentThread().interrupt();
       }
     }
-    signalGroup(leader.pid(), "KILL");
-    awaitExit(handle.get(), Duration.ofSeconds(5));
+    if (leader.isAlive()) {
+      signalGroup(leader.pid(), "KILL");
+      awaitExit(handle.get(), Duration.ofSeconds(5));
+    } else {
+      killOrphanedGroup(leader);
+    }
+  }
+
+  /**
+   * SIGKILL to what is left of the group of a leader that exited, only when a live member
+   * proves the group is still the leader's. Linux does not hand out a pid while a process group
+   * still carries it, so members whose group id is the leader's pid, started at or after the
+   * leader, belong to the leader's group.
+   */
+  static boolean killOrphanedGroup(ProcessIdentity leader) {
+    if (ProcessHandle.of(leader.pid()).map(ProcessHandle::isAlive).orElse(false)) {
+      return false; // the pid names another process now: its group is not ours
+    }
+    boolean ours = groupMembers(leader.pid()).stream()
+        .anyMatch(m -> !m.startedAt().isBefore(leader.startedAt()) && m.isAlive());
+    return ours && signalGroup(leader.pid(), "KILL");
+  }
+
+  /** Live processes whose process group id is {@code pgid}, read from /proc. */
+  public static List<ProcessIdentity> groupMembers(long pgid) {
+    List<ProcessIdentity> members = new ArrayList<>();
+    ProcessHandle.allProcesses().forEach(p -> {
+      if (processGroupOf(p.pid()) == pgid) {
+        ProcessIdentity.of(p).ifPresent(members::add);
+      }
+    });
+    return members;
+  }
+
+  /** The process group id of {@code pid} (from /proc/PID/stat), or -1 when it is gone. */
+  public static long processGroupOf(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(fields[2]);
+    } catch (IOException | RuntimeException gone) {
+      return -1;
+    }
   }
 
   private static void awaitExit(ProcessHandle handle, Duration timeout) {

@@ -1,0 +1,112 @@
+package io.infraveil.host.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Group stops with real processes: pid reuse must never make us signal somebody else. */
+class ProcessGroupsTest {
+
+  @TempDir Path dir;
+  private Process started;
+  private long child = -1;
+
+  @AfterEach
+  void cleanUp() {
+    if (child > 0) {
+      ProcessGroups.signal(child, "KILL");
+    }
+    if (started != null) {
+      started.destroyForcibly();
+    }
+  }
+
+  /** The leader exited but its child lives on in the group: the child is killed. */
+  @Test
+  void stopGroupOfExitedLeaderKillsTheRemainingMembers() throws Exception {
+    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; exit 0");
+    assertTrue(started.waitFor(5, TimeUnit.SECONDS));
+    assertFalse(leader.isAlive());
+    assertEquals(leader.pid(), ProcessGroups.processGroupOf(child));
+
+    ProcessGroups.stopGroup(leader, "TERM", Duration.ofSeconds(1));
+
+    assertTrue(awaitGone(child), "orphaned member " + child + " still alive");
+  }
+
+  /**
+   * The saved identity's pid now belongs to another group leader (same pid, other start time):
+   * neither it nor its child is signalled. Before the fix the group -pid got SIGKILL.
+   */
+  @Test
+  void stopGroupNeverSignalsAGroupWhosePidWasReused() throws Exception {
+    ProcessIdentity other = startGroup("sleep 1000 & echo $! > child.pid; wait");
+    ProcessIdentity stale = new ProcessIdentity(other.pid(), other.startedAt().minusSeconds(60));
+
+    ProcessGroups.stopGroup(stale, "TERM", Duration.ofMillis(200));
+
+    Thread.sleep(300);
+    assertTrue(started.isAlive(), "the process that reused the pid was signalled");
+    assertTrue(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false),
+        "a member of the group that reused the pid was signalled");
+  }
+
+  /**
+   * The leader is gone and a group with its id exists, but all its members are older than the
+   * leader we started: that group is not ours and is left alone.
+   */
+  @Test
+  void stopGroupLeavesAGroupWhoseMembersPredateTheLeader() throws Exception {
+    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; exit 0");
+    assertTrue(started.waitFor(5, TimeUnit.SECONDS));
+    ProcessIdentity later = new ProcessIdentity(leader.pid(), Instant.now().plusSeconds(3600));
+
+    ProcessGroups.stopGroup(later, "TERM", Duration.ofMillis(200));
+
+    Thread.sleep(300);
+    assertTrue(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  @Test
+  void groupMembersListsLeaderAndChild() throws Exception {
+    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; wait");
+    List<Long> pids = ProcessGroups.groupMembers(leader.pid()).stream()
+        .map(ProcessIdentity::pid).sorted().toList();
+    assertEquals(List.of(Math.min(leader.pid(), child), Math.max(leader.pid(), child)), pids);
+    assertEquals(-1, ProcessGroups.processGroupOf(Long.MAX_VALUE));
+  }
+
+  private ProcessIdentity startGroup(String script) throws IOException, InterruptedException {
+    started = ProcessGroups.startInNewSession(List.of("sh", "-c", script), dir, Map.of(),
+        dir.resolve("out.log"), dir.resolve("err.log"));
+    ProcessIdentity leader = ProcessIdentity.of(started.toHandle()).orElseThrow();
+    Path childPid = dir.resolve("child.pid");
+    for (int i = 0; i < 250 && (!Files.exists(childPid) || Files.size(childPid) == 0); i++) {
+      Thread.sleep(20);
+    }
+    child = Long.parseLong(Files.readString(childPid).trim());
+    return leader;
+  }
+
+  private static boolean awaitGone(long pid) throws InterruptedException {
+    for (int i = 0; i < 250; i++) {
+      if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        return true;
+      }
+      Thread.sleep(20);
+    }
+    return false;
+  }
+}
