@@ -53,7 +53,8 @@ public final class VersionTracker {
 
   /**
    * Records whether every service is running and healthy at {@code now}; returns true when
-   * this observation made the candidate known good.
+   * this observation made the candidate known good (which also unmarks it if it was marked bad
+   * and retried on purpose).
    */
   public boolean observe(boolean allHealthy, Instant now) {
     if (status != VersionStatus.CANDIDATE) {
@@ -70,6 +71,8 @@ public final class VersionTracker {
       return false;
     }
     status = VersionStatus.KNOWN_GOOD;
+    // A version rolled back from earlier and retried on purpose has now proved itself.
+    markedBad.remove(current);
     knownGood.remove(current);
     knownGood.add(0, current);
     while (knownGood.size() > KEEP_KNOWN_GOOD) {

@@ -144,4 +144,21 @@ class VersionTrackerTest {
     assertEquals(Optional.of("d"), fourth.target());
     assertEquals(Set.of("e"), restored.state(clock.instant()).markedBad());
   }
+
+  // A version marked bad, retried on purpose and then stable is unmarked and known good, so the
+  // next agent start (without the retry flag) runs it instead of skipping it.
+  @Test
+  void retriedBadVersionThatStabilizesIsUnmarked() {
+    VersionTracker tracker = tracker(new VersionState("v1", VersionStatus.KNOWN_GOOD,
+        List.of("v1"), Set.of("v2"), List.of()));
+    assertTrue(tracker.isMarkedBad("v2"));
+    assertEquals(VersionStatus.CANDIDATE, tracker.started("v2"));
+    assertTrue(tracker.isMarkedBad("v2"), "still marked until it proves itself");
+    becomeKnownGood(tracker, "v2");
+    assertFalse(tracker.isMarkedBad("v2"));
+    VersionState saved = tracker.state(clock.instant());
+    assertEquals(Set.of(), saved.markedBad());
+    assertEquals(List.of("v2", "v1"), saved.knownGood());
+    assertEquals(VersionStatus.KNOWN_GOOD, saved.status());
+  }
 }

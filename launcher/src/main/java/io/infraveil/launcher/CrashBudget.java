@@ -11,6 +11,9 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>Fewer than {@code limit} crashes within {@code window} (this one included): respawn.
+ *   <li>From the {@code fallbackAfter}-th crash in the window on, when a last known good
+ *       payload other than the crashing one exists: respawn on that payload instead, holding
+ *       the desired one back until the control plane sends another payload or generation.
  *   <li>The {@code limit}-th crash in the window: suspend for a cooldown that starts at
  *       {@code cooldown} and doubles per consecutive suspension up to {@code maxCooldown}.
  *   <li>While suspended: wait; once the cooldown is over: try again.
@@ -22,11 +25,12 @@ import java.util.Objects;
 public final class CrashBudget {
 
   /** What the launcher does next. */
-  public enum Action { RESPAWN, SUSPEND, WAIT }
+  public enum Action { RESPAWN, FALL_BACK, SUSPEND, WAIT }
 
   /** Why; flows unchanged into logs, reports and events. */
   public enum Reason {
     CRASH_WITHIN_BUDGET,
+    CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD,
     CRASH_BUDGET_EXHAUSTED,
     COOLDOWN_PENDING,
     COOLDOWN_OVER,
@@ -42,17 +46,31 @@ public final class CrashBudget {
     }
   }
 
-  /** The defaults of DESIGN §9: 6 crashes in 300 s, cooldown 5 min doubling to 1 h. */
+  /**
+   * The defaults of DESIGN §9: 6 crashes in 300 s, cooldown 5 min doubling to 1 h; from the
+   * 3rd crash in the window the last known good payload is used.
+   */
   public static CrashBudget defaults() {
     return new CrashBudget(Duration.ofSeconds(300), 6, Duration.ofMinutes(5), Duration.ofHours(1));
   }
 
   private final Duration window;
   private final int limit;
+  private final int fallbackAfter;
   private final Duration cooldown;
   private final Duration maxCooldown;
 
+  /** Falls back to the last known good from crash {@code ceil(limit / 2)} in the window on. */
   public CrashBudget(Duration window, int limit, Duration cooldown, Duration maxCooldown) {
+    this(window, limit, (limit + 1) / 2, cooldown, maxCooldown);
+  }
+
+  public CrashBudget(Duration window, int limit, int fallbackAfter, Duration cooldown,
+      Duration maxCooldown) {
+    this.fallbackAfter = fallbackAfter;
+    if (fallbackAfter < 1) {
+      throw new IllegalArgumentException("fallbackAfter must be >= 1, got " + fallbackAfter);
+    }
     this.window = Objects.requireNonNull(window, "window");
     this.cooldown = Objects.requireNonNull(cooldown, "cooldown");
     this.maxCooldown = Objects.requireNonNull(maxCooldown, "maxCooldown");
@@ -80,9 +98,22 @@ public final class CrashBudget {
    * @param suspensions consecutive suspensions so far (after {@link #suspensionsCarried})
    */
   public Decision onCrash(List<Instant> earlierCrashes, int suspensions, Instant now) {
+    return onCrash(earlierCrashes, suspensions, false, now);
+  }
+
+  /**
+   * An unplanned exit at {@code now}; {@code canFallBack} when a last known good payload other
+   * than the crashing one exists and nothing is held back yet.
+   */
+  public Decision onCrash(List<Instant> earlierCrashes, int suspensions, boolean canFallBack,
+      Instant now) {
     int inWindow = crashesInWindow(earlierCrashes, now) + 1;
     if (inWindow >= limit) {
       return new Decision(Action.SUSPEND, cooldown(suspensions), Reason.CRASH_BUDGET_EXHAUSTED);
+    }
+    if (canFallBack && inWindow >= fallbackAfter) {
+      return new Decision(Action.FALL_BACK, Duration.ZERO,
+          Reason.CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD);
     }
     return new Decision(Action.RESPAWN, Duration.ZERO, Reason.CRASH_WITHIN_BUDGET);
   }

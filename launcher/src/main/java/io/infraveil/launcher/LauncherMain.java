@@ -58,6 +58,22 @@ public final class LauncherMain implements Callable<Integer> {
       description = "Command that runs an agent (default: this JVM with io.infraveil.agent.main.AgentMain).")
   List<String> agentCommand;
 
+  @Option(names = "--crash-window", defaultValue = "PT300S", converter = DurationConverter.class,
+      description = "Rolling window in which agent crashes count (default PT300S).")
+  Duration crashWindow;
+
+  @Option(names = "--crash-limit", defaultValue = "6",
+      description = "Crashes within the window that suspend an agent (default 6).")
+  int crashLimit;
+
+  @Option(names = "--suspend-cooldown", defaultValue = "PT5M", converter = DurationConverter.class,
+      description = "First suspension's cooldown; doubles per consecutive suspension (default PT5M).")
+  Duration suspendCooldown;
+
+  @Option(names = "--suspend-cooldown-max", defaultValue = "PT1H",
+      converter = DurationConverter.class, description = "Cooldown cap (default PT1H).")
+  Duration suspendCooldownMax;
+
   @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
   boolean stopAgentsOnExit;
 
@@ -109,7 +125,8 @@ public final class LauncherMain implements Callable<Integer> {
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
             agentCommand == null ? Reconciler.Settings.defaultAgentCommand() : agentCommand,
             stopGrace, reconcileInterval),
-        new FileStateStore(dataDir.toAbsolutePath()), CrashBudget.defaults(),
+        new FileStateStore(dataDir.toAbsolutePath()),
+        new CrashBudget(crashWindow, crashLimit, suspendCooldown, suspendCooldownMax),
         prefetcher, clock, scheduler, log);
     SyncClient sync = new SyncClient(new SyncClient.Settings(host.name(), VERSION, reportInterval),
         channel, reconciler,

@@ -7,19 +7,26 @@ import java.util.TreeMap;
 /**
  * Everything the launcher persists in {@code DATA/launcher_state.json}: the last desired state
  * it accepted and, per deployment, the agent it runs. Immutable; written whole.
+ *
+ * <p>Format 2 added {@link AgentRecord#heldBack}; a format-1 file reads as format 2 with
+ * nothing held back and is rewritten as format 2 on the next change.
  */
 public record LauncherState(int formatVersion, DesiredSnapshot desired,
     Map<String, AgentRecord> agents) {
 
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
+  /** Formats this launcher can read (and upgrades on read). */
+  public static final int OLDEST_READABLE_FORMAT = 1;
   public static final LauncherState EMPTY =
       new LauncherState(FORMAT_VERSION, DesiredSnapshot.NONE, Map.of());
 
   public LauncherState {
-    if (formatVersion != FORMAT_VERSION) {
+    if (formatVersion < OLDEST_READABLE_FORMAT || formatVersion > FORMAT_VERSION) {
       throw new IllegalArgumentException("launcher state format " + formatVersion
-          + " is not supported: this launcher reads format " + FORMAT_VERSION);
+          + " is not supported: this launcher reads formats " + OLDEST_READABLE_FORMAT + " to "
+          + FORMAT_VERSION);
     }
+    formatVersion = FORMAT_VERSION; // format 1 differs only by the absent heldBack
     desired = desired == null ? DesiredSnapshot.NONE : desired;
     agents = agents == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(agents));
     agents.forEach((name, record) -> {

@@ -114,8 +114,7 @@ public final class Reconciler {
       return Step.CRASHED;
     }
     boolean differs = record == null || record.payload() == null
-        || !desired.payload().equals(record.payload())
-        || desired.generation() != record.generation();
+        || !record.servesDesired(desired.payload(), desired.generation());
     if (tracked) {
       return differs ? Step.RESTART : Step.KEEP;
     }
@@ -288,9 +287,8 @@ public final class Reconciler {
       case SPAWN -> {
         AgentRecord current = record == null ? AgentRecord.fresh(name) : record;
         String reason = "MISSING";
+        boolean differs = !current.servesDesired(desired.payload(), desired.generation());
         if (current.suspendedUntil() != null) {
-          boolean differs = !desired.payload().equals(current.payload())
-              || desired.generation() != current.generation();
           CrashBudget.Decision decision = budget.whileSuspended(current.suspendedUntil(), differs, now);
           reason = decision.reason().name();
           current = current.withCrashHistory(
@@ -298,7 +296,8 @@ public final class Reconciler {
               differs ? 0 : current.suspensions(), reason);
           event(EventKind.EVENT_KIND_AGENT_RESUMED, name, desired.payload(), reason, now);
         }
-        spawn(current, desired, reason);
+        // The desired payload stays held back (the last known good runs) until it changes.
+        spawn(current, desired, reason, current.heldBack() != null && !differs);
       }
       case RESTART -> {
         var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
@@ -309,7 +308,7 @@ public final class Reconciler {
         stopAgent(record, "NEW_VERSION");
         AgentRecord cleared = state.agents().get(name)
             .withCrashHistory(List.of(), null, 0, "NEW_VERSION");
-        spawn(cleared, desired, "NEW_VERSION");
+        spawn(cleared, desired, "NEW_VERSION", false);
       }
       case CRASHED -> onCrash(record, desired, now);
       default -> throw new AssertionError("unknown step " + step);
@@ -319,7 +318,11 @@ public final class Reconciler {
   private void onCrash(AgentRecord record, DesiredAgentSpec desired, Instant now) {
     Duration ranFor = Duration.between(record.process().startedAt(), now);
     int carried = budget.suspensionsCarried(record.suspensions(), ranFor);
-    CrashBudget.Decision decision = budget.onCrash(record.crashes(), carried, now);
+    boolean holdingBack = record.heldBack() != null
+        && record.servesDesired(desired.payload(), desired.generation());
+    boolean canFallBack = !holdingBack && record.lastKnownGood() != null
+        && !record.lastKnownGood().equals(desired.payload());
+    CrashBudget.Decision decision = budget.onCrash(record.crashes(), carried, canFallBack, now);
     List<Instant> crashes = new ArrayList<>(budget.prune(record.crashes(), now));
     crashes.add(now);
     log.event("crash", "deployment", record.deployment(), "pid", record.process().pid(),
@@ -339,14 +342,33 @@ public final class Reconciler {
             .withCrashHistory(crashes, null, carried, decision.reason().name());
         state = state.withAgent(crashed);
         persist();
-        spawn(crashed, desired, decision.reason().name());
+        // A crash of the stand-in says nothing new about the held-back payload: keep it held.
+        spawn(crashed, desired, decision.reason().name(), holdingBack);
+      }
+      case FALL_BACK -> {
+        AgentRecord crashed = record.withoutProcess(decision.reason().name())
+            .withCrashHistory(crashes, null, carried, decision.reason().name());
+        state = state.withAgent(crashed);
+        event(EventKind.EVENT_KIND_ROLLED_BACK, record.deployment(), record.lastKnownGood(),
+            decision.reason().name(), now);
+        persist();
+        spawn(crashed, desired, decision.reason().name(), true);
       }
       case WAIT -> throw new AssertionError("a crash never decides WAIT");
       default -> throw new AssertionError("unknown action " + decision.action());
     }
   }
 
-  private void spawn(AgentRecord record, DesiredAgentSpec desired, String reason) {
+  /**
+   * Starts an agent for {@code desired}, or with {@code fallback} for the record's last known
+   * good payload standing in for it (same generation, no retry of marked-bad versions).
+   */
+  private void spawn(AgentRecord record, DesiredAgentSpec wanted, String reason,
+      boolean fallback) {
+    DesiredAgentSpec desired = fallback
+        ? new DesiredAgentSpec(wanted.deployment(), record.lastKnownGood(), wanted.generation(),
+            false, false)
+        : wanted;
     String name = desired.deployment();
     var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
     if (!fetched.cached()) {
@@ -364,10 +386,12 @@ public final class Reconciler {
       // the identity matches nothing and the next pass counts the exit as a crash.
       ProcessIdentity identity = ProcessIdentity.of(process.toHandle())
           .orElseGet(() -> new ProcessIdentity(process.pid(), clock.instant()));
-      state = state.withAgent(record.withProcess(identity, desired.payload(),
-          desired.generation(), reason));
+      state = state.withAgent(fallback
+          ? record.withFallbackProcess(identity, wanted.payload(), wanted.generation(), reason)
+          : record.withProcess(identity, desired.payload(), desired.generation(), reason));
       log.event("spawn", "deployment", name, "pid", identity.pid(), "generation",
-          desired.generation(), "payload", desired.payload().sha256(), "reason", reason);
+          desired.generation(), "payload", desired.payload().sha256(), "reason", reason,
+          "held_back", fallback ? wanted.payload().sha256() : "none");
       persist();
       watch(name, process.toHandle());
     } catch (IOException | RuntimeException e) {

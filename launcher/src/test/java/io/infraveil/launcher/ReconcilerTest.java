@@ -253,4 +253,66 @@ class ReconcilerTest {
     assertEquals("NEW_VERSION_LIFTS_SUSPENSION",
         reconciler.drainEvents().get(0).getReason());
   }
+
+  /**
+   * An agent that keeps crashing on a new payload (V2) is respawned on the last known good (V1)
+   * from the 3rd crash in the window, V2 is held back (no restart loop, no suspension), and a
+   * later payload from the control plane lifts the hold.
+   */
+  @Test
+  void repeatedCrashesOnNewPayloadFallBackToLastKnownGood() throws Exception {
+    reconciler = agents.reconciler(
+        agents.agent("grep -q " + V2.sha256() + " desired.json && exit 3\nexec sleep 1000"),
+        new FileStateStore(data), CrashBudget.defaults(), PayloadPrefetcher.AGENT_FETCHES,
+        scheduler);
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    Instant t0 = agents.clock.instant();
+    agents.clock.advance(Duration.ofSeconds(300));
+    reconciler.reconcile();
+    assertEquals(V1, reconciler.state().agents().get("web").lastKnownGood());
+    // Back to the wall clock: the crashing V2 agents must not look like a window-long run.
+    agents.clock.set(t0.plusSeconds(1));
+
+    reconciler.acceptDesired(desired(2, web(V2, 1, false)));
+    reconciler.reconcile();
+    try {
+      await("fallback to V1", () -> {
+        AgentRecord r = reconciler.state().agents().get("web");
+        return r.heldBack() != null && r.process() != null && r.process().isAlive();
+      });
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\n" + agents.logText() + reconciler.state());
+    }
+    reconciler.reconcile();
+    reconciler.reconcile();
+    awaitStarts(5);
+
+    AgentRecord held = reconciler.state().agents().get("web");
+    assertEquals(5, agents.startLines().size(), "V1, three V2 crashes, V1 again");
+    assertEquals(V1, held.payload());
+    assertEquals(V2, held.heldBack());
+    assertEquals(1, held.generation());
+    assertEquals(3, held.crashes().size());
+    assertNull(held.suspendedUntil());
+    assertEquals("CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD", held.lastReason());
+    assertEquals(new AgentDesiredFile(1, "web", V1, 1, false, "cp.test:7443"),
+        JsonFiles.read(data.resolve("agents/web/desired.json"), AgentDesiredFile.class)
+            .orElseThrow());
+    assertEquals(Step.KEEP, Reconciler.decide(web(V2, 1, false), held, true,
+        agents.clock.instant()));
+    assertEquals(List.of(EventKind.EVENT_KIND_ROLLED_BACK),
+        reconciler.drainEvents().stream().map(e -> e.getKind()).toList());
+    assertEquals(held, new FileStateStore(data).load().orElseThrow().agents().get("web"));
+
+    PayloadId v3 = new PayloadId("3".repeat(64), 30, 3, "v3");
+    reconciler.acceptDesired(desired(3, web(v3, 1, false)));
+    reconciler.reconcile();
+    AgentRecord lifted = reconciler.state().agents().get("web");
+    assertEquals(v3, lifted.payload());
+    assertNull(lifted.heldBack());
+    assertTrue(lifted.process().isAlive());
+    assertFalse(held.process().isAlive());
+    awaitStarts(6);
+  }
 }
