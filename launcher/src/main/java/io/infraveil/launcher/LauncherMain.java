@@ -74,6 +74,15 @@ public final class LauncherMain implements Callable<Integer> {
       converter = DurationConverter.class, description = "Cooldown cap (default PT1H).")
   Duration suspendCooldownMax;
 
+  @Option(names = "--agent-arg",
+      description = "Extra argument for every agent, before --data-dir (repeatable), e.g."
+          + " --agent-arg=--stabilization=PT5S.")
+  List<String> agentArgs;
+
+  @Option(names = "--reconnect-max", defaultValue = "PT30S", converter = DurationConverter.class,
+      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s).")
+  Duration reconnectMax;
+
   @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
   boolean stopAgentsOnExit;
 
@@ -82,6 +91,15 @@ public final class LauncherMain implements Callable<Integer> {
     public Duration convert(String value) {
       return Duration.parse(value);
     }
+  }
+
+  List<String> agentCommand() {
+    List<String> command = new java.util.ArrayList<>(agentCommand == null
+        ? Reconciler.Settings.defaultAgentCommand() : agentCommand);
+    if (agentArgs != null) {
+      command.addAll(agentArgs);
+    }
+    return command;
   }
 
   public static void main(String[] args) {
@@ -123,14 +141,14 @@ public final class LauncherMain implements Callable<Integer> {
         new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())));
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
-            agentCommand == null ? Reconciler.Settings.defaultAgentCommand() : agentCommand,
+            agentCommand(),
             stopGrace, reconcileInterval),
         new FileStateStore(dataDir.toAbsolutePath()),
         new CrashBudget(crashWindow, crashLimit, suspendCooldown, suspendCooldownMax),
         prefetcher, clock, scheduler, log);
     SyncClient sync = new SyncClient(new SyncClient.Settings(host.name(), VERSION, reportInterval),
         channel, reconciler,
-        new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30), true,
+        new Backoff(Duration.ofSeconds(1), reconnectMax, true,
             RandomGenerator.getDefault()),
         clock, scheduler, log);
 

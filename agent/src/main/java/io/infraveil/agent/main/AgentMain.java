@@ -1,5 +1,6 @@
 package io.infraveil.agent.main;
 
+import io.infraveil.agent.AgentSettings;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
@@ -28,6 +29,42 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--deployment", required = true, description = "Deployment to supervise.")
   String deployment;
 
+  @Option(names = "--stabilization", converter = DurationConverter.class,
+      description = "Healthy time before a candidate is known good (default PT60S).")
+  java.time.Duration stabilization;
+
+  @Option(names = "--heartbeat-interval", converter = DurationConverter.class,
+      description = "Full heartbeat interval (default PT10S).")
+  java.time.Duration heartbeatInterval;
+
+  @Option(names = "--reconnect-max", converter = DurationConverter.class,
+      description = "Cap of the reconnect and fetch-retry backoff (default PT30S).")
+  java.time.Duration reconnectMax;
+
+  static final class DurationConverter implements CommandLine.ITypeConverter<java.time.Duration> {
+    @Override
+    public java.time.Duration convert(String value) {
+      return java.time.Duration.parse(value);
+    }
+  }
+
+  /** The defaults, with whatever the command line overrides (battle tests use seconds). */
+  Agent.Settings settings() {
+    Agent.Settings settings = Agent.Settings.defaults();
+    if (stabilization != null) {
+      AgentSettings engine = settings.engine();
+      settings = settings.withEngine(engine.withVersions(stabilization,
+          engine.deployFailuresBeforeRollback(), engine.deployFailureWindow()));
+    }
+    if (heartbeatInterval != null || reconnectMax != null) {
+      settings = settings.withReporting(
+          heartbeatInterval != null ? heartbeatInterval : settings.heartbeatInterval(),
+          settings.heartbeatMinGap(), settings.logFlushInterval(), settings.reconnectInitial(),
+          reconnectMax != null ? reconnectMax : settings.reconnectMax());
+    }
+    return settings;
+  }
+
   public static void main(String[] args) {
     int code = new CommandLine(new AgentMain()).execute(args);
     if (code != 0) {
@@ -45,7 +82,7 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     });
     Agent agent;
     try {
-      agent = Agent.open(dataDir, deployment, Agent.Settings.defaults(), Clock.systemUTC(),
+      agent = Agent.open(dataDir, deployment, settings(), Clock.systemUTC(),
           scheduler);
     } catch (java.io.IOException | RuntimeException e) {
       System.err.println("agent for deployment '" + deployment + "' cannot start: "
