@@ -42,6 +42,17 @@ public final class TlsContexts {
     return builder.build();
   }
 
+  /**
+   * A client context whose certificate follows the files on disk (see
+   * {@link ReloadingKeyManager}): a renewed certificate is used from the next handshake on.
+   */
+  public static SslContext reloadingClient(Path caFile, Path certFile, Path keyFile) throws IOException {
+    return GrpcSslContexts.forClient()
+        .trustManager(Pem.readCertificates(caFile))
+        .keyManager(new ReloadingKeyManager(certFile, keyFile))
+        .build();
+  }
+
   /** A client context from PEM files: the CA bundle, and a certificate and key (or nulls). */
   public static SslContext client(Path caFile, Path certFile, Path keyFile) throws IOException {
     List<X509Certificate> cas = Pem.readCertificates(caFile);

@@ -129,6 +129,7 @@ public final class LauncherMain implements Callable<Integer> {
       log.event("enrollment_skipped", "reason", "IDENTITY_PRESENT");
     }
     HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow();
+    log.event("identity_checked", "rotation", identity.recoverRotation());
 
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "launcher");
@@ -164,6 +165,7 @@ public final class LauncherMain implements Callable<Integer> {
         "data_dir", dataDir.toAbsolutePath());
     reconciler.start();
     sync.start();
+    new CertificateRenewer(identity, channel, clock, scheduler, log, Duration.ofHours(1)).start();
     stopped.await();
     return 0;
   }

@@ -59,17 +59,8 @@ class EnrollerTest {
           public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> out) {
             keyWrittenBeforeCall[0] = Files.exists(hostKeyAtEnroll)
                 && request.getJoinToken().equals("tok-SECRET-123");
-            // CertificateAuthority.signCsr cannot yet resolve the EC key factory by OID, so the
-            // stand-in issues over the CSR's public key directly.
-            java.security.PublicKey key;
-            try {
-              key = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter()
-                  .getPublicKey(Pem.csr(request.getCsrPem()).getSubjectPublicKeyInfo());
-            } catch (java.io.IOException e) {
-              throw new IllegalStateException(e);
-            }
-            var cert = ca.issue(key, Identity.host("test.infraveil", request.getHostName()),
-                Duration.ofHours(1), List.of());
+            var cert = ca.signCsr(Pem.csr(request.getCsrPem()),
+                Identity.host("test.infraveil", request.getHostName()), Duration.ofHours(1));
             out.onNext(EnrollResponse.newBuilder().setCertificatePem(Pem.encode(cert))
                 .setCaBundlePem(Pem.encode(ca.certificate()))
                 .setIdentity("spiffe://test.infraveil/host/" + request.getHostName())

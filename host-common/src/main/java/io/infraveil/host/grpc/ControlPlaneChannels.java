@@ -87,10 +87,13 @@ public final class ControlPlaneChannels {
 
   private ControlPlaneChannels() {}
 
-  /** A mutual-TLS channel using the host's CA, certificate and key from {@code identity}. */
+  /**
+   * A mutual-TLS channel using the host's CA, certificate and key from {@code identity}; a
+   * renewed certificate is presented from the next handshake on.
+   */
   public static ManagedChannel mutualTls(String hostPort, HostIdentityFiles identity,
       Settings settings) throws IOException {
-    SslContext tls = TlsContexts.client(identity.caFile(), identity.certificateFile(),
+    SslContext tls = TlsContexts.reloadingClient(identity.caFile(), identity.certificateFile(),
         identity.keyFile());
     return build(Target.parse(hostPort), tls, settings);
   }

@@ -1,5 +1,6 @@
 package io.infraveil.host.grpc;
 
+import io.infraveil.certs.KeyMatch;
 import io.infraveil.certs.Pem;
 import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.host.fs.JsonFiles;
@@ -22,7 +23,13 @@ import java.util.Optional;
  * identity/host.key     the host's private key (PKCS#8 PEM, 0600), written before anything else
  * identity/host_secret  32 raw bytes (0600): payload MAC and key-wrapping secret
  * identity/host.json    {name, controlPlane "host:port", trustDomain}
+ * identity/host.crt.next, host.key.next   a renewed pair while it is being put in place
  * </pre>
+ *
+ * <p>Renewal writes the new pair beside the old one, then renames the certificate and then the
+ * key into place. A crash in between leaves a certificate that does not match the key;
+ * {@link #recoverRotation()} finishes the job at the next start, and clients keep presenting
+ * the last matching pair meanwhile.
  */
 public final class HostIdentityFiles {
 
@@ -71,6 +78,50 @@ public final class HostIdentityFiles {
 
   public Path hostInfoFile() {
     return dir.resolve("host.json");
+  }
+
+  public Path nextCertificateFile() {
+    return dir.resolve("host.crt.next");
+  }
+
+  public Path nextKeyFile() {
+    return dir.resolve("host.key.next");
+  }
+
+  /** Puts a renewed key and certificate in place: next files first, then two renames. */
+  public void installRenewed(PrivateKey key, String certificatePem) throws IOException {
+    Pem.writeSecret(nextKeyFile(), Pem.encode(key));
+    Pem.writePublic(nextCertificateFile(), certificatePem);
+    AtomicFiles.fsyncDirectory(dir);
+    AtomicFiles.moveDurably(nextCertificateFile(), certificateFile());
+    AtomicFiles.moveDurably(nextKeyFile(), keyFile());
+  }
+
+  /**
+   * Finishes or discards a renewal that a crash interrupted, so the certificate and key match
+   * again. Returns what it did, for the log.
+   */
+  public String recoverRotation() throws IOException {
+    if (!Files.exists(nextKeyFile())) {
+      Files.deleteIfExists(nextCertificateFile());
+      return "NOTHING_PENDING";
+    }
+    PrivateKey nextKey = Pem.readPrivateKey(nextKeyFile());
+    if (Files.exists(nextCertificateFile())
+        && KeyMatch.matches(nextKey, Pem.readCertificate(nextCertificateFile()))) {
+      AtomicFiles.moveDurably(nextCertificateFile(), certificateFile());
+      AtomicFiles.moveDurably(nextKeyFile(), keyFile());
+      return "COMPLETED_BOTH";
+    }
+    if (KeyMatch.matches(nextKey, Pem.readCertificate(certificateFile()))) {
+      AtomicFiles.moveDurably(nextKeyFile(), keyFile());
+      Files.deleteIfExists(nextCertificateFile());
+      return "COMPLETED_KEY";
+    }
+    // The renewed certificate never arrived: the old pair is still whole.
+    Files.deleteIfExists(nextKeyFile());
+    Files.deleteIfExists(nextCertificateFile());
+    return "DISCARDED";
   }
 
   /** True when every file of an enrolled host is present; enrollment is then skipped. */
