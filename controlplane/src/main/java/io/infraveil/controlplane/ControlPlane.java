@@ -1,5 +1,6 @@
 package io.infraveil.controlplane;
 
+import io.infraveil.controlplane.http.OperationsHttpServer;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.grpc.server.GrpcEmbeddedServer;
 import java.nio.file.Path;
@@ -21,7 +22,11 @@ public final class ControlPlane implements AutoCloseable {
     this.server = context.getBean(GrpcEmbeddedServer.class);
   }
 
-  /** Starts with a data dir, a PKI dir, a gRPC port (0 for any) and extra properties. */
+  /**
+   * Starts with a data dir, a PKI dir, a gRPC port (0 for any) and extra properties. With gRPC
+   * port 0 and no {@code infraveil.http-port} in {@code extra}, the HTTP port is any free port
+   * too, so in-process control planes never fight over 7080.
+   */
   public static ControlPlane start(Path dataDir, Path certsDir, int grpcPort, Map<String, Object> extra) {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(certsDir, "certsDir");
@@ -30,6 +35,9 @@ public final class ControlPlane implements AutoCloseable {
     properties.put("infraveil.data-dir", data.toString());
     properties.put("infraveil.certs-dir", certsDir.toAbsolutePath().normalize().toString());
     properties.put("grpc.server.port", grpcPort);
+    if (grpcPort == 0) {
+      properties.put("infraveil.http-port", 0);
+    }
     // H2 refuses relative paths; AUTO_SERVER off: one control plane owns its file.
     properties.put("datasources.default.url", "jdbc:h2:file:" + data.resolve("controlplane")
         + ";DB_CLOSE_ON_EXIT=FALSE");
@@ -53,6 +61,11 @@ public final class ControlPlane implements AutoCloseable {
   /** The port the gRPC server listens on. */
   public int grpcPort() {
     return server.getServer().getPort();
+  }
+
+  /** The port of the HTTPS status page, operations API and metrics. */
+  public int httpPort() {
+    return context.getBean(OperationsHttpServer.class).port();
   }
 
   public ApplicationContext context() {

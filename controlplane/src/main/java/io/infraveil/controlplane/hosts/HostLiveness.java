@@ -72,6 +72,20 @@ public final class HostLiveness {
     return facts == null || facts.lastReport() == null ? List.of() : facts.lastReport().getAgentsList();
   }
 
+  /** Hosts that opened a stream or reported since the control plane started. */
+  public java.util.Set<String> hosts() {
+    return java.util.Set.copyOf(live.keySet());
+  }
+
+  /** Forgets a host (revoked): it is neither online nor offline any more. */
+  public void forget(String host) {
+    live.remove(host);
+  }
+
+  public Duration reportInterval() {
+    return reportInterval;
+  }
+
   public Optional<HostReport> lastReport(String host) {
     return Optional.ofNullable(live.get(host)).map(Live::lastReport);
   }

@@ -27,9 +27,12 @@ public final class HostRevocation {
   private final SecurityEvents securityEvents;
   private final Clock clock;
   private final DesiredStates desiredStates;
+  private final HostLiveness liveness;
 
   public HostRevocation(HostStore hosts, CertificateStore certificates, ServerPki pki,
-      OpenStreams openStreams, SecurityEvents securityEvents, Clock clock, DesiredStates desiredStates) {
+      OpenStreams openStreams, SecurityEvents securityEvents, Clock clock, DesiredStates desiredStates,
+      HostLiveness liveness) {
+    this.liveness = liveness;
     this.desiredStates = desiredStates;
     this.hosts = hosts;
     this.certificates = certificates;
@@ -55,6 +58,7 @@ public final class HostRevocation {
           "host " + hostName + " was revoked (" + why + "); its certificate may no longer be used");
     }
     hosts.markRevoked(hostName, now);
+    liveness.forget(hostName); // a revoked host is not "offline": nothing waits for it
     desiredStates.recomputeAll(); // nothing is placed on a revoked host
     securityEvents.record("HOST_REVOKED", byOperator, "infraveil.v1.OperatorService/RevokeHost",
         "host " + hostName + " revoked: " + why + "; " + serials.size() + " certificate(s), "

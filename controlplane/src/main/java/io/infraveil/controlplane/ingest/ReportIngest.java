@@ -21,8 +21,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 @Singleton
 public final class ReportIngest {
 
-  /** One host event with the host it came from and when the control plane received it. */
-  public record ReceivedEvent(String host, Instant receivedAt, HostEvent event) {}
+  /** Which program on the host reported an event. */
+  public enum Origin { LAUNCHER, AGENT }
+
+  /** One host event with the host it came from, who sent it, and when it was received. */
+  public record ReceivedEvent(String host, Instant receivedAt, HostEvent event, Origin origin) {}
 
   /** The latest heartbeat of one agent. */
   public record AgentReport(String host, Instant receivedAt, HeartbeatRequest heartbeat) {}
@@ -52,14 +55,14 @@ public final class ReportIngest {
   }
 
   public void hostReported(String host, HostReport report) {
-    report.getEventsList().forEach(event -> recordEvent(host, event));
+    report.getEventsList().forEach(event -> recordEvent(host, event, Origin.LAUNCHER));
     listeners.forEach(listener -> listener.hostReported(host, report));
   }
 
   public void agentReported(String host, HeartbeatRequest heartbeat) {
     AgentReport report = new AgentReport(host, clock.instant(), heartbeat);
     agents.put(key(host, heartbeat.getDeployment()), report);
-    heartbeat.getEventsList().forEach(event -> recordEvent(host, event));
+    heartbeat.getEventsList().forEach(event -> recordEvent(host, event, Origin.AGENT));
     listeners.forEach(listener -> listener.agentReported(report));
   }
 
@@ -77,8 +80,8 @@ public final class ReportIngest {
     }
   }
 
-  private void recordEvent(String host, HostEvent event) {
-    ReceivedEvent received = new ReceivedEvent(host, clock.instant(), event);
+  private void recordEvent(String host, HostEvent event, Origin origin) {
+    ReceivedEvent received = new ReceivedEvent(host, clock.instant(), event, origin);
     synchronized (events) {
       events.addLast(received);
       while (events.size() > EVENT_HISTORY) {

@@ -18,7 +18,6 @@ import io.infraveil.proto.v1.ListSecurityEventsResponse;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.RevokeHostRequest;
 import io.infraveil.proto.v1.RevokeHostResponse;
-import io.infraveil.proto.v1.SecurityEvent;
 import jakarta.inject.Singleton;
 import io.grpc.StatusRuntimeException;
 import io.infraveil.controlplane.deploy.DeploymentViews;
@@ -46,6 +45,21 @@ import io.infraveil.proto.v1.TailLogsRequest;
 import io.infraveil.proto.v1.TailLogsResponse;
 import io.infraveil.proto.v1.UploadPayloadRequest;
 import io.infraveil.proto.v1.UploadPayloadResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.infraveil.controlplane.auth.ApiTokens;
+import io.infraveil.controlplane.grpc.SerializedObserver;
+import io.infraveil.controlplane.ops.EvidenceTexts;
+import io.infraveil.controlplane.ops.OperationsViews;
+import io.infraveil.controlplane.ops.WatchHub;
+import io.infraveil.controlplane.pipeline.PipelineTelemetry;
+import io.infraveil.proto.v1.CreateApiTokenRequest;
+import io.infraveil.proto.v1.CreateApiTokenResponse;
+import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.EvidenceSource;
+import io.infraveil.proto.v1.ListIncidentsRequest;
+import io.infraveil.proto.v1.ListIncidentsResponse;
+import io.infraveil.proto.v1.WatchRequest;
+import io.infraveil.proto.v1.WatchResponse;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -66,10 +80,19 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   private final DeploymentViews deploymentViews;
   private final ConsoleLogs consoleLogs;
   private final Clock clock;
+  private final OperationsViews operations;
+  private final WatchHub watchHub;
+  private final PipelineTelemetry pipeline;
+  private final ApiTokens apiTokens;
 
   OperatorEndpoint(JoinTokens joinTokens, HostRevocation revocation, HostViews hostViews,
       SecurityEvents securityEvents, PayloadIntake intake, Deployments deployments,
-      DeploymentViews deploymentViews, ConsoleLogs consoleLogs, Clock clock) {
+      DeploymentViews deploymentViews, ConsoleLogs consoleLogs, Clock clock, OperationsViews operations,
+      WatchHub watchHub, PipelineTelemetry pipeline, ApiTokens apiTokens) {
+    this.operations = operations;
+    this.watchHub = watchHub;
+    this.pipeline = pipeline;
+    this.apiTokens = apiTokens;
     this.joinTokens = joinTokens;
     this.revocation = revocation;
     this.hostViews = hostViews;
@@ -136,6 +159,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
         }
         try {
           var stored = upload.finish();
+          pipeline.uploaded(stored.payload().sha256(), stored.payload().versionLabel(), operator);
           responses.onNext(UploadPayloadResponse.newBuilder()
               .setPayload(PayloadRef.newBuilder()
                   .setSha256(stored.payload().sha256())
@@ -166,7 +190,10 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   public void putDeployment(PutDeploymentRequest request, StreamObserver<PutDeploymentResponse> responses) {
     var record = deployments.put(new Deployments.PutRequest(request.getName(), request.getPayloadSha256(),
         request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList()));
-    responses.onNext(PutDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(record.name())).build());
+    Deployment view = deploymentViews.one(record.name());
+    announce(view.getName(), "deployment " + view.getName() + " now runs " + EvidenceTexts.payload(view.getPayload())
+        + " on " + view.getPlacedHostsList() + " (generation " + view.getGeneration() + ")");
+    responses.onNext(PutDeploymentResponse.newBuilder().setDeployment(view).build());
     responses.onCompleted();
   }
 
@@ -178,8 +205,9 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
 
   @Override
   public void deleteDeployment(DeleteDeploymentRequest request, StreamObserver<DeleteDeploymentResponse> responses) {
-    responses.onNext(DeleteDeploymentResponse.newBuilder()
-        .addAllStoppedOn(deployments.delete(request.getName())).build());
+    var stoppedOn = deployments.delete(request.getName());
+    announce(request.getName(), "deployment " + request.getName() + " deleted; stopped on " + stoppedOn);
+    responses.onNext(DeleteDeploymentResponse.newBuilder().addAllStoppedOn(stoppedOn).build());
     responses.onCompleted();
   }
 
@@ -187,6 +215,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   public void rollbackDeployment(RollbackDeploymentRequest request,
       StreamObserver<RollbackDeploymentResponse> responses) {
     deployments.rollback(request.getName());
+    announce(request.getName(), "deployment " + request.getName() + " rolled back by " + operatorUri());
     responses.onNext(RollbackDeploymentResponse.newBuilder()
         .setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
@@ -195,6 +224,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   @Override
   public void pauseDeployment(PauseDeploymentRequest request, StreamObserver<PauseDeploymentResponse> responses) {
     deployments.pause(request.getName());
+    announce(request.getName(), "deployment " + request.getName() + " paused by " + operatorUri());
     responses.onNext(PauseDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
   }
@@ -202,6 +232,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   @Override
   public void resumeDeployment(ResumeDeploymentRequest request, StreamObserver<ResumeDeploymentResponse> responses) {
     deployments.resume(request.getName());
+    announce(request.getName(), "deployment " + request.getName() + " resumed by " + operatorUri());
     responses.onNext(ResumeDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
   }
@@ -210,16 +241,52 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   public void restartDeployment(RestartDeploymentRequest request,
       StreamObserver<RestartDeploymentResponse> responses) {
     deployments.restart(request.getName());
+    announce(request.getName(), "deployment " + request.getName() + " restarted by " + operatorUri());
     responses.onNext(RestartDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
   }
 
   @Override
   public void getStatus(GetStatusRequest request, StreamObserver<GetStatusResponse> responses) {
-    responses.onNext(GetStatusResponse.newBuilder()
-        .addAllHosts(hostViews.all())
-        .addAllDeployments(deploymentViews.all())
-        .setGeneratedAt(ProtoTime.timestamp(clock.instant()))
+    responses.onNext(operations.operations());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void listIncidents(ListIncidentsRequest request, StreamObserver<ListIncidentsResponse> responses) {
+    responses.onNext(ListIncidentsResponse.newBuilder()
+        .addAllIncidents(operations.incidents(request.getOpenOnly())).build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void watch(WatchRequest request, StreamObserver<WatchResponse> responses) {
+    var out = (ServerCallStreamObserver<WatchResponse>) responses;
+    var serialized = new SerializedObserver<>(out);
+    String deployment = request.getDeployment();
+    Runnable unsubscribe = watchHub.subscribe(event -> {
+      if (deployment.isEmpty() || deployment.equals(event.getDeployment())) {
+        serialized.onNext(event);
+      }
+    });
+    out.setOnCancelHandler(unsubscribe::run);
+  }
+
+  @Override
+  public void createApiToken(CreateApiTokenRequest request, StreamObserver<CreateApiTokenResponse> responses) {
+    if (!Identity.isValidName(request.getName())) {
+      throw Status.INVALID_ARGUMENT.withDescription("token name \"" + request.getName()
+          + "\" is invalid: use lower-case letters, digits, dots and dashes").asRuntimeException();
+    }
+    Duration ttl = Duration.ofSeconds(request.getTtlSeconds());
+    if (ttl.isNegative() || ttl.compareTo(ApiTokens.MAX_TTL) > 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("ttl_seconds must be between 0 (one day) and "
+          + ApiTokens.MAX_TTL.toSeconds() + ", got " + request.getTtlSeconds()).asRuntimeException();
+    }
+    var created = apiTokens.create(request.getName(), ttl, operatorUri());
+    responses.onNext(CreateApiTokenResponse.newBuilder()
+        .setToken(created.token())
+        .setExpiresAt(ProtoTime.timestamp(created.expiresAt()))
         .build());
     responses.onCompleted();
   }
@@ -288,23 +355,19 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
     int limit = request.getLimit() <= 0 ? 100 : Math.min(request.getLimit(), 1000);
     ListSecurityEventsResponse.Builder out = ListSecurityEventsResponse.newBuilder();
     for (var event : securityEvents.recent(limit)) {
-      SecurityEvent.Builder proto = SecurityEvent.newBuilder()
-          .setAt(ProtoTime.timestamp(event.at()))
-          .setKind(event.kind())
-          .setMessage(event.message());
-      if (event.identity() != null) {
-        proto.setIdentity(event.identity());
-      }
-      if (event.method() != null) {
-        proto.setMethod(event.method());
-      }
-      if (event.peer() != null) {
-        proto.setPeer(event.peer());
-      }
-      out.addEvents(proto);
+      out.addEvents(OperationsViews.securityEvent(event));
     }
     responses.onNext(out.build());
     responses.onCompleted();
+  }
+
+  private void announce(String deployment, String text) {
+    watchHub.publish(WatchResponse.newBuilder()
+        .setAt(ProtoTime.timestamp(clock.instant()))
+        .setSource(EvidenceSource.EVIDENCE_SOURCE_PIPELINE)
+        .setDeployment(deployment)
+        .setText(text)
+        .build());
   }
 
   private static String operatorUri() {

@@ -1,0 +1,24 @@
+package io.infraveil.controlplane.incidents;
+
+import io.infraveil.proto.v1.Incident;
+import io.infraveil.proto.v1.TimelineEntry;
+import java.time.Instant;
+import java.util.List;
+
+/** Where incidents are kept across restarts. */
+public interface IncidentStore {
+
+  /** An incident and the key of the finding behind it. */
+  record Stored(String key, Incident incident) {}
+
+  /** Stores a newly opened incident with its initial timeline. */
+  void opened(String key, Incident incident);
+
+  /** Appends one entry to an incident's timeline (may be written later, in a batch). */
+  void appended(String incidentId, TimelineEntry entry);
+
+  void resolved(String incidentId, Instant at);
+
+  /** Every open incident and up to {@code recentResolved} resolved ones, newest first. */
+  List<Stored> load(int recentResolved);
+}

@@ -1,0 +1,200 @@
+package io.infraveil.controlplane.ops;
+
+import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.controlplane.deploy.DeploymentViews;
+import io.infraveil.controlplane.grpc.ProtoTime;
+import io.infraveil.controlplane.hosts.HostViews;
+import io.infraveil.controlplane.incidents.Incidents;
+import io.infraveil.controlplane.pipeline.PipelineTelemetry;
+import io.infraveil.controlplane.store.SecurityEventStore.SecurityEventRecord;
+import io.infraveil.proto.v1.CatalogInstance;
+import io.infraveil.proto.v1.CatalogService;
+import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.DeploymentOnHost;
+import io.infraveil.proto.v1.GetStatusResponse;
+import io.infraveil.proto.v1.Host;
+import io.infraveil.proto.v1.HostConnection;
+import io.infraveil.proto.v1.Incident;
+import io.infraveil.proto.v1.IncidentState;
+import io.infraveil.proto.v1.SecurityEvent;
+import io.infraveil.proto.v1.ServiceStatus;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the operations view (the same message for gRPC GetStatus, the operations JSON and the
+ * dashboard) and the public status, which is aggregate only: no host names, identities or
+ * messages.
+ */
+@Singleton
+public final class OperationsViews {
+
+  static final int RECENT_INCIDENTS = 100;
+  static final int SECURITY_EVENTS = 50;
+  static final int PIPELINE_RUNS = 100;
+
+  /** The public status page's data. */
+  public record PublicStatus(String generatedAt, String overall, HostCounts hosts,
+      List<PublicDeployment> deployments, List<PublicIncident> openIncidents) {}
+
+  /** Hosts by connection state. */
+  public record HostCounts(int total, int online, int detached, int offline) {}
+
+  /** One deployment, aggregated over its hosts. */
+  public record PublicDeployment(String name, String version, String health, int hostsTotal, int hostsUpdated,
+      int hostsHealthy, int hostsFailed) {}
+
+  /** An open incident without anything an outsider should not read. */
+  public record PublicIncident(String rule, String title, String deployment, String openedAt) {}
+
+  private final HostViews hosts;
+  private final DeploymentViews deployments;
+  private final Incidents incidents;
+  private final SecurityEvents securityEvents;
+  private final PipelineTelemetry pipeline;
+  private final Clock clock;
+
+  public OperationsViews(HostViews hosts, DeploymentViews deployments, Incidents incidents,
+      SecurityEvents securityEvents, PipelineTelemetry pipeline, Clock clock) {
+    this.hosts = hosts;
+    this.deployments = deployments;
+    this.incidents = incidents;
+    this.securityEvents = securityEvents;
+    this.pipeline = pipeline;
+    this.clock = clock;
+  }
+
+  /** Hosts, deployments with rollout progress, incidents with timelines, security events, catalog, pipeline. */
+  public GetStatusResponse operations() {
+    List<Deployment> all = deployments.all();
+    List<Incident> recent = incidents.list(false);
+    return GetStatusResponse.newBuilder()
+        .addAllHosts(hosts.all())
+        .addAllDeployments(all)
+        .addAllIncidents(recent.subList(0, Math.min(RECENT_INCIDENTS, recent.size())))
+        .addAllSecurityEvents(securityEvents.recent(SECURITY_EVENTS).stream().map(OperationsViews::securityEvent).toList())
+        .addAllCatalog(catalog(all))
+        .addAllPipeline(pipeline.runs().stream().limit(PIPELINE_RUNS).toList())
+        .setGeneratedAt(ProtoTime.timestamp(clock.instant()))
+        .build();
+  }
+
+  public List<Incident> incidents(boolean openOnly) {
+    return incidents.list(openOnly);
+  }
+
+  public PublicStatus publicStatus() {
+    List<Host> allHosts = hosts.all();
+    int online = 0;
+    int detached = 0;
+    int offline = 0;
+    int counted = 0;
+    for (Host host : allHosts) {
+      switch (host.getConnection()) {
+        case HOST_CONNECTION_ONLINE -> online++;
+        case HOST_CONNECTION_DETACHED -> detached++;
+        case HOST_CONNECTION_OFFLINE -> offline++;
+        default -> {
+          continue; // enrolled-but-never-seen and revoked hosts are not part of the fleet's health
+        }
+      }
+      counted++;
+    }
+    List<PublicDeployment> publicDeployments = new ArrayList<>();
+    for (Deployment d : deployments.all()) {
+      var p = d.getProgress();
+      publicDeployments.add(new PublicDeployment(d.getName(), d.getPayload().getVersion(), health(d),
+          p.getHostsTotal(), p.getHostsUpdated(), p.getHostsHealthy(), p.getHostsFailed()));
+    }
+    List<PublicIncident> open = incidents.list(true).stream()
+        .map(i -> new PublicIncident(i.getRule(), publicTitle(i.getRule()), i.getDeployment(),
+            ProtoTime.instant(i.getOpenedAt()).toString()))
+        .toList();
+    String overall = open.isEmpty() && offline == 0
+        && publicDeployments.stream().allMatch(d -> d.health().equals("healthy") || d.health().equals("pending"))
+        ? "operational" : publicDeployments.stream().anyMatch(d -> d.health().equals("failed")) ? "outage" : "degraded";
+    return new PublicStatus(clock.instant().toString(), overall, new HostCounts(counted, online, detached, offline),
+        publicDeployments, open);
+  }
+
+  /** healthy, degraded, failed, or pending (no host has reported the current version yet). */
+  static String health(Deployment d) {
+    var p = d.getProgress();
+    if (p.getHostsTotal() == 0) {
+      return "pending";
+    }
+    if (p.getHostsHealthy() == p.getHostsTotal()) {
+      return "healthy";
+    }
+    if (p.getHostsFailed() > 0 && p.getHostsHealthy() == 0) {
+      return "failed";
+    }
+    if (p.getHostsFailed() > 0 || p.getHostsHealthy() > 0) {
+      return "degraded";
+    }
+    return "pending";
+  }
+
+  static String publicTitle(String rule) {
+    return switch (rule) {
+      case "HOST_OFFLINE" -> "A server stopped reporting";
+      case "AGENT_SUSPENDED" -> "A deployment is suspended on a server after repeated crashes";
+      case "SERVICE_FAILED" -> "A service failed and could not be healed";
+      case "ROLLED_BACK" -> "A new version was rolled back";
+      case "PAYLOAD_REJECTED" -> "A server refused a release that failed its checks";
+      case "CERTIFICATE_OR_AUTHORIZATION" -> "Repeated refused access attempts";
+      case "ROLLOUT_STUCK" -> "A rollout is taking longer than expected";
+      default -> "An incident is open";
+    };
+  }
+
+  static List<CatalogService> catalog(List<Deployment> all) {
+    List<CatalogService> out = new ArrayList<>();
+    for (Deployment d : all) {
+      Map<String, CatalogService.Builder> byService = new LinkedHashMap<>();
+      for (DeploymentOnHost on : d.getOnHostsList()) {
+        for (ServiceStatus s : on.getServicesList()) {
+          byService.computeIfAbsent(s.getName(), name -> CatalogService.newBuilder()
+                  .setDeployment(d.getName()).setService(name))
+              .addInstances(CatalogInstance.newBuilder()
+                  .setHostName(on.getHostName())
+                  .setState(s.getState())
+                  .setHealth(s.getHealth())
+                  .setVersion(on.getPayload().getVersion())
+                  .setRestartsTotal(s.getRestartsTotal()));
+        }
+      }
+      byService.values().forEach(b -> out.add(b.build()));
+    }
+    return out;
+  }
+
+  public static SecurityEvent securityEvent(SecurityEventRecord event) {
+    SecurityEvent.Builder proto = SecurityEvent.newBuilder()
+        .setAt(ProtoTime.timestamp(event.at()))
+        .setKind(event.kind())
+        .setMessage(event.message());
+    if (event.identity() != null) {
+      proto.setIdentity(event.identity());
+    }
+    if (event.method() != null) {
+      proto.setMethod(event.method());
+    }
+    if (event.peer() != null) {
+      proto.setPeer(event.peer());
+    }
+    return proto.build();
+  }
+
+  static boolean isOpen(Incident incident) {
+    return incident.getState() == IncidentState.INCIDENT_STATE_OPEN;
+  }
+
+  static boolean isOffline(Host host) {
+    return host.getConnection() == HostConnection.HOST_CONNECTION_OFFLINE;
+  }
+}

@@ -1,0 +1,145 @@
+package io.infraveil.controlplane.ops;
+
+import io.infraveil.certs.Identity;
+import io.infraveil.controlplane.ServerPki;
+import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.controlplane.deploy.DesiredStates;
+import io.infraveil.controlplane.grpc.ProtoTime;
+import io.infraveil.controlplane.hosts.HostLiveness;
+import io.infraveil.controlplane.incidents.Incidents;
+import io.infraveil.controlplane.ingest.ConsoleLogs;
+import io.infraveil.controlplane.ingest.ReportIngest;
+import io.infraveil.controlplane.pipeline.PipelineTelemetry;
+import io.infraveil.controlplane.trace.RequestTraces;
+import io.infraveil.proto.v1.EventKind;
+import io.infraveil.proto.v1.EvidenceSource;
+import io.infraveil.proto.v1.HostReport;
+import io.infraveil.proto.v1.Incident;
+import io.infraveil.proto.v1.WatchResponse;
+import io.micronaut.context.annotation.Context;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Connects the sources (reports, console lines, request traces, security events, desired
+ * states) to what is built from them (evidence and history, pipeline telemetry, incidents,
+ * Watch streams, metrics). The one place that says who hears what, in which order: evidence
+ * is recorded before incident rules run, so an opening incident finds it.
+ */
+@Context
+final class OperationsWiring {
+
+  private final Map<String, String> lastHeartbeatSummary = new ConcurrentHashMap<>();
+  private final Map<String, String> lastHostSummary = new ConcurrentHashMap<>();
+
+  OperationsWiring(OperationsSettings settings, ReportIngest ingest, ConsoleLogs consoleLogs,
+      RequestTraces traces, SecurityEvents securityEvents, DesiredStates desiredStates,
+      PipelineTelemetry pipeline, EvidenceLog evidence, Incidents incidents, WatchHub watch, Metrics metrics,
+      HostLiveness liveness, ServerPki pki, java.time.Clock clock) {
+    liveness.setReportInterval(settings.reportInterval());
+    metrics.gaugeOpenIncidents(() -> incidents.list(true).size());
+
+    evidence.addListener(incidents::evidence);
+    consoleLogs.follow(line -> evidence.record(EvidenceTexts.console(line)));
+    traces.addListener(trace -> {
+      evidence.record(EvidenceTexts.trace(trace));
+      metrics.trace(trace);
+    });
+    pipeline.addListener(step -> {
+      Evidence e = EvidenceTexts.pipeline(step);
+      evidence.record(e);
+      watch.publish(watchOf(e).build());
+    });
+    desiredStates.addListener(pipeline::placed);
+    securityEvents.addListener(event -> {
+      String host = hostOf(event.identity());
+      Evidence e = EvidenceTexts.security(event, host);
+      evidence.record(e);
+      metrics.securityEvent();
+      watch.publish(watchOf(e).build());
+      incidents.securityEvent(event);
+    });
+    ingest.addListener(new ReportIngest.Listener() {
+      @Override
+      public void event(ReportIngest.ReceivedEvent received) {
+        Evidence e = EvidenceTexts.hostEvent(received);
+        evidence.record(e);
+        metrics.event(received);
+        watch.publish(watchOf(e).setKind(received.event().getKind()).build());
+        String desired = desiredStates.find(received.host(), received.event().getDeployment())
+            .map(agent -> agent.getPayload().getSha256()).orElse(null);
+        pipeline.event(received, desired);
+        if (received.event().getKind() == EventKind.EVENT_KIND_PAYLOAD_REJECTED) {
+          securityEvents.record("PAYLOAD_REJECTED", Identity.host(pki.trustDomain(), received.host()).uri(),
+              null, e.text(), null);
+        }
+        incidents.event(received);
+      }
+
+      @Override
+      public void agentReported(ReportIngest.AgentReport report) {
+        metrics.heartbeat(report);
+        pipeline.heartbeat(report);
+        String summary = EvidenceTexts.heartbeatSummary(report.host(), report.heartbeat());
+        String key = report.host() + "/" + report.heartbeat().getDeployment();
+        if (!summary.equals(lastHeartbeatSummary.put(key, summary))) {
+          evidence.record(EvidenceTexts.heartbeat(report, summary));
+        }
+        incidents.agentReported(report);
+      }
+
+      @Override
+      public void hostReported(String host, HostReport report) {
+        String summary = EvidenceTexts.hostReportSummary(host, report);
+        if (!summary.equals(lastHostSummary.put(host, summary))) {
+          evidence.record(EvidenceTexts.hostReport(host,
+              report.hasReportedAt() ? ProtoTime.instant(report.getReportedAt()) : clock.instant(), summary));
+        }
+        incidents.hostReported(host, report);
+      }
+    });
+    incidents.addListener(new Incidents.Listener() {
+      @Override
+      public void opened(Incident incident) {
+        watch.publish(incidentEvent(incident, "incident opened", incident.getOpenedAt()));
+      }
+
+      @Override
+      public void resolved(Incident incident) {
+        watch.publish(incidentEvent(incident, "incident resolved", incident.getResolvedAt()));
+      }
+    });
+  }
+
+  private static WatchResponse incidentEvent(Incident incident, String what, com.google.protobuf.Timestamp at) {
+    return WatchResponse.newBuilder()
+        .setAt(at)
+        .setSource(EvidenceSource.EVIDENCE_SOURCE_INCIDENT)
+        .setHostName(incident.getHostName())
+        .setDeployment(incident.getDeployment())
+        .setText(what + " " + incident.getId() + " " + incident.getRule() + ": " + incident.getSummary())
+        .setIncident(incident.toBuilder().clearTimeline())
+        .build();
+  }
+
+  private static WatchResponse.Builder watchOf(Evidence e) {
+    return WatchResponse.newBuilder()
+        .setAt(ProtoTime.timestamp(e.at()))
+        .setSource(e.source())
+        .setHostName(e.host())
+        .setDeployment(e.deployment())
+        .setText(e.text());
+  }
+
+  private static String hostOf(String identity) {
+    if (identity == null || identity.isEmpty()) {
+      return "";
+    }
+    try {
+      Identity parsed = Identity.parse(identity);
+      return parsed.isHost() ? parsed.name() : "";
+    } catch (RuntimeException notAnIdentity) {
+      return "";
+    }
+  }
+}

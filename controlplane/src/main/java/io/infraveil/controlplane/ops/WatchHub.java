@@ -1,0 +1,28 @@
+package io.infraveil.controlplane.ops;
+
+import io.infraveil.proto.v1.WatchResponse;
+import jakarta.inject.Singleton;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/** Fans operational events out to Watch streams. Subscribers must not block. */
+@Singleton
+public final class WatchHub {
+
+  private final List<Consumer<WatchResponse>> subscribers = new CopyOnWriteArrayList<>();
+
+  /** Subscribes; the returned handle unsubscribes. */
+  public Runnable subscribe(Consumer<WatchResponse> subscriber) {
+    subscribers.add(subscriber);
+    return () -> subscribers.remove(subscriber);
+  }
+
+  public void publish(WatchResponse event) {
+    subscribers.forEach(subscriber -> subscriber.accept(event));
+  }
+
+  public int subscribers() {
+    return subscribers.size();
+  }
+}
