@@ -1,0 +1,211 @@
+package io.infraveil.controlplane;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import io.infraveil.certs.Csrs;
+import io.infraveil.certs.KeyPairs;
+import io.infraveil.certs.Pem;
+import io.infraveil.payload.archive.PayloadArchive;
+import io.infraveil.proto.v1.AgentReportServiceGrpc;
+import io.infraveil.proto.v1.CreateJoinTokenRequest;
+import io.infraveil.proto.v1.EnrollRequest;
+import io.infraveil.proto.v1.EnrollmentServiceGrpc;
+import io.infraveil.proto.v1.HeartbeatRequest;
+import io.infraveil.proto.v1.HeartbeatResponse;
+import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
+import io.infraveil.proto.v1.LogLine;
+import io.infraveil.proto.v1.OperatorServiceGrpc;
+import io.infraveil.proto.v1.PutDeploymentRequest;
+import io.infraveil.proto.v1.ShipLogsRequest;
+import io.infraveil.proto.v1.ShipLogsResponse;
+import io.infraveil.proto.v1.SyncHello;
+import io.infraveil.proto.v1.SyncRequest;
+import io.infraveil.proto.v1.SyncResponse;
+import io.infraveil.proto.v1.UploadMetadata;
+import io.infraveil.proto.v1.UploadPayloadRequest;
+import io.infraveil.proto.v1.UploadPayloadResponse;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A real control plane with a test PKI, and clients that act as operators, launchers and
+ * agents over real mTLS gRPC, and as browsers over real HTTPS.
+ */
+final class OpsHarness implements AutoCloseable {
+
+  /** An enrolled host and its credential. */
+  record EnrolledHost(String name, TestPki.Credential credential) {}
+
+  final Path dir;
+  final TestPki pki;
+  final ControlPlane controlPlane;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  OpsHarness(Path dir, Map<String, Object> extra) throws Exception {
+    this.dir = dir;
+    this.pki = new TestPki(dir.resolve("pki"));
+    this.controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, extra);
+  }
+
+  ManagedChannel channel(TestPki.Credential credential) throws Exception {
+    ManagedChannel channel = pki.channel(controlPlane.grpcPort(), credential);
+    channels.add(channel);
+    return channel;
+  }
+
+  OperatorServiceGrpc.OperatorServiceBlockingStub operator() throws Exception {
+    return OperatorServiceGrpc.newBlockingStub(channel(pki.operator("alice"))).withDeadlineAfter(20, TimeUnit.SECONDS);
+  }
+
+  EnrolledHost enroll(String name) throws Exception {
+    String token = operator().createJoinToken(CreateJoinTokenRequest.newBuilder().setHostName(name).build())
+        .getJoinToken();
+    KeyPair pair = KeyPairs.ecP256();
+    var response = EnrollmentServiceGrpc.newBlockingStub(channel(null)).enroll(EnrollRequest.newBuilder()
+        .setJoinToken(token).setHostName(name).setCsrPem(Csrs.createPem(pair, name)).build());
+    return new EnrolledHost(name, new TestPki.Credential(Pem.certificate(response.getCertificatePem()),
+        pair.getPrivate()));
+  }
+
+  /** Uploads an app with one service {@code api} and deploys it on the hosts; returns the payload hash. */
+  String deploy(String name, String version, String... hosts) throws Exception {
+    Path app = Files.createTempDirectory(dir, "app");
+    Files.writeString(app.resolve("config.yaml"), """
+        services:
+          api:
+            run:
+              start: [ "sleep 1000" ]
+            healthcheck:
+              cmd: "true"
+        """);
+    Files.writeString(app.resolve("VERSION"), version + name);
+    ByteArrayOutputStream archive = new ByteArrayOutputStream();
+    PayloadArchive.pack(app, archive);
+    byte[] bytes = archive.toByteArray();
+    CompletableFuture<UploadPayloadResponse> done = new CompletableFuture<>();
+    var requests = OperatorServiceGrpc.newStub(channel(pki.operator("alice"))).uploadPayload(observer(done));
+    requests.onNext(UploadPayloadRequest.newBuilder()
+        .setMetadata(UploadMetadata.newBuilder().setVersion(version).setSourceName(name)).build());
+    requests.onNext(UploadPayloadRequest.newBuilder().setChunk(ByteString.copyFrom(bytes)).build());
+    requests.onCompleted();
+    String sha = done.get(20, TimeUnit.SECONDS).getPayload().getSha256();
+    operator().putDeployment(PutDeploymentRequest.newBuilder().setName(name).setPayloadSha256(sha)
+        .addAllHosts(List.of(hosts)).build());
+    return sha;
+  }
+
+  /** Opens a launcher's Sync stream and says hello; responses queue up. */
+  StreamObserver<SyncRequest> sync(EnrolledHost host, LinkedBlockingQueue<Object> received) throws Exception {
+    var requests = LauncherSyncServiceGrpc.newStub(channel(host.credential())).sync(new StreamObserver<>() {
+      @Override
+      public void onNext(SyncResponse value) {
+        received.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        received.add(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        received.add("completed");
+      }
+    });
+    requests.onNext(SyncRequest.newBuilder().setHello(SyncHello.newBuilder().setHostName(host.name())).build());
+    return requests;
+  }
+
+  /** Sends one heartbeat as the host's agent and waits for its ack. */
+  void heartbeat(EnrolledHost host, HeartbeatRequest heartbeat) throws Exception {
+    CompletableFuture<HeartbeatResponse> acked = new CompletableFuture<>();
+    var requests = AgentReportServiceGrpc.newStub(channel(host.credential())).heartbeat(observer(acked));
+    requests.onNext(heartbeat);
+    acked.get(20, TimeUnit.SECONDS);
+    requests.onCompleted();
+  }
+
+  /** Ships console lines as the host's agent. */
+  void shipLogs(EnrolledHost host, String deployment, List<LogLine> lines) throws Exception {
+    CompletableFuture<ShipLogsResponse> done = new CompletableFuture<>();
+    var requests = AgentReportServiceGrpc.newStub(channel(host.credential())).shipLogs(observer(done));
+    requests.onNext(ShipLogsRequest.newBuilder().setHostName(host.name()).setDeployment(deployment)
+        .addAllLines(lines).build());
+    requests.onCompleted();
+    done.get(20, TimeUnit.SECONDS);
+  }
+
+  /** An HTTPS client trusting the test CA, presenting {@code credential} when given. */
+  HttpClient http(TestPki.Credential credential) throws Exception {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", pki.ca.certificate());
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    KeyManagerFactory kmf = null;
+    if (credential != null) {
+      char[] password = "test".toCharArray();
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(null, null);
+      keys.setKeyEntry("me", credential.key(), password,
+          new java.security.cert.X509Certificate[] {credential.certificate()});
+      kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keys, password);
+    }
+    SSLContext ssl = SSLContext.getInstance("TLS");
+    ssl.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    return HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  HttpResponse<String> get(HttpClient client, String path, String bearer) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(
+        URI.create("https://localhost:" + controlPlane.httpPort() + path)).timeout(Duration.ofSeconds(20));
+    if (bearer != null) {
+      request.header("Authorization", "Bearer " + bearer);
+    }
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static <T> StreamObserver<T> observer(CompletableFuture<T> done) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        done.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (ManagedChannel channel : channels) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    controlPlane.close();
+  }
+}
