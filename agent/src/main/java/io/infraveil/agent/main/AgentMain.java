@@ -37,7 +37,7 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
       description = "Full heartbeat interval (default PT10S).")
   java.time.Duration heartbeatInterval;
 
-  @Option(names = "--reconnect-max", converter = DurationConverter.class,
+  @Option(names = "--report-reconnect-max", converter = DurationConverter.class,
       description = "Cap of the reconnect and fetch-retry backoff (default PT30S).")
   java.time.Duration reconnectMax;
 

@@ -1,0 +1,85 @@
+package io.infraveil.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.infraveil.host.fs.JsonFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** agent_state.json on disk: round trip, power cut before the rename, format, no rewrites. */
+class FileAgentStateStoreTest {
+
+  @TempDir Path dir;
+
+  static AgentState state(String release) {
+    return new AgentState(AgentState.FORMAT_VERSION, release,
+        new VersionState(release, VersionStatus.KNOWN_GOOD, List.of(release), Set.of("b".repeat(64)),
+            List.of()),
+        Map.of("web", new AgentState.SavedService(ServiceState.RUNNING, List.of(
+            new AgentState.SavedProcess(0, 0, 4242, Instant.parse("2030-01-01T00:00:00.12Z"))))));
+  }
+
+  @Test
+  void nothingSavedReadsAsEmpty() throws IOException {
+    assertEquals(AgentState.EMPTY, new FileAgentStateStore(dir).load());
+  }
+
+  @Test
+  void savedStateReadsBackEqual() throws IOException {
+    FileAgentStateStore store = new FileAgentStateStore(dir);
+    store.save(state("a".repeat(64)));
+    assertEquals(state("a".repeat(64)), new FileAgentStateStore(dir).load());
+  }
+
+  /**
+   * A power cut after the new state's temp file was written but before the rename: the previous
+   * state reads back whole (processes still adoptable), and the next save goes through.
+   */
+  @Test
+  void powerCutBeforeRenameLeavesPreviousStateReadable() throws IOException {
+    FileAgentStateStore store = new FileAgentStateStore(dir);
+    store.save(state("a".repeat(64)));
+    Files.write(dir.resolve(".agent_state.json.1234.tmp"),
+        JsonFiles.mapper().writeValueAsBytes(state("c".repeat(64))));
+    Files.write(dir.resolve(".agent_state.json.5678.tmp"), new byte[] {'{', '"', 0});
+    assertEquals(state("a".repeat(64)), new FileAgentStateStore(dir).load());
+    store.save(state("c".repeat(64)));
+    assertEquals(state("c".repeat(64)), new FileAgentStateStore(dir).load());
+  }
+
+  @Test
+  void unchangedStateIsNotRewritten() throws IOException {
+    FileAgentStateStore store = new FileAgentStateStore(dir);
+    store.save(state("a".repeat(64)));
+    FileTime old = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(store.file(), old);
+    store.save(state("a".repeat(64)));
+    assertEquals(old, Files.getLastModifiedTime(store.file()));
+  }
+
+  @Test
+  void refusesAnotherFormatNamingTheFile() throws IOException {
+    Files.writeString(dir.resolve(FileAgentStateStore.FILE_NAME), "{\"formatVersion\": 7}");
+    IOException e = assertThrows(IOException.class, () -> new FileAgentStateStore(dir).load());
+    assertTrue(e.getMessage().contains("agent_state.json has formatVersion 7; this agent reads 1"),
+        e.getMessage());
+  }
+
+  @Test
+  void truncatedFileIsAnErrorNamingIt() throws IOException {
+    Files.writeString(dir.resolve(FileAgentStateStore.FILE_NAME), "{\"formatVersion\": 1, \"rel");
+    IOException e = assertThrows(IOException.class, () -> new FileAgentStateStore(dir).load());
+    assertTrue(e.getMessage().startsWith("cannot read " + dir.resolve("agent_state.json")),
+        e.getMessage());
+  }
+}
