@@ -98,8 +98,11 @@ public final class OperationsViews {
         case HOST_CONNECTION_ONLINE -> online++;
         case HOST_CONNECTION_DETACHED -> detached++;
         case HOST_CONNECTION_OFFLINE -> offline++;
+        case HOST_CONNECTION_REVOKED -> {
+          continue; // revoked hosts are no longer part of the fleet
+        }
         default -> {
-          continue; // enrolled-but-never-seen and revoked hosts are not part of the fleet's health
+          // enrolled, never connected: counted in the total only
         }
       }
       counted++;
@@ -112,13 +115,20 @@ public final class OperationsViews {
     }
     List<PublicIncident> open = incidents.list(true).stream()
         .map(i -> new PublicIncident(i.getRule(), publicTitle(i.getRule()), i.getDeployment(),
-            ProtoTime.instant(i.getOpenedAt()).toString()))
+            humanTime(ProtoTime.instant(i.getOpenedAt()))))
         .toList();
     String overall = open.isEmpty() && offline == 0
         && publicDeployments.stream().allMatch(d -> d.health().equals("healthy") || d.health().equals("pending"))
         ? "operational" : publicDeployments.stream().anyMatch(d -> d.health().equals("failed")) ? "outage" : "degraded";
-    return new PublicStatus(clock.instant().toString(), overall, new HostCounts(counted, online, detached, offline),
+    return new PublicStatus(humanTime(clock.instant()), overall, new HostCounts(counted, online, detached, offline),
         publicDeployments, open);
+  }
+
+  private static final java.time.format.DateTimeFormatter HUMAN_TIME =
+      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(java.time.ZoneOffset.UTC);
+
+  static String humanTime(java.time.Instant at) {
+    return HUMAN_TIME.format(at);
   }
 
   /** healthy, degraded, failed, or pending (no host has reported the current version yet). */
