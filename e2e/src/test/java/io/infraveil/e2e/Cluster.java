@@ -191,12 +191,17 @@ public final class Cluster implements AutoCloseable {
     if (hosts.containsKey(name)) {
       throw new IllegalStateException("host " + name + " already started");
     }
-    Host host = new Host(name, root.resolve("hosts").resolve(name), endpoint, List.copyOf(extraArgs));
+    Host host = new Host(name, hostDataDir(name), endpoint, List.copyOf(extraArgs));
     hosts.put(name, host);
     String token = createJoinToken(name);
     host.launcher = start("launcher-" + name, host.dataDir, host.launcherCommand(token));
     waitForHostOnline(name);
     return host;
+  }
+
+  /** Where host {@code name}'s data dir is (or will be, before {@link #startHost}). */
+  public Path hostDataDir(String name) {
+    return root.resolve("hosts").resolve(name);
   }
 
   /** Starts the launcher of an enrolled host again (after a kill); waits until it is online. */
