@@ -24,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  * newer desired state it persists first, then acks, then reconciles; older revisions are
  * ignored. Sends a full report on connect, on change and every report interval. When the stream
  * breaks it reconnects with jittered exponential backoff while the reconciler keeps acting on
- * the persisted desired state; the first report after a reconnect says how long it was detached.
+ * the persisted desired state; the first report after a reconnect says how long it was detached
+ * ({@code detached_since}, {@code detached_for}), later reports do not (the control plane shows
+ * a host whose report carries them as DETACHED, "catching up"). A detachment not yet reported
+ * when the stream breaks again is carried into the next one, so its start is never lost.
  *
  * <p>All stream state is touched only on {@code scheduler}, which must be single-threaded.
  */
@@ -53,8 +56,9 @@ public final class SyncClient {
   private boolean closed;
   private int attempt;
   private Instant detachedSince;
-  private Instant lastDetachedSince;
-  private java.time.Duration lastDetachedFor;
+  /** A detachment that ended and is not reported yet; null once a report carried it. */
+  private Instant unreportedDetachedSince;
+  private java.time.Duration unreportedDetachedFor;
   private ScheduledFuture<?> reporter;
 
   public SyncClient(Settings settings, Channel channel, Reconciler reconciler, Backoff backoff,
@@ -136,12 +140,12 @@ public final class SyncClient {
     attempt = 0;
     Instant now = clock.instant();
     if (detachedSince != null) {
-      lastDetachedSince = detachedSince;
-      lastDetachedFor = java.time.Duration.between(detachedSince, now);
+      unreportedDetachedSince = detachedSince;
+      unreportedDetachedFor = java.time.Duration.between(detachedSince, now);
       detachedSince = null;
     }
     log.event("sync_connected", "held_revision", reconciler.heldRevision(),
-        "detached_for", lastDetachedFor == null ? "none" : lastDetachedFor);
+        "detached_for", unreportedDetachedFor == null ? "none" : unreportedDetachedFor);
     send(SyncRequest.newBuilder().setHello(SyncHello.newBuilder()
         .setHostName(settings.hostName())
         .setHeldRevision(reconciler.heldRevision())
@@ -185,7 +189,10 @@ public final class SyncClient {
     stream = null;
     connected = false;
     if (detachedSince == null) {
-      detachedSince = clock.instant();
+      // Connected but the detachment before was never reported: it has not ended yet.
+      detachedSince = unreportedDetachedSince != null ? unreportedDetachedSince : clock.instant();
+      unreportedDetachedSince = null;
+      unreportedDetachedFor = null;
     }
     if (closed) {
       return;
@@ -205,19 +212,26 @@ public final class SyncClient {
         .setDesiredRevision(reconciler.heldRevision())
         .addAllAgents(reconciler.statuses())
         .addAllEvents(reconciler.drainEvents());
-    if (lastDetachedSince != null) {
-      report.setDetachedSince(Reconciler.timestamp(lastDetachedSince));
-      report.setDetachedFor(Duration.newBuilder().setSeconds(lastDetachedFor.getSeconds())
-          .setNanos(lastDetachedFor.getNano()));
+    boolean carriesDetachment = unreportedDetachedSince != null;
+    if (carriesDetachment) {
+      report.setDetachedSince(Reconciler.timestamp(unreportedDetachedSince));
+      report.setDetachedFor(Duration.newBuilder().setSeconds(unreportedDetachedFor.getSeconds())
+          .setNanos(unreportedDetachedFor.getNano()));
     }
-    send(SyncRequest.newBuilder().setReport(report).build());
+    if (send(SyncRequest.newBuilder().setReport(report).build()) && carriesDetachment) {
+      unreportedDetachedSince = null;
+      unreportedDetachedFor = null;
+    }
   }
 
-  private void send(SyncRequest request) {
+  /** True when the request was handed to the stream. */
+  private boolean send(SyncRequest request) {
     try {
       stream.onNext(request);
+      return true;
     } catch (RuntimeException e) {
       log.event("sync_send_failed", "error", e.toString());
+      return false;
     }
   }
 }

@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import static io.infraveil.launcher.TestAgents.V1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
@@ -228,6 +229,11 @@ class SyncClientTest {
     long detachedMillis = report.getReport().getDetachedFor().getSeconds() * 1000
         + report.getReport().getDetachedFor().getNanos() / 1_000_000;
     assertTrue(detachedMillis >= 250, "detached_for " + detachedMillis + " ms");
+    // Only the first report after the reconnect carries it: the control plane shows the host
+    // as DETACHED ("catching up") while reports carry it, ONLINE afterwards.
+    SyncRequest next = controlPlane.next(SyncRequest.MessageCase.REPORT);
+    assertFalse(next.getReport().hasDetachedSince(), next.toString());
+    assertFalse(next.getReport().hasDetachedFor(), next.toString());
     controlPlane.send(2, 1); // same revision again after reconnect: ignored
     Thread.sleep(200);
     assertEquals(1, agents.startLines().size());
