@@ -315,4 +315,18 @@ class ReconcilerTest {
     assertFalse(held.process().isAlive());
     awaitStarts(6);
   }
+
+  /** An operator's retry of a version marked bad reaches the agent through desired.json. */
+  @Test
+  void retryMarkedBadReachesTheAgentsDesiredFile() throws Exception {
+    start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES,
+        desired(1, new DesiredAgentSpec("web", V2, 4, false, true)));
+    awaitStarts(1);
+    assertEquals(new AgentDesiredFile(1, "web", V2, 4, true, "cp.test:7443"),
+        JsonFiles.read(data.resolve("agents/web/desired.json"), AgentDesiredFile.class)
+            .orElseThrow());
+    assertTrue(DesiredAgentSpec.of(io.infraveil.proto.v1.DesiredAgent.newBuilder()
+        .setDeployment("web").setPayload(V2.toProto()).setGeneration(4)
+        .setRetryMarkedBad(true).build()).retryMarkedBad(), "read from the desired state");
+  }
 }
