@@ -97,6 +97,10 @@ class IncidentFlowTest {
     assertTrue(incident.getTimelineList().stream().anyMatch(t -> t.getSource() == EvidenceSource.EVIDENCE_SOURCE_REQUEST),
         incident.getTimelineList().toString());
     assertEquals(1, ops.operator().getStatus(GetStatusRequest.getDefaultInstance()).getIncidentsCount());
+    String metrics = ops.controlPlane.bean(io.infraveil.controlplane.ops.Metrics.class).scrape();
+    assertTrue(metrics.contains("infraveil_rollbacks_total 1.0"), metrics);
+    assertTrue(metrics.contains("infraveil_heartbeats_total 2.0"), metrics);
+    assertTrue(metrics.contains("infraveil_incidents_open 1.0"), metrics);
 
     WatchResponse opened = awaitIncident(watched, "incident opened");
     assertEquals("ROLLED_BACK", opened.getIncident().getRule());

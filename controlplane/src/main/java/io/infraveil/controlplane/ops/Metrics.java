@@ -55,17 +55,18 @@ public final class Metrics {
     gauge("infraveil.watch.streams", "Open Watch streams", watchHub::subscribers);
     Gauge.builder("infraveil.log.queue.pressure", logPressureByAgent,
             m -> m.values().stream().mapToDouble(Double::doubleValue).max().orElse(0))
-        .description("Highest log queue pressure reported by an agent (0 to 1)").register(registry);
+        .description("Highest log queue pressure reported by an agent (0 to 1)").strongReference(true).register(registry);
     Gauge.builder("infraveil.log.lines.dropped", consoleLogs, ConsoleLogs::droppedByAgents)
-        .description("Console lines agents dropped because their queue was full").register(registry);
+        .description("Console lines agents dropped because their queue was full").strongReference(true).register(registry);
     Gauge.builder("infraveil.history.queue.pressure", history, HistoryWriter::pressure)
-        .description("How full the history write queue is (0 to 1)").register(registry);
+        .description("How full the history write queue is (0 to 1)").strongReference(true).register(registry);
     Gauge.builder("infraveil.history.rows.dropped", history, HistoryWriter::dropped)
-        .description("History rows dropped because the store could not keep up").register(registry);
+        .description("History rows dropped because the store could not keep up").strongReference(true).register(registry);
   }
 
+  /** Gauges hold their source strongly: Micrometer's default weak reference would let a lambda go. */
   private void gauge(String name, String description, IntSupplier value) {
-    Gauge.builder(name, value, IntSupplier::getAsInt).description(description).register(registry);
+    Gauge.builder(name, value, IntSupplier::getAsInt).description(description).strongReference(true).register(registry);
   }
 
   public void gaugeOpenIncidents(IntSupplier open) {
