@@ -186,6 +186,41 @@ class IncidentsTest {
     assertEquals(List.of(), second.list(true));
   }
 
+  @Test
+  void rolloutIsStuckWhenPlacedHostsDoNotRunTheNewVersionInTimeAndResolvesWhenTheyDo() {
+    RolloutStuckRule rule = new RolloutStuckRule(Duration.ofMinutes(10));
+    Incidents incidents = new Incidents(List.of(rule), store, (f, at) -> List.of(), clock, new SplittableRandom(3),
+        Duration.ZERO);
+    Instant changed = clock.instant();
+    rule.refresh(List.of(new RolloutStuckRule.Rollout("shop", "bbbb", "v2", changed, false,
+        List.of("web-1", "web-2"), Map.of("web-1", "bbbb", "web-2", "aaaa"))));
+    clock.advance(Duration.ofMinutes(10).minusSeconds(1));
+    incidents.evaluate();
+    assertEquals(List.of(), incidents.list(true), "within the allowed time");
+
+    clock.advance(Duration.ofSeconds(1));
+    incidents.evaluate();
+    Incident stuck = incidents.list(true).get(0);
+    assertEquals("ROLLOUT_STUCK", stuck.getRule());
+    assertEquals("shop", stuck.getDeployment());
+    assertTrue(stuck.getSummary().contains("1 of 2 placed hosts") && stuck.getSummary().contains("web-2"),
+        stuck.getSummary());
+
+    rule.refresh(List.of(new RolloutStuckRule.Rollout("shop", "bbbb", "v2", changed, false,
+        List.of("web-1", "web-2"), Map.of("web-1", "bbbb", "web-2", "bbbb"))));
+    incidents.evaluate();
+    assertEquals(List.of(), incidents.list(true));
+  }
+
+  @Test
+  void pausedRolloutIsNeverStuck() {
+    RolloutStuckRule rule = new RolloutStuckRule(Duration.ofMinutes(10));
+    rule.refresh(List.of(new RolloutStuckRule.Rollout("shop", "bbbb", "v2", clock.instant(), true,
+        List.of("web-1"), Map.of())));
+    clock.advance(Duration.ofHours(1));
+    assertEquals(List.of(), rule.findings(clock.instant()));
+  }
+
   ReportIngest.AgentReport report(String host, String deployment, String sha, VersionStatus status,
       ServiceState state) {
     return new ReportIngest.AgentReport(host, clock.instant(), heartbeat(host, deployment, sha, status, state));
