@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
         DelegateCommand.Launcher.class,
         DelegateCommand.Agent.class,
         CtlCommand.class,
+        DevCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {
