@@ -31,9 +31,16 @@ public final class ReleaseExtractor {
   public static final String COMPLETE_MARKER = ".infraveil-release-complete";
 
   private final ExtractionLimits limits;
+  private final CacheFiles files;
 
   public ReleaseExtractor(ExtractionLimits limits) {
+    this(limits, CacheFiles.DEFAULT);
+  }
+
+  /** {@code files} opens the decrypted archive and the marker (tests fill the disk through it). */
+  public ReleaseExtractor(ExtractionLimits limits, CacheFiles files) {
     this.limits = Objects.requireNonNull(limits, "limits");
+    this.files = Objects.requireNonNull(files, "files");
   }
 
   public ReleaseExtractor() {
@@ -76,7 +83,7 @@ public final class ReleaseExtractor {
         Path archive = tmp.resolve("payload.tar.gz");
         PayloadVerifier verifier = new PayloadVerifier(keys, PublisherTrust.none());
         try (InputStream in = Files.newInputStream(cacheEntry.resolve(CacheLayout.CIPHERTEXT));
-            OutputStream out = Files.newOutputStream(archive)) {
+            OutputStream out = files.create(archive)) {
           verifier.open(deployment, payload, header, in, out);
         }
         Path release = tmp.resolve("release");
@@ -84,8 +91,9 @@ public final class ReleaseExtractor {
           PayloadArchive.extract(in, release, limits);
         }
         Files.delete(archive);
-        Files.write(release.resolve(COMPLETE_MARKER),
-            (sha + "\n").getBytes(StandardCharsets.US_ASCII));
+        try (OutputStream marker = files.create(release.resolve(COMPLETE_MARKER))) {
+          marker.write((sha + "\n").getBytes(StandardCharsets.US_ASCII));
+        }
         FileTrees.fsyncTree(release);
         Files.move(release, target, StandardCopyOption.ATOMIC_MOVE);
         AtomicFiles.fsyncDirectory(releasesDir);

@@ -90,4 +90,30 @@ class ReleaseExtractorTest {
     assertTrue(e.getMessage().contains("no header for deployment 'admin'"), e.getMessage());
     assertFalse(Files.exists(releases.resolve(app.sha())));
   }
+
+  /**
+   * The disk fills while the release is being written: an I/O error (retry later), not a
+   * rejection; no release dir and no temp dir are left, the cache entry is untouched, a release
+   * already extracted for another version is untouched, and the next try with space succeeds.
+   */
+  @Test
+  void fullDiskWhileExtractingLeavesNoReleaseAndKeepsTheCacheEntry() throws Exception {
+    Path other = Files.createDirectories(releases.resolve("f".repeat(64)));
+    Files.writeString(other.resolve(ReleaseExtractor.COMPLETE_MARKER), "running\n");
+    byte[] cached = Files.readAllBytes(entry.resolve("payload.enc"));
+
+    IOException e = assertThrows(IOException.class, () -> new ReleaseExtractor(
+        io.infraveil.payload.archive.ExtractionLimits.DEFAULT, new PayloadCacheTest.FullDisk(10_000))
+        .extract(entry, "shop", app.ref(), TestPayloads.KEYS, releases));
+
+    assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+    assertEquals(List.of("f".repeat(64)), names(releases).stream()
+        .filter(n -> !n.startsWith(".")).toList(), "no partial release, no temp dir");
+    assertTrue(Files.exists(other.resolve(ReleaseExtractor.COMPLETE_MARKER)));
+    assertTrue(java.util.Arrays.equals(cached, Files.readAllBytes(entry.resolve("payload.enc"))),
+        "the verified cache entry stays");
+    Path release = new ReleaseExtractor().extract(entry, "shop", app.ref(), TestPayloads.KEYS,
+        releases);
+    assertTrue(Files.isRegularFile(release.resolve(ReleaseExtractor.COMPLETE_MARKER)));
+  }
 }
