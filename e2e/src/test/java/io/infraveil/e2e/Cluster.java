@@ -393,7 +393,15 @@ public final class Cluster implements AutoCloseable {
 
   /** The pid the agent saved for {@code service} (cluster index 0), when alive. */
   public OptionalLong servicePid(String host, String deployment, String service) {
-    Path state = host(host).agentDir(deployment).resolve("agent_state.json");
+    return savedServicePid(host(host).agentDir(deployment), service);
+  }
+
+  /**
+   * The pid saved in {@code agentDir/agent_state.json} for {@code service} (cluster index 0),
+   * when that process is alive.
+   */
+  public static OptionalLong savedServicePid(Path agentDir, String service) {
+    Path state = agentDir.resolve("agent_state.json");
     try {
       if (!Files.exists(state)) {
         return OptionalLong.empty();
@@ -466,6 +474,12 @@ public final class Cluster implements AutoCloseable {
    * description, the last exception and every log of the cluster.
    */
   public void waitFor(String description, Duration timeout, Check check) throws InterruptedException {
+    await(description, timeout, check, this::processLogs);
+  }
+
+  /** {@link #waitFor} for tests without a cluster: {@code logs} says what to print on failure. */
+  public static void await(String description, Duration timeout, Check check,
+      java.util.function.Supplier<String> logs) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     Throwable last = null;
     while (true) {
@@ -478,7 +492,7 @@ public final class Cluster implements AutoCloseable {
       }
       if (System.nanoTime() > deadline) {
         AssertionError failure = new AssertionError("timed out after " + timeout + " waiting for: "
-            + description + (last == null ? "" : "\nlast error: " + last) + "\n" + processLogs());
+            + description + (last == null ? "" : "\nlast error: " + last) + "\n" + logs.get());
         if (last != null) {
           failure.initCause(last);
         }
