@@ -13,7 +13,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.infraveil.certs.Csrs;
 import io.infraveil.certs.KeyPairs;
-import io.infraveil.certs.Pem;
 import io.infraveil.controlplane.store.SecurityEventStore;
 import io.infraveil.payload.archive.PayloadArchive;
 import io.infraveil.payload.seal.KeyWrap;
@@ -43,7 +42,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -62,46 +60,30 @@ import org.junit.jupiter.api.io.TempDir;
 class DeploymentFlowTest {
 
   @TempDir Path dir;
-  TestPki pki;
+  OpsHarness harness;
   ControlPlane controlPlane;
-  final List<ManagedChannel> channels = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
-    pki = new TestPki(dir.resolve("pki"));
-    controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, Map.of());
+    harness = new OpsHarness(dir, Map.of());
+    controlPlane = harness.controlPlane;
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (ManagedChannel channel : channels) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    controlPlane.close();
+    harness.close();
   }
 
-  /** An enrolled host: its credential and the secret it got at enrollment. */
-  record EnrolledHost(String name, TestPki.Credential credential, byte[] secret) {}
-
   ManagedChannel channel(TestPki.Credential credential) throws Exception {
-    ManagedChannel channel = pki.channel(controlPlane.grpcPort(), credential);
-    channels.add(channel);
-    return channel;
+    return harness.channel(credential);
   }
 
   OperatorServiceGrpc.OperatorServiceBlockingStub operator() throws Exception {
-    return OperatorServiceGrpc.newBlockingStub(channel(pki.operator("alice")))
-        .withDeadlineAfter(20, TimeUnit.SECONDS);
+    return harness.operator();
   }
 
-  EnrolledHost enroll(String name) throws Exception {
-    String token = operator().createJoinToken(CreateJoinTokenRequest.newBuilder().setHostName(name).build())
-        .getJoinToken();
-    KeyPair pair = KeyPairs.ecP256();
-    var response = EnrollmentServiceGrpc.newBlockingStub(channel(null)).enroll(EnrollRequest.newBuilder()
-        .setJoinToken(token).setHostName(name).setCsrPem(Csrs.createPem(pair, name)).build());
-    return new EnrolledHost(name, new TestPki.Credential(Pem.certificate(response.getCertificatePem()),
-        pair.getPrivate()), response.getHostSecret().toByteArray());
+  OpsHarness.EnrolledHost enroll(String name) throws Exception {
+    return harness.enroll(name);
   }
 
   byte[] appArchive(String configYaml, String version) throws Exception {
@@ -115,7 +97,7 @@ class DeploymentFlowTest {
 
   UploadPayloadResponse upload(byte[] archive) throws Exception {
     CompletableFuture<UploadPayloadResponse> done = new CompletableFuture<>();
-    var requests = OperatorServiceGrpc.newStub(channel(pki.operator("alice"))).uploadPayload(new StreamObserver<>() {
+    var requests = OperatorServiceGrpc.newStub(channel(harness.pki.operator("alice"))).uploadPayload(new StreamObserver<>() {
       @Override
       public void onNext(UploadPayloadResponse value) {
         done.complete(value);
@@ -157,7 +139,7 @@ class DeploymentFlowTest {
     final LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
     final StreamObserver<SyncRequest> requests;
 
-    SyncStream(EnrolledHost host, long heldRevision) throws Exception {
+    SyncStream(OpsHarness.EnrolledHost host, long heldRevision) throws Exception {
       requests = LauncherSyncServiceGrpc.newStub(channel(host.credential())).sync(new StreamObserver<>() {
         @Override
         public void onNext(SyncResponse value) {
@@ -189,7 +171,7 @@ class DeploymentFlowTest {
 
   @Test
   void deployedPayloadReachesItsHostOverSyncAndFetchVerifies() throws Exception {
-    EnrolledHost web1 = enroll("web-1");
+    OpsHarness.EnrolledHost web1 = enroll("web-1");
     var uploaded = upload(appArchive(GOOD_CONFIG, "v1"));
     assertEquals(List.of("hello"), uploaded.getServicesList());
     String sha = uploaded.getPayload().getSha256();
@@ -223,7 +205,7 @@ class DeploymentFlowTest {
 
   @Test
   void fetchResumesFromAnOffset() throws Exception {
-    EnrolledHost web1 = enroll("web-1");
+    OpsHarness.EnrolledHost web1 = enroll("web-1");
     String sha = upload(appArchive(GOOD_CONFIG, "v1")).getPayload().getSha256();
     operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello").setPayloadSha256(sha)
         .addHosts("web-1").build());
@@ -252,7 +234,7 @@ class DeploymentFlowTest {
   @Test
   void hostAskingForAnotherHostsPayloadIsDenied() throws Exception {
     enroll("web-1");
-    EnrolledHost web2 = enroll("web-2");
+    OpsHarness.EnrolledHost web2 = enroll("web-2");
     String sha = upload(appArchive(GOOD_CONFIG, "v1")).getPayload().getSha256();
     operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello").setPayloadSha256(sha)
         .addHosts("web-1").build());
@@ -291,13 +273,12 @@ class DeploymentFlowTest {
 
   @Test
   void hostsDeploymentsAndDesiredStateSurviveARestart() throws Exception {
-    EnrolledHost web1 = enroll("web-1");
+    OpsHarness.EnrolledHost web1 = enroll("web-1");
     String sha = upload(appArchive(GOOD_CONFIG, "v1")).getPayload().getSha256();
     operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello").setPayloadSha256(sha)
         .addHosts("web-1").build());
     stop();
-    channels.clear();
-    controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, Map.of());
+    start();
 
     var hosts = operator().listHosts(io.infraveil.proto.v1.ListHostsRequest.getDefaultInstance());
     assertEquals(List.of("web-1"), hosts.getHostsList().stream().map(h -> h.getName()).toList());
@@ -314,7 +295,7 @@ class DeploymentFlowTest {
 
   @Test
   void revokingAHostClosesItsOpenSyncStreamAndRefusesItsNextCall() throws Exception {
-    EnrolledHost web1 = enroll("web-1");
+    OpsHarness.EnrolledHost web1 = enroll("web-1");
     SyncStream sync = new SyncStream(web1, 0);
     Thread.sleep(300); // let the stream open before revoking
     var revoked = operator().revokeHost(RevokeHostRequest.newBuilder().setHostName("web-1").setReason("lost laptop").build());

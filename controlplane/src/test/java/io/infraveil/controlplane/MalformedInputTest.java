@@ -11,7 +11,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.infraveil.certs.Csrs;
 import io.infraveil.certs.KeyPairs;
-import io.infraveil.certs.Pem;
 import io.infraveil.proto.v1.CreateJoinTokenRequest;
 import io.infraveil.proto.v1.EnrollRequest;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
@@ -25,9 +24,6 @@ import io.infraveil.proto.v1.UploadMetadata;
 import io.infraveil.proto.v1.UploadPayloadRequest;
 import io.infraveil.proto.v1.UploadPayloadResponse;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -40,37 +36,26 @@ import org.junit.jupiter.api.io.TempDir;
 class MalformedInputTest {
 
   @TempDir Path dir;
+  OpsHarness harness;
   TestPki pki;
-  ControlPlane controlPlane;
-  final List<ManagedChannel> channels = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
-    pki = new TestPki(dir.resolve("pki"));
-    controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, Map.of());
+    harness = new OpsHarness(dir, Map.of());
+    pki = harness.pki;
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (ManagedChannel channel : channels) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    controlPlane.close();
+    harness.close();
   }
 
   ManagedChannel channel(TestPki.Credential credential) throws Exception {
-    ManagedChannel channel = pki.channel(controlPlane.grpcPort(), credential);
-    channels.add(channel);
-    return channel;
+    return harness.channel(credential);
   }
 
   TestPki.Credential enroll(String name) throws Exception {
-    String token = OperatorServiceGrpc.newBlockingStub(channel(pki.operator("alice")))
-        .createJoinToken(CreateJoinTokenRequest.newBuilder().setHostName(name).build()).getJoinToken();
-    KeyPair pair = KeyPairs.ecP256();
-    var response = EnrollmentServiceGrpc.newBlockingStub(channel(null)).enroll(EnrollRequest.newBuilder()
-        .setJoinToken(token).setHostName(name).setCsrPem(Csrs.createPem(pair, name)).build());
-    return new TestPki.Credential(Pem.certificate(response.getCertificatePem()), pair.getPrivate());
+    return harness.enroll(name).credential();
   }
 
   @Test

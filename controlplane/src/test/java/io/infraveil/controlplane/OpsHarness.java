@@ -51,8 +51,8 @@ import javax.net.ssl.TrustManagerFactory;
  */
 final class OpsHarness implements AutoCloseable {
 
-  /** An enrolled host and its credential. */
-  record EnrolledHost(String name, TestPki.Credential credential) {}
+  /** An enrolled host, its credential and the secret it got at enrollment. */
+  record EnrolledHost(String name, TestPki.Credential credential, byte[] secret) {}
 
   final Path dir;
   final TestPki pki;
@@ -82,7 +82,7 @@ final class OpsHarness implements AutoCloseable {
     var response = EnrollmentServiceGrpc.newBlockingStub(channel(null)).enroll(EnrollRequest.newBuilder()
         .setJoinToken(token).setHostName(name).setCsrPem(Csrs.createPem(pair, name)).build());
     return new EnrolledHost(name, new TestPki.Credential(Pem.certificate(response.getCertificatePem()),
-        pair.getPrivate()));
+        pair.getPrivate()), response.getHostSecret().toByteArray());
   }
 
   /** Uploads an app with one service {@code api} and deploys it on the hosts; returns the payload hash. */

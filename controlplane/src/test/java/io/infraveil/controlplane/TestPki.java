@@ -27,9 +27,10 @@ final class TestPki {
   final PkiDirectory pki;
   final CertificateAuthority ca;
 
+  /** Creates the PKI in {@code dir}, or loads it when a CA is already there (a restart). */
   TestPki(Path dir) throws IOException {
     this.pki = new PkiDirectory(dir, Clock.systemUTC());
-    this.ca = pki.init("test.infraveil");
+    this.ca = java.nio.file.Files.exists(pki.caCertFile()) ? pki.ca() : pki.init("test.infraveil");
   }
 
   Credential operator(String name) {

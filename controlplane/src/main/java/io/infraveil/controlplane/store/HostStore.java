@@ -1,19 +1,15 @@
 package io.infraveil.controlplane.store;
 
 import jakarta.inject.Singleton;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import javax.sql.DataSource;
 
-/** Enrolled hosts. */
+/** Enrolled hosts, with the desired state last computed for each. */
 @Singleton
 public final class HostStore {
 
@@ -26,109 +22,69 @@ public final class HostStore {
     }
   }
 
-  private final DataSource dataSource;
+  private static final String COLUMNS = "name, identity, labels_json, host_secret_sealed, enrolled_at,"
+      + " revoked_at, desired_revision, acked_revision";
 
-  public HostStore(DataSource dataSource) {
-    this.dataSource = dataSource;
+  private final Jdbc jdbc;
+
+  public HostStore(Jdbc jdbc) {
+    this.jdbc = jdbc;
   }
 
   /** Inserts or replaces a host at (re-)enrollment; clears a previous revocation. */
   public void upsert(String name, String identity, Map<String, String> labels, byte[] sealedSecret,
       Instant enrolledAt) {
-    String sql = "MERGE INTO hosts (name, identity, labels_json, host_secret_sealed, enrolled_at, revoked_at)"
-        + " KEY (name) VALUES (?, ?, ?, ?, ?, NULL)";
-    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
-      s.setString(1, name);
-      s.setString(2, identity);
-      s.setString(3, Labels.toJson(labels));
-      s.setBytes(4, sealedSecret);
-      s.setTimestamp(5, Timestamp.from(enrolledAt));
-      s.executeUpdate();
-    } catch (SQLException e) {
-      throw new StoreException("cannot store host " + name, e);
-    }
+    jdbc.update("store host " + name,
+        "MERGE INTO hosts (name, identity, labels_json, host_secret_sealed, enrolled_at, revoked_at)"
+            + " KEY (name) VALUES (?, ?, ?, ?, ?, NULL)",
+        s -> {
+          s.setString(1, name);
+          s.setString(2, identity);
+          s.setString(3, Labels.toJson(labels));
+          s.setBytes(4, sealedSecret);
+          s.setTimestamp(5, Timestamp.from(enrolledAt));
+        });
   }
 
   public Optional<HostRecord> find(String name) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement("SELECT * FROM hosts WHERE name = ?")) {
-      s.setString(1, name);
-      try (ResultSet r = s.executeQuery()) {
-        return r.next() ? Optional.of(read(r)) : Optional.empty();
-      }
-    } catch (SQLException e) {
-      throw new StoreException("cannot read host " + name, e);
-    }
+    return jdbc.queryOne("read host " + name, "SELECT " + COLUMNS + " FROM hosts WHERE name = ?",
+        s -> s.setString(1, name), HostStore::read);
   }
 
   public List<HostRecord> list() {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement("SELECT * FROM hosts ORDER BY name");
-        ResultSet r = s.executeQuery()) {
-      List<HostRecord> hosts = new ArrayList<>();
-      while (r.next()) {
-        hosts.add(read(r));
-      }
-      return hosts;
-    } catch (SQLException e) {
-      throw new StoreException("cannot list hosts", e);
-    }
+    return jdbc.query("list hosts", "SELECT " + COLUMNS + " FROM hosts ORDER BY name", s -> {}, HostStore::read);
   }
 
   public void markRevoked(String name, Instant at) {
-    update("UPDATE hosts SET revoked_at = ? WHERE name = ?", name, s -> {
+    jdbc.update("revoke host " + name, "UPDATE hosts SET revoked_at = ? WHERE name = ?", s -> {
       s.setTimestamp(1, Timestamp.from(at));
       s.setString(2, name);
     });
   }
 
-  public void setDesiredRevision(String name, long revision) {
-    update("UPDATE hosts SET desired_revision = ? WHERE name = ?", name, s -> {
-      s.setLong(1, revision);
-      s.setString(2, name);
-    });
-  }
-
   public void setAckedRevision(String name, long revision) {
-    update("UPDATE hosts SET acked_revision = GREATEST(acked_revision, ?) WHERE name = ?", name, s -> {
-      s.setLong(1, revision);
-      s.setString(2, name);
-    });
+    jdbc.update("record the acked revision of " + name,
+        "UPDATE hosts SET acked_revision = GREATEST(acked_revision, ?) WHERE name = ?", s -> {
+          s.setLong(1, revision);
+          s.setString(2, name);
+        });
   }
 
   /** Stores the desired state computed for a host, with its revision. */
   public void setDesiredState(String name, long revision, byte[] desiredState) {
-    update("UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ?", name, s -> {
-      s.setLong(1, revision);
-      s.setBytes(2, desiredState);
-      s.setString(3, name);
-    });
+    jdbc.update("store the desired state of " + name,
+        "UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ?", s -> {
+          s.setLong(1, revision);
+          s.setBytes(2, desiredState);
+          s.setString(3, name);
+        });
   }
 
   /** The desired state last computed for a host, if any. */
   public Optional<byte[]> desiredState(String name) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement("SELECT desired_state FROM hosts WHERE name = ?")) {
-      s.setString(1, name);
-      try (ResultSet r = s.executeQuery()) {
-        return r.next() ? Optional.ofNullable(r.getBytes(1)) : Optional.empty();
-      }
-    } catch (SQLException e) {
-      throw new StoreException("cannot read the desired state of " + name, e);
-    }
-  }
-
-  private interface Binder {
-    void bind(PreparedStatement statement) throws SQLException;
-  }
-
-  private void update(String sql, String name, Binder binder) {
-    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
-      binder.bind(s);
-      s.executeUpdate();
-    } catch (SQLException e) {
-      throw new StoreException("cannot update host " + name, e);
-    }
+    return jdbc.queryOne("read the desired state of " + name,
+        "SELECT desired_state FROM hosts WHERE name = ? AND desired_state IS NOT NULL",
+        s -> s.setString(1, name), r -> r.getBytes(1));
   }
 
   private static HostRecord read(ResultSet r) throws SQLException {
