@@ -94,7 +94,7 @@ class OperationsRecordsTest {
     assertEquals(0, writer.queued());
     assertEquals(before + 2_500, store.count());
 
-    writer.prune(); // the periodic prune may have run first; either way the old rows are gone
+    writer.prune(); // the periodic prune waits a full period, so this is the first one
     assertEquals(before + 2_000, store.count(), "the 500 rows older than 7 days are pruned, the rest kept");
     assertEquals(0, writer.dropped());
   }

@@ -59,7 +59,9 @@ public final class HistoryWriter {
   void start() {
     long flushMillis = Math.max(10, flushInterval.toMillis());
     scheduler.scheduleWithFixedDelay(this::flushQuietly, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
-    scheduler.scheduleWithFixedDelay(this::pruneQuietly, 1, PRUNE_EVERY.toSeconds(), TimeUnit.SECONDS);
+    // Pruning is not urgent: the first pass waits a full period, so it never races a start-up.
+    scheduler.scheduleWithFixedDelay(this::pruneQuietly, PRUNE_EVERY.toSeconds(), PRUNE_EVERY.toSeconds(),
+        TimeUnit.SECONDS);
   }
 
   /** Queues a row; never blocks. */
