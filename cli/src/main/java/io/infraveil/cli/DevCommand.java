@@ -116,9 +116,11 @@ final class DevCommand implements Callable<Integer> {
     say("data dir " + dir + " (logs in " + dir.resolve("logs") + ")");
     controlPlane.startAndWatch();
     controlPlane.awaitReady();
+    say("control plane ready on localhost:" + grpcPort + " (pid " + controlPlane.process().pid() + ")");
     launcher.startAndWatch();
     launcher.awaitReady();
     awaitHostOnline(context);
+    say("host " + HOST + " online (launcher pid " + launcher.process().pid() + ")");
     Path app = helloCopy(repo);
     deployIfChanged(context, app);
     printHowTo(context, repo);
