@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * A control plane on loopback port 0 with a fresh PKI (CA, operator "alice") and a ctl context
- * file pointing at it.
+ * file pointing at its gRPC and HTTPS ports.
  */
 final class TestControlPlane implements AutoCloseable {
 
@@ -23,11 +23,16 @@ final class TestControlPlane implements AutoCloseable {
   final Path context;
 
   TestControlPlane(Path dir) throws IOException {
+    this(dir, Map.of());
+  }
+
+  /** With extra control plane properties, such as shorter incident intervals. */
+  TestControlPlane(Path dir, Map<String, Object> extra) throws IOException {
     this.pkiDir = dir.resolve("pki");
     this.pki = new PkiDirectory(pkiDir, Clock.systemUTC());
     pki.init("test.infraveil");
     pki.issue(Identity.Kind.OPERATOR, "alice", List.of(), Duration.ofHours(1));
-    this.controlPlane = ControlPlane.start(dir.resolve("data"), pkiDir, 0, Map.of());
+    this.controlPlane = ControlPlane.start(dir.resolve("data"), pkiDir, 0, extra);
     this.context = dir.resolve("ctl.yaml");
     Files.writeString(context, """
         # written by the test
@@ -35,7 +40,8 @@ final class TestControlPlane implements AutoCloseable {
         ca: pki/ca.crt
         cert: pki/alice.crt
         key: pki/alice.key
-        """.formatted(controlPlane.grpcPort()));
+        http: https://localhost:%d
+        """.formatted(controlPlane.grpcPort(), controlPlane.httpPort()));
   }
 
   int port() {

@@ -2,6 +2,8 @@ package io.infraveil.cli.ctl;
 
 import io.infraveil.cli.CliException;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -18,13 +20,17 @@ import java.util.Objects;
  * ca: ca.crt          # paths are relative to this file's directory
  * cert: alice.crt
  * key: alice.key
+ * http: https://localhost:7080   # optional: the operations API, status page and dashboard
  * </pre>
  *
- * Unknown keys are ignored so that newer files still work with older command lines.
+ * Without {@code http} the HTTPS endpoint is taken to be the gRPC endpoint's host on the
+ * control plane's default HTTP port, {@value #DEFAULT_HTTP_PORT}. Unknown keys are ignored so that newer files still work with older command lines.
  */
-record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key) {
+record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key, URI http) {
 
   static final String ENV = "INFRAVEIL_CONTEXT";
+  /** The control plane's default {@code infraveil.http-port}. */
+  static final int DEFAULT_HTTP_PORT = 7080;
 
   CtlContext {
     Objects.requireNonNull(file, "file");
@@ -32,6 +38,12 @@ record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key
     Objects.requireNonNull(ca, "ca");
     Objects.requireNonNull(cert, "cert");
     Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(http, "http");
+  }
+
+  /** The operations API: {@code GET} it with an operator certificate or an API token. */
+  URI operationsUrl() {
+    return http.resolve("/client/api/operations");
   }
 
   String endpoint() {
@@ -49,7 +61,26 @@ record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key
     HostPort hostPort = HostPort.parse(endpoint, file);
     return new CtlContext(file, hostPort.host(), hostPort.port(),
         existing(file, base, values, "ca"), existing(file, base, values, "cert"),
-        existing(file, base, values, "key"));
+        existing(file, base, values, "key"), http(file, values.get("http"), hostPort.host()));
+  }
+
+  private static URI http(Path file, String value, String grpcHost) {
+    if (value == null || value.isBlank()) {
+      String host = grpcHost.contains(":") ? "[" + grpcHost + "]" : grpcHost;
+      return URI.create("https://" + host + ":" + DEFAULT_HTTP_PORT);
+    }
+    URI uri;
+    try {
+      uri = new URI(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+    } catch (URISyntaxException e) {
+      throw new CliException("context file " + file + ": http \"" + value + "\" is not a URL");
+    }
+    if (!"https".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1
+        || (uri.getPath() != null && !uri.getPath().isEmpty())) {
+      throw new CliException("context file " + file + ": http \"" + value
+          + "\" must be https://HOST:PORT (the control plane serves HTTP over TLS only)");
+    }
+    return uri;
   }
 
   /** {@code key: value} or {@code key=value} lines; {@code #} starts a comment. */

@@ -4,15 +4,23 @@ import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.DeploymentOnHost;
 import io.infraveil.proto.v1.GetStatusRequest;
 import io.infraveil.proto.v1.GetStatusResponse;
+import io.infraveil.proto.v1.Incident;
+import io.infraveil.proto.v1.IncidentState;
 import io.infraveil.proto.v1.ServiceStatus;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code ctl status}: the operations view in one screen. */
+/**
+ * {@code ctl status}: the operations view in one screen: hosts and their connection,
+ * deployments with rollout progress, services with health and restarts, and the open
+ * incidents. {@code -o json} prints the whole {@code GetStatusResponse} (also security
+ * events, the service catalog and pipeline runs).
+ */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = "Hosts, deployments, services and incidents.")
+    description = "Hosts, deployments with rollout progress, services and open incidents.")
 final class StatusCommand implements Callable<Integer> {
 
   @ParentCommand CtlCommand ctl;
@@ -26,7 +34,7 @@ final class StatusCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void print(GetStatusResponse status, PrintWriter out) {
+  static void print(GetStatusResponse status, PrintWriter out) {
     out.println("HOSTS");
     HostsCommand.printHosts(status.getHostsList(), out);
     out.println();
@@ -40,7 +48,8 @@ final class StatusCommand implements Callable<Integer> {
           services.row(deployment.getName(), onHost.getHostName(), Format.payload(onHost.getPayload()),
               Format.enumName(onHost.getVersionStatus()), service.getName(),
               Format.enumName(service.getState()), Format.enumName(service.getHealth()),
-              service.getRestartsInWindow(), Format.time(service.getLastCheckAt()));
+              service.getRestartsInWindow() + " (" + service.getRestartsTotal() + " total)",
+              Format.time(service.getLastCheckAt()));
         }
       }
     }
@@ -48,7 +57,13 @@ final class StatusCommand implements Callable<Integer> {
     out.println("SERVICES");
     services.print(out, "no services reported yet");
     out.println();
-    out.println("INCIDENTS");
-    IncidentsCommand.printIncidents(status.getIncidentsList(), out);
+    List<Incident> open = status.getIncidentsList().stream()
+        .filter(incident -> incident.getState() == IncidentState.INCIDENT_STATE_OPEN)
+        .toList();
+    out.println("INCIDENTS: " + open.size() + " open"
+        + (open.isEmpty() ? "" : " (`infraveil ctl incidents show ID` for a timeline)"));
+    if (!open.isEmpty()) {
+      IncidentsCommand.printIncidents(open, out);
+    }
   }
 }

@@ -1,5 +1,8 @@
 package io.infraveil.cli.ctl;
 
+import io.infraveil.cli.CliException;
+import io.infraveil.proto.v1.CreateApiTokenRequest;
+import io.infraveil.proto.v1.CreateApiTokenResponse;
 import io.infraveil.proto.v1.CreateJoinTokenRequest;
 import io.infraveil.proto.v1.CreateJoinTokenResponse;
 import java.time.Duration;
@@ -13,9 +16,13 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code ctl tokens}: join tokens that enroll hosts. */
+/**
+ * {@code ctl tokens}: join tokens that enroll hosts, and API tokens for the HTTPS operations
+ * API.
+ */
 @Command(name = "tokens", mixinStandardHelpOptions = true,
-    description = "Manage join tokens.", subcommands = TokensCommand.Create.class)
+    description = "Make join tokens (hosts) and API tokens (the HTTPS operations API).",
+    subcommands = {TokensCommand.Create.class, TokensCommand.CreateApi.class})
 final class TokensCommand implements Runnable {
 
   @ParentCommand CtlCommand ctl;
@@ -23,7 +30,7 @@ final class TokensCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing command: create");
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing command: create or create-api");
   }
 
   /** {@code ctl tokens create NAME}: a one-time, expiring token for one host name. */
@@ -53,7 +60,7 @@ final class TokensCommand implements Runnable {
           .putAllLabels(labels);
       if (ttl != null) {
         if (ttl.toSeconds() < 1) {
-          throw io.infraveil.cli.CliException.usage("--ttl must be at least 1s, got " + ttl);
+          throw CliException.usage("--ttl must be at least 1s, got " + ttl);
         }
         request.setTtlSeconds(ttl.toSeconds());
       }
@@ -68,6 +75,55 @@ final class TokensCommand implements Runnable {
           out.println("enroll the host with:");
           out.println("  bin/infraveil launcher --data-dir DIR --control-plane " + context.endpoint()
               + " --ca " + context.ca() + " --join-token " + response.getJoinToken() + " --name " + hostName);
+        });
+      }
+      return 0;
+    }
+  }
+
+  /**
+   * {@code ctl tokens create-api NAME}: a bearer token for {@code /client/api/operations} and
+   * {@code /dashboard}, acting as operator NAME. Shown once; the control plane keeps only its
+   * SHA-256.
+   */
+  @Command(name = "create-api", mixinStandardHelpOptions = true,
+      description = "Create a bearer token for the HTTPS operations API and dashboard (shown once).")
+  static final class CreateApi implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "NAME",
+        description = "Token name, shown as the operator identity it acts as.")
+    String name;
+
+    @Option(names = "--ttl", paramLabel = "DURATION", converter = Durations.class,
+        description = "How long the token stays valid, e.g. 8h, 24h, 30d "
+            + "(default: the control plane's, 24h; at most 365d).")
+    Duration ttl;
+
+    @ParentCommand TokensCommand tokens;
+
+    @Override
+    public Integer call() throws Exception {
+      CtlCommand ctl = tokens.ctl;
+      CreateApiTokenRequest.Builder request = CreateApiTokenRequest.newBuilder().setName(name);
+      if (ttl != null) {
+        if (ttl.toSeconds() < 1) {
+          throw CliException.usage("--ttl must be at least 1s, got " + ttl);
+        }
+        request.setTtlSeconds(ttl.toSeconds());
+      }
+      CtlContext context = ctl.context();
+      try (Connection connection = Connection.open(context)) {
+        CreateApiTokenResponse response = connection.unary().createApiToken(request.build());
+        ctl.print(response, out -> {
+          out.println("API token " + name + " (expires " + Format.time(response.getExpiresAt())
+              + "; shown once, keep it secret):");
+          out.println(response.getToken());
+          out.println();
+          out.println("read the operations API with:");
+          out.println("  curl --cacert " + context.ca() + " -H \"Authorization: Bearer "
+              + response.getToken() + "\" " + context.operationsUrl());
+          out.println("the operator dashboard is " + context.http().resolve("/dashboard")
+              + " (same header), the public status page " + context.http().resolve("/status"));
         });
       }
       return 0;

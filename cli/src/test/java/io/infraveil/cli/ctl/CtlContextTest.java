@@ -78,4 +78,36 @@ class CtlContextTest {
       assertTrue(error.getMessage().contains("endpoint"), error.getMessage());
     }
   }
+
+  @Test
+  void httpDefaultsToTheGrpcHostOnPort7080() throws Exception {
+    Path file = Files.writeString(dir.resolve("ctx.yaml"),
+        "endpoint: cp.example.org:7443\nca: pki/ca.crt\ncert: pki/op.crt\nkey: pki/op.key\n");
+    CtlContext context = CtlContext.load(file);
+    assertEquals(java.net.URI.create("https://cp.example.org:7080"), context.http());
+    assertEquals("https://cp.example.org:7080/client/api/operations", context.operationsUrl().toString());
+  }
+
+  @Test
+  void httpKeyNamesTheOperationsEndpoint() throws Exception {
+    Path file = Files.writeString(dir.resolve("ctx.yaml"), """
+        endpoint: localhost:7443
+        ca: pki/ca.crt
+        cert: pki/op.crt
+        key: pki/op.key
+        http: https://ops.example.org:8443/   # the operations API
+        """);
+    CtlContext context = CtlContext.load(file);
+    assertEquals("https://ops.example.org:8443/client/api/operations", context.operationsUrl().toString());
+  }
+
+  @Test
+  void plainHttpIsRefused() throws Exception {
+    for (String http : new String[] {"http://localhost:7080", "https://localhost", "https://localhost:7080/x", "::"}) {
+      Path file = Files.writeString(dir.resolve("ctx.yaml"),
+          "endpoint: localhost:7443\nca: pki/ca.crt\ncert: pki/op.crt\nkey: pki/op.key\nhttp: " + http + "\n");
+      CliException error = assertThrows(CliException.class, () -> CtlContext.load(file), http);
+      assertTrue(error.getMessage().contains("http \"" + http + "\""), error.getMessage());
+    }
+  }
 }
