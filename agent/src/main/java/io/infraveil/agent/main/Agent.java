@@ -9,9 +9,12 @@ import io.infraveil.agent.AgentState;
 import io.infraveil.agent.FileAgentStateStore;
 import io.infraveil.agent.StartResult;
 import io.infraveil.agent.Supervisor;
+import io.infraveil.agent.metrics.AgentMetrics;
+import io.infraveil.agent.metrics.AgentMetricsWriter;
 import io.infraveil.agent.report.HeartbeatClient;
 import io.infraveil.agent.report.LogShipper;
 import io.infraveil.host.grpc.ControlPlaneChannels;
+import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheResult;
 import io.infraveil.host.time.Backoff;
@@ -95,6 +98,8 @@ public final class Agent implements AutoCloseable {
   private final Supervisor supervisor;
   private final HeartbeatClient heartbeat;
   private final LogShipper shipper;
+  private final AgentMetrics metrics;
+  private final AgentMetricsWriter metricsWriter;
   private final Backoff fetchBackoff;
   /** Runs payload fetches, which block on the network, off the scheduler. */
   private final ExecutorService fetcher;
@@ -156,6 +161,21 @@ public final class Agent implements AutoCloseable {
       return t;
     });
     supervisor.addListener(snapshot -> heartbeat.changed());
+    this.metrics = new AgentMetrics(agentDir.resolve(MetricsTextFiles.FILE_NAME), deployment,
+        new AgentMetrics.Reporting() {
+          @Override
+          public boolean connected() {
+            return heartbeat.isConnected();
+          }
+
+          @Override
+          public int unackedEvents() {
+            return heartbeat.pendingEvents();
+          }
+        });
+    this.metricsWriter = new AgentMetricsWriter(metrics, supervisor::snapshot, scheduler,
+        settings.heartbeatInterval());
+    supervisor.addListener(metricsWriter::changed);
   }
 
   /**
@@ -187,6 +207,7 @@ public final class Agent implements AutoCloseable {
   public void start() {
     heartbeat.start();
     shipper.start();
+    metricsWriter.start();
     Optional<StartPlan> early = StartPlan.beforeFetch(facts);
     StartPlan decided;
     if (early.isPresent()) {
@@ -217,6 +238,7 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     fetcher.shutdownNow();
+    metricsWriter.close();
     heartbeat.close();
     shipper.close();
     supervisor.close();
@@ -231,6 +253,11 @@ public final class Agent implements AutoCloseable {
 
   public AgentSnapshot snapshot() {
     return supervisor.snapshot();
+  }
+
+  /** This agent's metrics, also written to {@code metrics.prom} in its directory. */
+  public AgentMetrics metrics() {
+    return metrics;
   }
 
   /** Events waiting for the control plane's ack (all of them while detached). */
@@ -347,7 +374,9 @@ public final class Agent implements AutoCloseable {
 
     @Override
     public List<AgentEvent> drainEvents() {
-      return supervisor.drainEvents();
+      List<AgentEvent> drained = supervisor.drainEvents();
+      metrics.recorded(drained);
+      return drained;
     }
 
     @Override
