@@ -83,6 +83,11 @@ public final class LauncherMain implements Callable<Integer> {
       description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s).")
   Duration reconnectMax;
 
+  @Option(names = "--metrics-port", defaultValue = "7081",
+      description = "Port of GET /metrics on 127.0.0.1, plain HTTP: this launcher's metrics and"
+          + " every agent's (default 7081; 0 turns it off).")
+  int metricsPort;
+
   @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
   boolean stopAgentsOnExit;
 
@@ -109,7 +114,8 @@ public final class LauncherMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Clock clock = Clock.systemUTC();
-    LauncherLog log = new LauncherLog(System.out, clock);
+    LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
+    LauncherLog log = new LauncherLog(metrics.tee(System.out), clock);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
     Enroller enroller = new Enroller(identity, log);
     if (!enroller.isEnrolled()) {
@@ -152,6 +158,8 @@ public final class LauncherMain implements Callable<Integer> {
         new Backoff(Duration.ofSeconds(1), reconnectMax, true,
             RandomGenerator.getDefault()),
         clock, scheduler, log);
+    metrics.watch(reconciler::statuses, reconciler::heldRevision);
+    MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsPort, metrics, log);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -159,10 +167,14 @@ public final class LauncherMain implements Callable<Integer> {
       sync.close();
       reconciler.close(stopAgentsOnExit);
       channel.shutdown();
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
       stopped.countDown();
     }, "launcher-shutdown"));
     log.event("launcher_start", "host", host.name(), "control_plane", controlPlane,
-        "data_dir", dataDir.toAbsolutePath());
+        "data_dir", dataDir.toAbsolutePath(), "metrics",
+        metricsServer == null ? "off" : "http://127.0.0.1:" + metricsServer.port() + "/metrics");
     reconciler.start();
     sync.start();
     new CertificateRenewer(identity, channel, clock, scheduler, log, Duration.ofHours(1)).start();

@@ -1,0 +1,168 @@
+package io.infraveil.launcher;
+
+import io.infraveil.host.metrics.MetricsTextFiles;
+import io.infraveil.proto.v1.AgentState;
+import io.infraveil.proto.v1.AgentStatus;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The launcher's metrics, followed by every agent's {@code metrics.prom} (merged, see
+ * {@link MetricsTextFiles}). Counters are derived from the launcher's own action log, which
+ * records every crash, suspension, connection and prefetch outcome already: {@link #tee}
+ * passes each line on unchanged and counts it. Gauges read the reconciler.
+ *
+ * <pre>
+ * infraveil_launcher_agents{state}                   gauge    agents by state (running, suspended, ...)
+ * infraveil_launcher_agent_crashes_total             counter  agent exits the launcher did not ask for
+ * infraveil_launcher_agent_suspensions_total         counter  crash budget exhausted
+ * infraveil_launcher_agent_spawns_total              counter
+ * infraveil_launcher_sync_connected                  gauge    1 while the Sync stream is up
+ * infraveil_launcher_sync_reconnects_total           counter  Sync streams lost
+ * infraveil_launcher_detached_seconds                gauge    since the Sync stream was lost, 0 when connected
+ * infraveil_launcher_desired_revision                gauge    revision of the desired state held
+ * infraveil_launcher_payload_prefetch_total{outcome} counter  payloads not cached at spawn, by reason
+ * </pre>
+ */
+final class LauncherMetrics {
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Path dataDir;
+  private final Clock clock;
+  private final Counter crashes;
+  private final Counter suspensions;
+  private final Counter spawns;
+  private final Counter reconnects;
+  private volatile boolean connected;
+  private volatile Instant detachedSince;
+
+  LauncherMetrics(Path dataDir, Clock clock) {
+    this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    crashes = Counter.builder("infraveil_launcher_agent_crashes").description("Agent exits the launcher did not ask for").register(registry);
+    suspensions = Counter.builder("infraveil_launcher_agent_suspensions").description("Agents suspended after exhausting their crash budget").register(registry);
+    spawns = Counter.builder("infraveil_launcher_agent_spawns").description("Agents started").register(registry);
+    reconnects = Counter.builder("infraveil_launcher_sync_reconnects").description("Sync streams lost (each is followed by a reconnect)").register(registry);
+    Gauge.builder("infraveil_launcher_sync_connected", this, m -> m.connected ? 1 : 0)
+        .description("1 while the Sync stream to the control plane is up").strongReference(true).register(registry);
+    Gauge.builder("infraveil_launcher_detached_seconds", this, LauncherMetrics::detachedSeconds)
+        .description("Seconds since the Sync stream was lost; 0 while connected").strongReference(true).register(registry);
+  }
+
+  /** Gauges over the reconciler: agents by state and the desired revision held. */
+  void watch(Supplier<List<AgentStatus>> agents, LongSupplier desiredRevision) {
+    Objects.requireNonNull(agents, "agents");
+    Objects.requireNonNull(desiredRevision, "desiredRevision");
+    for (AgentState state : AgentState.values()) {
+      if (state == AgentState.UNRECOGNIZED || state.getNumber() == 0) {
+        continue;
+      }
+      Gauge.builder("infraveil_launcher_agents", agents, list -> list.get().stream().filter(a -> a.getState() == state).count())
+          .description("Agents by state").tag("state", state.name().replace("AGENT_STATE_", "").toLowerCase(java.util.Locale.ROOT))
+          .strongReference(true).register(registry);
+    }
+    Gauge.builder("infraveil_launcher_desired_revision", desiredRevision, LongSupplier::getAsLong)
+        .description("Revision of the desired state the launcher holds").strongReference(true).register(registry);
+  }
+
+  /** A stream that passes the action log to {@code out} and counts each line. */
+  PrintStream tee(PrintStream out) {
+    return new PrintStream(new OutputStream() {
+      private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+
+      @Override
+      public synchronized void write(int b) {
+        out.write(b);
+        if (b == '\n') {
+          observe(line.toString(StandardCharsets.UTF_8));
+          line.reset();
+        } else {
+          line.write(b);
+        }
+      }
+
+      @Override
+      public void flush() {
+        out.flush();
+      }
+    }, true, StandardCharsets.UTF_8);
+  }
+
+  /** Counts one line of the action log ({@code ts=... action=NAME key=value ...}). */
+  void observe(String logLine) {
+    String action = field(logLine, "action");
+    if (action == null) {
+      return;
+    }
+    switch (action) {
+      case "crash" -> {
+        crashes.increment();
+        if ("SUSPEND".equals(field(logLine, "decision"))) {
+          suspensions.increment();
+        }
+      }
+      case "spawn" -> spawns.increment();
+      case "sync_connected" -> {
+        connected = true;
+        detachedSince = null;
+      }
+      case "sync_lost" -> {
+        if (connected || detachedSince == null) {
+          detachedSince = clock.instant();
+        }
+        connected = false;
+        reconnects.increment();
+      }
+      case "payload_not_cached" -> {
+        String reason = field(logLine, "reason");
+        String outcome = reason == null ? "UNKNOWN" : reason.split("[^A-Z_]", 2)[0];
+        Counter.builder("infraveil_launcher_payload_prefetch").description("Payloads not cached when an agent was due, by reason")
+            .tag("outcome", outcome.isEmpty() ? "UNKNOWN" : outcome).register(registry).increment();
+      }
+      default -> { }
+    }
+  }
+
+  /** The launcher's metrics, then every agent's. */
+  String scrape() throws IOException {
+    List<String> texts = new ArrayList<>();
+    texts.add(registry.scrape());
+    texts.addAll(MetricsTextFiles.readAgents(dataDir));
+    return MetricsTextFiles.merge(texts);
+  }
+
+  private double detachedSeconds() {
+    Instant since = detachedSince;
+    return connected || since == null ? 0 : Duration.between(since, clock.instant()).toMillis() / 1000.0;
+  }
+
+  private static String field(String line, String key) {
+    String marker = " " + key + "=";
+    int at = (" " + line).indexOf(marker);
+    if (at < 0) {
+      return null;
+    }
+    int start = at + marker.length() - 1;
+    if (start < line.length() && line.charAt(start) == '"') {
+      int end = line.indexOf('"', start + 1);
+      return line.substring(start + 1, end < 0 ? line.length() : end);
+    }
+    int end = line.indexOf(' ', start);
+    return line.substring(start, end < 0 ? line.length() : end);
+  }
+}

@@ -1,0 +1,110 @@
+package io.infraveil.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.infraveil.host.metrics.MetricsTextFiles;
+import io.infraveil.host.time.MutableClock;
+import io.infraveil.proto.v1.AgentState;
+import io.infraveil.proto.v1.AgentStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The host's /metrics: the launcher's own metrics, counted from its action log, then every agent's file. */
+class MetricsServerTest {
+
+  @TempDir Path data;
+
+  private static final String AGENT_FILE = """
+      # HELP infraveil_agent_service_restarts_total Restarts of the service since the agent started
+      # TYPE infraveil_agent_service_restarts_total counter
+      infraveil_agent_service_restarts_total{deployment="web",service="api"} 3.0
+      """;
+
+  @Test
+  void servesTheLaunchersMetricsThenEveryAgentsFile() throws Exception {
+    Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+    LauncherMetrics metrics = new LauncherMetrics(data, clock);
+    metrics.watch(() -> List.of(
+        AgentStatus.newBuilder().setDeployment("web").setState(AgentState.AGENT_STATE_RUNNING).build(),
+        AgentStatus.newBuilder().setDeployment("shop").setState(AgentState.AGENT_STATE_SUSPENDED).build()),
+        () -> 42);
+    ByteArrayOutputStream shown = new ByteArrayOutputStream();
+    LauncherLog log = new LauncherLog(metrics.tee(new PrintStream(shown, true, StandardCharsets.UTF_8)), clock);
+    log.event("sync_connected", "held_revision", 42, "detached_for", "none");
+    log.event("crash", "deployment", "shop", "pid", 7, "crashes_in_window", 6, "decision", "SUSPEND",
+        "reason", "CRASH_BUDGET_EXHAUSTED", "delay", "PT5M");
+    log.event("crash", "deployment", "shop", "pid", 8, "crashes_in_window", 1, "decision", "RESTART",
+        "reason", "WITHIN_BUDGET", "delay", "PT1S");
+    log.event("payload_not_cached", "deployment", "web", "reason", "PAYLOAD_REJECTED: hash differs");
+    MetricsTextFiles.write(MetricsTextFiles.agentFile(data, "web"), AGENT_FILE);
+
+    try (MetricsServer server = MetricsServer.start(0, metrics)) {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + server.port() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertEquals(200, response.statusCode());
+      assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+      String body = response.body();
+      assertTrue(body.contains("infraveil_launcher_agent_crashes_total 2.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_agent_suspensions_total 1.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_sync_connected 1.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_desired_revision 42.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_agents{state=\"running\"} 1.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_agents{state=\"suspended\"} 1.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_payload_prefetch_total{outcome=\"PAYLOAD_REJECTED\"} 1.0\n"), body);
+      assertTrue(body.endsWith(AGENT_FILE), body);
+    }
+    assertTrue(shown.toString(StandardCharsets.UTF_8).contains("action=crash deployment=shop"),
+        "the log still reaches its stream unchanged");
+  }
+
+  @Test
+  void detachedSecondsCountFromTheLostStream() {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    LauncherMetrics metrics = new LauncherMetrics(data, clock);
+    metrics.observe("ts=x action=sync_connected held_revision=1");
+    metrics.observe("ts=x action=sync_lost error=\"UNAVAILABLE: io\" retry_in=PT1S");
+    clock.advance(Duration.ofSeconds(30));
+    metrics.observe("ts=x action=sync_lost error=\"UNAVAILABLE: io\" retry_in=PT2S");
+    clock.advance(Duration.ofSeconds(15));
+
+    String text = scrape(metrics);
+
+    assertTrue(text.contains("infraveil_launcher_detached_seconds 45.0\n"), text);
+    assertTrue(text.contains("infraveil_launcher_sync_reconnects_total 2.0\n"), text);
+    assertTrue(text.contains("infraveil_launcher_sync_connected 0.0\n"), text);
+  }
+
+  @Test
+  void portZeroTurnsMetricsOff() {
+    ByteArrayOutputStream shown = new ByteArrayOutputStream();
+    LauncherLog log = new LauncherLog(new PrintStream(shown, true, StandardCharsets.UTF_8), Clock.systemUTC());
+
+    assertNull(MetricsServer.startUnlessOff(0, new LauncherMetrics(data, Clock.systemUTC()), log));
+    assertTrue(shown.toString(StandardCharsets.UTF_8).contains("action=metrics_off reason=METRICS_PORT_0"));
+  }
+
+  private static String scrape(LauncherMetrics metrics) {
+    try {
+      return metrics.scrape();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
