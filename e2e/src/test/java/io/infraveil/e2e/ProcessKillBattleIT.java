@@ -231,6 +231,13 @@ class ProcessKillBattleIT {
           () -> service().path("restartsTotal").asInt() == 1);
       Cluster.timing("battle: control plane back -> detached heal reported",
           Battle.elapsed(restarted));
+      // The control plane keeps console lines in memory, so after its restart it holds only
+      // what was shipped since: the healed service's start line, written while detached (no
+      // service started after the reconnect: pids are checked below).
+      cluster.waitFor("console lines from the detached time arrive", UP,
+          () -> listeningLines() >= 1);
+      Cluster.timing("battle: control plane back -> detached console lines shipped",
+          Battle.elapsed(restarted));
       prober.assertAnsweredThroughout("the control plane's return");
     }
     String log = host.launcher().log();
@@ -346,6 +353,11 @@ class ProcessKillBattleIT {
       }
     }
     return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  /** Lines "hello v1 listening on ..." the control plane holds for hello. */
+  private int listeningLines() {
+    return Battle.count(cluster.ctlOk("logs", HELLO, "--tail", "1000"), 0, "listening on");
   }
 
   private int crashesInWindow() throws Exception {
