@@ -115,7 +115,7 @@ public final class LauncherMain implements Callable<Integer> {
   public Integer call() throws Exception {
     Clock clock = Clock.systemUTC();
     LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
-    LauncherLog log = new LauncherLog(metrics.tee(System.out), clock);
+    LauncherLog log = new LauncherLog(System.out, clock, metrics::observe);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
     Enroller enroller = new Enroller(identity, log);
     if (!enroller.isEnrolled()) {

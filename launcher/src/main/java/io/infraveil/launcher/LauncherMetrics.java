@@ -8,24 +8,22 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * The launcher's metrics, followed by every agent's {@code metrics.prom} (merged, see
- * {@link MetricsTextFiles}). Counters are derived from the launcher's own action log, which
- * records every crash, suspension, connection and prefetch outcome already: {@link #tee}
- * passes each line on unchanged and counts it. Gauges read the reconciler.
+ * {@link MetricsTextFiles}). Counters listen to the launcher's structured actions, which
+ * record every crash, suspension, connection and prefetch outcome already (see
+ * {@link #observe}); gauges read the reconciler.
  *
  * <pre>
  * infraveil_launcher_agents{state}                   gauge    agents by state (running, suspended, ...)
@@ -80,39 +78,12 @@ final class LauncherMetrics {
         .description("Revision of the desired state the launcher holds").strongReference(true).register(registry);
   }
 
-  /** A stream that passes the action log to {@code out} and counts each line. */
-  PrintStream tee(PrintStream out) {
-    return new PrintStream(new OutputStream() {
-      private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
-
-      @Override
-      public synchronized void write(int b) {
-        out.write(b);
-        if (b == '\n') {
-          observe(line.toString(StandardCharsets.UTF_8));
-          line.reset();
-        } else {
-          line.write(b);
-        }
-      }
-
-      @Override
-      public void flush() {
-        out.flush();
-      }
-    }, true, StandardCharsets.UTF_8);
-  }
-
-  /** Counts one line of the action log ({@code ts=... action=NAME key=value ...}). */
-  void observe(String logLine) {
-    String action = field(logLine, "action");
-    if (action == null) {
-      return;
-    }
+  /** Counts one logged action (see {@link LauncherLog.ActionListener}). */
+  void observe(String action, Map<String, String> fields) {
     switch (action) {
       case "crash" -> {
         crashes.increment();
-        if ("SUSPEND".equals(field(logLine, "decision"))) {
+        if ("SUSPEND".equals(fields.get("decision"))) {
           suspensions.increment();
         }
       }
@@ -129,8 +100,7 @@ final class LauncherMetrics {
         reconnects.increment();
       }
       case "payload_not_cached" -> {
-        String reason = field(logLine, "reason");
-        String outcome = reason == null ? "UNKNOWN" : reason.split("[^A-Z_]", 2)[0];
+        String outcome = fields.getOrDefault("reason", "UNKNOWN");
         Counter.builder("infraveil_launcher_payload_prefetch").description("Payloads not cached when an agent was due, by reason")
             .tag("outcome", outcome.isEmpty() ? "UNKNOWN" : outcome).register(registry).increment();
       }

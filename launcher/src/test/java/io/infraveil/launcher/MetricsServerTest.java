@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,13 +45,13 @@ class MetricsServerTest {
         AgentStatus.newBuilder().setDeployment("shop").setState(AgentState.AGENT_STATE_SUSPENDED).build()),
         () -> 42);
     ByteArrayOutputStream shown = new ByteArrayOutputStream();
-    LauncherLog log = new LauncherLog(metrics.tee(new PrintStream(shown, true, StandardCharsets.UTF_8)), clock);
+    LauncherLog log = new LauncherLog(new PrintStream(shown, true, StandardCharsets.UTF_8), clock, metrics::observe);
     log.event("sync_connected", "held_revision", 42, "detached_for", "none");
     log.event("crash", "deployment", "shop", "pid", 7, "crashes_in_window", 6, "decision", "SUSPEND",
         "reason", "CRASH_BUDGET_EXHAUSTED", "delay", "PT5M");
     log.event("crash", "deployment", "shop", "pid", 8, "crashes_in_window", 1, "decision", "RESTART",
         "reason", "WITHIN_BUDGET", "delay", "PT1S");
-    log.event("payload_not_cached", "deployment", "web", "reason", "PAYLOAD_REJECTED: hash differs");
+    log.event("payload_not_cached", "deployment", "web", "reason", "PAYLOAD_REJECTED_HASH_MISMATCH");
     MetricsTextFiles.write(MetricsTextFiles.agentFile(data, "web"), AGENT_FILE);
 
     try (MetricsServer server = MetricsServer.start(0, metrics)) {
@@ -67,7 +68,7 @@ class MetricsServerTest {
       assertTrue(body.contains("infraveil_launcher_desired_revision 42.0\n"), body);
       assertTrue(body.contains("infraveil_launcher_agents{state=\"running\"} 1.0\n"), body);
       assertTrue(body.contains("infraveil_launcher_agents{state=\"suspended\"} 1.0\n"), body);
-      assertTrue(body.contains("infraveil_launcher_payload_prefetch_total{outcome=\"PAYLOAD_REJECTED\"} 1.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_payload_prefetch_total{outcome=\"PAYLOAD_REJECTED_HASH_MISMATCH\"} 1.0\n"), body);
       assertTrue(body.endsWith(AGENT_FILE), body);
     }
     assertTrue(shown.toString(StandardCharsets.UTF_8).contains("action=crash deployment=shop"),
@@ -78,10 +79,10 @@ class MetricsServerTest {
   void detachedSecondsCountFromTheLostStream() {
     MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     LauncherMetrics metrics = new LauncherMetrics(data, clock);
-    metrics.observe("ts=x action=sync_connected held_revision=1");
-    metrics.observe("ts=x action=sync_lost error=\"UNAVAILABLE: io\" retry_in=PT1S");
+    metrics.observe("sync_connected", Map.of("held_revision", "1"));
+    metrics.observe("sync_lost", Map.of("error", "UNAVAILABLE: io", "retry_in", "PT1S"));
     clock.advance(Duration.ofSeconds(30));
-    metrics.observe("ts=x action=sync_lost error=\"UNAVAILABLE: io\" retry_in=PT2S");
+    metrics.observe("sync_lost", Map.of("error", "UNAVAILABLE: io", "retry_in", "PT2S"));
     clock.advance(Duration.ofSeconds(15));
 
     String text = scrape(metrics);
