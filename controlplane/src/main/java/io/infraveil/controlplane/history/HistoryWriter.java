@@ -42,6 +42,9 @@ public final class HistoryWriter {
   private final Deque<HistoryRow> queue = new ArrayDeque<>();
   /** Guarded by {@link #lock}: a flush was asked for because a batch filled up. */
   private boolean flushRequested;
+
+  /** Held for a whole flush: one writer at a time. */
+  private final Object flushLock = new Object();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
 
@@ -88,8 +91,17 @@ public final class HistoryWriter {
     }
   }
 
-  /** Writes everything queued, in batches; returns rows written. */
+  /**
+   * Writes everything queued, in batches; returns rows written. Flushes are serialized, so when
+   * this returns nothing that was queued before the call is still in flight on another thread.
+   */
   public int flush() {
+    synchronized (flushLock) {
+      return flushBatches();
+    }
+  }
+
+  private int flushBatches() {
     int total = 0;
     while (true) {
       List<HistoryRow> batch = new ArrayList<>(batchSize);
