@@ -4,6 +4,7 @@ import com.google.protobuf.Duration;
 import io.grpc.Channel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.DesiredStateAck;
 import io.infraveil.proto.v1.HostReport;
@@ -43,6 +44,7 @@ public final class SyncClient {
   }
 
   private final Settings settings;
+  private final Channel channel;
   private final LauncherSyncServiceGrpc.LauncherSyncServiceStub stub;
   private final Reconciler reconciler;
   private final Backoff backoff;
@@ -64,7 +66,8 @@ public final class SyncClient {
   public SyncClient(Settings settings, Channel channel, Reconciler reconciler, Backoff backoff,
       Clock clock, ScheduledExecutorService scheduler, LauncherLog log) {
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.stub = LauncherSyncServiceGrpc.newStub(Objects.requireNonNull(channel, "channel"));
+    this.channel = Objects.requireNonNull(channel, "channel");
+    this.stub = LauncherSyncServiceGrpc.newStub(channel);
     this.reconciler = Objects.requireNonNull(reconciler, "reconciler");
     this.backoff = Objects.requireNonNull(backoff, "backoff");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -96,6 +99,9 @@ public final class SyncClient {
   private void connect() {
     if (closed) {
       return;
+    }
+    if (attempt > 0) {
+      ControlPlaneChannels.connectNow(channel);
     }
     log.event("sync_connect", "attempt", attempt, "held_revision", reconciler.heldRevision());
     ClientResponseObserver<SyncRequest, SyncResponse> observer = new ClientResponseObserver<>() {

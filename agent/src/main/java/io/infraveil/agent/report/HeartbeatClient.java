@@ -5,6 +5,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.infraveil.agent.AgentEvent;
 import io.infraveil.agent.AgentSnapshot;
+import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.HeartbeatRequest;
@@ -89,6 +90,7 @@ public final class HeartbeatClient implements AutoCloseable {
   private record Pending(long id, HostEvent event) {}
 
   private final Settings settings;
+  private final Channel channel;
   private final AgentReportServiceGrpc.AgentReportServiceStub stub;
   private final Source source;
   private final Backoff backoff;
@@ -125,7 +127,8 @@ public final class HeartbeatClient implements AutoCloseable {
   public HeartbeatClient(Settings settings, Channel channel, Source source, Backoff backoff,
       Clock clock, ScheduledExecutorService scheduler) {
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.stub = AgentReportServiceGrpc.newStub(Objects.requireNonNull(channel, "channel"));
+    this.channel = Objects.requireNonNull(channel, "channel");
+    this.stub = AgentReportServiceGrpc.newStub(channel);
     this.source = Objects.requireNonNull(source, "source");
     this.backoff = Objects.requireNonNull(backoff, "backoff");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -206,10 +209,15 @@ public final class HeartbeatClient implements AutoCloseable {
   }
 
   private void connect() {
+    boolean reconnecting;
     synchronized (lock) {
       if (closed) {
         return;
       }
+      reconnecting = attempt > 0;
+    }
+    if (reconnecting) {
+      ControlPlaneChannels.connectNow(channel);
     }
     stub.heartbeat(new ClientResponseObserver<HeartbeatRequest, HeartbeatResponse>() {
       private ClientCallStreamObserver<HeartbeatRequest> mine;

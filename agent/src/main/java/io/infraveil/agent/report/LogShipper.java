@@ -5,6 +5,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.infraveil.agent.LogLine;
 import io.infraveil.agent.LogQueue;
+import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.ShipLogsRequest;
@@ -51,6 +52,7 @@ public final class LogShipper implements AutoCloseable {
   }
 
   private final Settings settings;
+  private final Channel channel;
   private final AgentReportServiceGrpc.AgentReportServiceStub stub;
   private final LogQueue queue;
   private final Supplier<String> payloadSha256;
@@ -79,7 +81,8 @@ public final class LogShipper implements AutoCloseable {
   public LogShipper(Settings settings, Channel channel, LogQueue queue,
       Supplier<String> payloadSha256, Backoff backoff, ScheduledExecutorService scheduler) {
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.stub = AgentReportServiceGrpc.newStub(Objects.requireNonNull(channel, "channel"));
+    this.channel = Objects.requireNonNull(channel, "channel");
+    this.stub = AgentReportServiceGrpc.newStub(channel);
     this.queue = Objects.requireNonNull(queue, "queue");
     this.payloadSha256 = Objects.requireNonNull(payloadSha256, "payloadSha256");
     this.backoff = Objects.requireNonNull(backoff, "backoff");
@@ -219,6 +222,7 @@ public final class LogShipper implements AutoCloseable {
     }
     LOG.log(System.Logger.Level.WARNING, "log stream lost (" + why + "); retry in " + delay);
     scheduler.schedule(() -> {
+      ControlPlaneChannels.connectNow(channel); // outside the lock: it may run channel callbacks
       synchronized (lock) {
         if (!closed) {
           open();
