@@ -45,10 +45,18 @@ class ControlPlaneCommandTest {
     try {
       BufferedReader out = new BufferedReader(
           new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      String line = out.readLine();
-      assertTrue(line != null, () -> "no ready line; stderr:\n" + read(errLog));
-      Matcher ready = READY.matcher(line);
-      assertTrue(ready.matches(), line);
+      // Structured log lines may come first; the ready line is the contract.
+      Matcher ready = null;
+      StringBuilder seen = new StringBuilder();
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        seen.append(line).append('\n');
+        Matcher candidate = READY.matcher(line);
+        if (candidate.matches()) {
+          ready = candidate;
+          break;
+        }
+      }
+      assertTrue(ready != null, () -> "no ready line; stdout:\n" + seen + "stderr:\n" + read(errLog));
       Path context = Files.writeString(dir.resolve("ctl.yaml"), "endpoint=localhost:" + ready.group(1)
           + "\nca=pki/ca.crt\ncert=pki/alice.crt\nkey=pki/alice.key\n");
 
