@@ -68,6 +68,8 @@ class NetworkBattleIT {
     cluster.waitFor("hello answers", UP, () -> Cluster.httpGet(cluster.helloPort(), "/")
         .equals(Optional.of("v1")));
     cluster.waitFor("heartbeats arrive", UP, () -> !heartbeatAt().equals(Instant.EPOCH));
+    cluster.waitFor("the agent saved the service's pid", UP,
+        () -> cluster.servicePid("edge", "hello", "hello").isPresent());
     long agent = Battle.agentPid(edge, "hello");
     long service = cluster.pidOfService("edge", "hello", "hello");
     Node launcher = edge.launcher();
