@@ -211,6 +211,8 @@ public final class Cluster implements AutoCloseable {
       throw new IllegalStateException("launcher " + name + " is still running: " + host.launcher);
     }
     host.launcher = start("launcher-" + name, host.dataDir, host.launcherCommand(null));
+    // The control plane may still count the killed launcher as online: wait for this one.
+    waitForLine(host.launcher, "action=sync_connected", STARTUP);
     waitForHostOnline(name);
     return host.launcher;
   }
@@ -505,7 +507,7 @@ public final class Cluster implements AutoCloseable {
   /** Waits for a line containing {@code text} in a node's output; fails early if it exits. */
   public void waitForLine(Node node, String text, Duration timeout) throws InterruptedException {
     waitFor(node.name() + " prints \"" + text + "\"", timeout, () -> {
-      if (node.log().contains(text)) {
+      if (node.output().contains(text)) {
         return true;
       }
       if (!node.isAlive()) {

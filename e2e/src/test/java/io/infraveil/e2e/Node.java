@@ -18,12 +18,14 @@ public final class Node {
   private final String name;
   private final List<String> command;
   private final Path log;
+  private final long logOffset;
   private final Process process;
 
-  private Node(String name, List<String> command, Path log, Process process) {
+  private Node(String name, List<String> command, Path log, long logOffset, Process process) {
     this.name = name;
     this.command = List.copyOf(command);
     this.log = log;
+    this.logOffset = logOffset;
     this.process = process;
   }
 
@@ -32,6 +34,8 @@ public final class Node {
     Objects.requireNonNull(name, "name");
     Files.createDirectories(log.getParent());
     Files.createDirectories(workDir);
+    // A restarted process appends to the same log: remember where this one's output begins.
+    long offset = Files.exists(log) ? Files.size(log) : 0;
     Files.writeString(log, "### " + String.join(" ", command)
         .replace(System.getProperty("java.class.path"), "<classpath>") + "\n", StandardCharsets.UTF_8,
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
@@ -41,7 +45,7 @@ public final class Node {
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
-    return new Node(name, command, log, process);
+    return new Node(name, command, log, offset, process);
   }
 
   public String name() {
@@ -68,7 +72,18 @@ public final class Node {
     return log;
   }
 
-  /** Everything the process printed so far. */
+  /** What this process printed so far (not the output of earlier runs in the same log). */
+  public String output() {
+    try {
+      byte[] all = Files.readAllBytes(log);
+      return new String(all, (int) Math.min(logOffset, all.length),
+          (int) Math.max(0, all.length - logOffset), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e + ")";
+    }
+  }
+
+  /** Everything the log file holds, earlier runs included. */
   public String log() {
     try {
       return Files.readString(log, StandardCharsets.UTF_8);
