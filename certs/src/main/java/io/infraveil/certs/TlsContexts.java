@@ -32,6 +32,19 @@ public final class TlsContexts {
         .build();
   }
 
+  /**
+   * A server context like {@link #server(List, PrivateKey, List, ClientAuth)} that also reports
+   * every client certificate the handshake refuses.
+   */
+  public static SslContext server(List<X509Certificate> chain, PrivateKey key,
+      List<X509Certificate> trustedCas, ClientAuth clientAuth,
+      java.util.function.Consumer<RecordingTrustManager.RefusedClient> onRefused) throws SSLException {
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain))
+        .trustManager(new RecordingTrustManager(trustedCas, onRefused))
+        .clientAuth(clientAuth)
+        .build();
+  }
+
   /** A client context presenting {@code chain}/{@code key}; both null for an anonymous client. */
   public static SslContext client(List<X509Certificate> trustedCas, List<X509Certificate> chain,
       PrivateKey key) throws SSLException {

@@ -96,6 +96,9 @@ class ControlPlaneAccessTest {
         channel -> operator(channel).listHosts(ListHostsRequest.getDefaultInstance())));
     // TLS 1.3: the handshake failure surfaces on the first RPC as UNAVAILABLE.
     assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    var refused = awaitSecurityEvent("REFUSED_HANDSHAKE");
+    assertEquals("spiffe://test.infraveil/operator/mallory", refused.identity());
+    assertTrue(refused.message().contains("CN=mallory"), refused.message());
   }
 
   @Test
@@ -104,6 +107,10 @@ class ControlPlaneAccessTest {
     var error = assertThrows(StatusRuntimeException.class, () -> withChannel(expired,
         channel -> operator(channel).listHosts(ListHostsRequest.getDefaultInstance())));
     assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    var refused = awaitSecurityEvent("REFUSED_HANDSHAKE");
+    assertEquals("spiffe://test.infraveil/operator/old", refused.identity());
+    assertTrue(refused.message().toLowerCase(java.util.Locale.ROOT).contains("expired")
+        || refused.message().contains("validity"), refused.message());
   }
 
   @Test
@@ -123,6 +130,21 @@ class ControlPlaneAccessTest {
     var incidents = withChannel(pki.operator("alice"),
         channel -> operator(channel).listIncidents(ListIncidentsRequest.getDefaultInstance()));
     assertEquals(0, incidents.getIncidentsCount());
+  }
+
+  /** Refused handshakes are recorded off the event loop: wait a little for them. */
+  private SecurityEventStore.SecurityEventRecord awaitSecurityEvent(String kind) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      var found = controlPlane.bean(SecurityEventStore.class).recent(20).stream()
+          .filter(event -> event.kind().equals(kind)).findFirst();
+      if (found.isPresent()) {
+        return found.get();
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no " + kind + " security event within 10 s: "
+        + controlPlane.bean(SecurityEventStore.class).recent(20));
   }
 
   private void assertSecurityEvent(String kind) {
