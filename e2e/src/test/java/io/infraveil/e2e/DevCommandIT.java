@@ -101,6 +101,8 @@ class DevCommandIT {
       await("the second run says hello is answering", () -> again.log().contains("hello is answering"), again);
       assertTrue(again.log().contains("not redeploying"), again.log());
       assertTrue(!again.log().contains("created a CA"), again.log());
+      // hello answers before its agent has saved the new pid (that follows its confirming check).
+      await("the agent saves hello's new pid", () -> helloPid().isPresent(), again);
       assertNotEquals(helloPid, helloPid().orElseThrow(), "services were stopped with the first run");
       stopAndAssertNothingLeft(again);
     } finally {
