@@ -38,7 +38,7 @@ final class Pages {
         th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
         .badge { display:inline-block; padding: 1px 10px; border-radius: 999px; font-size: 12px; font-weight: 600; color:#fff; background: var(--muted); }
         .healthy, .operational, .online, .OPEN-no { background: var(--ok); }
-        .degraded, .pending, .detached { background: var(--warn); }
+        .degraded, .pending, .detached, .rolled-back { background: var(--warn); }
         .failed, .outage, .offline, .OPEN { background: var(--bad); }
         .RESOLVED { background: var(--muted); }
         .banner { font-size: 18px; font-weight: 600; padding: 14px 20px; border-radius: 8px; color:#fff; margin-bottom: 20px; }

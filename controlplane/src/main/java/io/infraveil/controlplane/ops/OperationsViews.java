@@ -131,7 +131,10 @@ public final class OperationsViews {
     return HUMAN_TIME.format(at);
   }
 
-  /** healthy, degraded, failed, or pending (no host has reported the current version yet). */
+  /**
+   * healthy, degraded, rolled-back (the new version failed everywhere, but every host serves
+   * its last known good one), failed, or pending (no host has reported the current version).
+   */
   static String health(Deployment d) {
     var p = d.getProgress();
     if (p.getHostsTotal() == 0) {
@@ -141,12 +144,21 @@ public final class OperationsViews {
       return "healthy";
     }
     if (p.getHostsFailed() > 0 && p.getHostsHealthy() == 0) {
-      return "failed";
+      return servingHosts(d) == p.getHostsTotal() ? "rolled-back" : "failed";
     }
     if (p.getHostsFailed() > 0 || p.getHostsHealthy() > 0) {
       return "degraded";
     }
     return "pending";
+  }
+
+  /** Hosts whose services all run and pass their checks, whatever version they run. */
+  private static long servingHosts(Deployment d) {
+    return d.getOnHostsList().stream()
+        .filter(host -> host.getServicesCount() > 0 && host.getServicesList().stream().allMatch(service ->
+            service.getState() == io.infraveil.proto.v1.ServiceState.SERVICE_STATE_RUNNING
+                && service.getHealth() != io.infraveil.proto.v1.HealthStatus.HEALTH_STATUS_UNHEALTHY))
+        .count();
   }
 
   static String publicTitle(String rule) {
