@@ -41,7 +41,7 @@ final class PayloadRejectedRule implements IncidentRule {
         String sha = event.getPayload().getSha256();
         String who = received.origin() == ReportIngest.Origin.LAUNCHER ? "launcher" : "agent";
         rejected.putIfAbsent(key, new Rejection(sha, new Finding(Rule.PAYLOAD_REJECTED, received.host(),
-            event.getDeployment(), "", "", "the " + who + " on " + received.host() + " rejected payload "
+            event.getDeployment(), "", sha, "the " + who + " on " + received.host() + " rejected payload "
                 + Heartbeats.shortSha(sha) + " of " + event.getDeployment()
                 + (event.getReason().isEmpty() ? "" : " (" + event.getReason() + ")")
                 + (event.getMessage().isEmpty() ? "" : ": " + event.getMessage()))));
@@ -56,6 +56,13 @@ final class PayloadRejectedRule implements IncidentRule {
         // Other events say nothing about payload checks.
       }
     }
+  }
+
+  /** A rejection found open at start stays open until its normal resolution. */
+  @Override
+  public void restored(Finding finding) {
+    rejected.putIfAbsent(Heartbeats.key(finding.host(), finding.deployment()),
+        new Rejection(finding.subject(), finding));
   }
 
   @Override

@@ -62,6 +62,15 @@ final class RolledBackRule implements IncidentRule {
     }
   }
 
+  /**
+   * A rollback found open at start stays open until its normal resolution (the host runs the
+   * desired payload, healthy): the event that opened it is not sent again.
+   */
+  @Override
+  public void restored(Finding finding) {
+    rolledBack.putIfAbsent(Heartbeats.key(finding.host(), finding.deployment()), finding);
+  }
+
   @Override
   public List<Finding> findings(Instant now) {
     return List.copyOf(rolledBack.values());

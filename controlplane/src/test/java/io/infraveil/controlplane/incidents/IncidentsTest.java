@@ -186,6 +186,43 @@ class IncidentsTest {
     assertEquals(List.of(), second.list(true));
   }
 
+  /**
+   * Event-driven incidents (a rollback, a rejected payload) survive a control-plane restart: the
+   * event that opened them is not sent again, so they stay open until their own resolution.
+   */
+  @Test
+  void rollbackAndRejectionOpenAtRestartStayOpenUntilTheirOwnResolution() {
+    desired.put("web-1/shop", "bbbb");
+    desired.put("web-2/shop", "bbbb");
+    Incidents first = engine(store);
+    first.event(new ReportIngest.ReceivedEvent("web-1", clock.instant(), HostEvent.newBuilder()
+        .setKind(EventKind.EVENT_KIND_ROLLED_BACK).setDeployment("shop")
+        .setPayload(PayloadRef.newBuilder().setSha256("bbbb")).build(), ReportIngest.Origin.AGENT));
+    first.event(new ReportIngest.ReceivedEvent("web-2", clock.instant(), HostEvent.newBuilder()
+        .setKind(EventKind.EVENT_KIND_PAYLOAD_REJECTED).setDeployment("shop")
+        .setPayload(PayloadRef.newBuilder().setSha256("bbbb")).build(), ReportIngest.Origin.LAUNCHER));
+    first.evaluate();
+    assertEquals(2, first.list(true).size());
+
+    transitions.clear();
+    Incidents second = engine(store);
+    clock.advance(INTERVAL.multipliedBy(10)); // well past the restart grace
+    second.agentReported(report("web-1", "shop", "aaaa", VersionStatus.VERSION_STATUS_KNOWN_GOOD,
+        ServiceState.SERVICE_STATE_RUNNING));
+    second.evaluate();
+    assertEquals(List.of("PAYLOAD_REJECTED", "ROLLED_BACK"),
+        second.list(true).stream().map(Incident::getRule).sorted().toList(),
+        "web-1 still runs the old version and web-2's rejected payload is still desired");
+
+    second.agentReported(report("web-1", "shop", "bbbb", VersionStatus.VERSION_STATUS_KNOWN_GOOD,
+        ServiceState.SERVICE_STATE_RUNNING));
+    second.event(new ReportIngest.ReceivedEvent("web-2", clock.instant(), HostEvent.newBuilder()
+        .setKind(EventKind.EVENT_KIND_PAYLOAD_VERIFIED).setDeployment("shop")
+        .setPayload(PayloadRef.newBuilder().setSha256("bbbb")).build(), ReportIngest.Origin.LAUNCHER));
+    second.evaluate();
+    assertEquals(List.of(), second.list(true));
+  }
+
   @Test
   void rolloutIsStuckWhenPlacedHostsDoNotRunTheNewVersionInTimeAndResolvesWhenTheyDo() {
     RolloutStuckRule rule = new RolloutStuckRule(Duration.ofMinutes(10));
