@@ -1,6 +1,7 @@
 package io.infraveil.host.payload;
 
 import java.io.IOException;
+import org.apache.commons.io.file.PathUtils;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -17,25 +18,9 @@ final class FileTrees {
 
   /** Deletes {@code root} and everything under it; nothing to do when it is missing. */
   static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-      return;
+    if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      PathUtils.delete(root); // does not follow symlinks: a link is deleted, never its target
     }
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-        if (e != null) {
-          throw e;
-        }
-        Files.delete(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 
   /** Best-effort delete for cleanup after another failure; problems are added to {@code into}. */
