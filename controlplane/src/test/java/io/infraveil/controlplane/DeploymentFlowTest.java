@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -27,7 +26,6 @@ import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.FetchHeader;
 import io.infraveil.proto.v1.FetchRequest;
 import io.infraveil.proto.v1.FetchResponse;
-import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.PayloadServiceGrpc;
 import io.infraveil.proto.v1.PutDeploymentRequest;
@@ -35,8 +33,6 @@ import io.infraveil.proto.v1.RevokeHostRequest;
 import io.infraveil.proto.v1.SyncHello;
 import io.infraveil.proto.v1.SyncRequest;
 import io.infraveil.proto.v1.SyncResponse;
-import io.infraveil.proto.v1.UploadMetadata;
-import io.infraveil.proto.v1.UploadPayloadRequest;
 import io.infraveil.proto.v1.UploadPayloadResponse;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -45,7 +41,6 @@ import java.security.KeyPair;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -96,33 +91,7 @@ class DeploymentFlowTest {
   }
 
   UploadPayloadResponse upload(byte[] archive) throws Exception {
-    CompletableFuture<UploadPayloadResponse> done = new CompletableFuture<>();
-    var requests = OperatorServiceGrpc.newStub(channel(harness.pki.operator("alice"))).uploadPayload(new StreamObserver<>() {
-      @Override
-      public void onNext(UploadPayloadResponse value) {
-        done.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
-    requests.onNext(UploadPayloadRequest.newBuilder()
-        .setMetadata(UploadMetadata.newBuilder().setVersion("v1").setSourceName("app")).build());
-    for (int offset = 0; offset < archive.length; offset += 1000) {
-      requests.onNext(UploadPayloadRequest.newBuilder()
-          .setChunk(ByteString.copyFrom(archive, offset, Math.min(1000, archive.length - offset))).build());
-    }
-    requests.onCompleted();
-    try {
-      return done.get(20, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw (Exception) e.getCause();
-    }
+    return harness.upload(archive, "v1", "app");
   }
 
   static final String GOOD_CONFIG = """
@@ -140,22 +109,7 @@ class DeploymentFlowTest {
     final StreamObserver<SyncRequest> requests;
 
     SyncStream(OpsHarness.EnrolledHost host, long heldRevision) throws Exception {
-      requests = LauncherSyncServiceGrpc.newStub(channel(host.credential())).sync(new StreamObserver<>() {
-        @Override
-        public void onNext(SyncResponse value) {
-          received.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          received.add(t);
-        }
-
-        @Override
-        public void onCompleted() {
-          received.add("completed");
-        }
-      });
+      requests = harness.openSync(host.credential(), received);
       requests.onNext(SyncRequest.newBuilder()
           .setHello(SyncHello.newBuilder().setHostName(host.name()).setHeldRevision(heldRevision)).build());
     }

@@ -15,11 +15,9 @@ import io.infraveil.proto.v1.CreateJoinTokenRequest;
 import io.infraveil.proto.v1.EnrollRequest;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.HostReport;
-import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.SyncHello;
 import io.infraveil.proto.v1.SyncRequest;
-import io.infraveil.proto.v1.SyncResponse;
 import io.infraveil.proto.v1.UploadMetadata;
 import io.infraveil.proto.v1.UploadPayloadRequest;
 import io.infraveil.proto.v1.UploadPayloadResponse;
@@ -119,23 +117,7 @@ class MalformedInputTest {
 
   private Throwable syncError(TestPki.Credential credential, SyncRequest first) throws Exception {
     LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
-    var requests = LauncherSyncServiceGrpc.newStub(channel(credential)).sync(new StreamObserver<SyncResponse>() {
-      @Override
-      public void onNext(SyncResponse value) {
-        received.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        received.add(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        received.add("completed");
-      }
-    });
-    requests.onNext(first);
+    harness.openSync(credential, received).onNext(first);
     Object outcome = received.poll(20, TimeUnit.SECONDS);
     assertTrue(outcome instanceof Throwable, "expected the stream to be refused, got " + outcome);
     return (Throwable) outcome;

@@ -99,22 +99,44 @@ final class OpsHarness implements AutoCloseable {
     Files.writeString(app.resolve("VERSION"), version + name);
     ByteArrayOutputStream archive = new ByteArrayOutputStream();
     PayloadArchive.pack(app, archive);
-    byte[] bytes = archive.toByteArray();
-    CompletableFuture<UploadPayloadResponse> done = new CompletableFuture<>();
-    var requests = OperatorServiceGrpc.newStub(channel(pki.operator("alice"))).uploadPayload(observer(done));
-    requests.onNext(UploadPayloadRequest.newBuilder()
-        .setMetadata(UploadMetadata.newBuilder().setVersion(version).setSourceName(name)).build());
-    requests.onNext(UploadPayloadRequest.newBuilder().setChunk(ByteString.copyFrom(bytes)).build());
-    requests.onCompleted();
-    String sha = done.get(20, TimeUnit.SECONDS).getPayload().getSha256();
+    String sha = upload(archive.toByteArray(), version, name).getPayload().getSha256();
     operator().putDeployment(PutDeploymentRequest.newBuilder().setName(name).setPayloadSha256(sha)
         .addAllHosts(List.of(hosts)).build());
     return sha;
   }
 
+  /**
+   * Uploads a {@code .tar.gz} as the operator in 1,000-byte chunks; a refusal is thrown as the
+   * StatusRuntimeException the server sent.
+   */
+  UploadPayloadResponse upload(byte[] archive, String version, String sourceName) throws Exception {
+    CompletableFuture<UploadPayloadResponse> done = new CompletableFuture<>();
+    var requests = OperatorServiceGrpc.newStub(channel(pki.operator("alice"))).uploadPayload(observer(done));
+    requests.onNext(UploadPayloadRequest.newBuilder()
+        .setMetadata(UploadMetadata.newBuilder().setVersion(version).setSourceName(sourceName)).build());
+    for (int offset = 0; offset < archive.length; offset += 1000) {
+      requests.onNext(UploadPayloadRequest.newBuilder()
+          .setChunk(ByteString.copyFrom(archive, offset, Math.min(1000, archive.length - offset))).build());
+    }
+    requests.onCompleted();
+    try {
+      return done.get(20, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+
   /** Opens a launcher's Sync stream and says hello; responses queue up. */
   StreamObserver<SyncRequest> sync(EnrolledHost host, LinkedBlockingQueue<Object> received) throws Exception {
-    var requests = LauncherSyncServiceGrpc.newStub(channel(host.credential())).sync(new StreamObserver<>() {
+    StreamObserver<SyncRequest> requests = openSync(host.credential(), received);
+    requests.onNext(SyncRequest.newBuilder().setHello(SyncHello.newBuilder().setHostName(host.name())).build());
+    return requests;
+  }
+
+  /** Opens a Sync stream with {@code credential} and sends nothing; responses, errors and completion queue up. */
+  StreamObserver<SyncRequest> openSync(TestPki.Credential credential, LinkedBlockingQueue<Object> received)
+      throws Exception {
+    return LauncherSyncServiceGrpc.newStub(channel(credential)).sync(new StreamObserver<>() {
       @Override
       public void onNext(SyncResponse value) {
         received.add(value);
@@ -130,8 +152,6 @@ final class OpsHarness implements AutoCloseable {
         received.add("completed");
       }
     });
-    requests.onNext(SyncRequest.newBuilder().setHello(SyncHello.newBuilder().setHostName(host.name())).build());
-    return requests;
   }
 
   /** Sends one heartbeat as the host's agent and waits for its ack. */
