@@ -6,6 +6,8 @@ import io.grpc.stub.ClientResponseObserver;
 import io.infraveil.agent.AgentEvent;
 import io.infraveil.agent.AgentSnapshot;
 import io.infraveil.host.grpc.ControlPlaneChannels;
+import io.infraveil.host.process.ProcessIdentity;
+import io.infraveil.host.process.ProcessUsage;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.HeartbeatRequest;
@@ -13,9 +15,7 @@ import io.infraveil.proto.v1.HeartbeatResponse;
 import io.infraveil.proto.v1.HostEvent;
 import io.infraveil.proto.v1.Nudge;
 import io.infraveil.proto.v1.PayloadRef;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.infraveil.proto.v1.ServiceStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -350,14 +350,14 @@ public final class HeartbeatClient implements AutoCloseable {
             snapshot.sha256().map(source::isMarkedBad).orElse(false)))
         .setPressure(ProtoMapper.pressure(snapshot, settings.healingMaxAttempts(),
             droppedEvents))
-        .setAgentMemoryBytes(agentMemoryBytes())
+        .setAgentMemoryBytes(ProcessUsage.of(ProcessHandle.current()).rssBytes())
         .setSentAt(ProtoMapper.timestamp(now))
         .setSequence(sequence)
         .setGeneration(settings.generation());
     snapshot.sha256().ifPresent(sha -> request.setPayload(ProtoMapper.payload(sha, payloads)));
     snapshot.lastKnownGood().ifPresent(sha ->
         request.setLastKnownGood(ProtoMapper.payload(sha, payloads)));
-    snapshot.services().forEach(s -> request.addServices(ProtoMapper.service(s)));
+    snapshot.services().forEach(s -> request.addServices(withUsage(ProtoMapper.service(s), s)));
     ProcessHandle.current().info().totalCpuDuration()
         .ifPresent(cpu -> request.setAgentCpu(ProtoMapper.duration(cpu)));
     pending.forEach(p -> request.addEvents(p.event()));
@@ -376,14 +376,14 @@ public final class HeartbeatClient implements AutoCloseable {
     }
   }
 
-  /** Resident memory of this JVM from {@code /proc/self/statm}, else the heap in use. */
-  static long agentMemoryBytes() {
-    try {
-      String[] fields = Files.readString(Path.of("/proc/self/statm")).trim().split("\\s+");
-      return Long.parseLong(fields[1]) * 4096L;
-    } catch (IOException | RuntimeException e) {
-      Runtime rt = Runtime.getRuntime();
-      return rt.totalMemory() - rt.freeMemory();
-    }
+  /** The service's memory and CPU: its supervised processes and whatever they forked. */
+  private static ServiceStatus withUsage(ServiceStatus status, AgentSnapshot.ServiceSnapshot service) {
+    ProcessUsage usage = ProcessUsage.ofTrees(service.processes().stream()
+        .map(p -> new ProcessIdentity(p.pid(), p.startedAt()))
+        .toList());
+    return status.toBuilder()
+        .setMemoryBytes(usage.rssBytes())
+        .setCpu(ProtoMapper.duration(usage.cpu()))
+        .build();
   }
 }

@@ -253,6 +253,8 @@ class HeartbeatClientTest {
     assertEquals(1, up.getServices(0).getProcessesCount());
     assertTrue(up.getServices(0).getProcesses(0).getPid() > 0);
     assertEquals(0, up.getServices(0).getRestartsTotal());
+    assertTrue(up.getServices(0).getMemoryBytes() > 0, "the service's resident memory is reported: "
+        + up.getServices(0).getMemoryBytes());
     assertTrue(up.getSequence() > first.getSequence());
   }
 
