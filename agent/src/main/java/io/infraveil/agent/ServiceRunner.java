@@ -183,7 +183,7 @@ final class ServiceRunner {
       return;
     }
     if (failure.isEmpty() && spec.healthcheck().isPresent()) {
-      failure = check().map(message -> new Failure(FailureCause.CHECK_FAILED, message));
+      failure = confirm();
     } else if (failure.isEmpty()) {
       health = Health.HEALTHY;
     }
@@ -315,6 +315,33 @@ final class ServiceRunner {
     }
     fail(FailureCause.PROCESS_EXITED, "process " + p.identity().pid() + " (cluster "
         + p.clusterIndex() + ") exited");
+  }
+
+  /**
+   * The confirming check after a start. Within {@code healthcheck.start_period} a failing check
+   * is retried about once a second (a service may take a while to listen), as long as its
+   * supervised processes live; after it, or without one, the first failure counts.
+   */
+  private Optional<Failure> confirm() {
+    HealthCheckSpec check = spec.healthcheck().orElseThrow();
+    Instant until = clock.instant().plus(check.startPeriod());
+    Duration pause = check.interval().compareTo(Duration.ofSeconds(1)) < 0 ? check.interval() : Duration.ofSeconds(1);
+    while (true) {
+      Optional<String> problem = check();
+      if (problem.isEmpty()) {
+        return Optional.empty();
+      }
+      boolean processesLive = processes.stream().allMatch(p -> p.identity().isAlive());
+      if (stopping || !processesLive || !clock.instant().plus(pause).isBefore(until)) {
+        return Optional.of(new Failure(FailureCause.CHECK_FAILED, problem.get()));
+      }
+      try {
+        Thread.sleep(pause.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.of(new Failure(FailureCause.CHECK_FAILED, problem.get()));
+      }
+    }
   }
 
   /** Runs the check; empty when healthy, else what was wrong. Records time and latency. */

@@ -179,6 +179,46 @@ class SupervisorTest {
     assertEquals("CHECK_FAILED", unhealthy.reason());
   }
 
+  private static String slowListener(String startPeriod) {
+    // Healthy only 1.5 s after it starts, as a service that takes a while to listen.
+    return """
+        services:
+          api:
+            run:
+              start: [ "(sleep 1.5; echo ok > healthy.flag) & exec sleep 1000" ]
+            healthcheck: { cmd: "cat healthy.flag", test: ok, interval: 200ms, timeout: 2s%s }
+            stop_timeout: 1s
+        """.formatted(startPeriod);
+  }
+
+  // Within healthcheck.start_period a slow service's failing first checks are not failures.
+  @Test
+  void startPeriodLetsASlowServiceBecomeHealthyWithoutARestart() throws Exception {
+    release(SHA, slowListener(", start_period: 5s"));
+    Supervisor s = supervisor();
+    s.start(SHA);
+    AgentSnapshot.ServiceSnapshot up = await(s, "api", SupervisorTest::running, "RUNNING");
+    assertEquals(0, up.restartsTotal());
+    assertTrue(drain(s).stream().noneMatch(e -> e.kind() == AgentEvent.Kind.SERVICE_UNHEALTHY), events.toString());
+  }
+
+  // Without a start period the same service's first failing check counts: it is restarted.
+  @Test
+  void withoutAStartPeriodTheFirstFailingCheckCounts() throws Exception {
+    release(SHA, slowListener(""));
+    Supervisor s = supervisor();
+    s.start(SHA);
+    AgentEvent unhealthy = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (unhealthy == null && System.nanoTime() < deadline) {
+      unhealthy = drain(s).stream().filter(e -> e.kind() == AgentEvent.Kind.SERVICE_UNHEALTHY).findFirst()
+          .orElse(null);
+      Thread.sleep(20);
+    }
+    assertTrue(unhealthy != null, "the first failing check must count: " + events);
+    assertEquals("CHECK_FAILED", unhealthy.reason());
+  }
+
   // A service that always crashes is FAILED after 8 healing attempts and then left alone.
   @Test
   void alwaysCrashingServiceFailsAfterEightAttempts() throws Exception {

@@ -43,6 +43,7 @@ import org.yaml.snakeyaml.reader.UnicodeReader;
  *       test: ok               # optional: output must contain it; else exit 0
  *       interval: 30s          # 500ms, 30s, 2m, 1h or whole seconds
  *       timeout: 10s
+ *       start_period: 20s      # optional: how long the first check after a start may fail
  *     env: { KEY: value }      # optional; INFRAVEIL_* is reserved
  *     stop_signal: TERM        # TERM INT HUP QUIT KILL USR1 USR2
  *     stop_timeout: 10s
@@ -62,7 +63,7 @@ public final class AppConfigParser {
   private static final List<String> SERVICE_KEYS = List.of("instances", "clusters", "run",
       "healthcheck", "env", "stop_signal", "stop_timeout");
   private static final List<String> RUN_KEYS = List.of("preflight", "start", "postflight");
-  private static final List<String> HEALTH_KEYS = List.of("cmd", "test", "interval", "timeout");
+  private static final List<String> HEALTH_KEYS = List.of("cmd", "test", "interval", "timeout", "start_period");
 
   private final String file;
   private final List<ConfigProblem> problems = new ArrayList<>();
@@ -225,10 +226,12 @@ public final class AppConfigParser {
         HealthCheckSpec.DEFAULT_INTERVAL);
     Duration timeout = duration(keys.get("timeout"), path + ".timeout",
         HealthCheckSpec.DEFAULT_TIMEOUT);
+    Duration startPeriod = duration(keys.get("start_period"), path + ".start_period",
+        HealthCheckSpec.DEFAULT_START_PERIOD);
     if (problems.size() != before) {
       return Optional.empty();
     }
-    return Optional.of(new HealthCheckSpec(cmd, test, interval, timeout));
+    return Optional.of(new HealthCheckSpec(cmd, test, interval, timeout, startPeriod));
   }
 
   private Map<String, String> env(NodeTuple tuple, String path) {

@@ -74,6 +74,7 @@ class AppConfigParserTest {
     assertEquals(Duration.ofSeconds(30), web.healthcheck().orElseThrow().interval());
     assertEquals(Duration.ofSeconds(10), web.healthcheck().orElseThrow().timeout());
     assertEquals(Optional.empty(), web.healthcheck().orElseThrow().test());
+    assertEquals(Duration.ZERO, web.healthcheck().orElseThrow().startPeriod());
     assertEquals(Map.of(), web.env());
     assertEquals("TERM", web.stopSignal());
     assertEquals(Duration.ofSeconds(10), web.stopTimeout());
@@ -93,7 +94,7 @@ class AppConfigParserTest {
               MODE: prod
           alpha-1:
             run: { start: [ "b" ] }
-            healthcheck: { cmd: "c", interval: 500ms, timeout: 1h }
+            healthcheck: { cmd: "c", interval: 500ms, timeout: 1h, start_period: 20s }
             stop_timeout: 7
         """);
     assertEquals(List.of("zeta", "alpha-1"), List.copyOf(config.services().keySet()));
@@ -105,6 +106,7 @@ class AppConfigParserTest {
     ServiceSpec alpha = config.services().get("alpha-1");
     assertEquals(Duration.ofMillis(500), alpha.healthcheck().orElseThrow().interval());
     assertEquals(Duration.ofHours(1), alpha.healthcheck().orElseThrow().timeout());
+    assertEquals(Duration.ofSeconds(20), alpha.healthcheck().orElseThrow().startPeriod());
     assertEquals(Duration.ofSeconds(7), alpha.stopTimeout());
   }
 
@@ -121,7 +123,7 @@ class AppConfigParserTest {
       zero stop timeout         | stop_timeout: 0s          | 4 | services.api.stop_timeout       | must be greater than zero, got "0s"
       healthcheck without cmd   | healthcheck: { test: ok } | 4 | services.api.healthcheck.cmd    | is required in a healthcheck
       healthcheck bad interval  | healthcheck: { cmd: x, interval: 3d } | 4 | services.api.healthcheck.interval | must be a duration such as "500ms", "30s", "2m", "1h" or whole seconds, got "3d"
-      healthcheck unknown key   | healthcheck: { cmd: x, retries: 3 } | 4 | services.api.healthcheck.retries | unknown key; allowed keys: cmd, test, interval, timeout
+      healthcheck unknown key   | healthcheck: { cmd: x, retries: 3 } | 4 | services.api.healthcheck.retries | unknown key; allowed keys: cmd, test, interval, timeout, start_period
       env reserved name         | env: { INFRAVEIL_X: 1 }   | 4 | services.api.env.INFRAVEIL_X    | the INFRAVEIL_ prefix is reserved
       env bad name              | env: { 9LIVES: 1 }        | 4 | services.api.env.9LIVES         | environment variable names are letters, digits and underscores, not starting with a digit
       env nested value          | env: { A: [1] }           | 4 | services.api.env.A              | must be a plain value, got a list
