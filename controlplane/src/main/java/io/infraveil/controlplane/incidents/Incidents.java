@@ -78,7 +78,7 @@ public final class Incidents {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.random = Objects.requireNonNull(random, "random");
     this.graceUntil = clock.instant().plus(restoreGrace);
-    for (IncidentStore.Stored stored : store.load(RECENT_RESOLVED)) {
+    for (IncidentStore.Stored stored : loadStored()) {
       Incident incident = stored.incident();
       if (incident.getState() == IncidentState.INCIDENT_STATE_OPEN) {
         Finding finding = Finding.fromKey(stored.key(), incident.getSummary());
@@ -176,7 +176,7 @@ public final class Incidents {
           .setState(IncidentState.INCIDENT_STATE_RESOLVED)
           .setResolvedAt(ProtoTime.timestamp(now))
           .build();
-      store.resolved(done.getId(), now);
+      persist("resolve " + done.getId(), () -> store.resolved(done.getId(), now));
       resolved.addFirst(done);
       while (resolved.size() > RECENT_RESOLVED) {
         resolved.removeLast();
@@ -205,7 +205,8 @@ public final class Incidents {
         tracked = append(tracked, e, false);
       }
       open.put(finding.key(), tracked);
-      store.opened(finding.key(), tracked.incident());
+      Tracked opened = tracked;
+      persist("store " + incident.getId(), () -> store.opened(finding.key(), opened.incident()));
       changes.add(new Change(tracked.incident(), true));
     }
     return changes;
@@ -224,7 +225,7 @@ public final class Incidents {
         .build();
     tracked.perSource().put(evidence.source(), fromSource + 1);
     if (persist) {
-      store.appended(incident.getId(), entry);
+      persist("append to " + incident.getId(), () -> store.appended(incident.getId(), entry));
     }
     List<TimelineEntry> entries = new ArrayList<>(incident.getTimelineList());
     entries.add(entry);
@@ -280,4 +281,28 @@ public final class Incidents {
     random.nextBytes(bytes);
     return "inc-" + HexFormat.of().formatHex(bytes);
   }
+
+  /**
+   * Writes through to the store. A store that fails (a full disk, a broken database) must not
+   * stop incidents from opening and resolving live: the failure is logged and the in-memory
+   * view, which the operations API and Watch serve, stays right.
+   */
+  private void persist(String what, Runnable write) {
+    try {
+      write.run();
+    } catch (RuntimeException e) {
+      STORE_LOG.error("incident store: cannot {}: {}; the incident is kept in memory", what, e.getMessage());
+    }
+  }
+
+  private List<IncidentStore.Stored> loadStored() {
+    try {
+      return store.load(RECENT_RESOLVED);
+    } catch (RuntimeException e) {
+      STORE_LOG.error("incident store: cannot load incidents: {}; starting with none", e.getMessage());
+      return List.of();
+    }
+  }
+
+  private static final org.slf4j.Logger STORE_LOG = org.slf4j.LoggerFactory.getLogger(Incidents.class);
 }

@@ -1,0 +1,69 @@
+package io.infraveil.controlplane.incidents;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.infraveil.controlplane.grpc.ProtoTime;
+import io.infraveil.proto.v1.EvidenceSource;
+import io.infraveil.proto.v1.Incident;
+import io.infraveil.proto.v1.IncidentState;
+import io.infraveil.proto.v1.TimelineEntry;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What every incident store promises; each implementation runs these through a subclass. */
+abstract class IncidentStoreContract {
+
+  /** A fresh, empty store. */
+  abstract IncidentStore store() throws Exception;
+
+  /** Makes writes that may be batched visible to {@link IncidentStore#load}. */
+  void flush() {}
+
+  static final Instant T0 = Instant.parse("2026-01-01T10:00:00Z");
+
+  static Incident incident(String id, int minutes) {
+    return Incident.newBuilder().setId(id).setRule("ROLLED_BACK").setState(IncidentState.INCIDENT_STATE_OPEN)
+        .setSummary("summary of " + id).setHostName("web-1").setDeployment("shop")
+        .setOpenedAt(ProtoTime.timestamp(T0.plusSeconds(60L * minutes)))
+        .addTimeline(TimelineEntry.newBuilder().setAt(ProtoTime.timestamp(T0))
+            .setSource(EvidenceSource.EVIDENCE_SOURCE_AGENT).setText("first evidence"))
+        .build();
+  }
+
+  @Test
+  void anOpenedIncidentLoadsBackWithItsKeyAndTimeline() throws Exception {
+    IncidentStore store = store();
+    store.opened("ROLLED_BACK|web-1|shop||", incident("inc-1", 0));
+    store.appended("inc-1", TimelineEntry.newBuilder().setAt(ProtoTime.timestamp(T0.plusSeconds(5)))
+        .setSource(EvidenceSource.EVIDENCE_SOURCE_CONSOLE).setText("a console line").build());
+    flush();
+    List<IncidentStore.Stored> loaded = store.load(10);
+    assertEquals(1, loaded.size());
+    assertEquals("ROLLED_BACK|web-1|shop||", loaded.get(0).key());
+    Incident back = loaded.get(0).incident();
+    assertEquals(IncidentState.INCIDENT_STATE_OPEN, back.getState());
+    assertEquals("summary of inc-1", back.getSummary());
+    assertEquals(List.of("first evidence", "a console line"),
+        back.getTimelineList().stream().map(TimelineEntry::getText).toList());
+  }
+
+  @Test
+  void resolvedIncidentsCarryTheirTimeAndOnlyTheRecentOnesLoad() throws Exception {
+    IncidentStore store = store();
+    for (int i = 1; i <= 4; i++) {
+      store.opened("ROLLED_BACK|web-" + i + "|shop||", incident("inc-" + i, i));
+    }
+    store.resolved("inc-1", T0.plusSeconds(600));
+    store.resolved("inc-2", T0.plusSeconds(700));
+    store.resolved("inc-3", T0.plusSeconds(800));
+    flush();
+    List<IncidentStore.Stored> loaded = store.load(2);
+    assertEquals(List.of("inc-4", "inc-3", "inc-2"),
+        loaded.stream().map(s -> s.incident().getId()).toList(),
+        "every open incident, then the 2 most recent resolved ones, newest first");
+    Incident resolved = loaded.get(1).incident();
+    assertEquals(IncidentState.INCIDENT_STATE_RESOLVED, resolved.getState());
+    assertEquals(T0.plusSeconds(800), ProtoTime.instant(resolved.getResolvedAt()));
+  }
+}
