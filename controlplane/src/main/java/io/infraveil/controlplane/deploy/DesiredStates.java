@@ -66,12 +66,17 @@ public final class DesiredStates {
   /** Recomputes every host; stores and announces those whose content changed. */
   public synchronized void recomputeAll() {
     List<HostRecord> allHosts = hosts.list();
-    List<DeploymentRecord> allDeployments = deployments.list();
+    // Placement and the desired entry of each deployment are computed once, not once per host.
+    Map<DeploymentRecord, java.util.Set<String>> placed = new java.util.LinkedHashMap<>();
+    Map<DeploymentRecord, DesiredAgent> entries = new java.util.HashMap<>();
+    for (DeploymentRecord deployment : deployments.list()) {
+      placed.put(deployment, java.util.Set.copyOf(Placement.placedHosts(deployment, allHosts)));
+    }
     for (HostRecord host : allHosts) {
       List<DesiredAgent> agents = new ArrayList<>();
-      for (DeploymentRecord deployment : allDeployments) {
-        if (Placement.placedHosts(deployment, allHosts).contains(host.name())) {
-          agents.add(agentFor(deployment));
+      for (var entry : placed.entrySet()) {
+        if (entry.getValue().contains(host.name())) {
+          agents.add(entries.computeIfAbsent(entry.getKey(), this::agentFor));
         }
       }
       DesiredState before = current(host.name());
@@ -91,11 +96,6 @@ public final class DesiredStates {
       return publish(host, held + 1, state.getAgentsList());
     }
     return state;
-  }
-
-  /** Whether the host's desired state names this payload for this deployment. */
-  public boolean names(String host, String deployment, String sha256) {
-    return find(host, deployment).map(agent -> agent.getPayload().getSha256().equals(sha256)).orElse(false);
   }
 
   public Optional<DesiredAgent> find(String host, String deployment) {
