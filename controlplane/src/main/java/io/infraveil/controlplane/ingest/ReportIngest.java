@@ -6,8 +6,6 @@ import io.infraveil.proto.v1.HostReport;
 import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,8 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * What hosts report, as live state in memory: the latest heartbeat of every agent and a bounded
- * history of host events. Listeners (incidents, watchers, metrics) hear every report at once.
+ * What hosts report, as live state in memory: the latest heartbeat of every agent. Host events
+ * are passed on, not kept here: listeners (incidents, watchers, metrics, history) hear every
+ * report at once, and history stores them.
  */
 @Singleton
 public final class ReportIngest {
@@ -39,11 +38,8 @@ public final class ReportIngest {
     default void event(ReceivedEvent event) {}
   }
 
-  private static final int EVENT_HISTORY = 10_000;
-
   private final Clock clock;
   private final Map<String, AgentReport> agents = new ConcurrentHashMap<>();
-  private final Deque<ReceivedEvent> events = new ArrayDeque<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
   public ReportIngest(Clock clock) {
@@ -74,20 +70,8 @@ public final class ReportIngest {
     return List.copyOf(agents.values());
   }
 
-  public List<ReceivedEvent> recentEvents() {
-    synchronized (events) {
-      return List.copyOf(events);
-    }
-  }
-
   private void recordEvent(String host, HostEvent event, Origin origin) {
     ReceivedEvent received = new ReceivedEvent(host, clock.instant(), event, origin);
-    synchronized (events) {
-      events.addLast(received);
-      while (events.size() > EVENT_HISTORY) {
-        events.removeFirst();
-      }
-    }
     listeners.forEach(listener -> listener.event(received));
   }
 

@@ -1,5 +1,6 @@
 package io.infraveil.controlplane.incidents;
 
+import io.infraveil.host.time.MutableClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
