@@ -3,6 +3,7 @@ package io.infraveil.appconfig;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,7 +17,8 @@ public record ServiceSpec(
     Optional<HealthCheckSpec> healthcheck,
     Map<String, String> env,
     String stopSignal,
-    Duration stopTimeout) {
+    Duration stopTimeout,
+    List<SecretRef> secrets) {
 
   public static final int MAX_INSTANCES = 64;
   public static final int MAX_CLUSTERS = 64;
@@ -41,5 +43,30 @@ public record ServiceSpec(
           + clusters);
     }
     env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
+    secrets = List.copyOf(secrets);
+  }
+
+  /** A spec without secrets. */
+  public ServiceSpec(String name, int instances, int clusters, RunSpec run,
+      Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
+      Duration stopTimeout) {
+    this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout, List.of());
+  }
+
+  /** The same spec with {@code extra} added to its environment (secret values at run time). */
+  public ServiceSpec withEnv(Map<String, String> extra) {
+    Map<String, String> merged = new LinkedHashMap<>(env);
+    merged.putAll(extra);
+    return new ServiceSpec(name, instances, clusters, run, healthcheck, merged, stopSignal,
+        stopTimeout, secrets);
+  }
+
+  /** Names the environment variables but never their values, which may be secrets. */
+  @Override
+  public String toString() {
+    return "ServiceSpec[name=" + name + ", instances=" + instances + ", clusters=" + clusters
+        + ", run=" + run + ", healthcheck=" + healthcheck + ", env=" + env.keySet()
+        + ", stopSignal=" + stopSignal + ", stopTimeout=" + stopTimeout + ", secrets="
+        + secrets + "]";
   }
 }
