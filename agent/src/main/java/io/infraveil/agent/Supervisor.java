@@ -45,6 +45,7 @@ public final class Supervisor implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final AgentStateStore store;
+  private final ServiceSecrets secrets;
   private final HealingPolicy healingPolicy;
   private final ExecutorService workers;
   private final DropOldestBuffer<AgentEvent> events;
@@ -72,6 +73,13 @@ public final class Supervisor implements AutoCloseable {
 
   public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
       ScheduledExecutorService scheduler, AgentStateStore store) throws IOException {
+    this(agentDir, releases, settings, clock, scheduler, store, ServiceSecrets.NONE);
+  }
+
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler, AgentStateStore store, ServiceSecrets secrets)
+      throws IOException {
+    this.secrets = Objects.requireNonNull(secrets, "secrets");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
     this.releases = Objects.requireNonNull(releases, "releases");
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -129,6 +137,13 @@ public final class Supervisor implements AutoCloseable {
             ? "BAD_CONFIG" : "RELEASE_UNAVAILABLE", message, sha256);
         return new StartResult(StartResult.Outcome.REJECTED, message);
       }
+      ServiceSecrets.Prepared prepared = secrets.prepare(config);
+      if (prepared.config().isEmpty()) {
+        event(AgentEvent.Kind.DEPLOY_FAILED, "", "SECRET_UNAVAILABLE", prepared.problem(),
+            sha256);
+        return new StartResult(StartResult.Outcome.REJECTED, prepared.problem());
+      }
+      config = prepared.config().get();
       AgentState saved = loadQuietly();
       boolean adopt = sha256.equals(saved.releaseSha256()) && !saved.services().isEmpty();
       stopRunners();

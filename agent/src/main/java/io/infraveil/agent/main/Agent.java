@@ -8,7 +8,11 @@ import io.infraveil.agent.AgentSnapshot;
 import io.infraveil.agent.AgentState;
 import io.infraveil.agent.FileAgentStateStore;
 import io.infraveil.agent.StartResult;
+import io.infraveil.agent.ServiceSecrets;
 import io.infraveil.agent.Supervisor;
+import io.infraveil.agent.secrets.SecretMaterializer;
+import io.infraveil.agent.secrets.SecretsFetcher;
+import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.agent.metrics.AgentMetrics;
 import io.infraveil.agent.metrics.AgentMetricsWriter;
 import io.infraveil.agent.report.HeartbeatClient;
@@ -48,6 +52,9 @@ import java.util.random.RandomGenerator;
 public final class Agent implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+  /** The deployment's secrets as last fetched, still sealed for this host. */
+  static final String SECRETS_CACHE = "secrets.sealed";
+  private static final Duration SECRETS_FETCH_DEADLINE = Duration.ofSeconds(10);
 
   /** The engine's settings plus reporting and retry timings. */
   public record Settings(AgentSettings engine, Duration heartbeatInterval,
@@ -96,6 +103,8 @@ public final class Agent implements AutoCloseable {
   private final CachedReleaseProvider releases;
   private final Set<String> allowed = ConcurrentHashMap.newKeySet();
   private final Supervisor supervisor;
+  /** Null when the agent has no host secret (tests without a control plane). */
+  private final SecretMaterializer secrets;
   private final HeartbeatClient heartbeat;
   private final LogShipper shipper;
   private final AgentMetrics metrics;
@@ -115,12 +124,23 @@ public final class Agent implements AutoCloseable {
   public Agent(Path dataDir, String deployment, String hostName, Settings settings,
       Channel channel, PayloadStore store, Clock clock, ScheduledExecutorService scheduler)
       throws IOException {
-    this(dataDir, deployment, hostName, settings, channel, null, store, clock, scheduler);
+    this(dataDir, deployment, hostName, settings, channel, null, store, null, clock, scheduler);
+  }
+
+  /**
+   * As above, with the host secret whose wrap key opens the deployment's secrets (fetched over
+   * {@code channel} when a release names some).
+   */
+  public Agent(Path dataDir, String deployment, String hostName, Settings settings,
+      Channel channel, PayloadStore store, byte[] hostSecret, Clock clock,
+      ScheduledExecutorService scheduler) throws IOException {
+    this(dataDir, deployment, hostName, settings, channel, null, store, hostSecret, clock,
+        scheduler);
   }
 
   private Agent(Path dataDir, String deployment, String hostName, Settings settings,
-      Channel channel, ManagedChannel ownedChannel, PayloadStore store, Clock clock,
-      ScheduledExecutorService scheduler) throws IOException {
+      Channel channel, ManagedChannel ownedChannel, PayloadStore store, byte[] hostSecret,
+      Clock clock, ScheduledExecutorService scheduler) throws IOException {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(hostName, "hostName");
     Objects.requireNonNull(channel, "channel");
@@ -143,7 +163,12 @@ public final class Agent implements AutoCloseable {
     allowed.addAll(facts.knownGood());
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
         sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
-    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler);
+    this.secrets = hostSecret == null ? null : new SecretMaterializer(deployment,
+        agentDir.resolve("secrets"), new SecretsFetcher(deployment, channel,
+            HostKeys.fromSecret(hostSecret).wrapKey(), agentDir.resolve(SECRETS_CACHE),
+            SECRETS_FETCH_DEADLINE)::current, spec -> Optional.empty());
+    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
+        new FileAgentStateStore(agentDir), secrets == null ? ServiceSecrets.NONE : secrets);
     Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
         RandomGenerator.getDefault());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
@@ -193,10 +218,10 @@ public final class Agent implements AutoCloseable {
     ManagedChannel channel = ControlPlaneChannels.mutualTls(target, identity,
         ControlPlaneChannels.Settings.DEFAULTS);
     try {
-      PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel,
-          identity.readSecret());
+      byte[] hostSecret = identity.readSecret();
+      PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel, hostSecret);
       return new Agent(dataDir, deployment, host.name(), settings, channel, channel, store,
-          clock, scheduler);
+          hostSecret, clock, scheduler);
     } catch (IOException | RuntimeException e) {
       channel.shutdownNow();
       throw e;
@@ -228,6 +253,14 @@ public final class Agent implements AutoCloseable {
    */
   public void shutdown() {
     supervisor.stop();
+    if (secrets != null) {
+      try {
+        secrets.clear();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot remove the secret files of "
+            + desired.deployment(), e);
+      }
+    }
     close();
   }
 
