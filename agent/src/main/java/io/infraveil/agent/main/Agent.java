@@ -105,6 +105,7 @@ public final class Agent implements AutoCloseable {
   private final Supervisor supervisor;
   /** Null when the agent has no host secret (tests without a control plane). */
   private final SecretMaterializer secrets;
+  private final SecretsFetcher secretsFetcher;
   private final HeartbeatClient heartbeat;
   private final LogShipper shipper;
   private final AgentMetrics metrics;
@@ -163,10 +164,11 @@ public final class Agent implements AutoCloseable {
     allowed.addAll(facts.knownGood());
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
         sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
+    this.secretsFetcher = hostSecret == null ? null : new SecretsFetcher(deployment, channel,
+        HostKeys.fromSecret(hostSecret).wrapKey(), agentDir.resolve(SECRETS_CACHE),
+        SECRETS_FETCH_DEADLINE);
     this.secrets = hostSecret == null ? null : new SecretMaterializer(deployment,
-        agentDir.resolve("secrets"), new SecretsFetcher(deployment, channel,
-            HostKeys.fromSecret(hostSecret).wrapKey(), agentDir.resolve(SECRETS_CACHE),
-            SECRETS_FETCH_DEADLINE)::current, spec -> Optional.empty());
+        agentDir.resolve("secrets"), secretsFetcher::current, spec -> Optional.empty());
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
         new FileAgentStateStore(agentDir), secrets == null ? ServiceSecrets.NONE : secrets);
     Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
@@ -347,6 +349,38 @@ public final class Agent implements AutoCloseable {
     }
     if (plan.retryFetch()) {
       scheduleFetchRetry();
+    } else if (running == null && secretsUnreachable()) {
+      scheduleSecretsRetry();
+    }
+  }
+
+  private boolean secretsUnreachable() {
+    return secretsFetcher != null && secretsFetcher.unreachable();
+  }
+
+  /**
+   * The desired version was refused only because its secrets could not be fetched (control
+   * plane unreachable, nothing kept): try it again with backoff until they can.
+   */
+  private void scheduleSecretsRetry() {
+    Duration delay = fetchBackoff.delay(fetchAttempt++);
+    scheduler.schedule(() -> fetcher.execute(this::retrySecrets), delay.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  private void retrySecrets() {
+    if (running != null) {
+      return;
+    }
+    String sha = desired.payload().sha256();
+    StartResult result = supervisor.start(sha);
+    if (result.outcome() != StartResult.Outcome.REJECTED) {
+      running = sha;
+      plan = new StartPlan(List.of(sha), StartPlan.Reason.DESIRED, false);
+      LOG.log(System.Logger.Level.INFO, "running " + sha + " (" + result.outcome()
+          + ", secrets fetched on retry)");
+    } else if (secretsUnreachable()) {
+      scheduleSecretsRetry();
     }
   }
 

@@ -56,6 +56,8 @@ public final class SecretsFetcher {
   private final Duration deadline;
   /** Guarded by {@code this}. */
   private Result kept;
+  /** Guarded by {@code this}. */
+  private boolean unreachable;
 
   public SecretsFetcher(String deployment, Channel channel, byte[] hostWrapKey, Path cacheFile,
       Duration deadline) {
@@ -75,7 +77,13 @@ public final class SecretsFetcher {
     if (result.bundle().isPresent()) {
       kept = result;
     }
+    unreachable = result.source() == Source.UNAVAILABLE;
     return result;
+  }
+
+  /** True when the latest attempt found neither the control plane nor a kept copy. */
+  public synchronized boolean unreachable() {
+    return unreachable;
   }
 
   private Result fetch() {
