@@ -10,24 +10,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.infraveil.controlplane.ops.WatchHub;
 import io.infraveil.controlplane.store.SecretStore;
 import io.infraveil.controlplane.store.SecurityEventStore;
 import io.infraveil.payload.secret.SecretSeal;
 import io.infraveil.payload.trust.HostKeys;
+import io.infraveil.proto.v1.DeleteDeploymentRequest;
 import io.infraveil.proto.v1.DeleteSecretRequest;
 import io.infraveil.proto.v1.FetchSecretsRequest;
 import io.infraveil.proto.v1.FetchSecretsResponse;
 import io.infraveil.proto.v1.ListDeploymentsRequest;
 import io.infraveil.proto.v1.ListSecretsRequest;
+import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.SealedSecret;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import io.infraveil.proto.v1.SecretServiceGrpc;
 import io.infraveil.proto.v1.SetSecretRequest;
 import io.infraveil.proto.v1.SetSecretResponse;
+import io.infraveil.proto.v1.WatchRequest;
+import io.infraveil.proto.v1.WatchResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -120,6 +128,72 @@ class SecretsFlowTest {
         && e.method().endsWith("SecretService/FetchSecrets") && e.identity().endsWith("/host/web-2")
         && e.message().contains("deployment web")), events.toString());
     assertTrue(events.stream().noneMatch(e -> e.message().contains(value)), events.toString());
+  }
+
+  /** A host that ran the deployment is refused once the deployment is deleted. */
+  @Test
+  void hostIsDeniedOnceTheDeploymentIsDeleted() throws Exception {
+    OpsHarness.EnrolledHost web1 = harness.enroll("web-1");
+    harness.deploy("web", "v1", "web-1");
+    set("web", "db_password", value);
+    assertEquals(1, hostStub(web1).fetchSecrets(FetchSecretsRequest.newBuilder()
+        .setDeployment("web").build()).getSecretsCount());
+
+    harness.operator().deleteDeployment(DeleteDeploymentRequest.newBuilder().setName("web")
+        .build());
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class, () -> hostStub(web1)
+        .fetchSecrets(FetchSecretsRequest.newBuilder().setDeployment("web").build()));
+    assertEquals(Status.Code.PERMISSION_DENIED, error.getStatus().getCode());
+    assertEquals("host web-1 may not fetch the secrets of deployment web: the deployment is not"
+        + " placed on web-1", error.getStatus().getDescription());
+  }
+
+  /** Changes are announced on Watch by name, version and operator, never by value. */
+  @Test
+  void changesAreAnnouncedOnWatchWithoutValues() throws Exception {
+    harness.enroll("web-1");
+    harness.deploy("web", "v1", "web-1");
+    LinkedBlockingQueue<WatchResponse> watched = new LinkedBlockingQueue<>();
+    OperatorServiceGrpc.newStub(harness.channel(harness.pki.operator("alice"))).watch(
+        WatchRequest.newBuilder().setDeployment("web").build(), new StreamObserver<>() {
+          @Override
+          public void onNext(WatchResponse response) {
+            watched.add(response);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (harness.controlPlane.bean(WatchHub.class).subscribers() == 0) {
+      assertTrue(System.nanoTime() < deadline, "the Watch stream never subscribed");
+      Thread.sleep(10);
+    }
+
+    set("web", "db_password", value);
+    admin().deleteSecret(DeleteSecretRequest.newBuilder().setDeployment("web")
+        .setName("db_password").build());
+    String alice = "spiffe://" + harness.controlPlane.bean(ServerPki.class).trustDomain()
+        + "/operator/alice";
+    List<String> texts = new java.util.ArrayList<>();
+    while (texts.size() < 10) {
+      WatchResponse next = watched.poll(10, TimeUnit.SECONDS);
+      if (next == null) {
+        break;
+      }
+      texts.add(next.getText());
+      assertFalse(next.toString().contains(value), next.toString());
+      if (next.getText().contains("deleted by")) {
+        break;
+      }
+    }
+    assertTrue(texts.contains("secret db_password of deployment web set to version 1 by " + alice
+        + "; the deployment restarts to pick it up"), texts.toString());
+    assertTrue(texts.contains("secret db_password of deployment web deleted by " + alice),
+        texts.toString());
   }
 
   /** Secrets of a deployment that does not exist are refused to every host. */
