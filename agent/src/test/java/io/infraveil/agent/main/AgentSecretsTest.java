@@ -86,7 +86,9 @@ class AgentSecretsTest {
             api:
               run:
                 start: [ "printf %s \\"$DB_PASSWORD\\" > seen.txt; exec sleep 1000" ]
-              secrets: [ { name: db_password, env: DB_PASSWORD } ]
+              secrets:
+                - { name: db_password, env: DB_PASSWORD }
+                - { name: db_password, file: db.pass }
               stop_timeout: 1s
           """);
       return dir;
@@ -147,13 +149,23 @@ class AgentSecretsTest {
         + (Files.exists(seen()) ? Files.readString(seen()) : "(none)"));
   }
 
-  /** The value fetched for this host reaches the service; the sealed copy is kept. */
+  /**
+   * The value fetched for this host reaches the service; the sealed copy is kept; stopping the
+   * deployment removes the secret files.
+   */
   @Test
-  void secretReachesTheService() throws Exception {
+  void secretReachesTheServiceAndItsFilesGoWithTheDeployment() throws Exception {
     answer.set(sealed("pw-1"));
-    agent().start();
+    Agent agent = agent();
+    agent.start();
     awaitSeen("pw-1");
     assertTrue(Files.exists(data.resolve("agents/web").resolve(Agent.SECRETS_CACHE)));
+    Path file = data.resolve("agents/web/secrets/api/db.pass");
+    assertEquals("pw-1", Files.readString(file));
+
+    agents.remove(agent);
+    agent.shutdown(); // SIGTERM from the launcher: the deployment stops here
+    assertFalse(Files.exists(data.resolve("agents/web/secrets")), "secret files removed");
   }
 
   /**
