@@ -66,6 +66,11 @@ public final class JoinTokens {
     this.random = random;
   }
 
+  /** A token that may not replace a host holding a live certificate. */
+  public Created create(String hostName, Duration ttl, Map<String, String> labels, String createdBy) {
+    return create(hostName, ttl, labels, createdBy, false);
+  }
+
   /**
    * Makes a token for {@code hostName}; older unused tokens for that name stop working. With
    * {@code replace} the token may enroll the name even while a host holds a live certificate
