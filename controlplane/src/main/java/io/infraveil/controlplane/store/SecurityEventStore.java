@@ -1,5 +1,6 @@
 package io.infraveil.controlplane.store;
 
+import io.infraveil.payload.Sha256Hex;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
@@ -7,7 +8,6 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import io.infraveil.payload.Sha256Hex;
 
 /**
  * Security events: refused calls, bad join tokens, revoked certificates seen, rejected payloads.
