@@ -31,14 +31,18 @@ public record AgentSnapshot(
     return services.stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
-  /** One service of the running version. */
+  /**
+   * One service of the running version. {@code restartsCounted} are the restarts counted against
+   * the healing budget (since the service was last healthy for the stable period);
+   * {@code restartsTotal} every restart since this agent started the version.
+   */
   public record ServiceSnapshot(
       String name,
       ServiceState state,
       Health health,
       Optional<Instant> lastCheckAt,
       Optional<Duration> lastCheckLatency,
-      int restartsInWindow,
+      int restartsCounted,
       long restartsTotal,
       List<ProcessSnapshot> processes,
       String reason) {
@@ -51,6 +55,12 @@ public record AgentSnapshot(
       Objects.requireNonNull(lastCheckLatency, "lastCheckLatency");
       processes = List.copyOf(processes);
       reason = reason == null ? "" : reason;
+    }
+
+    /** The same view with the restarts counted against the budget at another moment. */
+    public ServiceSnapshot withRestartsCounted(int counted) {
+      return new ServiceSnapshot(name, state, health, lastCheckAt, lastCheckLatency, counted,
+          restartsTotal, processes, reason);
     }
   }
 

@@ -4,7 +4,6 @@ import io.infraveil.appconfig.AppConfig;
 import io.infraveil.appconfig.AppConfigParser;
 import io.infraveil.appconfig.ConfigException;
 import io.infraveil.appconfig.ServiceSpec;
-import io.infraveil.host.time.Backoff;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.random.RandomGenerator;
 
 /**
  * The agent's supervision engine: runs the services of one release, heals them within their
@@ -83,9 +81,7 @@ public final class Supervisor implements AutoCloseable {
     this.tracker = new VersionTracker(settings.stabilization(),
         new RollbackPolicy(settings.deployFailuresBeforeRollback(),
             settings.deployFailureWindow()), saved.versions());
-    this.healingPolicy = new HealingPolicy(settings.healingMaxAttempts(),
-        settings.healingWindow(), new Backoff(settings.healingBackoffInitial(),
-            settings.healingBackoffMax(), false, RandomGenerator.getDefault()));
+    this.healingPolicy = settings.healingPolicy();
     this.events = new DropOldestBuffer<>(settings.eventCapacity());
     this.logQueue = new LogQueue(settings.logQueueCapacity());
     this.rotator = new LogRotator(settings.logMaxBytes(), settings.logKeep());

@@ -56,6 +56,10 @@ class SupervisorTest {
   }
 
   private Supervisor supervisor() throws Exception {
+    return supervisor(settings);
+  }
+
+  private Supervisor supervisor(AgentSettings settings) throws Exception {
     Supervisor s = new Supervisor(tmp.resolve("agent"), sha -> {
       Path dir = releases.get(sha);
       if (dir == null) {
@@ -152,7 +156,7 @@ class SupervisorTest {
     AgentSnapshot.ServiceSnapshot healed = await(s, "api",
         x -> running(x) && x.restartsTotal() == 1 && !x.processes().isEmpty()
             && x.processes().get(0).pid() != pid, "healed");
-    assertEquals(1, healed.restartsInWindow());
+    assertEquals(1, healed.restartsCounted());
     assertTrue(healed.lastCheckAt().isPresent());
     assertEquals(2, Files.readAllLines(dir.resolve("preflight.count")).size());
     List<AgentEvent.Kind> kinds = drain(s).stream().map(AgentEvent::kind).toList();
@@ -160,6 +164,25 @@ class SupervisorTest {
     assertEquals(List.of(AgentEvent.Kind.VERSION_STARTED, AgentEvent.Kind.SERVICE_UNHEALTHY,
         AgentEvent.Kind.DEPLOY_FAILED, AgentEvent.Kind.SERVICE_RECOVERED), kinds);
     assertEquals("PROCESS_EXITED", events.get(1).reason());
+  }
+
+  // A restart stays counted while the service is younger than the stable period; once it has
+  // been healthy that long the count is earned back (the total stays).
+  @Test
+  void stableRunEarnsTheRestartBack() throws Exception {
+    release(SHA, HEALTHY_SERVICE);
+    Supervisor s = supervisor(settings.withHealing(8, Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofMillis(1500)));
+    s.start(SHA);
+    long pid = await(s, "api", SupervisorTest::running, "RUNNING").processes().get(0).pid();
+    new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
+    AgentSnapshot.ServiceSnapshot healed = await(s, "api",
+        x -> running(x) && x.restartsTotal() == 1, "healed");
+    assertEquals(1, healed.restartsCounted());
+    AgentSnapshot.ServiceSnapshot stable = await(s, "api", x -> x.restartsCounted() == 0,
+        "restart earned back");
+    assertEquals(1, stable.restartsTotal());
+    assertEquals(ServiceState.RUNNING, stable.state());
   }
 
   // A process that runs but fails its check is recycled (new pid).
@@ -238,8 +261,13 @@ class SupervisorTest {
     Thread.sleep(700);
     assertEquals(9, Files.readAllLines(dir.resolve("starts.count")).size(), "1 start + 8 heals");
     assertEquals(ServiceState.FAILED, s.snapshot().service("api").orElseThrow().state());
-    assertEquals(1, drain(s).stream().filter(e -> e.kind() == AgentEvent.Kind.SERVICE_FAILED)
-        .count());
+    List<AgentEvent> failedEvents = drain(s).stream()
+        .filter(e -> e.kind() == AgentEvent.Kind.SERVICE_FAILED).toList();
+    assertEquals(1, failedEvents.size());
+    assertEquals("BUDGET_EXHAUSTED", failedEvents.get(0).reason());
+    assertTrue(failedEvents.get(0).message().startsWith("8 restarts did not help (none stayed"
+        + " healthy for PT10M); left stopped until a new version or an operator's restart;"
+        + " last failure: process "), failedEvents.get(0).message());
   }
 
   // clusters=2 runs the start command once per cluster index, each with its own index.
