@@ -370,6 +370,51 @@ class SupervisorTest {
     assertEquals("BAD_CONFIG", rejected.reason());
   }
 
+  // Three services that ignore SIGTERM, each with a 3 s stop_timeout, are stopped at once: all
+  // got SIGTERM before the first timeout ran out, all were SIGKILLed, and stop() returned in
+  // about one stop_timeout instead of the 9 s one service after another would take.
+  @Test
+  void servicesStopInParallelWithinTheirStopTimeout() throws Exception {
+    String service = """
+          %s:
+            run:
+              start: [ "trap 'date +%%s%%N >> term-%s.log' TERM; while :; do sleep 0.05; done" ]
+            stop_timeout: 3s
+        """;
+    Path dir = release(SHA, "services:\n" + service.formatted("a", "a")
+        + service.formatted("b", "b") + service.formatted("c", "c"));
+    Supervisor s = supervisor();
+    s.start(SHA);
+    List<Long> pids = new ArrayList<>();
+    for (String name : List.of("a", "b", "c")) {
+      pids.add(await(s, name, x -> running(x) && !x.processes().isEmpty(), name + " RUNNING")
+          .processes().get(0).pid());
+    }
+    long began = System.nanoTime();
+    s.stop();
+    Duration took = Duration.ofNanos(System.nanoTime() - began);
+
+    List<Long> termAt = new ArrayList<>();
+    for (String name : List.of("a", "b", "c")) {
+      List<String> lines = Files.readAllLines(dir.resolve("term-" + name + ".log"));
+      assertEquals(1, lines.size(), name + " got SIGTERM once: " + lines);
+      termAt.add(Long.parseLong(lines.get(0)));
+    }
+    long spread = termAt.stream().mapToLong(Long::longValue).max().orElseThrow()
+        - termAt.stream().mapToLong(Long::longValue).min().orElseThrow();
+    assertTrue(spread < Duration.ofSeconds(3).toNanos(),
+        "every service got SIGTERM within one stop_timeout, spread " + spread + " ns");
+    for (long pid : pids) {
+      assertTrue(ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), pid + " killed");
+    }
+    assertTrue(took.compareTo(Duration.ofSeconds(3)) >= 0, "each ignored SIGTERM: " + took);
+    assertTrue(took.compareTo(Duration.ofSeconds(6)) < 0, "bounded by one stop_timeout: " + took);
+    AgentState saved = new FileAgentStateStore(tmp.resolve("agent")).load();
+    for (String name : List.of("a", "b", "c")) {
+      assertEquals(ServiceState.STOPPED, saved.services().get(name).state());
+    }
+  }
+
   // stop() stops the process groups and saves STOPPED with no processes.
   @Test
   void stopStopsProcessesAndSaves() throws Exception {
