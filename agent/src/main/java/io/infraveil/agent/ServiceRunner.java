@@ -70,6 +70,8 @@ final class ServiceRunner {
   private Instant lastCheckAt;
   private Duration lastCheckLatency;
   private String reason = "";
+  /** The latest failure, {@code CAUSE: message}, for the heartbeat of a FAILED service. */
+  private String lastFailure = "";
   private volatile List<Supervised> processes = List.of();
   private long restartsTotal;
   /** What this service spent of its healing budget, and since when it has been healthy. */
@@ -425,6 +427,7 @@ final class ServiceRunner {
       health = Health.UNKNOWN;
     }
     reason = cause.name();
+    lastFailure = cause.name() + ": " + message;
     host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), message);
     host.deployFailure(spec.name(), cause, message);
     stopProcesses();
@@ -502,7 +505,7 @@ final class ServiceRunner {
         Optional.ofNullable(lastCheckAt), Optional.ofNullable(lastCheckLatency),
         budget.counted(policy, now), restartsTotal,
         processes.stream().map(p -> new AgentSnapshot.ProcessSnapshot(p.clusterIndex(),
-            p.identity().pid(), p.identity().startedAt())).toList(), reason);
+            p.identity().pid(), p.identity().startedAt())).toList(), reason, lastFailure);
   }
 
   /** The service as saved for adoption (published view, safe from any thread). */

@@ -257,6 +257,10 @@ class SupervisorTest {
         await(s, "api", x -> x.state() == ServiceState.FAILED, "FAILED");
     assertEquals(8, failed.restartsTotal());
     assertEquals("BUDGET_EXHAUSTED", failed.reason());
+    assertEquals(8, failed.restartsCounted());
+    // the last restart died as all did (or, on a slow machine, within the start watch)
+    assertTrue(failed.lastFailure().matches("PROCESS_EXITED: process \\d+ \\(cluster 0\\) exited"
+        + "|START_FAILED: .* exited 1 within the start watch"), failed.lastFailure());
     assertEquals(List.of(), failed.processes());
     Thread.sleep(700);
     assertEquals(9, Files.readAllLines(dir.resolve("starts.count")).size(), "1 start + 8 heals");

@@ -121,7 +121,8 @@ public final class ProtoMapper {
         .setHealth(health(s.health()))
         .setRestartsInWindow(s.restartsCounted())
         .setRestartsTotal((int) Math.min(Integer.MAX_VALUE, s.restartsTotal()))
-        .setReason(s.reason());
+        .setReason(s.reason())
+        .setLastFailure(s.lastFailure());
     s.lastCheckAt().ifPresent(at -> b.setLastCheckAt(timestamp(at)));
     s.lastCheckLatency().ifPresent(d -> b.setLastCheckLatency(duration(d)));
     for (AgentSnapshot.ProcessSnapshot p : s.processes()) {
