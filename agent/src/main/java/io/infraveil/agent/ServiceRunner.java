@@ -140,6 +140,12 @@ final class ServiceRunner {
       generation++;
       processes = List.copyOf(found);
       processes.forEach(this::watchExit);
+      if (saved.state() != ServiceState.STOPPED) {
+        // The previous agent died rather than being stopped: its budget carries over. A
+        // deliberate stop (restart, new generation) starts afresh.
+        budget = new Budget(saved.restarts().toRecord(), Optional.empty());
+        lastFailure = saved.lastFailure();
+      }
       if (saved.state() == ServiceState.FAILED) {
         state = ServiceState.FAILED;
         reason = HealingDecision.Reason.BUDGET_EXHAUSTED.name();
@@ -511,9 +517,11 @@ final class ServiceRunner {
   /** The service as saved for adoption (published view, safe from any thread). */
   AgentState.SavedService saved() {
     List<Supervised> current = processes;
+    Budget spent = budget;
     return new AgentState.SavedService(published.state(), current.stream()
         .map(p -> new AgentState.SavedProcess(p.clusterIndex(), p.commandIndex(),
             p.identity().pid(), p.identity().startedAt()))
-        .toList());
+        .toList(), AgentState.SavedRestarts.of(policy.standing(spent.spent(),
+            spent.healthySince(), clock.instant())), published.lastFailure());
   }
 }

@@ -329,6 +329,63 @@ class SupervisorTest {
     assertNotEquals(pid, healed.processes().get(0).pid());
   }
 
+  // An agent killed while its service is FAILED hands that on: the next one adopts it FAILED,
+  // with the 8 restarts and the last failure, and starts nothing.
+  @Test
+  void killedAgentHandsOnAFailedServiceWithItsCountAndCause() throws Exception {
+    Path dir = release(SHA, """
+        services:
+          api:
+            run:
+              start: [ "echo x >> starts.count; sleep 0.4; exit 1" ]
+        """);
+    Supervisor first = supervisor();
+    first.start(SHA);
+    AgentSnapshot.ServiceSnapshot failed =
+        await(first, "api", x -> x.state() == ServiceState.FAILED, "FAILED");
+    first.close(); // killed: nothing stopped, nothing handed over but the files
+    supervisors.remove(first);
+
+    Supervisor second = supervisor();
+    assertEquals(StartResult.Outcome.ADOPTED, second.start(SHA).outcome());
+    AgentSnapshot.ServiceSnapshot adopted =
+        await(second, "api", x -> x.state() == ServiceState.FAILED, "adopted FAILED");
+    assertEquals(8, adopted.restartsCounted());
+    assertEquals("BUDGET_EXHAUSTED", adopted.reason());
+    assertEquals(failed.lastFailure(), adopted.lastFailure());
+    Thread.sleep(700);
+    assertEquals(9, Files.readAllLines(dir.resolve("starts.count")).size(), "nothing restarted");
+  }
+
+  // A restart spent before the agent was killed still counts for its successor; a deliberate
+  // stop (SIGTERM: restart of the deployment) gives the next agent a fresh budget.
+  @Test
+  void restartsCarryOverAKilledAgentButNotAStoppedOne() throws Exception {
+    release(SHA, HEALTHY_SERVICE);
+    Supervisor first = supervisor();
+    first.start(SHA);
+    long pid = await(first, "api", SupervisorTest::running, "RUNNING").processes().get(0).pid();
+    new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
+    await(first, "api", x -> running(x) && x.restartsTotal() == 1, "healed");
+    first.close();
+    supervisors.remove(first);
+
+    Supervisor second = supervisor();
+    second.start(SHA);
+    assertEquals(1, await(second, "api", SupervisorTest::running, "adopted").restartsCounted());
+    second.stop();
+    second.close();
+    supervisors.remove(second);
+
+    Supervisor third = supervisor();
+    third.start(SHA);
+    // the STOPPED service is started again, which counts as the first restart of a new budget
+    AgentSnapshot.ServiceSnapshot fresh = await(third, "api", SupervisorTest::running,
+        "started again");
+    assertEquals(1, fresh.restartsCounted());
+    assertEquals(1, fresh.restartsTotal());
+  }
+
   // A saved identity whose pid now belongs to another process (start time differs) is not adopted.
   @Test
   void reusedPidIsNotAdopted() throws Exception {
