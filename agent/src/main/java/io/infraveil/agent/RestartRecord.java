@@ -7,7 +7,7 @@ import java.util.Optional;
 /**
  * What a service has spent of its healing budget: the restarts counted since it was last
  * stable, how many of the latest crashes in a row were quick (the backoff step), and when the
- * latest restart began. Immutable; {@link HealingPolicy} returns the next one with each
+ * latest restart was due to begin (the failure's time plus its delay). Immutable; {@link HealingPolicy} returns the next one with each
  * decision and the runner keeps it.
  */
 public record RestartRecord(int counted, int quickStreak, Optional<Instant> lastRestartAt) {

@@ -434,14 +434,16 @@ final class ServiceRunner {
     }
     reason = cause.name();
     lastFailure = cause.name() + ": " + message;
-    host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), message);
+    // Decided when the failure is seen, so the event says what happens next.
+    HealingDecision decision = policy.decide(before.spent(), before.healthySince(),
+        clock.instant());
+    host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), stopping ? message
+        : message + "; " + describe(decision));
     host.deployFailure(spec.name(), cause, message);
     stopProcesses();
     if (stopping) {
       return;
     }
-    Instant now = clock.instant();
-    HealingDecision decision = policy.decide(before.spent(), before.healthySince(), now);
     budget = new Budget(decision.next(), Optional.empty());
     switch (decision.action()) {
       case GIVE_UP -> {
@@ -457,9 +459,6 @@ final class ServiceRunner {
         state = ServiceState.HEALING;
         restartsTotal++;
         changed();
-        LOG.log(System.Logger.Level.INFO, spec.name() + ": restart " + decision.restart() + " of "
-            + policy.maxRestarts() + " in " + decision.delay().toMillis() + " ms ("
-            + decision.reason() + ")");
         long gen = generation;
         timer = scheduler.schedule(() -> lane.execute(() -> {
           if (gen == generation && state == ServiceState.HEALING) {
@@ -469,6 +468,16 @@ final class ServiceRunner {
       }
       default -> throw new AssertionError("unexpected healing action " + decision.action());
     }
+  }
+
+  private String describe(HealingDecision decision) {
+    return switch (decision.action()) {
+      case HEAL -> "restart " + decision.restart() + " of " + policy.maxRestarts()
+          + (decision.delay().isZero() ? " at once" : " in " + decision.delay().toMillis()
+              + " ms") + " (" + decision.reason() + ")";
+      case GIVE_UP -> "no restart left (" + decision.reason() + ")";
+      default -> throw new AssertionError("unexpected healing action " + decision.action());
+    };
   }
 
   private void stopProcesses() {

@@ -124,7 +124,7 @@ class SupervisorTest {
     AgentEvent first = drain(s).stream()
         .filter(e -> e.kind() == AgentEvent.Kind.SERVICE_UNHEALTHY).findFirst().orElseThrow();
     assertEquals("PREFLIGHT_FAILED", first.reason());
-    assertEquals("'exit 7' exited 7", first.message());
+    assertEquals("'exit 7' exited 7; restart 1 of 8 at once (RESTART_AT_ONCE)", first.message());
   }
 
   // A start command exiting 0 is a finished step; one still running after the watch is supervised.
@@ -265,6 +265,18 @@ class SupervisorTest {
     Thread.sleep(700);
     assertEquals(9, Files.readAllLines(dir.resolve("starts.count")).size(), "1 start + 8 heals");
     assertEquals(ServiceState.FAILED, s.snapshot().service("api").orElseThrow().state());
+    // each crash came right after its restart: at once, then 20 ms doubling to the 100 ms cap
+    assertEquals(List.of("restart 1 of 8 at once (RESTART_AT_ONCE)",
+        "restart 2 of 8 in 20 ms (QUICK_CRASH_BACKOFF)",
+        "restart 3 of 8 in 40 ms (QUICK_CRASH_BACKOFF)",
+        "restart 4 of 8 in 80 ms (QUICK_CRASH_BACKOFF)",
+        "restart 5 of 8 in 100 ms (QUICK_CRASH_BACKOFF)",
+        "restart 6 of 8 in 100 ms (QUICK_CRASH_BACKOFF)",
+        "restart 7 of 8 in 100 ms (QUICK_CRASH_BACKOFF)",
+        "restart 8 of 8 in 100 ms (QUICK_CRASH_BACKOFF)",
+        "no restart left (BUDGET_EXHAUSTED)"), drain(s).stream()
+            .filter(e -> e.kind() == AgentEvent.Kind.SERVICE_UNHEALTHY)
+            .map(e -> e.message().substring(e.message().lastIndexOf("; ") + 2)).toList());
     List<AgentEvent> failedEvents = drain(s).stream()
         .filter(e -> e.kind() == AgentEvent.Kind.SERVICE_FAILED).toList();
     assertEquals(1, failedEvents.size());
