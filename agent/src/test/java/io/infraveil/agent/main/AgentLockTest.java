@@ -11,7 +11,11 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The lock file contract in one JVM; AgentMainTest runs it across real agent processes. */
+/**
+ * The lock file contract in one JVM; AgentMainTest runs it across real agent processes. Reading
+ * a held lock file here (closing that descriptor) drops the fcntl lock at the OS level, so the
+ * tests that read it rely on nothing but the content afterwards.
+ */
 class AgentLockTest {
 
   @TempDir Path data;

@@ -3,6 +3,8 @@ package io.infraveil.agent.main;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.infraveil.certs.CertificateAuthority;
 import io.infraveil.certs.Identity;
 import io.infraveil.certs.KeyPairs;
@@ -32,6 +34,7 @@ class AgentMainTest {
   @TempDir Path data;
   @TempDir Path out;
   private final List<Process> agents = new ArrayList<>();
+  private final List<Long> services = new ArrayList<>();
 
   @BeforeEach
   void enrolledHostWithADeployment() throws Exception {
@@ -57,6 +60,9 @@ class AgentMainTest {
   void killAgents() throws Exception {
     for (Process agent : agents) {
       agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    for (long pid : services) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
   }
 
@@ -89,6 +95,69 @@ class AgentMainTest {
     }
     throw new AssertionError("agent " + agent.pid() + " never wrote the lock (alive: "
         + agent.isAlive() + ", lock: '" + line + "')");
+  }
+
+  // SIGTERM to an agent (delete, new version, host shutdown) stops its three services at once:
+  // each ignores SIGTERM for its whole 3 s stop_timeout and is SIGKILLed, and the agent is gone
+  // in about one stop_timeout, not the 9 s of one service after another.
+  @Test
+  void sigtermStopsEveryServiceWithinOneStopTimeout() throws Exception {
+    // The desired release is already extracted, so the agent runs it with no control plane.
+    Path release = data.resolve("agents/web/releases/" + "c".repeat(64));
+    Files.createDirectories(release);
+    StringBuilder config = new StringBuilder("services:\n");
+    for (String name : List.of("a", "b", "c")) {
+      config.append("""
+            %s:
+              run:
+                start: [ "trap 'date +%%s%%N >> term-%s.log' TERM; while :; do sleep 0.05; done" ]
+              stop_timeout: 3s
+          """.formatted(name, name));
+    }
+    Files.writeString(release.resolve("config.yaml"), config.toString());
+    Process agent = agent("agent");
+    Path state = data.resolve("agents/web/agent_state.json");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (services.size() < 3 && System.nanoTime() < deadline && agent.isAlive()) {
+      Thread.sleep(50);
+      if (!Files.exists(state)) {
+        continue;
+      }
+      List<Long> pids = new ArrayList<>();
+      JsonNode saved = new ObjectMapper().readTree(state.toFile()).path("services");
+      for (String name : List.of("a", "b", "c")) {
+        JsonNode processes = saved.path(name).path("processes");
+        if (saved.path(name).path("state").asText().equals("RUNNING") && processes.size() == 1) {
+          pids.add(processes.get(0).path("pid").asLong());
+        }
+      }
+      if (pids.size() == 3) {
+        services.addAll(pids);
+      }
+    }
+    assertEquals(3, services.size(), "three services running; agent log: "
+        + Files.readString(out.resolve("agent.err")));
+
+    long began = System.nanoTime();
+    agent.destroy(); // SIGTERM
+    assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent exits after stopping");
+    Duration took = Duration.ofNanos(System.nanoTime() - began);
+
+    List<Long> termAt = new ArrayList<>();
+    for (String name : List.of("a", "b", "c")) {
+      List<String> lines = Files.readAllLines(release.resolve("term-" + name + ".log"));
+      assertEquals(1, lines.size(), name + " got SIGTERM once: " + lines);
+      termAt.add(Long.parseLong(lines.get(0)));
+    }
+    long spread = termAt.stream().mapToLong(Long::longValue).max().orElseThrow()
+        - termAt.stream().mapToLong(Long::longValue).min().orElseThrow();
+    assertTrue(spread < Duration.ofSeconds(3).toNanos(), "all got SIGTERM within one"
+        + " stop_timeout; spread " + Duration.ofNanos(spread));
+    for (long pid : services) {
+      assertTrue(ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), pid + " left running");
+    }
+    assertTrue(took.compareTo(Duration.ofSeconds(3)) >= 0, "each ignored SIGTERM: " + took);
+    assertTrue(took.compareTo(Duration.ofSeconds(7)) < 0, "about one stop_timeout: " + took);
   }
 
   // A second agent for the same deployment exits 3 naming the deployment and the holder's pid,
