@@ -1,8 +1,13 @@
 package io.infraveil.cli.ctl;
 
+import com.google.protobuf.ByteString;
 import io.infraveil.cli.CliException;
+import io.infraveil.cli.keys.PublisherKeyFile;
 import io.infraveil.payload.archive.PayloadArchive;
+import io.infraveil.payload.trust.PublisherSignatures;
 import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.ListDeploymentsRequest;
+import io.infraveil.proto.v1.PublisherSignature;
 import io.infraveil.proto.v1.PutDeploymentRequest;
 import io.infraveil.proto.v1.PutDeploymentResponse;
 import io.infraveil.proto.v1.UploadMetadata;
@@ -23,8 +28,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code ctl deploy DIR|TGZ --name N (--hosts a,b | --labels k=v)}: packs a directory (or
- * takes a {@code .tar.gz}), uploads it, then points the deployment at it.
+ * {@code ctl deploy DIR|TGZ --name N (--hosts a,b | --labels k=v) [--sign KEY]}: packs a
+ * directory (or takes a {@code .tar.gz}), uploads it, signs (deployment, sequence, sha256) with
+ * each publisher key given, then points the deployment at it.
  */
 @Command(name = "deploy", mixinStandardHelpOptions = true,
     description = "Upload an application (directory with config.yaml, or .tar.gz) and deploy it.")
@@ -47,6 +53,16 @@ final class DeployCommand implements Callable<Integer> {
   @Option(names = "--retry-marked-bad",
       description = "Run the version even on hosts that marked it bad.")
   boolean retryMarkedBad;
+
+  @Option(names = "--sign", paramLabel = "KEY",
+      description = "Sign (deployment, sequence, sha256) with this publisher private key (from "
+          + "`infraveil keys create-publisher`); repeatable. The key never leaves this machine.")
+  List<Path> signingKeys = new ArrayList<>();
+
+  @Option(names = "--sequence", paramLabel = "N",
+      description = "Sequence of this version (default: one above the deployment's current one). "
+          + "Hosts with pinned keys refuse a sequence not above the highest they accepted.")
+  long sequence;
 
   @ParentCommand CtlCommand ctl;
 
@@ -78,6 +94,11 @@ final class DeployCommand implements Callable<Integer> {
     } else {
       throw new CliException(source + " is neither a directory nor a .tar.gz file");
     }
+    // Read the keys first: a missing or broken key fails before anything is uploaded.
+    List<PublisherKeyFile> signers = signingKeys.stream().map(PublisherKeyFile::read).toList();
+    if (sequence < 0) {
+      throw CliException.usage("--sequence must be at least 1, got " + sequence);
+    }
     try (Connection connection = ctl.connect()) {
       UploadMetadata metadata = UploadMetadata.newBuilder()
           .setVersion(version)
@@ -85,13 +106,25 @@ final class DeployCommand implements Callable<Integer> {
           .build();
       UploadPayloadResponse uploaded = PayloadUpload.upload(connection.async(), archive, metadata,
           Connection.UPLOAD_DEADLINE_SECONDS);
-      PutDeploymentResponse deployed = connection.unary().putDeployment(PutDeploymentRequest.newBuilder()
+      String sha256 = uploaded.getPayload().getSha256();
+      PutDeploymentRequest.Builder request = PutDeploymentRequest.newBuilder()
           .setName(name)
-          .setPayloadSha256(uploaded.getPayload().getSha256())
+          .setPayloadSha256(sha256)
           .addAllHosts(targets.hosts)
           .putAllLabels(targets.labels)
-          .setRetryMarkedBad(retryMarkedBad)
-          .build());
+          .setRetryMarkedBad(retryMarkedBad);
+      if (!signers.isEmpty() || sequence > 0) {
+        long signed = sequence > 0 ? sequence : nextSequence(connection);
+        request.setSequence(signed);
+        for (PublisherKeyFile signer : signers) {
+          request.addSignatures(PublisherSignature.newBuilder()
+              .setKeyId(signer.keyId())
+              .setKeyName(signer.name())
+              .setSignature(ByteString.copyFrom(
+                  PublisherSignatures.sign(signer.privateKey(), name, signed, sha256))));
+        }
+      }
+      PutDeploymentResponse deployed = connection.unary().putDeployment(request.build());
       if (ctl.json()) {
         ctl.out().println("{\"upload\": " + CtlCommand.toJson(uploaded, false)
             + ",\n\"deployment\": " + CtlCommand.toJson(deployed, false) + "}");
@@ -112,12 +145,27 @@ final class DeployCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * One above the deployment's current sequence. A control plane that lies here can only make
+   * the publisher sign a sequence hosts refuse as old, never make an old version new.
+   */
+  private long nextSequence(Connection connection) {
+    return connection.unary().listDeployments(ListDeploymentsRequest.getDefaultInstance())
+        .getDeploymentsList().stream()
+        .filter(deployment -> deployment.getName().equals(name))
+        .mapToLong(deployment -> deployment.getPayload().getSequence() + 1)
+        .findFirst().orElse(1);
+  }
+
   static void printDeployment(Deployment deployment, PrintWriter out) {
     out.println("deployment " + deployment.getName() + ": " + Format.payload(deployment.getPayload())
         + ", generation " + deployment.getGeneration()
         + (deployment.getPaused() ? ", paused" : ""));
     out.println("  placed on: " + (deployment.getPlacedHostsCount() == 0 ? "no host yet"
         : String.join(", ", deployment.getPlacedHostsList())));
+    out.println("  sequence:  " + deployment.getPayload().getSequence() + ", "
+        + (deployment.getSignaturesCount() == 0 ? "unsigned"
+            : "signed by " + Format.signers(deployment.getSignaturesList())));
     if (deployment.hasPreviousPayload()) {
       out.println("  previous:  " + Format.payload(deployment.getPreviousPayload()));
     }

@@ -57,4 +57,17 @@ final class Format {
   static String shortHash(String sha256) {
     return sha256.length() > 12 ? sha256.substring(0, 12) : sha256;
   }
+
+  /**
+   * Who signed: {@code release (key 3f2a9c1b04de...)} per signature, or "unsigned". The name is
+   * what the signer called the key; hosts trust the key id only.
+   */
+  static String signers(java.util.List<io.infraveil.proto.v1.PublisherSignature> signatures) {
+    if (signatures.isEmpty()) {
+      return "unsigned";
+    }
+    return signatures.stream()
+        .map(s -> (s.getKeyName().isEmpty() ? "?" : s.getKeyName()) + " (key " + s.getKeyId() + ")")
+        .collect(Collectors.joining(", "));
+  }
 }

@@ -1,0 +1,85 @@
+package io.infraveil.cli.keys;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.infraveil.cli.Cli;
+import io.infraveil.payload.trust.PublisherKeys;
+import io.infraveil.payload.trust.PublisherSignature;
+import io.infraveil.payload.trust.PublisherSignatures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.PublicKey;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code infraveil keys create-publisher}: files, modes, key id, and what it refuses. */
+class KeysCommandTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void createsAKeyPairWhosePrivateHalfSignsForThePrintedKeyId() throws Exception {
+    Path keys = dir.resolve("keys");
+
+    Cli.Result result = Cli.run("keys", "create-publisher", "--dir", keys.toString(), "release");
+
+    assertEquals(0, result.code(), result::toString);
+    Path privateFile = keys.resolve("release.key");
+    Path publicFile = keys.resolve("release.pub");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(privateFile)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keys)));
+    PublicKey pinned = PublisherKeys.fromPem(Files.readString(publicFile));
+    String keyId = PublisherSignatures.keyId(pinned);
+    assertTrue(result.out().contains("created publisher key release, key id " + keyId), result::toString);
+    assertTrue(result.out().contains("--publisher-key " + publicFile), result::toString);
+    assertTrue(result.out().contains("DATA/identity/publishers.pem"), result::toString);
+    assertTrue(result.out().contains("--sign " + privateFile), result::toString);
+    // The private file alone is enough to sign for the pinned key: its public half is derived.
+    PublisherKeyFile read = PublisherKeyFile.read(privateFile);
+    assertEquals("release", read.name());
+    assertEquals(keyId, read.keyId());
+    assertEquals(pinned, read.publicKey());
+    String sha = "0f".repeat(32);
+    byte[] signature = PublisherSignatures.sign(read.privateKey(), "web", 9, sha);
+    assertEquals(keyId, PublisherSignatures.verify(List.of(pinned), "web", 9, sha,
+        List.of(new PublisherSignature(keyId, signature))));
+  }
+
+  @Test
+  void neverReplacesAnExistingKey() throws Exception {
+    assertEquals(0, Cli.run("keys", "create-publisher", "--dir", dir.toString(), "release").code());
+    String before = Files.readString(dir.resolve("release.key"));
+
+    Cli.Result again = Cli.run("keys", "create-publisher", "--dir", dir.toString(), "release");
+
+    assertEquals(1, again.code(), again::toString);
+    assertTrue(again.err().contains(dir.resolve("release.key") + " already exists"), again::toString);
+    assertTrue(again.err().contains("never replaced"), again::toString);
+    assertEquals(before, Files.readString(dir.resolve("release.key")));
+  }
+
+  @Test
+  void refusesAnInvalidNameAndWritesNothing() throws Exception {
+    Cli.Result result = Cli.run("keys", "create-publisher", "--dir", dir.toString(), "Bad/Name");
+
+    assertEquals(2, result.code(), result::toString);
+    assertTrue(result.err().contains("key name \"Bad/Name\" is invalid"), result::toString);
+    try (var files = Files.list(dir)) {
+      assertEquals(0, files.count());
+    }
+  }
+
+  @Test
+  void readingAPublicKeyAsSigningKeySaysWhatIsWrong() throws Exception {
+    assertEquals(0, Cli.run("keys", "create-publisher", "--dir", dir.toString(), "release").code());
+
+    var e = org.junit.jupiter.api.Assertions.assertThrows(io.infraveil.cli.CliException.class,
+        () -> PublisherKeyFile.read(dir.resolve("release.pub")));
+
+    assertTrue(e.getMessage().contains("is not usable: expected a PRIVATE KEY (PKCS#8) block, found "
+        + "'PUBLIC KEY'"), e.getMessage());
+  }
+}
