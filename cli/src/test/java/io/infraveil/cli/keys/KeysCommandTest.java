@@ -82,4 +82,36 @@ class KeysCommandTest {
     assertTrue(e.getMessage().contains("is not usable: expected a PRIVATE KEY (PKCS#8) block, found "
         + "'PUBLIC KEY'"), e.getMessage());
   }
+
+  // The key files are the standard forms: OpenSSL derives the same public key from ours, and a
+  // key OpenSSL made signs here for the public key OpenSSL prints.
+  @Test
+  void keyFilesInteroperateWithOpenssl() throws Exception {
+    assertEquals(0, Cli.run("keys", "create-publisher", "--dir", dir.toString(), "release").code());
+    assertEquals(Files.readString(dir.resolve("release.pub")),
+        openssl("pkey", "-in", dir.resolve("release.key").toString(), "-pubout"));
+
+    Path made = dir.resolve("ci.key");
+    openssl("genpkey", "-algorithm", "ed25519", "-out", made.toString());
+    PublicKey printed = PublisherKeys.fromPem(openssl("pkey", "-in", made.toString(), "-pubout"));
+    PublisherKeyFile read = PublisherKeyFile.read(made);
+    assertEquals("ci", read.name());
+    assertEquals(PublisherSignatures.keyId(printed), read.keyId());
+  }
+
+  private static String openssl(String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("openssl"));
+    command.addAll(List.of(args));
+    Process process;
+    try {
+      process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    } catch (java.io.IOException e) {
+      throw new AssertionError("this test needs the openssl binary on PATH: " + e.getMessage(), e);
+    }
+    String out = new String(process.getInputStream().readAllBytes(),
+        java.nio.charset.StandardCharsets.US_ASCII);
+    assertTrue(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "openssl finished");
+    assertEquals(0, process.exitValue(), () -> command + ":\n" + out);
+    return out;
+  }
 }
