@@ -4,16 +4,34 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.infraveil.certs.Identity;
+import io.infraveil.certs.Pem;
+import io.infraveil.certs.TlsContexts;
 import io.infraveil.payload.trust.PublisherKeys;
 import io.infraveil.payload.trust.PublisherSignature;
 import io.infraveil.payload.trust.PublisherSignatures;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.ListDeploymentsResponse;
+import io.infraveil.proto.v1.OperatorServiceGrpc;
+import io.infraveil.proto.v1.PayloadRef;
+import io.infraveil.proto.v1.PutDeploymentRequest;
+import io.infraveil.proto.v1.PutDeploymentResponse;
+import io.infraveil.proto.v1.UploadPayloadRequest;
+import io.infraveil.proto.v1.UploadPayloadResponse;
+import io.netty.handler.ssl.ClientAuth;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -139,5 +157,75 @@ class SignedDeployCommandTest {
 
     assertEquals(0, result.code(), result::toString);
     assertTrue(result.out().contains("sequence:  1, unsigned"), result::toString);
+  }
+
+  /**
+   * A control plane that answers an upload with another payload's hash gets nothing signed:
+   * ctl signs only the hash of the archive it sent itself.
+   */
+  @Test
+  void aControlPlaneAnsweringWithAnotherHashGetsNoSignature() throws Exception {
+    List<PutDeploymentRequest> puts =
+        new CopyOnWriteArrayList<>();
+    String otherSha = "e".repeat(64);
+    var issued = server.pki.issue(Identity.Kind.CONTROL_PLANE, "liar",
+        List.of("localhost", "127.0.0.1"), Duration.ofHours(1));
+    Server liar = NettyServerBuilder
+        .forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .sslContext(TlsContexts.server(
+            Pem.readCertificates(issued.certFile()),
+            Pem.readPrivateKey(issued.keyFile()),
+            Pem.readCertificates(server.pki.caCertFile()),
+            ClientAuth.REQUIRE))
+        .addService(new OperatorServiceGrpc.OperatorServiceImplBase() {
+          @Override
+          public StreamObserver<UploadPayloadRequest> uploadPayload(
+              StreamObserver<UploadPayloadResponse> out) {
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(UploadPayloadRequest request) {}
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                out.onNext(UploadPayloadResponse.newBuilder()
+                    .setPayload(PayloadRef.newBuilder().setSha256(otherSha))
+                    .build());
+                out.onCompleted();
+              }
+            };
+          }
+
+          @Override
+          public void putDeployment(PutDeploymentRequest request,
+              StreamObserver<PutDeploymentResponse> out) {
+            puts.add(request);
+            out.onNext(PutDeploymentResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        })
+        .build().start();
+    try {
+      Path context = Files.writeString(dir.resolve("liar.yaml"), """
+          endpoint: localhost:%d
+          ca: pki/ca.crt
+          cert: pki/alice.crt
+          key: pki/alice.key
+          """.formatted(liar.getPort()));
+      Path app = app("v1");
+
+      Cli.Result result = Cli.run("ctl", "--context", context.toString(), "deploy", app.toString(),
+          "--name", "web", "--hosts", "web-1", "--sign", keys.resolve("release.key").toString());
+
+      assertEquals(1, result.code(), result::toString);
+      assertTrue(result.err().contains("answered the upload of " + app + " with sha256 " + otherSha
+          + ", but the archive sent has sha256 "), result::toString);
+      assertTrue(result.err().contains("nothing was signed or deployed"), result::toString);
+      assertEquals(List.of(), puts, "no PutDeployment, so no signature left this machine");
+    } finally {
+      liar.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 }

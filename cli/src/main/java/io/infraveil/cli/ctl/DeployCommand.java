@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.infraveil.cli.CliException;
 import io.infraveil.cli.keys.PublisherKeyFile;
 import io.infraveil.payload.archive.PayloadArchive;
+import io.infraveil.payload.Sha256Hex;
 import io.infraveil.payload.trust.PublisherSignatures;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.ListDeploymentsRequest;
@@ -12,10 +13,13 @@ import io.infraveil.proto.v1.PutDeploymentRequest;
 import io.infraveil.proto.v1.PutDeploymentResponse;
 import io.infraveil.proto.v1.UploadMetadata;
 import io.infraveil.proto.v1.UploadPayloadResponse;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,6 +111,16 @@ final class DeployCommand implements Callable<Integer> {
       UploadPayloadResponse uploaded = PayloadUpload.upload(connection.async(), archive, metadata,
           Connection.UPLOAD_DEADLINE_SECONDS);
       String sha256 = uploaded.getPayload().getSha256();
+      if (!signers.isEmpty()) {
+        // Sign only what this machine hashed: a control plane that answered with another hash
+        // would otherwise get the publisher's signature on a payload of its choosing.
+        String local = sha256Of(archive);
+        if (!local.equals(sha256)) {
+          throw new CliException("the control plane answered the upload of " + source
+              + " with sha256 " + sha256 + ", but the archive sent has sha256 " + local
+              + "; nothing was signed or deployed: do not trust that control plane");
+        }
+      }
       PutDeploymentRequest.Builder request = PutDeploymentRequest.newBuilder()
           .setName(name)
           .setPayloadSha256(sha256)
@@ -143,6 +157,17 @@ final class DeployCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private static String sha256Of(Path file) throws IOException {
+    MessageDigest digest = Sha256Hex.newDigest();
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int read; (read = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, read);
+      }
+    }
+    return Sha256Hex.format(digest.digest());
   }
 
   /**

@@ -3,7 +3,9 @@ package io.infraveil.cli.ctl;
 import com.google.protobuf.ProtocolMessageEnum;
 import com.google.protobuf.Timestamp;
 import io.infraveil.proto.v1.PayloadRef;
+import io.infraveil.proto.v1.PublisherSignature;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -62,7 +64,7 @@ final class Format {
    * Who signed: {@code release (key 3f2a9c1b04de...)} per signature, or "unsigned". The name is
    * what the signer called the key; hosts trust the key id only.
    */
-  static String signers(java.util.List<io.infraveil.proto.v1.PublisherSignature> signatures) {
+  static String signers(List<PublisherSignature> signatures) {
     if (signatures.isEmpty()) {
       return "unsigned";
     }

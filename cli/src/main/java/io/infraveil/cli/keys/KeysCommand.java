@@ -8,6 +8,7 @@ import io.infraveil.payload.trust.PublisherSignatures;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.util.concurrent.Callable;
@@ -66,8 +67,8 @@ public final class KeysCommand implements Runnable {
         }
       }
       if (!Files.isDirectory(dir)) {
-        Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rwx------")));
       }
       KeyPair pair = PublisherKeys.newKeyPair(new SecureRandom());
       Pem.writeSecret(privateFile, PublisherKeys.privateKeyToPem(pair.getPrivate()));

@@ -1,17 +1,23 @@
 package io.infraveil.cli.keys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.infraveil.cli.Cli;
+import io.infraveil.cli.CliException;
 import io.infraveil.payload.trust.PublisherKeys;
 import io.infraveil.payload.trust.PublisherSignature;
 import io.infraveil.payload.trust.PublisherSignatures;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PublicKey;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,7 +82,7 @@ class KeysCommandTest {
   void readingAPublicKeyAsSigningKeySaysWhatIsWrong() throws Exception {
     assertEquals(0, Cli.run("keys", "create-publisher", "--dir", dir.toString(), "release").code());
 
-    var e = org.junit.jupiter.api.Assertions.assertThrows(io.infraveil.cli.CliException.class,
+    CliException e = assertThrows(CliException.class,
         () -> PublisherKeyFile.read(dir.resolve("release.pub")));
 
     assertTrue(e.getMessage().contains("is not usable: expected a PRIVATE KEY (PKCS#8) block, found "
@@ -100,17 +106,17 @@ class KeysCommandTest {
   }
 
   private static String openssl(String... args) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of("openssl"));
+    List<String> command = new ArrayList<>(List.of("openssl"));
     command.addAll(List.of(args));
     Process process;
     try {
       process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError("this test needs the openssl binary on PATH: " + e.getMessage(), e);
     }
     String out = new String(process.getInputStream().readAllBytes(),
-        java.nio.charset.StandardCharsets.US_ASCII);
-    assertTrue(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "openssl finished");
+        StandardCharsets.US_ASCII);
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS), "openssl finished");
     assertEquals(0, process.exitValue(), () -> command + ":\n" + out);
     return out;
   }
