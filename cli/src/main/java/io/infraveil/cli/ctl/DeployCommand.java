@@ -83,6 +83,11 @@ final class DeployCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Read the keys first: a missing or broken key fails before anything is packed or uploaded.
+    List<PublisherKeyFile> signers = signingKeys.stream().map(PublisherKeyFile::read).toList();
+    if (sequence < 0) {
+      throw CliException.usage("--sequence must be at least 1, got " + sequence);
+    }
     Path archive;
     boolean packed = Files.isDirectory(source);
     if (packed) {
@@ -97,11 +102,6 @@ final class DeployCommand implements Callable<Integer> {
       archive = source;
     } else {
       throw new CliException(source + " is neither a directory nor a .tar.gz file");
-    }
-    // Read the keys first: a missing or broken key fails before anything is uploaded.
-    List<PublisherKeyFile> signers = signingKeys.stream().map(PublisherKeyFile::read).toList();
-    if (sequence < 0) {
-      throw CliException.usage("--sequence must be at least 1, got " + sequence);
     }
     try (Connection connection = ctl.connect()) {
       UploadMetadata metadata = UploadMetadata.newBuilder()
