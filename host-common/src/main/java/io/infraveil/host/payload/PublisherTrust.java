@@ -8,9 +8,12 @@ import io.infraveil.payload.trust.PublisherSignature;
 import io.infraveil.payload.trust.PublisherSignatures;
 import io.infraveil.proto.v1.FetchHeader;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +46,8 @@ public final class PublisherTrust {
   }
 
   private static final PublisherTrust NONE = new PublisherTrust(List.of(), null);
+  /** File locks exclude other processes only; this excludes other threads of this one. */
+  private static final Object IN_PROCESS = new Object();
 
   private final List<PublicKey> pinned;
   private final Path sequencesFile;
@@ -136,11 +141,27 @@ public final class PublisherTrust {
     }
   }
 
-  /** Remembers {@code sequence} (and its hash) as accepted when it is the highest so far. */
+  /**
+   * Remembers {@code sequence} (and its hash) as accepted when it is the highest so far. The
+   * read-modify-write holds a lock across threads and processes (the launcher's workers and the
+   * agents share the file), so one deployment's record never overwrites another's.
+   */
   void recordAccepted(String deployment, long sequence, String sha256) throws IOException {
     if (!required()) {
       return;
     }
+    Files.createDirectories(sequencesFile.getParent());
+    Path lockFile = sequencesFile.resolveSibling(sequencesFile.getFileName() + ".lock");
+    synchronized (IN_PROCESS) {
+      try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE);
+          FileLock held = channel.lock()) {
+        recordLocked(deployment, sequence, sha256);
+      }
+    }
+  }
+
+  private void recordLocked(String deployment, long sequence, String sha256) throws IOException {
     Sequences current = readSequences();
     Long highest = current.highest().get(deployment);
     if (highest != null && (highest > sequence

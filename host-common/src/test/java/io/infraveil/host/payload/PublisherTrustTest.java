@@ -12,6 +12,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,5 +111,36 @@ class PublisherTrustTest {
 
     assertTrue(e.getMessage().contains("cannot read pinned publisher keys from "
         + layout.publishersFile()), e.getMessage());
+  }
+
+  // Launcher workers and agents record at the same time; no deployment's record may be lost.
+  @Test
+  void concurrentRecordsOfDifferentDeploymentsAreAllKept() throws Exception {
+    int rounds = 150;
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (String deployment : List.of("web", "api", "jobs")) {
+        // One PublisherTrust per writer, as separate processes have.
+        PublisherTrust writer = PublisherTrust.fromHost(layout);
+        done.add(pool.submit(() -> {
+          for (long sequence = 1; sequence <= rounds; sequence++) {
+            writer.recordAccepted(deployment, sequence, A);
+          }
+          return null;
+        }));
+      }
+      for (var future : done) {
+        future.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    for (String deployment : List.of("web", "api", "jobs")) {
+      PayloadRejectedException e = assertThrows(PayloadRejectedException.class,
+          () -> trust.checkSequence(deployment, rounds - 1, A), deployment);
+      assertTrue(e.getMessage().contains("older than sequence " + rounds), e.getMessage());
+    }
   }
 }
