@@ -152,6 +152,23 @@ class SignedDeployCommandTest {
   }
 
   @Test
+  void rollingBackASignedDeploymentWarnsThatPinnedHostsRefuseIt() throws Exception {
+    assertEquals(0, ctl("deploy", app("v1").toString(), "--name", "web", "--hosts", "web-1",
+        "--sign", keys.resolve("release.key").toString()).code());
+    assertEquals(0, ctl("deploy", app("v2").toString(), "--name", "web", "--hosts", "web-1",
+        "--sign", keys.resolve("release.key").toString()).code());
+
+    Cli.Result result = ctl("rollback", "web");
+
+    assertEquals(0, result.code(), result::toString);
+    assertTrue(result.out().contains("sequence:  3, unsigned"), result::toString);
+    assertTrue(result.err().startsWith("warning: web was signed, and the version it rolled back "
+        + "to is not: hosts with pinned publisher keys refuse it"), result::toString);
+    assertTrue(result.err().contains("deploying the old version again with --sign KEY"),
+        result::toString);
+  }
+
+  @Test
   void unsignedDeploysSayUnsigned() throws Exception {
     Cli.Result result = ctl("deploy", app("v1").toString(), "--name", "web", "--hosts", "web-1");
 
