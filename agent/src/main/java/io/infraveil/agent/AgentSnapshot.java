@@ -31,17 +31,32 @@ public record AgentSnapshot(
     return services.stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
-  /** One service of the running version. */
+  /**
+   * One service of the running version. {@code restartsCounted} are the restarts counted against
+   * the healing budget (since the service was last healthy for the stable period);
+   * {@code restartsTotal} every restart since this agent started the version. {@code reason} is
+   * empty while it runs, the failure's cause while it heals and {@code BUDGET_EXHAUSTED} once
+   * FAILED; {@code lastFailure} the latest failure as {@code CAUSE: message}, empty until one.
+   */
   public record ServiceSnapshot(
       String name,
       ServiceState state,
       Health health,
       Optional<Instant> lastCheckAt,
       Optional<Duration> lastCheckLatency,
-      int restartsInWindow,
+      int restartsCounted,
       long restartsTotal,
       List<ProcessSnapshot> processes,
-      String reason) {
+      String reason,
+      String lastFailure) {
+
+    /** A service that has not failed since this agent started the version. */
+    public ServiceSnapshot(String name, ServiceState state, Health health,
+        Optional<Instant> lastCheckAt, Optional<Duration> lastCheckLatency, int restartsCounted,
+        long restartsTotal, List<ProcessSnapshot> processes, String reason) {
+      this(name, state, health, lastCheckAt, lastCheckLatency, restartsCounted, restartsTotal,
+          processes, reason, "");
+    }
 
     public ServiceSnapshot {
       Objects.requireNonNull(name, "name");
@@ -51,6 +66,13 @@ public record AgentSnapshot(
       Objects.requireNonNull(lastCheckLatency, "lastCheckLatency");
       processes = List.copyOf(processes);
       reason = reason == null ? "" : reason;
+      lastFailure = lastFailure == null ? "" : lastFailure;
+    }
+
+    /** The same view with the restarts counted against the budget at another moment. */
+    public ServiceSnapshot withRestartsCounted(int counted) {
+      return new ServiceSnapshot(name, state, health, lastCheckAt, lastCheckLatency, counted,
+          restartsTotal, processes, reason, lastFailure);
     }
   }
 

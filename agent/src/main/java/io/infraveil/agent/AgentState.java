@@ -24,10 +24,37 @@ public record AgentState(int formatVersion, String releaseSha256, VersionState v
         : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(services));
   }
 
-  /** One service as saved. */
-  public record SavedService(ServiceState state, List<SavedProcess> processes) {
+  /**
+   * One service as saved. {@code restarts} is what it spent of its healing budget and
+   * {@code lastFailure} its latest failure, so an agent that was killed hands its successor
+   * neither a fresh budget nor a FAILED service without its cause; both are absent in files
+   * written before they existed, which read as nothing spent and no failure.
+   */
+  public record SavedService(ServiceState state, List<SavedProcess> processes,
+      SavedRestarts restarts, String lastFailure) {
     public SavedService {
       processes = processes == null ? List.of() : List.copyOf(processes);
+      restarts = restarts == null ? SavedRestarts.NONE : restarts;
+      lastFailure = lastFailure == null ? "" : lastFailure;
+    }
+
+    public SavedService(ServiceState state, List<SavedProcess> processes) {
+      this(state, processes, SavedRestarts.NONE, "");
+    }
+  }
+
+  /** A {@link RestartRecord} as saved ({@code lastRestartAt} null when there was none). */
+  public record SavedRestarts(int counted, int quickStreak, Instant lastRestartAt) {
+    public static final SavedRestarts NONE = new SavedRestarts(0, 0, null);
+
+    public static SavedRestarts of(RestartRecord record) {
+      return new SavedRestarts(record.counted(), record.quickStreak(),
+          record.lastRestartAt().orElse(null));
+    }
+
+    public RestartRecord toRecord() {
+      return new RestartRecord(Math.max(0, counted), Math.max(0, quickStreak),
+          java.util.Optional.ofNullable(lastRestartAt));
     }
   }
 

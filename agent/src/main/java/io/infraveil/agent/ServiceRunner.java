@@ -4,7 +4,6 @@ import io.infraveil.appconfig.HealthCheckSpec;
 import io.infraveil.appconfig.ServiceSpec;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
-import io.infraveil.host.time.RollingWindow;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +45,13 @@ final class ServiceRunner {
 
   private record Failure(FailureCause cause, String message) {}
 
+  /** The restart record and the start of the current healthy run, published together. */
+  private record Budget(RestartRecord spent, Optional<Instant> healthySince) {
+    int counted(HealingPolicy policy, Instant now) {
+      return policy.standing(spent, healthySince, now).counted();
+    }
+  }
+
   private static final System.Logger LOG = System.getLogger(ServiceRunner.class.getName());
 
   private final ServiceSpec spec;
@@ -57,7 +63,6 @@ final class ServiceRunner {
   private final Lane lane;
   private final HealingPolicy policy;
   private final Host host;
-  private final RollingWindow attempts;
 
   // Lane-confined state.
   private ServiceState state = ServiceState.STARTING;
@@ -65,8 +70,12 @@ final class ServiceRunner {
   private Instant lastCheckAt;
   private Duration lastCheckLatency;
   private String reason = "";
+  /** The latest failure, {@code CAUSE: message}, for the heartbeat of a FAILED service. */
+  private String lastFailure = "";
   private volatile List<Supervised> processes = List.of();
   private long restartsTotal;
+  /** What this service spent of its healing budget, and since when it has been healthy. */
+  private volatile Budget budget = new Budget(RestartRecord.NONE, Optional.empty());
   private long generation;
   private ScheduledFuture<?> timer;
 
@@ -88,7 +97,6 @@ final class ServiceRunner {
     this.lane = Objects.requireNonNull(lane, "lane");
     this.policy = Objects.requireNonNull(policy, "policy");
     this.host = Objects.requireNonNull(host, "host");
-    this.attempts = new RollingWindow(policy.window());
     publish();
   }
 
@@ -100,8 +108,11 @@ final class ServiceRunner {
     return spec;
   }
 
+  /** The latest published view; the restart count earned back by a stable run shows at once. */
   AgentSnapshot.ServiceSnapshot snapshot() {
-    return published;
+    AgentSnapshot.ServiceSnapshot current = published;
+    int counted = budget.counted(policy, clock.instant());
+    return counted == current.restartsCounted() ? current : current.withRestartsCounted(counted);
   }
 
   /** Runs the start sequence for the first time. */
@@ -129,6 +140,12 @@ final class ServiceRunner {
       generation++;
       processes = List.copyOf(found);
       processes.forEach(this::watchExit);
+      if (saved.state() != ServiceState.STOPPED) {
+        // The previous agent died rather than being stopped: its budget carries over. A
+        // deliberate stop (restart, new generation) starts afresh.
+        budget = new Budget(saved.restarts().toRecord(), Optional.empty());
+        lastFailure = saved.lastFailure();
+      }
       if (saved.state() == ServiceState.FAILED) {
         state = ServiceState.FAILED;
         reason = HealingDecision.Reason.BUDGET_EXHAUSTED.name();
@@ -196,7 +213,7 @@ final class ServiceRunner {
     reason = "";
     if (healing) {
       host.event(AgentEvent.Kind.SERVICE_RECOVERED, spec.name(), "",
-          "recovered after attempt " + attempts.count(clock.instant()));
+          "recovered after restart " + budget.spent().counted() + " of " + policy.maxRestarts());
     }
     changed();
     scheduleCheck(spec.healthcheck().map(HealthCheckSpec::interval).orElse(Duration.ZERO));
@@ -409,32 +426,37 @@ final class ServiceRunner {
 
   /** A crash, a failed check or a failed start: stop what is left, then heal or give up. */
   private void fail(FailureCause cause, String message) {
+    Budget before = budget; // healthy since when, before this failure is known
     cancelTimer();
     generation++;
     if (cause != FailureCause.CHECK_FAILED && health != Health.UNHEALTHY) {
       health = Health.UNKNOWN;
     }
     reason = cause.name();
-    host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), message);
+    lastFailure = cause.name() + ": " + message;
+    // Decided when the failure is seen, so the event says what happens next.
+    HealingDecision decision = policy.decide(before.spent(), before.healthySince(),
+        clock.instant());
+    host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), stopping ? message
+        : message + "; " + describe(decision));
     host.deployFailure(spec.name(), cause, message);
     stopProcesses();
     if (stopping) {
       return;
     }
-    Instant now = clock.instant();
-    HealingDecision decision = policy.decide(attempts.events(now), now);
+    budget = new Budget(decision.next(), Optional.empty());
     switch (decision.action()) {
       case GIVE_UP -> {
         state = ServiceState.FAILED;
         reason = decision.reason().name();
         host.event(AgentEvent.Kind.SERVICE_FAILED, spec.name(), decision.reason().name(),
-            decision.attempt() + " healing attempts within " + policy.window()
-                + " did not help; last: " + message);
+            decision.restart() + " restarts did not help (none stayed healthy for "
+                + policy.stablePeriod() + "); left stopped until a new version or an operator's"
+                + " restart; last failure: " + message);
         changed();
       }
       case HEAL -> {
         state = ServiceState.HEALING;
-        attempts.record(now);
         restartsTotal++;
         changed();
         long gen = generation;
@@ -446,6 +468,16 @@ final class ServiceRunner {
       }
       default -> throw new AssertionError("unexpected healing action " + decision.action());
     }
+  }
+
+  private String describe(HealingDecision decision) {
+    return switch (decision.action()) {
+      case HEAL -> "restart " + decision.restart() + " of " + policy.maxRestarts()
+          + (decision.delay().isZero() ? " at once" : " in " + decision.delay().toMillis()
+              + " ms") + " (" + decision.reason() + ")";
+      case GIVE_UP -> "no restart left (" + decision.reason() + ")";
+      default -> throw new AssertionError("unexpected healing action " + decision.action());
+    };
   }
 
   private void stopProcesses() {
@@ -466,25 +498,39 @@ final class ServiceRunner {
   }
 
   private void changed() {
+    trackHealthy();
     publish();
     host.changed(this);
+  }
+
+  /** A healthy run starts when the service is RUNNING and HEALTHY and ends with either. */
+  private void trackHealthy() {
+    Budget current = budget;
+    boolean healthyNow = state == ServiceState.RUNNING && health == Health.HEALTHY;
+    if (healthyNow && current.healthySince().isEmpty()) {
+      budget = new Budget(current.spent(), Optional.of(clock.instant()));
+    } else if (!healthyNow && current.healthySince().isPresent()) {
+      budget = new Budget(current.spent(), Optional.empty());
+    }
   }
 
   private void publish() {
     Instant now = clock.instant();
     published = new AgentSnapshot.ServiceSnapshot(spec.name(), state, health,
         Optional.ofNullable(lastCheckAt), Optional.ofNullable(lastCheckLatency),
-        attempts.count(now), restartsTotal,
+        budget.counted(policy, now), restartsTotal,
         processes.stream().map(p -> new AgentSnapshot.ProcessSnapshot(p.clusterIndex(),
-            p.identity().pid(), p.identity().startedAt())).toList(), reason);
+            p.identity().pid(), p.identity().startedAt())).toList(), reason, lastFailure);
   }
 
   /** The service as saved for adoption (published view, safe from any thread). */
   AgentState.SavedService saved() {
     List<Supervised> current = processes;
+    Budget spent = budget;
     return new AgentState.SavedService(published.state(), current.stream()
         .map(p -> new AgentState.SavedProcess(p.clusterIndex(), p.commandIndex(),
             p.identity().pid(), p.identity().startedAt()))
-        .toList());
+        .toList(), AgentState.SavedRestarts.of(policy.standing(spent.spent(),
+            spent.healthySince(), clock.instant())), published.lastFailure());
   }
 }

@@ -7,7 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
 import io.infraveil.certs.Pem;
+import io.infraveil.certs.TlsContexts;
+import io.infraveil.proto.v1.OperatorServiceGrpc;
+import io.infraveil.proto.v1.WatchRequest;
+import io.infraveil.proto.v1.WatchResponse;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
@@ -37,10 +45,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Secrets end to end with real processes: a release that names a secret not yet set does not
- * start and says which command to run; once set, the value reaches the service (as an
- * environment variable and as a file), a new value restarts it, and the values appear in no
- * log file, ctl output, operations API response, status page, dashboard, history row or
- * payload.
+ * start and says which command to run (on the operator's Watch too); once set, the value
+ * reaches the service (as an environment variable and as a file), a new value restarts it, and
+ * the values appear in no log file, ctl output, Watch event, operations API response, status
+ * page, dashboard, history row or payload.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SecretsIT {
@@ -49,12 +57,16 @@ class SecretsIT {
 
   @TempDir Path outside;
   private Cluster cluster;
+  private ManagedChannel watch;
   private final String password = "pw-" + UUID.randomUUID();
   private final String newPassword = "pw2-" + UUID.randomUUID();
   private final String token = "tok-" + UUID.randomUUID();
 
   @AfterEach
   void stopCluster() throws Exception {
+    if (watch != null) {
+      watch.shutdownNow();
+    }
     if (cluster != null) {
       cluster.close();
     }
@@ -100,11 +112,35 @@ class SecretsIT {
     Path agentDir = host.agentDir("vault");
     Path serviceLog = agentDir.resolve("logs/worker-0.out.log");
 
-    // 1. Deployed before all its secrets are set: nothing starts; the agent says what to run.
+    // An operator watching the deployment, as `ctl watch --deployment vault` does.
+    List<String> watched = new CopyOnWriteArrayList<>();
+    watch = NettyChannelBuilder.forAddress("localhost", cluster.grpcPort())
+        .sslContext(TlsContexts.client(cluster.caFile(), cluster.pki().certFile("e2e"),
+            cluster.pki().keyFile("e2e")))
+        .build();
+    OperatorServiceGrpc.newStub(watch).watch(WatchRequest.newBuilder().setDeployment("vault")
+        .build(), new StreamObserver<>() {
+          @Override
+          public void onNext(WatchResponse response) {
+            watched.add(response.toString());
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        });
+
+    // 1. Deployed before all its secrets are set: nothing starts; the agent says what to run,
+    // and the operator sees it.
     setSecret("api_token", token);
     cluster.deploy(app(), "vault", "sx");
     cluster.waitFor("the start is refused for the missing secret", UP, () ->
         Files.readString(agentDir.resolve("agent.err.log")).contains("SECRET_UNAVAILABLE"));
+    cluster.waitFor("the refusal reaches the operator's Watch", UP, () -> watched.stream()
+        .anyMatch(w -> w.contains("SECRET_UNAVAILABLE")
+            && w.contains("`infraveil ctl secrets set vault db_password --from-file FILE`")));
     String refusal = Files.readString(agentDir.resolve("agent.err.log"));
     assertTrue(refusal.contains("secret db_password of deployment vault is named in config.yaml"
         + " but not set; set it with `infraveil ctl secrets set vault db_password --from-file"
@@ -139,11 +175,14 @@ class SecretsIT {
     assertEquals("db_password", listed.path("secrets").get(1).path("name").asText());
     assertEquals(2, listed.path("secrets").get(1).path("version").asLong());
 
+    assertTrue(watched.stream().anyMatch(w -> w.contains("secret db_password of deployment vault"
+        + " set to version 2 by spiffe://")), watched.toString());
+
     // 4. Every operator surface, over the wire, once the console lines were shipped.
     String seen = "env-sha=" + sha256(newPassword);
     cluster.waitFor("the console line with the hash reaches ctl logs", UP, () ->
         cluster.ctl("logs", "vault", "--tail", "1000").out().contains(seen));
-    List<String> surfaces = new ArrayList<>();
+    List<String> surfaces = new ArrayList<>(watched);
     surfaces.add(listed.toString());
     for (String[] args : new String[][] {{"status"}, {"hosts"}, {"incidents"},
         {"logs", "vault", "--tail", "1000"}, {"security-events"}}) {

@@ -5,6 +5,7 @@ import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.host.payload.PublisherPins;
 import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
@@ -43,6 +44,12 @@ public final class LauncherMain implements Callable<Integer> {
 
   @Option(names = "--name", description = "This host's name (first start only).")
   String name;
+
+  @Option(names = "--publisher-key", paramLabel = "FILE",
+      description = "Pin this publisher public key (NAME.pub from `infraveil keys"
+          + " create-publisher`; repeatable) in DATA/identity/publishers.pem before anything is"
+          + " fetched: from then on only versions it signed run here. Keys are only added.")
+  List<Path> publisherKeys;
 
   @Option(names = "--report-interval", defaultValue = "PT10S", converter = DurationConverter.class,
       description = "Full host report interval (ISO-8601 duration, default PT10S).")
@@ -117,6 +124,18 @@ public final class LauncherMain implements Callable<Integer> {
     LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
     LauncherLog log = new LauncherLog(System.out, clock, metrics::observe);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
+    if (publisherKeys != null) {
+      // Before enrolling: the first desired state is already held to the pinned keys.
+      try {
+        PublisherPins.Result pins = PublisherPins.pin(new CacheLayout(dataDir.toAbsolutePath()),
+            publisherKeys);
+        log.event("publisher_keys_pinned", "added", String.join(",", pins.added()),
+            "already_pinned", String.join(",", pins.alreadyPinned()));
+      } catch (java.io.IOException e) {
+        log.event("publisher_key_refused", "error", e.getMessage());
+        return 2;
+      }
+    }
     Enroller enroller = new Enroller(identity, log);
     if (!enroller.isEnrolled()) {
       if (joinToken == null || name == null) {

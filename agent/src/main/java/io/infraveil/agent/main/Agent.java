@@ -175,7 +175,7 @@ public final class Agent implements AutoCloseable {
         RandomGenerator.getDefault());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
         desired.generation(), settings.heartbeatInterval(), settings.heartbeatMinGap(),
-        settings.engine().eventCapacity(), settings.engine().healingMaxAttempts()), channel,
+        settings.engine().eventCapacity(), settings.engine().healingMaxRestarts()), channel,
         new Source(), reconnect, clock, scheduler);
     this.shipper = new LogShipper(new LogShipper.Settings(hostName, deployment,
         settings.logBatchSize(), settings.logFlushInterval()), channel, supervisor.logQueue(),

@@ -74,7 +74,8 @@ class ProtoMapperTest {
     ServiceStatus s = ProtoMapper.service(new AgentSnapshot.ServiceSnapshot("api",
         ServiceState.HEALING, Health.UNHEALTHY, Optional.of(AT),
         Optional.of(Duration.ofMillis(1500)), 3, 7,
-        List.of(new AgentSnapshot.ProcessSnapshot(1, 4242, AT)), "PROCESS_EXITED"));
+        List.of(new AgentSnapshot.ProcessSnapshot(1, 4242, AT)), "PROCESS_EXITED",
+        "PROCESS_EXITED: process 4241 (cluster 1) exited"));
     assertEquals("api", s.getName());
     assertEquals(io.infraveil.proto.v1.ServiceState.SERVICE_STATE_HEALING, s.getState());
     assertEquals(HealthStatus.HEALTH_STATUS_UNHEALTHY, s.getHealth());
@@ -88,6 +89,7 @@ class ProtoMapperTest {
     assertEquals(1, s.getProcesses(0).getClusterIndex());
     assertEquals(4242, s.getProcesses(0).getPid());
     assertEquals("PROCESS_EXITED", s.getReason());
+    assertEquals("PROCESS_EXITED: process 4241 (cluster 1) exited", s.getLastFailure());
   }
 
   // A service that never ran a check leaves the check fields unset rather than at the epoch.

@@ -6,8 +6,10 @@ import io.infraveil.proto.v1.GetStatusRequest;
 import io.infraveil.proto.v1.GetStatusResponse;
 import io.infraveil.proto.v1.Incident;
 import io.infraveil.proto.v1.IncidentState;
+import io.infraveil.proto.v1.ServiceState;
 import io.infraveil.proto.v1.ServiceStatus;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,8 +17,8 @@ import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code ctl status}: the operations view in one screen: hosts and their connection,
- * deployments with rollout progress, services with health and restarts, and the open
- * incidents. {@code -o json} prints the whole {@code GetStatusResponse} (also security
+ * deployments with rollout progress, services with health, restarts and reason (a FAILED
+ * service also gets a line with its last failure), and the open incidents. {@code -o json} prints the whole {@code GetStatusResponse} (also security
  * events, the service catalog and pipeline runs).
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
@@ -41,7 +43,8 @@ final class StatusCommand implements Callable<Integer> {
     out.println("DEPLOYMENTS");
     DeploymentsCommand.printDeployments(status.getDeploymentsList(), out);
     Table services = new Table("DEPLOYMENT", "HOST", "VERSION", "STATUS", "SERVICE", "STATE",
-        "HEALTH", "RESTARTS", "LAST CHECK");
+        "HEALTH", "RESTARTS", "LAST CHECK", "REASON");
+    List<String> failed = new ArrayList<>();
     for (Deployment deployment : status.getDeploymentsList()) {
       for (DeploymentOnHost onHost : deployment.getOnHostsList()) {
         for (ServiceStatus service : onHost.getServicesList()) {
@@ -49,13 +52,21 @@ final class StatusCommand implements Callable<Integer> {
               Format.enumName(onHost.getVersionStatus()), service.getName(),
               Format.enumName(service.getState()), Format.enumName(service.getHealth()),
               service.getRestartsInWindow() + " (" + service.getRestartsTotal() + " total)",
-              Format.time(service.getLastCheckAt()));
+              Format.time(service.getLastCheckAt()), service.getReason());
+          if (service.getState() == ServiceState.SERVICE_STATE_FAILED) {
+            failed.add(deployment.getName() + "/" + service.getName() + " on " + onHost.getHostName()
+                + " FAILED after " + service.getRestartsInWindow() + " restarts ("
+                + (service.getReason().isEmpty() ? "no reason given" : service.getReason()) + ")"
+                + (service.getLastFailure().isEmpty() ? "" : "; last failure: " + service.getLastFailure())
+                + "; left stopped until a new version or a restart of the deployment");
+          }
         }
       }
     }
     out.println();
     out.println("SERVICES");
     services.print(out, "no services reported yet");
+    failed.forEach(out::println);
     out.println();
     List<Incident> open = status.getIncidentsList().stream()
         .filter(incident -> incident.getState() == IncidentState.INCIDENT_STATE_OPEN)

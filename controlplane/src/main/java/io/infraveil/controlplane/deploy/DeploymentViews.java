@@ -53,7 +53,8 @@ public final class DeploymentViews {
         .putAllLabels(record.labels())
         .addAllPlacedHosts(placed)
         .setPaused(record.paused())
-        .setUpdatedAt(ProtoTime.timestamp(record.updatedAt()));
+        .setUpdatedAt(ProtoTime.timestamp(record.updatedAt()))
+        .addAllSignatures(DesiredStates.Signatures.decode(record.signatures()));
     if (record.previousSha256() != null) {
       out.setPreviousPayload(ref(record.previousSha256(),
           record.previousSequence() == null ? 0 : record.previousSequence()));

@@ -61,7 +61,10 @@ public final class HistoryStore {
     }
   }
 
-  /** Deletes history older than {@code cutoff} and incidents resolved before it; returns rows deleted. */
+  /**
+   * Deletes history and security events older than {@code cutoff} and incidents resolved before
+   * it; returns rows deleted.
+   */
   public int pruneBefore(Instant cutoff) {
     try (Connection c = dataSource.getConnection()) {
       int deleted = 0;
@@ -77,6 +80,12 @@ public final class HistoryStore {
       }
       try (PreparedStatement s = c.prepareStatement(
           "DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?")) {
+        s.setTimestamp(1, at);
+        deleted += s.executeUpdate();
+      }
+      // Security events share the retention bound: a row goes once its latest occurrence is old.
+      try (PreparedStatement s = c.prepareStatement(
+          "DELETE FROM security_events WHERE COALESCE(last_at, at) < ?")) {
         s.setTimestamp(1, at);
         deleted += s.executeUpdate();
       }

@@ -30,8 +30,9 @@ final class ServiceFailedRule implements IncidentRule {
       if (service.getState() == ServiceState.SERVICE_STATE_FAILED) {
         failed.add(new Finding(Rule.SERVICE_FAILED, report.host(), heartbeat.getDeployment(), service.getName(), "",
             "service " + service.getName() + " of " + heartbeat.getDeployment() + " on " + report.host()
-                + " FAILED after " + service.getRestartsInWindow() + " restarts in window"
-                + (service.getReason().isEmpty() ? "" : ": " + service.getReason())));
+                + " FAILED after " + service.getRestartsInWindow() + " restarts"
+                + (service.getReason().isEmpty() ? "" : ": " + service.getReason())
+                + (service.getLastFailure().isEmpty() ? "" : "; last failure: " + service.getLastFailure())));
       }
     }
     String key = Heartbeats.key(report.host(), heartbeat.getDeployment());

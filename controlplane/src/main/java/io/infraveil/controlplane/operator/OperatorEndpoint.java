@@ -189,7 +189,8 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   @Override
   public void putDeployment(PutDeploymentRequest request, StreamObserver<PutDeploymentResponse> responses) {
     var record = deployments.put(new Deployments.PutRequest(request.getName(), request.getPayloadSha256(),
-        request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList()));
+        request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList(),
+        request.getSequence()));
     Deployment view = deploymentViews.one(record.name());
     announce(view.getName(), "deployment " + view.getName() + " now runs " + EvidenceTexts.payload(view.getPayload())
         + " on " + view.getPlacedHostsList() + " (generation " + view.getGeneration() + ")");
@@ -331,10 +332,12 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
           + request.getTtlSeconds()).asRuntimeException();
     }
     var created = joinTokens.create(request.getHostName(), Duration.ofSeconds(request.getTtlSeconds()),
-        request.getLabelsMap(), operatorUri());
+        request.getLabelsMap(), operatorUri(), request.getReplace());
     responses.onNext(CreateJoinTokenResponse.newBuilder()
         .setJoinToken(created.token())
         .setExpiresAt(ProtoTime.timestamp(created.expiresAt()))
+        .setSupersededTokens(created.superseded())
+        .setReplace(request.getReplace())
         .build());
     responses.onCompleted();
   }
