@@ -166,9 +166,14 @@ public final class SecretMaterializer implements ServiceSecrets {
     Files.createDirectories(secretsDir);
     // Others may pass through to their own service's directory, never list it.
     Files.setPosixFilePermissions(secretsDir, PosixFilePermissions.fromString("rwx--x--x"));
-    deleteTree(dir);
-    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rwx------")));
+    // Replaced file by file, never emptied first: a service adopted by a restarted agent may
+    // read its files at any moment.
+    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      deleteTree(dir);
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rwx------")));
+    }
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
     for (Map.Entry<String, byte[]> file : files.entrySet()) {
       Path temp = Files.createTempFile(dir, ".secret", ".tmp");
       try {
@@ -186,6 +191,12 @@ public final class SecretMaterializer implements ServiceSecrets {
         AtomicFiles.moveDurably(temp, dir.resolve(file.getKey()));
       } finally {
         Files.deleteIfExists(temp);
+      }
+    }
+    try (Stream<Path> present = Files.list(dir)) {
+      for (Path stale : present.filter(p -> !files.containsKey(p.getFileName().toString()))
+          .toList()) {
+        deleteTree(stale);
       }
     }
     if (owner.isPresent()) {

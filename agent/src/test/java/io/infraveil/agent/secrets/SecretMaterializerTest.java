@@ -117,11 +117,21 @@ class SecretMaterializerTest {
         + " file: NAME})", prepared.problem());
   }
 
-  /** A file the new release no longer names is removed when it starts. */
+  /**
+   * A start replaces files in place (never a moment without them, for services already
+   * running) and removes the ones the release no longer names.
+   */
   @Test
-  void restartRemovesFilesNoLongerNamed() throws Exception {
+  void restartReplacesFilesAndRemovesThoseNoLongerNamed() throws Exception {
     materializer(fetched(Map.of("db_password", "pw", "tls_key", "K")), spec -> Optional.empty())
         .prepare(parse(CONFIG));
+    Path stray = Files.writeString(dir.resolve("secrets/api/old.key"), "old");
+    Prepared again = materializer(fetched(Map.of("db_password", "pw", "tls_key", "K2")),
+        spec -> Optional.empty()).prepare(parse(CONFIG));
+    assertTrue(again.config().isPresent(), again.problem());
+    assertEquals("K2", Files.readString(dir.resolve("secrets/api/tls.key")));
+    assertFalse(Files.exists(stray), "a file no longer named is removed");
+
     Prepared next = materializer(fetched(Map.of("db_password", "pw")), spec -> Optional.empty())
         .prepare(parse("""
             services:
@@ -130,7 +140,7 @@ class SecretMaterializerTest {
                 secrets: [ { name: db_password, env: DB_PASSWORD } ]
             """));
     assertTrue(next.config().isPresent(), next.problem());
-    assertFalse(Files.exists(dir.resolve("secrets/api/tls.key")));
+    assertFalse(Files.exists(dir.resolve("secrets/api")), "no file secrets, no directory");
   }
 
   /** With a service user, the files and their directory belong to it (needs root to chown). */
