@@ -63,7 +63,8 @@ public final class LauncherMain implements Callable<Integer> {
   Duration crashWindow;
 
   @Option(names = "--crash-limit", defaultValue = "6",
-      description = "Crashes within the window that suspend an agent (default 6).")
+      description = "Failed respawns within the window before an agent is suspended (default 6:"
+          + " the 7th crash suspends).")
   int crashLimit;
 
   @Option(names = "--suspend-cooldown", defaultValue = "PT5M", converter = DurationConverter.class,
