@@ -22,8 +22,14 @@ final class AgentServiceProcesses {
   /** One recorded process; {@code starttime} (raw ticks) is checked when present. */
   record Recorded(long pid, Instant startedAt, Long starttime) {
 
-    /** True while the very process that was recorded runs (a reused pid never matches). */
+    /**
+     * True while the very process that was recorded runs (a reused pid never matches); an
+     * exited process nobody has reaped yet (a zombie) does not run.
+     */
     boolean isAlive() {
+      if (!ProcStat.isRunning(pid)) {
+        return false;
+      }
       if (starttime != null) {
         return ProcStat.isSameProcess(pid, starttime);
       }

@@ -30,6 +30,11 @@ final class ProcStat {
     }
   }
 
+  /** True while {@code pid} exists and is not a zombie (an exited, unreaped process). */
+  static boolean isRunning(long pid) {
+    return starttime(pid).isPresent();
+  }
+
   /** True while {@code pid} runs and is the process that started at {@code starttime}. */
   static boolean isSameProcess(long pid, long starttime) {
     OptionalLong now = starttime(pid);

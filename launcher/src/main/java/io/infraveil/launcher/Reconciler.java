@@ -53,12 +53,17 @@ public final class Reconciler {
   }
 
   /**
-   * Settings of the reconcile loop and of the agents it spawns. {@code stopGrace} is how long
-   * an agent gets to stop its services before the launcher kills it and them: the longest
-   * {@code stop_timeout} of its services plus a margin (services stop in parallel).
+   * Settings of the reconcile loop and of the agents it spawns. An agent asked to stop gets the
+   * longest {@code stop_timeout} of its services plus {@code stopMargin} (services stop in
+   * parallel), never less than {@code stopGrace}, before the launcher kills it and its services
+   * ({@link AgentStopGrace}).
    */
   public record Settings(Path dataDir, String controlPlane, List<String> agentCommand,
-      Duration stopGrace, Duration interval) {
+      Duration stopGrace, Duration stopMargin, Duration interval) {
+
+    /** The default margin over the services' longest stop_timeout. */
+    public static final Duration DEFAULT_STOP_MARGIN = Duration.ofSeconds(5);
+
     public Settings {
       Objects.requireNonNull(dataDir, "dataDir");
       Objects.requireNonNull(controlPlane, "controlPlane");
@@ -67,7 +72,13 @@ public final class Reconciler {
         throw new IllegalArgumentException("agent command is empty");
       }
       Objects.requireNonNull(stopGrace, "stopGrace");
+      Objects.requireNonNull(stopMargin, "stopMargin");
       Objects.requireNonNull(interval, "interval");
+    }
+
+    public Settings(Path dataDir, String controlPlane, List<String> agentCommand,
+        Duration stopGrace, Duration interval) {
+      this(dataDir, controlPlane, agentCommand, stopGrace, DEFAULT_STOP_MARGIN, interval);
     }
 
     /** The current JVM running {@code io.infraveil.agent.main.AgentMain} from this classpath. */
@@ -88,6 +99,7 @@ public final class Reconciler {
   private final LauncherLog log;
   private final DeploymentWorkers workers;
   private final AgentStopper stopper;
+  private final AgentStopGrace stopGrace;
 
   /** Guarded by {@code this}. */
   private LauncherState state = LauncherState.EMPTY;
@@ -112,6 +124,7 @@ public final class Reconciler {
     this.log = Objects.requireNonNull(log, "log");
     this.workers = new DeploymentWorkers(done -> reconcileSoon());
     this.stopper = new AgentStopper(settings.dataDir());
+    this.stopGrace = new AgentStopGrace(settings.stopGrace(), settings.stopMargin());
   }
 
   /** Pure: the step for one deployment given what is desired, what is known and liveness. */
@@ -199,7 +212,9 @@ public final class Reconciler {
         stop.start();
         stops.add(stop);
       }
-      long deadline = System.nanoTime() + settings.stopGrace().plusSeconds(15).toNanos();
+      Duration longest = running.stream().map(this::graceFor).max(Duration::compareTo)
+          .orElse(Duration.ZERO);
+      long deadline = System.nanoTime() + longest.plusSeconds(15).toNanos();
       for (Thread stop : stops) {
         try {
           stop.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
@@ -384,7 +399,7 @@ public final class Reconciler {
         // them running unwatched until the cooldown is over.
         ProcessIdentity deadAgent = record.process();
         onWorker(name, () -> {
-          List<Long> stopped = stopper.stopServices(name, deadAgent, settings.stopGrace());
+          List<Long> stopped = stopper.stopServices(name, deadAgent, graceFor(record));
           log.event("suspended_services_stopped", "deployment", name, "pids", stopped);
         });
       }
@@ -511,9 +526,10 @@ public final class Reconciler {
    */
   private void stopNow(AgentRecord record, String reason) {
     String name = record.deployment();
+    Duration grace = graceFor(record);
     log.event("stop", "deployment", name, "pid", record.process().pid(), "reason", reason,
-        "grace", settings.stopGrace());
-    AgentStopper.Outcome outcome = stopper.stop(name, record.process(), settings.stopGrace());
+        "grace", grace);
+    AgentStopper.Outcome outcome = stopper.stop(name, record.process(), grace);
     if (!outcome.agentExitedInTime() || !outcome.servicesKilled().isEmpty()) {
       log.event("stop_forced", "deployment", name, "agent_exited_in_time",
           outcome.agentExitedInTime(), "services_killed", outcome.servicesKilled());
@@ -529,6 +545,11 @@ public final class Reconciler {
           : state.withAgent(current.withoutProcess(reason));
       persist();
     }
+  }
+
+  private Duration graceFor(AgentRecord record) {
+    return stopGrace.forAgent(AgentDesiredFile.agentDir(settings.dataDir(), record.deployment()),
+        record.payload());
   }
 
   /** Under the lock. */
