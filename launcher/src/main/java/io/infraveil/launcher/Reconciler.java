@@ -1,6 +1,7 @@
 package io.infraveil.launcher;
 
 import com.google.protobuf.Timestamp;
+import io.infraveil.host.fs.JsonFiles;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.proto.v1.AgentState;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -480,6 +482,9 @@ public final class Reconciler {
         return;
       }
       Path agentDir = AgentDesiredFile.agentDir(settings.dataDir(), name);
+      if (adoptLockHolder(record, agentDir)) {
+        return;
+      }
       try {
         AgentDesiredFile.of(desired, settings.controlPlane()).write(settings.dataDir());
         List<String> command = new ArrayList<>(settings.agentCommand());
@@ -504,6 +509,34 @@ public final class Reconciler {
         persist();
       }
     }
+  }
+
+  /**
+   * Under the lock, before a spawn: an agent that already holds the deployment's lock (one this
+   * launcher lost track of) is adopted instead of starting a second one beside it, which would
+   * only exit for want of the lock. Its desired.json, not yet overwritten, says what it runs;
+   * the next pass restarts it if that is not what is desired.
+   */
+  private boolean adoptLockHolder(AgentRecord record, Path agentDir) {
+    Optional<ProcessIdentity> holder = AgentLockFile.liveHolder(agentDir);
+    if (holder.isEmpty() || holder.get().equals(record.process())) {
+      return false;
+    }
+    Optional<AgentDesiredFile> running;
+    try {
+      running = JsonFiles.read(agentDir.resolve(AgentDesiredFile.FILE), AgentDesiredFile.class);
+    } catch (IOException | RuntimeException unreadable) {
+      running = Optional.empty();
+    }
+    if (running.isEmpty()) {
+      return false;
+    }
+    state = state.withAgent(record.withProcess(holder.get(), running.get().payload(),
+        running.get().generation(), "ADOPTED_FROM_AGENT_LOCK"));
+    log.event("adopt_from_lock", "deployment", record.deployment(), "pid", holder.get().pid());
+    persist();
+    holder.get().find().ifPresent(this::watch);
+    return true;
   }
 
   /** Under the lock. */

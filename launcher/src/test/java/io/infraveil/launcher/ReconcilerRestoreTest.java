@@ -26,6 +26,9 @@ class ReconcilerRestoreTest {
 
   @AfterEach
   void tearDown() {
+    if (second != null) {
+      second.close(false); // starts nothing any more
+    }
     schedulers.forEach(ScheduledExecutorService::shutdownNow);
     if (second != null) {
       TestAgents.killAll(second.state());

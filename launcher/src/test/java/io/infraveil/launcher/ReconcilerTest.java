@@ -45,6 +45,9 @@ class ReconcilerTest {
 
   @AfterEach
   void tearDown() {
+    if (reconciler != null) {
+      reconciler.close(false); // starts nothing any more
+    }
     scheduler.shutdownNow();
     if (reconciler != null) {
       TestAgents.killAll(reconciler.state());

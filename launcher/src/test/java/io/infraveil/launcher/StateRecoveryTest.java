@@ -49,6 +49,7 @@ class StateRecoveryTest {
 
   @AfterEach
   void tearDown() {
+    reconcilers.forEach(r -> r.close(false)); // starts nothing any more
     schedulers.forEach(ScheduledExecutorService::shutdownNow);
     reconcilers.forEach(r -> TestAgents.killAll(r.state()));
   }
@@ -171,5 +172,51 @@ class StateRecoveryTest {
         + web.pid()), agents.logText());
     assertFalse(agents.logText().contains("action=forget_dead deployment=web"),
         agents.logText());
+  }
+
+  /**
+   * An agent the launcher lost track of, holding the lock when a spawn is due, is adopted
+   * instead of getting a second agent beside it (which could only exit for want of the lock).
+   */
+  @Test
+  void spawnAdoptsAnAgentThatAlreadyHoldsTheLock() throws Exception {
+    java.util.concurrent.CountDownLatch fetched = new java.util.concurrent.CountDownLatch(1);
+    ScheduledExecutorService scheduler = TestAgents.scheduler();
+    schedulers.add(scheduler);
+    Reconciler launcher = agents.reconciler(command, new FileStateStore(data),
+        CrashBudget.defaults(), (deployment, payload) -> {
+          try {
+            fetched.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return PayloadPrefetcher.PrefetchResult.ok();
+        }, scheduler);
+    reconcilers.add(launcher);
+    DesiredAgentSpec web = new DesiredAgentSpec("web", V1, 1, false, false);
+    launcher.acceptDesired(desired(1, web));
+    launcher.start(); // web's spawn now waits for its payload
+
+    // Meanwhile an agent for web appears that this launcher did not start.
+    Path agentDir = data.resolve("agents/web");
+    AgentDesiredFile.of(web, "cp.test:7443").write(data);
+    List<String> stray = new ArrayList<>(command);
+    stray.addAll(List.of("--data-dir", data.toString(), "--deployment", "web"));
+    Process other = io.infraveil.host.process.ProcessGroups.startInNewSession(stray, agentDir,
+        java.util.Map.of(), agentDir.resolve("other.out"), agentDir.resolve("other.err"));
+    ProcessIdentity holder = ProcessIdentity.of(other.toHandle()).orElseThrow();
+    await("the other agent holds the lock", () -> AgentLockFile.liveHolder(agentDir)
+        .map(holder::equals).orElse(false));
+
+    fetched.countDown();
+    settle(launcher);
+    launcher.reconcile();
+    settle(launcher);
+    Thread.sleep(200);
+
+    assertEquals(holder, launcher.state().agents().get("web").process());
+    assertEquals(1, starts("web"), "adopted, not doubled: " + agents.startLines());
+    assertTrue(agents.logText().contains("action=adopt_from_lock deployment=web pid="
+        + holder.pid()), agents.logText());
   }
 }

@@ -51,6 +51,9 @@ class StopPathTest {
 
   @AfterEach
   void tearDown() {
+    if (reconciler != null) {
+      reconciler.close(false); // starts nothing any more
+    }
     scheduler.shutdownNow();
     if (reconciler != null) {
       TestAgents.killAll(reconciler.state());

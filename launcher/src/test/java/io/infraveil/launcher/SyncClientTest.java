@@ -151,6 +151,7 @@ class SyncClientTest {
     client.close();
     syncScheduler.shutdown();
     syncScheduler.awaitTermination(2, TimeUnit.SECONDS);
+    reconciler.close(false); // starts nothing any more
     reconcilerScheduler.shutdownNow();
     channel.shutdownNow();
     server.shutdownNow();
