@@ -171,6 +171,10 @@ public final class Reconciler {
       log.event("adopt_from_lock", "deployment", name, "pid",
           state.agents().get(name).process().pid());
     }
+    for (ProcessIdentity second : recovered.displaced()) {
+      log.event("kill_second_agent", "pid", second.pid(), "reason", "ANOTHER_AGENT_HOLDS_LOCK");
+      ProcessGroups.stopGroup(second, "KILL", Duration.ofSeconds(5));
+    }
     for (AgentRecord record : List.copyOf(state.agents().values())) {
       if (record.process() == null) {
         continue;

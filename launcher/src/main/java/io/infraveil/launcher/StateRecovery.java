@@ -23,9 +23,14 @@ final class StateRecovery {
   /** Where the state came from. */
   enum Source { STATE_FILE, BACKUP, REBUILT_FROM_AGENT_DIRS, NONE }
 
-  /** The state to start from, where it came from, and what went wrong on the way. */
+  /**
+   * The state to start from, where it came from, and what went wrong on the way.
+   * {@code displaced} are live processes the state named as agents although another process
+   * holds the deployment's lock: second supervisors, to be killed (never sent a stop signal,
+   * which would make them stop the services the lock holder supervises).
+   */
   record Recovered(LauncherState state, Source source, List<String> problems,
-      List<String> adoptedFromLocks) {}
+      List<String> adoptedFromLocks, List<ProcessIdentity> displaced) {}
 
   private final StateStore store;
   private final Path dataDir;
@@ -65,8 +70,9 @@ final class StateRecovery {
       state = LauncherState.EMPTY;
     }
     List<String> adopted = new ArrayList<>();
-    state = adoptLockHolders(state, adopted);
-    return new Recovered(state, source, problems, adopted);
+    List<ProcessIdentity> displaced = new ArrayList<>();
+    state = adoptLockHolders(state, adopted, displaced);
+    return new Recovered(state, source, problems, adopted, displaced);
   }
 
   /**
@@ -87,7 +93,8 @@ final class StateRecovery {
     return LauncherState.EMPTY.withDesired(new DesiredSnapshot(0, desired));
   }
 
-  private LauncherState adoptLockHolders(LauncherState state, List<String> adopted) {
+  private LauncherState adoptLockHolders(LauncherState state, List<String> adopted,
+      List<ProcessIdentity> displaced) {
     LauncherState out = state;
     for (Path dir : agentDirs()) {
       Optional<ProcessIdentity> holder = AgentLockFile.liveHolder(dir);
@@ -102,6 +109,9 @@ final class StateRecovery {
       Optional<AgentDesiredFile> file = readDesiredFile(dir);
       if (file.isEmpty() || !file.get().deployment().equals(name)) {
         continue; // nothing says what it runs; leave it to the agent-side lock
+      }
+      if (record != null && record.process() != null && record.process().isAlive()) {
+        displaced.add(record.process());
       }
       out = out.withAgent(adopt(record == null ? AgentRecord.fresh(name) : record,
           holder.get(), file.get()));

@@ -219,4 +219,29 @@ class StateRecoveryTest {
     assertTrue(agents.logText().contains("action=adopt_from_lock deployment=web pid="
         + holder.pid()), agents.logText());
   }
+
+  /**
+   * The state names a live process as web's agent, but another one holds web's lock: the lock
+   * holder is adopted and the other, a second supervisor, is killed (its group only).
+   */
+  @Test
+  void secondSupervisorNamedByTheStateIsKilledAndTheLockHolderAdopted() throws Exception {
+    LauncherState before = runFirstLauncherThenKillIt();
+    ProcessIdentity holder = before.agents().get("web").process();
+    Path agentDir = data.resolve("agents/web");
+    Process other = io.infraveil.host.process.ProcessGroups.startInNewSession(
+        List.of("sleep", "1000"), agentDir, java.util.Map.of(), agentDir.resolve("o.out"),
+        agentDir.resolve("o.err"));
+    ProcessIdentity second = ProcessIdentity.of(other.toHandle()).orElseThrow();
+    new FileStateStore(data).save(before.withAgent(before.agents().get("web")
+        .withProcess(second, V1, 1, "MISSING")));
+
+    Reconciler launcher = launcher();
+    launcher.start();
+
+    assertWebAdopted(holder, launcher);
+    assertTrue(other.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "second one killed");
+    assertTrue(agents.logText().contains("action=kill_second_agent pid=" + second.pid()
+        + " reason=ANOTHER_AGENT_HOLDS_LOCK"), agents.logText());
+  }
 }
