@@ -62,6 +62,9 @@ class LauncherContainmentBattleIT {
     host = cluster.startHost(HOST, cluster.grpcEndpoint(), args);
     cluster.deploy(cluster.helloApp("v1"), "hello", HOST);
     cluster.waitFor("hello v1 answers", UP, () -> answers("v1"));
+    // The agent records a start command's process once it outlived its 2 s watch.
+    cluster.waitFor("hello's service recorded", UP, () -> cluster.servicePid(HOST, "hello",
+        "hello").isPresent());
     cluster.deploy(cluster.helloApp("loop"), "loop", HOST);
     cluster.waitFor("loop suspended", UP, () -> Battle.launcherState(host).path("agents")
         .path("loop").path("suspensions").asInt() == 1);
