@@ -16,7 +16,16 @@ public record AgentSnapshot(
     long eventsDropped,
     int logQueueSize,
     int logQueueCapacity,
-    long logLinesDropped) {
+    long logLinesDropped,
+    String containment) {
+
+  /** A snapshot that says nothing about containment (tests of other fields). */
+  public AgentSnapshot(Instant at, Optional<String> sha256, VersionStatus versionStatus,
+      Optional<String> lastKnownGood, List<ServiceSnapshot> services, long eventsDropped,
+      int logQueueSize, int logQueueCapacity, long logLinesDropped) {
+    this(at, sha256, versionStatus, lastKnownGood, services, eventsDropped, logQueueSize,
+        logQueueCapacity, logLinesDropped, "");
+  }
 
   public AgentSnapshot {
     Objects.requireNonNull(at, "at");
@@ -24,6 +33,7 @@ public record AgentSnapshot(
     Objects.requireNonNull(versionStatus, "versionStatus");
     Objects.requireNonNull(lastKnownGood, "lastKnownGood");
     services = List.copyOf(services);
+    containment = containment == null ? "" : containment;
   }
 
   /** The named service, if the running version has it. */
@@ -41,7 +51,18 @@ public record AgentSnapshot(
       int restartsInWindow,
       long restartsTotal,
       List<ProcessSnapshot> processes,
-      String reason) {
+      String reason,
+      long oomKills,
+      long memoryLimitBytes) {
+
+    /** A service without limits that was never OOM-killed. */
+    public ServiceSnapshot(String name, ServiceState state, Health health,
+        Optional<Instant> lastCheckAt, Optional<Duration> lastCheckLatency,
+        int restartsInWindow, long restartsTotal, List<ProcessSnapshot> processes,
+        String reason) {
+      this(name, state, health, lastCheckAt, lastCheckLatency, restartsInWindow, restartsTotal,
+          processes, reason, 0, 0);
+    }
 
     public ServiceSnapshot {
       Objects.requireNonNull(name, "name");

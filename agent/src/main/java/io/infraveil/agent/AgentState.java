@@ -24,10 +24,19 @@ public record AgentState(int formatVersion, String releaseSha256, VersionState v
         : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(services));
   }
 
-  /** One service as saved. */
-  public record SavedService(ServiceState state, List<SavedProcess> processes) {
+  /**
+   * One service as saved: its supervised processes, and the cluster indexes whose cgroup was
+   * populated (running daemons that have no supervised process of their own).
+   */
+  public record SavedService(ServiceState state, List<SavedProcess> processes,
+      List<Integer> cgroups) {
     public SavedService {
       processes = processes == null ? List.of() : List.copyOf(processes);
+      cgroups = cgroups == null ? List.of() : List.copyOf(cgroups);
+    }
+
+    public SavedService(ServiceState state, List<SavedProcess> processes) {
+      this(state, processes, List.of());
     }
   }
 

@@ -121,7 +121,9 @@ public final class ProtoMapper {
         .setHealth(health(s.health()))
         .setRestartsInWindow(s.restartsInWindow())
         .setRestartsTotal((int) Math.min(Integer.MAX_VALUE, s.restartsTotal()))
-        .setReason(s.reason());
+        .setReason(s.reason())
+        .setOomKills(s.oomKills())
+        .setMemoryLimitBytes(s.memoryLimitBytes());
     s.lastCheckAt().ifPresent(at -> b.setLastCheckAt(timestamp(at)));
     s.lastCheckLatency().ifPresent(d -> b.setLastCheckLatency(duration(d)));
     for (AgentSnapshot.ProcessSnapshot p : s.processes()) {
