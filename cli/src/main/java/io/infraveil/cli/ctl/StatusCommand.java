@@ -34,6 +34,18 @@ final class StatusCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The state, with "OOM-killed N at LIMIT" when the kernel killed the service for memory. */
+  static String state(ServiceStatus service) {
+    String state = Format.enumName(service.getState());
+    if (service.getOomKills() == 0) {
+      return state;
+    }
+    return state + " (OOM-killed " + service.getOomKills()
+        + (service.getMemoryLimitBytes() > 0 ? " at "
+            + io.infraveil.appconfig.ResourcesSpec.formatBytes(service.getMemoryLimitBytes()) : "")
+        + ")";
+  }
+
   static void print(GetStatusResponse status, PrintWriter out) {
     out.println("HOSTS");
     HostsCommand.printHosts(status.getHostsList(), out);
@@ -47,7 +59,7 @@ final class StatusCommand implements Callable<Integer> {
         for (ServiceStatus service : onHost.getServicesList()) {
           services.row(deployment.getName(), onHost.getHostName(), Format.payload(onHost.getPayload()),
               Format.enumName(onHost.getVersionStatus()), service.getName(),
-              Format.enumName(service.getState()), Format.enumName(service.getHealth()),
+              state(service), Format.enumName(service.getHealth()),
               service.getRestartsInWindow() + " (" + service.getRestartsTotal() + " total)",
               Format.time(service.getLastCheckAt()));
         }
