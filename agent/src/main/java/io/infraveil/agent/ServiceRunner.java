@@ -473,6 +473,20 @@ final class ServiceRunner {
     if (gen != generation || state != ServiceState.RUNNING || stopping) {
       return;
     }
+    ServiceCgroup group = cgroups.get(p.clusterIndex());
+    if (group != null && group.populated()) {
+      // The instance runs on in its cgroup (a slow `pm2 start` that finished after the start
+      // watch, a wrapper that left its worker): watch the cgroup instead of this process.
+      processes = processes.stream().filter(x -> x != p).toList();
+      if (!watched.contains(p.clusterIndex())) {
+        Set<Integer> more = new TreeSet<>(watched);
+        more.add(p.clusterIndex());
+        watched = Set.copyOf(more);
+        startPolling();
+      }
+      changed();
+      return;
+    }
     fail(FailureCause.PROCESS_EXITED, "process " + p.identity().pid() + " (cluster "
         + p.clusterIndex() + ") exited");
   }
