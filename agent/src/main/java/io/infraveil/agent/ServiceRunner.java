@@ -289,11 +289,14 @@ final class ServiceRunner {
       }
     }
     for (Supervised p : processes) {
-      if (!p.identity().isAlive()) {
+      if (!instanceAlive(p)) {
         return Optional.of(new Failure(FailureCause.PROCESS_EXITED, "process " + p.identity().pid()
             + " (cluster " + p.clusterIndex() + ") exited during the start sequence"));
       }
     }
+    // A start command slower than the watch that exited since, leaving its daemon: its
+    // instance is watched through the cgroup (below), not through the command.
+    processes = processes.stream().filter(p -> p.identity().isAlive()).toList();
     Set<Integer> populated = new TreeSet<>();
     cgroups.forEach((index, group) -> {
       if (group.populated()) {
@@ -350,6 +353,15 @@ final class ServiceRunner {
     return ContainedCommand.shell(command,
         clusterIndex == null ? Optional.empty() : Optional.ofNullable(cgroups.get(clusterIndex)),
         account);
+  }
+
+  /** The process lives, or it exited but left its instance's cgroup populated. */
+  private boolean instanceAlive(Supervised p) {
+    if (p.identity().isAlive()) {
+      return true;
+    }
+    ServiceCgroup group = cgroups.get(p.clusterIndex());
+    return group != null && group.populated();
   }
 
   /** Polls the watched cgroups; an emptied one is a crash, handled on the lane. */
@@ -505,7 +517,7 @@ final class ServiceRunner {
       if (problem.isEmpty()) {
         return Optional.empty();
       }
-      boolean processesLive = processes.stream().allMatch(p -> p.identity().isAlive())
+      boolean processesLive = processes.stream().allMatch(this::instanceAlive)
           && watched.stream().allMatch(i -> cgroups.get(i).populated());
       if (stopping || !processesLive || !clock.instant().plus(pause).isBefore(until)) {
         return Optional.of(new Failure(FailureCause.CHECK_FAILED, problem.get()));

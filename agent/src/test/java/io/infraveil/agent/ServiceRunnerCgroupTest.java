@@ -163,21 +163,23 @@ class ServiceRunnerCgroupTest {
     assertTrue(gone(replacement), "daemon " + replacement + " survived stop");
   }
 
-  // A start command slower than the start watch (a busy `pm2 start`) that then exits, leaving
-  // its daemon: the instance runs on in its cgroup, no crash; the daemon's death is one.
+  // A start command slower than the start watch (a busy `pm2 start`) that then exits during
+  // the postflight, leaving its daemon: the instance runs on in its cgroup, no failed start
+  // and no crash; the daemon's death is one.
   @Test
   void slowDaemonizingStartIsNotACrashWhenItsCommandExits() throws Exception {
     Supervisor s = start("""
         services:
           web:
             run:
-              start: [ "rm -f daemon.pid; (setsid sh -c 'echo $$ > daemon.pid; exec sleep 300' &); sleep 1; exit 0" ]
+              start: [ "echo $$ > command.pid; rm -f daemon.pid; (setsid sh -c 'echo $$ > daemon.pid; exec sleep 300' &); sleep 1; exit 0" ]
+              postflight: [ "sleep 1.5" ]
             stop_timeout: 2s
         """);
-    AgentSnapshot.ServiceSnapshot up = await(s, "web", ServiceRunnerCgroupTest::running,
-        "RUNNING");
-    long command = up.processes().get(0).pid();
+    long command = pidFrom("command.pid");
     assertTrue(gone(command), "the start command exits after 1 s");
+    // It exited during the postflight, which is no failed start either.
+    await(s, "web", ServiceRunnerCgroupTest::running, "RUNNING");
     await(s, "web", x -> x.processes().isEmpty(), "the exited command no longer listed");
     Thread.sleep(3 * ServiceRunner.CGROUP_POLL.toMillis());
     AgentSnapshot.ServiceSnapshot still = s.snapshot().service("web").orElseThrow();
