@@ -317,12 +317,22 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops every service at once, so a deployment stops within its longest stop_timeout rather
+   * than the sum of them (the launcher does not wait for ever).
+   */
   private void stopRunners() {
     List<ServiceRunner> current;
     synchronized (lock) {
       current = List.copyOf(runners.values());
     }
-    current.forEach(ServiceRunner::stop);
+    if (current.size() == 1) {
+      current.get(0).stop();
+      return;
+    }
+    java.util.concurrent.CompletableFuture.allOf(current.stream()
+        .map(r -> java.util.concurrent.CompletableFuture.runAsync(r::stop, workers))
+        .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
   }
 
   /** Processes a previous agent saved for another release; only exact identities are stopped. */

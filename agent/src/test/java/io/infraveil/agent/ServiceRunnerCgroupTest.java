@@ -213,6 +213,28 @@ class ServiceRunnerCgroupTest {
         "stop waited for stop_timeout before killing");
   }
 
+  // Services stop at once, not one after another: the second is signalled before the first's
+  // stop_timeout has run out.
+  @Test
+  void servicesOfADeploymentStopTogether() throws Exception {
+    Supervisor s = start("""
+        services:
+          one:
+            run: { start: [ "trap 'date +%s%N > one.term' TERM; while :; do sleep 0.1; done" ] }
+            stop_timeout: 2s
+          two:
+            run: { start: [ "trap 'date +%s%N > two.term' TERM; while :; do sleep 0.1; done" ] }
+            stop_timeout: 2s
+        """);
+    await(s, "one", ServiceRunnerCgroupTest::running, "one RUNNING");
+    await(s, "two", ServiceRunnerCgroupTest::running, "two RUNNING");
+    s.stop();
+    long one = Long.parseLong(Files.readString(release.resolve("one.term")).trim());
+    long two = Long.parseLong(Files.readString(release.resolve("two.term")).trim());
+    assertTrue(Math.abs(one - two) < Duration.ofSeconds(2).toNanos(),
+        "TERM to one and two " + Duration.ofNanos(Math.abs(one - two)) + " apart");
+  }
+
   // A memory limit is enforced: a leaking service is OOM-killed, the crash says OOM with the
   // limit, counts as a crash (healed), and the snapshot carries the count and the limit.
   @Test
