@@ -6,14 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
-import io.infraveil.certs.TlsContexts;
 import io.infraveil.host.process.cgroup.CgroupLayout;
 import io.infraveil.host.process.cgroup.Cgroups;
 import io.infraveil.host.process.cgroup.ServiceCgroup;
-import io.infraveil.proto.v1.DeleteDeploymentRequest;
-import io.infraveil.proto.v1.OperatorServiceGrpc;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -169,16 +164,7 @@ class Pm2SeedIT {
   @Order(3)
   void deleteLeavesNoProcess() throws Exception {
     seen.addAll(webCgroup().pids());
-    ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", cluster.grpcPort())
-        .sslContext(TlsContexts.client(cluster.caFile(), cluster.pki().certFile("e2e"),
-            cluster.pki().keyFile("e2e")))
-        .build();
-    try {
-      OperatorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-          .deleteDeployment(DeleteDeploymentRequest.newBuilder().setName(WEB).build());
-    } finally {
-      channel.shutdownNow();
-    }
+    OperatorCalls.deleteDeployment(cluster, WEB);
     cluster.waitFor("the deployment's cgroups are gone", UP,
         () -> cgroups.deploymentCgroups(WEB).isEmpty());
     cluster.waitFor("every process of web is gone", Duration.ofSeconds(10),
