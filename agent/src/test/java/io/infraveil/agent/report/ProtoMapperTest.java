@@ -155,4 +155,15 @@ class ProtoMapperTest {
     return new AgentSnapshot.ServiceSnapshot(name, ServiceState.RUNNING, Health.HEALTHY,
         Optional.empty(), Optional.empty(), restarts, restarts, List.of(), "");
   }
+
+  // OOM kills and the memory limit of a service reach its ServiceStatus unchanged.
+  @Test
+  void serviceCarriesOomKillsAndMemoryLimit() {
+    ServiceStatus s = ProtoMapper.service(new AgentSnapshot.ServiceSnapshot("leaky",
+        ServiceState.HEALING, Health.UNKNOWN, java.util.Optional.empty(),
+        java.util.Optional.empty(), 1, 3, java.util.List.of(), "OOM_KILLED", 3, 16L << 20));
+    assertEquals(3, s.getOomKills());
+    assertEquals(16L << 20, s.getMemoryLimitBytes());
+    assertEquals("OOM_KILLED", s.getReason());
+  }
 }
