@@ -46,6 +46,25 @@ final class StatusCommand implements Callable<Integer> {
         + ")";
   }
 
+  /**
+   * One warning per host whose agents cannot put services in cgroups: there a daemonizing
+   * start command escapes supervision and resources limits are not enforced.
+   */
+  static List<String> uncontained(GetStatusResponse status) {
+    java.util.Map<String, String> byHost = new java.util.TreeMap<>();
+    for (Deployment deployment : status.getDeploymentsList()) {
+      for (DeploymentOnHost onHost : deployment.getOnHostsList()) {
+        if (onHost.getContainment().startsWith("process groups only")) {
+          byHost.putIfAbsent(onHost.getHostName(), onHost.getContainment());
+        }
+      }
+    }
+    return byHost.entrySet().stream()
+        .map(e -> "warning: host " + e.getKey() + " runs services without cgroups: "
+            + e.getValue())
+        .toList();
+  }
+
   static void print(GetStatusResponse status, PrintWriter out) {
     out.println("HOSTS");
     HostsCommand.printHosts(status.getHostsList(), out);
@@ -68,6 +87,7 @@ final class StatusCommand implements Callable<Integer> {
     out.println();
     out.println("SERVICES");
     services.print(out, "no services reported yet");
+    uncontained(status).forEach(out::println);
     out.println();
     List<Incident> open = status.getIncidentsList().stream()
         .filter(incident -> incident.getState() == IncidentState.INCIDENT_STATE_OPEN)

@@ -19,4 +19,24 @@ class StatusCommandTest {
     assertEquals(Format.enumName(ServiceState.SERVICE_STATE_HEALING) + " (OOM-killed 2 at 256Mi)",
         StatusCommand.state(killed));
   }
+
+  // A host whose agents fall back to process groups gets one warning line saying why.
+  @Test
+  void warnsOncePerHostWithoutCgroups() {
+    String why = "process groups only: no cgroup hierarchy found at /sys/fs/cgroup; daemonizing"
+        + " start commands escape supervision and resources limits are not enforced";
+    io.infraveil.proto.v1.GetStatusResponse status = io.infraveil.proto.v1.GetStatusResponse
+        .newBuilder()
+        .addDeployments(io.infraveil.proto.v1.Deployment.newBuilder().setName("shop")
+            .addOnHosts(io.infraveil.proto.v1.DeploymentOnHost.newBuilder().setHostName("b")
+                .setContainment(why))
+            .addOnHosts(io.infraveil.proto.v1.DeploymentOnHost.newBuilder().setHostName("a")
+                .setContainment("cgroup hybrid: hybrid: cgroup v2 at /sys/fs/cgroup/unified")))
+        .addDeployments(io.infraveil.proto.v1.Deployment.newBuilder().setName("web")
+            .addOnHosts(io.infraveil.proto.v1.DeploymentOnHost.newBuilder().setHostName("b")
+                .setContainment(why)))
+        .build();
+    assertEquals(java.util.List.of("warning: host b runs services without cgroups: " + why),
+        StatusCommand.uncontained(status));
+  }
 }
