@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
  * The seeds' own pm2 config, end to end with node and pm2 from npm (scripts/install-pm2.sh):
  * {@code start: pm2 start index.js --name web} and {@code postflight: pm2 list} deploy and
  * are supervised through the service's cgroup; killing every process of it (pm2's daemon
- * included) is healed; deleting the deployment leaves no process. Skipped, saying why, only
+ * included) is healed; a broken version is rolled back; deleting the deployment leaves no
+ * process. Skipped, saying why, only
  * where no cgroup hierarchy is writable.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -45,6 +46,8 @@ class Pm2SeedIT {
   private Cluster.Host host;
   private Cgroups cgroups;
   private int port;
+  private Path app;
+  private String v1Sha;
   private final List<Long> seen = new ArrayList<>();
 
   @BeforeAll
@@ -59,7 +62,7 @@ class Pm2SeedIT {
     host = cluster.startHost(HOST, cluster.grpcEndpoint(), Battle.fastHost());
     cgroups = Cgroups.system(host.dataDir());
     port = Cluster.freePort();
-    Path app = Files.createDirectories(cluster.root().resolve("apps/pm2-web"));
+    app = Files.createDirectories(cluster.root().resolve("apps/pm2-web"));
     Files.writeString(app.resolve("index.js"), """
         const http = require('http');
         http.createServer((req, res) => res.end(req.url === '/health' ? 'ok' : 'web ' + process.pid))
@@ -83,8 +86,8 @@ class Pm2SeedIT {
             stop_timeout: 5s
         """.formatted(port, pm2.getParent(), port));
     JsonNode deployed = cluster.deploy(app, WEB, HOST);
-    assertEquals(64, deployed.path("upload").path("payload").path("sha256").asText().length(),
-        deployed.toString());
+    v1Sha = deployed.path("upload").path("payload").path("sha256").asText();
+    assertEquals(64, v1Sha.length(), deployed.toString());
     cluster.waitFor("pm2's web answers", UP, () -> answer().isPresent());
     cluster.waitFor("web RUNNING and HEALTHY", UP, () -> service().path("state").asText()
         .equals("SERVICE_STATE_RUNNING") && service().path("health").asText()
@@ -159,9 +162,39 @@ class Pm2SeedIT {
     seen.addAll(webCgroup().pids());
   }
 
-  /** Deleting the deployment stops pm2 and its app: no process and no cgroup is left. */
+  /**
+   * A version whose start fails after pm2 started its app is stopped whole each time (pm2's
+   * daemon included) and rolled back to the known good one, which answers again.
+   */
   @Test
   @Order(3)
+  void brokenVersionIsRolledBack() throws Exception {
+    cluster.waitFor("v1 known good", UP, () -> cluster.deploymentOnHost(WEB, HOST)
+        .path("versionStatus").asText().equals("VERSION_STATUS_KNOWN_GOOD"));
+    Path broken = Files.createDirectories(cluster.root().resolve("apps/pm2-web-broken"));
+    Files.writeString(broken.resolve("index.js"), Files.readString(app.resolve("index.js")));
+    Files.writeString(broken.resolve("config.yaml"), Files.readString(app.resolve("config.yaml"))
+        .replace("start: [ \"pm2 start index.js --name web\" ]",
+            "start: [ \"pm2 start index.js --name web\", \"exit 3\" ]"));
+    String v2Sha = cluster.deploy(broken, WEB, HOST).path("upload").path("payload")
+        .path("sha256").asText();
+    assertNotEquals(v1Sha, v2Sha);
+    cluster.waitFor("the agent tried v2", UP, () -> Files.readString(host.agentDir(WEB)
+        .resolve("agent_state.json")).contains(v2Sha));
+    cluster.waitFor("rolled back to v1", Duration.ofSeconds(120), () -> {
+      JsonNode onHost = cluster.deploymentOnHost(WEB, HOST);
+      return onHost.path("payload").path("sha256").asText().equals(v1Sha)
+          && service().path("state").asText().equals("SERVICE_STATE_RUNNING");
+    });
+    cluster.waitFor("v1 answers after the rollback", UP, () -> answer().isPresent());
+    assertTrue(Files.readString(host.agentDir(WEB).resolve("agent_state.json")).contains(v2Sha),
+        "v2 is remembered (marked bad)");
+    assertTrue(webCgroup().pids().contains(pm2Daemon()), "v1's pm2 daemon in the cgroup");
+  }
+
+  /** Deleting the deployment stops pm2 and its app: no process and no cgroup is left. */
+  @Test
+  @Order(4)
   void deleteLeavesNoProcess() throws Exception {
     seen.addAll(webCgroup().pids());
     OperatorCalls.deleteDeployment(cluster, WEB);
