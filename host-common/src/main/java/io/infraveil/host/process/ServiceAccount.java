@@ -37,16 +37,27 @@ public record ServiceAccount(String name, int uid, int gid) {
     return new ServiceAccount(name, uid, gid);
   }
 
-  /** Makes {@code root} and everything below it (not following links) owned by this account. */
+  /**
+   * Makes {@code root} and everything below it (not following links) owned by this account.
+   * A tree whose top already belongs to it is taken as handed over (a heal does not walk a
+   * large release again).
+   */
   public void own(Path root) throws IOException {
     if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
+    if (((Number) Files.getAttribute(root, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue()
+        == uid) {
+      return;
+    }
     Files.walkFileTree(root, new SimpleFileVisitor<>() {
       @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
+      public FileVisitResult postVisitDirectory(Path dir, IOException failed)
           throws IOException {
-        chown(dir);
+        if (failed != null) {
+          throw failed;
+        }
+        chown(dir); // after its contents: the top is owned only once all below it is
         return FileVisitResult.CONTINUE;
       }
 
