@@ -143,7 +143,9 @@ public final class Agent implements AutoCloseable {
     allowed.addAll(facts.knownGood());
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
         sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
-    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler);
+    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
+        new io.infraveil.agent.FileAgentStateStore(agentDir),
+        io.infraveil.agent.Containment.of(dataDir, deployment));
     Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
         RandomGenerator.getDefault());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
