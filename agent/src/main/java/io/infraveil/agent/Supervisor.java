@@ -46,6 +46,7 @@ public final class Supervisor implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final AgentStateStore store;
+  private final Containment containment;
   private final ServiceSecrets secrets;
   private final HealingPolicy healingPolicy;
   private final ExecutorService workers;
@@ -74,12 +75,27 @@ public final class Supervisor implements AutoCloseable {
 
   public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
       ScheduledExecutorService scheduler, AgentStateStore store) throws IOException {
-    this(agentDir, releases, settings, clock, scheduler, store, ServiceSecrets.NONE);
+    this(agentDir, releases, settings, clock, scheduler, store,
+        Containment.standalone(agentDir));
   }
 
+  /**
+   * The agent's constructor without secrets: services are contained as {@code containment}
+   * says (the host data dir's cgroups for this deployment). The shorter constructors use
+   * cgroups named after the agent dir alone, for engine tests outside a host data dir.
+   */
   public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
-      ScheduledExecutorService scheduler, AgentStateStore store, ServiceSecrets secrets)
+      ScheduledExecutorService scheduler, AgentStateStore store, Containment containment)
       throws IOException {
+    this(agentDir, releases, settings, clock, scheduler, store, containment,
+        ServiceSecrets.NONE);
+  }
+
+  /** The agent's constructor: contained as above, with the secrets its releases name. */
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler, AgentStateStore store, Containment containment,
+      ServiceSecrets secrets) throws IOException {
+    this.containment = Objects.requireNonNull(containment, "containment");
     this.secrets = Objects.requireNonNull(secrets, "secrets");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
     this.releases = Objects.requireNonNull(releases, "releases");
@@ -148,11 +164,12 @@ public final class Supervisor implements AutoCloseable {
       stopRunners();
       if (!adopt) {
         stopLeftovers(saved);
+        killLeftoverCgroups();
       }
       Map<String, ServiceRunner> created = new LinkedHashMap<>();
       for (ServiceSpec spec : config.services().values()) {
         created.put(spec.name(), new ServiceRunner(spec, dir, agentDir, settings, clock,
-            scheduler, new Lane(workers, spec.name()), healingPolicy, host));
+            scheduler, new Lane(workers, spec.name()), healingPolicy, host, containment));
       }
       VersionStatus status;
       synchronized (lock) {
@@ -192,6 +209,7 @@ public final class Supervisor implements AutoCloseable {
     control.lock();
     try {
       stopRunners();
+      killLeftoverCgroups();
       persist();
       notifyListeners();
     } finally {
@@ -221,7 +239,7 @@ public final class Supervisor implements AutoCloseable {
       runners.values().forEach(r -> services.add(r.snapshot()));
       return new AgentSnapshot(clock.instant(), Optional.ofNullable(releaseSha),
           tracker.status(), tracker.lastKnownGood(), services, events.dropped(),
-          logQueue.size(), logQueue.capacity(), logQueue.dropped());
+          logQueue.size(), logQueue.capacity(), logQueue.dropped(), containment.description());
     }
   }
 
@@ -381,6 +399,19 @@ public final class Supervisor implements AutoCloseable {
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * With every runner stopped, whatever is still in the deployment's cgroups belongs to no
+   * service of this agent (a service the new release dropped, a daemon of an old agent): stop
+   * it, and remove the cgroups.
+   */
+  private void killLeftoverCgroups() {
+    var report = containment.killAll(java.time.Duration.ofSeconds(10));
+    if (!report.leftOver().isEmpty()) {
+      LOG.log(System.Logger.Level.ERROR, "cgroups that could not be emptied: "
+          + report.leftOver());
     }
   }
 

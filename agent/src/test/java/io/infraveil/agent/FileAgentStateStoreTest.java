@@ -35,7 +35,7 @@ class FileAgentStateStoreTest {
     AgentState failed = new AgentState(AgentState.FORMAT_VERSION, "a".repeat(64),
         VersionState.EMPTY, Map.of("web", new AgentState.SavedService(ServiceState.FAILED,
             List.of(), new AgentState.SavedRestarts(8, 7, Instant.parse("2030-01-01T00:00:09Z")),
-            "PROCESS_EXITED: process 4242 (cluster 0) exited")));
+            "PROCESS_EXITED: process 4242 (cluster 0) exited", List.of())));
     new FileAgentStateStore(dir).save(failed);
     AgentState read = new FileAgentStateStore(dir).load();
     assertEquals(failed, read);

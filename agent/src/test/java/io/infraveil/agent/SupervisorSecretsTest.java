@@ -58,7 +58,8 @@ class SupervisorSecretsTest {
 
   private Supervisor supervisor(Path release, ServiceSecrets secrets) throws Exception {
     supervisor = new Supervisor(tmp.resolve("agent"), sha -> release, settings, Clock.systemUTC(),
-        scheduler, new FileAgentStateStore(tmp.resolve("agent")), secrets);
+        scheduler, new FileAgentStateStore(tmp.resolve("agent")),
+        Containment.standalone(tmp.resolve("agent")), secrets);
     return supervisor;
   }
 

@@ -18,6 +18,8 @@ public record ServiceSpec(
     Map<String, String> env,
     String stopSignal,
     Duration stopTimeout,
+    ResourcesSpec resources,
+    Optional<String> user,
     List<SecretRef> secrets) {
 
   public static final int MAX_INSTANCES = 64;
@@ -25,7 +27,25 @@ public record ServiceSpec(
   public static final String DEFAULT_STOP_SIGNAL = "TERM";
   public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
 
+  /** A service without resource limits or secrets that runs as the agent's own account. */
+  public ServiceSpec(String name, int instances, int clusters, RunSpec run,
+      Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
+      Duration stopTimeout) {
+    this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout,
+        ResourcesSpec.NONE, Optional.empty(), List.of());
+  }
+
+  /** A service without secrets. */
+  public ServiceSpec(String name, int instances, int clusters, RunSpec run,
+      Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
+      Duration stopTimeout, ResourcesSpec resources, Optional<String> user) {
+    this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout, resources,
+        user, List.of());
+  }
+
   public ServiceSpec {
+    Objects.requireNonNull(resources, "resources");
+    Objects.requireNonNull(user, "user");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(run, "run");
     Objects.requireNonNull(healthcheck, "healthcheck");
@@ -46,19 +66,12 @@ public record ServiceSpec(
     secrets = List.copyOf(secrets);
   }
 
-  /** A spec without secrets. */
-  public ServiceSpec(String name, int instances, int clusters, RunSpec run,
-      Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
-      Duration stopTimeout) {
-    this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout, List.of());
-  }
-
   /** The same spec with {@code extra} added to its environment (secret values at run time). */
   public ServiceSpec withEnv(Map<String, String> extra) {
     Map<String, String> merged = new LinkedHashMap<>(env);
     merged.putAll(extra);
     return new ServiceSpec(name, instances, clusters, run, healthcheck, merged, stopSignal,
-        stopTimeout, secrets);
+        stopTimeout, resources, user, secrets);
   }
 
   /** Names the environment variables but never their values, which may be secrets. */
@@ -66,7 +79,7 @@ public record ServiceSpec(
   public String toString() {
     return "ServiceSpec[name=" + name + ", instances=" + instances + ", clusters=" + clusters
         + ", run=" + run + ", healthcheck=" + healthcheck + ", env=" + env.keySet()
-        + ", stopSignal=" + stopSignal + ", stopTimeout=" + stopTimeout + ", secrets="
-        + secrets + "]";
+        + ", stopSignal=" + stopSignal + ", stopTimeout=" + stopTimeout + ", resources="
+        + resources + ", user=" + user + ", secrets=" + secrets + "]";
   }
 }

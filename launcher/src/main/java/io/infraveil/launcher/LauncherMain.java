@@ -58,8 +58,15 @@ public final class LauncherMain implements Callable<Integer> {
   @Option(names = "--reconcile-interval", defaultValue = "PT5S", converter = DurationConverter.class)
   Duration reconcileInterval;
 
-  @Option(names = "--stop-grace", defaultValue = "PT10S", converter = DurationConverter.class)
+  @Option(names = "--stop-grace", defaultValue = "PT10S", converter = DurationConverter.class,
+      description = "Least time an agent gets to stop its services before the launcher kills it"
+          + " and them (default PT10S).")
   Duration stopGrace;
+
+  @Option(names = "--stop-margin", defaultValue = "PT5S", converter = DurationConverter.class,
+      description = "Added to the longest stop_timeout of an agent's services to give its stop"
+          + " time (default PT5S); the larger of this and --stop-grace applies.")
+  Duration stopMargin;
 
   @Option(names = "--agent-command", split = " ",
       description = "Command that runs an agent (default: this JVM with io.infraveil.agent.main.AgentMain).")
@@ -70,7 +77,8 @@ public final class LauncherMain implements Callable<Integer> {
   Duration crashWindow;
 
   @Option(names = "--crash-limit", defaultValue = "6",
-      description = "Crashes within the window that suspend an agent (default 6).")
+      description = "Failed respawns within the window before an agent is suspended (default 6:"
+          + " the 7th crash suspends).")
   int crashLimit;
 
   @Option(names = "--suspend-cooldown", defaultValue = "PT5M", converter = DurationConverter.class,
@@ -168,7 +176,7 @@ public final class LauncherMain implements Callable<Integer> {
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
             agentCommand(),
-            stopGrace, reconcileInterval),
+            stopGrace, stopMargin, reconcileInterval),
         new FileStateStore(dataDir.toAbsolutePath()),
         new CrashBudget(crashWindow, crashLimit, suspendCooldown, suspendCooldownMax),
         prefetcher, clock, scheduler, log);

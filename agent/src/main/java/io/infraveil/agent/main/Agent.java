@@ -12,6 +12,7 @@ import io.infraveil.agent.ServiceSecrets;
 import io.infraveil.agent.Supervisor;
 import io.infraveil.agent.secrets.SecretMaterializer;
 import io.infraveil.agent.secrets.SecretsFetcher;
+import io.infraveil.appconfig.ServiceSpec;
 import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.agent.metrics.AgentMetrics;
 import io.infraveil.agent.metrics.AgentMetricsWriter;
@@ -168,9 +169,10 @@ public final class Agent implements AutoCloseable {
         HostKeys.fromSecret(hostSecret).wrapKey(), agentDir.resolve(SECRETS_CACHE),
         SECRETS_FETCH_DEADLINE);
     this.secrets = hostSecret == null ? null : new SecretMaterializer(deployment,
-        agentDir.resolve("secrets"), secretsFetcher::current, spec -> Optional.empty());
+        agentDir.resolve("secrets"), secretsFetcher::current, ServiceSpec::user);
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
-        new FileAgentStateStore(agentDir), secrets == null ? ServiceSecrets.NONE : secrets);
+        new FileAgentStateStore(agentDir), io.infraveil.agent.Containment.of(dataDir, deployment),
+        secrets == null ? ServiceSecrets.NONE : secrets);
     Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
         RandomGenerator.getDefault());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,

@@ -122,7 +122,9 @@ public final class ProtoMapper {
         .setRestartsInWindow(s.restartsCounted())
         .setRestartsTotal((int) Math.min(Integer.MAX_VALUE, s.restartsTotal()))
         .setReason(s.reason())
-        .setLastFailure(s.lastFailure());
+        .setLastFailure(s.lastFailure())
+        .setOomKills(s.oomKills())
+        .setMemoryLimitBytes(s.memoryLimitBytes());
     s.lastCheckAt().ifPresent(at -> b.setLastCheckAt(timestamp(at)));
     s.lastCheckLatency().ifPresent(d -> b.setLastCheckLatency(duration(d)));
     for (AgentSnapshot.ProcessSnapshot p : s.processes()) {

@@ -36,6 +36,37 @@ final class StatusCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The state, with "OOM-killed N at LIMIT" when the kernel killed the service for memory. */
+  static String state(ServiceStatus service) {
+    String state = Format.enumName(service.getState());
+    if (service.getOomKills() == 0) {
+      return state;
+    }
+    return state + " (OOM-killed " + service.getOomKills()
+        + (service.getMemoryLimitBytes() > 0 ? " at "
+            + io.infraveil.appconfig.ResourcesSpec.formatBytes(service.getMemoryLimitBytes()) : "")
+        + ")";
+  }
+
+  /**
+   * One warning per host whose agents cannot put services in cgroups: there a daemonizing
+   * start command escapes supervision and resources limits are not enforced.
+   */
+  static List<String> uncontained(GetStatusResponse status) {
+    java.util.Map<String, String> byHost = new java.util.TreeMap<>();
+    for (Deployment deployment : status.getDeploymentsList()) {
+      for (DeploymentOnHost onHost : deployment.getOnHostsList()) {
+        if (onHost.getContainment().startsWith("process groups only")) {
+          byHost.putIfAbsent(onHost.getHostName(), onHost.getContainment());
+        }
+      }
+    }
+    return byHost.entrySet().stream()
+        .map(e -> "warning: host " + e.getKey() + " runs services without cgroups: "
+            + e.getValue())
+        .toList();
+  }
+
   static void print(GetStatusResponse status, PrintWriter out) {
     out.println("HOSTS");
     HostsCommand.printHosts(status.getHostsList(), out);
@@ -50,7 +81,7 @@ final class StatusCommand implements Callable<Integer> {
         for (ServiceStatus service : onHost.getServicesList()) {
           services.row(deployment.getName(), onHost.getHostName(), Format.payload(onHost.getPayload()),
               Format.enumName(onHost.getVersionStatus()), service.getName(),
-              Format.enumName(service.getState()), Format.enumName(service.getHealth()),
+              state(service), Format.enumName(service.getHealth()),
               service.getRestartsInWindow() + " (" + service.getRestartsTotal() + " total)",
               Format.time(service.getLastCheckAt()), service.getReason());
           if (service.getState() == ServiceState.SERVICE_STATE_FAILED) {
@@ -67,6 +98,7 @@ final class StatusCommand implements Callable<Integer> {
     out.println("SERVICES");
     services.print(out, "no services reported yet");
     failed.forEach(out::println);
+    uncontained(status).forEach(out::println);
     out.println();
     List<Incident> open = status.getIncidentsList().stream()
         .filter(incident -> incident.getState() == IncidentState.INCIDENT_STATE_OPEN)

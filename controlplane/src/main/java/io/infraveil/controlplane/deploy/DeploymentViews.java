@@ -74,7 +74,8 @@ public final class DeploymentViews {
           .setVersionStatus(heartbeat.getVersionStatus())
           .addAllServices(heartbeat.getServicesList())
           .setLastHeartbeatAt(ProtoTime.timestamp(report.get().receivedAt()))
-          .setPressure(heartbeat.getPressure()));
+          .setPressure(heartbeat.getPressure())
+          .setContainment(heartbeat.getContainment()));
       boolean current = heartbeat.getPayload().getSha256().equals(record.payloadSha256());
       if (current) {
         updated++;

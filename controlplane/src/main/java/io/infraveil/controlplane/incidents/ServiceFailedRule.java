@@ -32,7 +32,8 @@ final class ServiceFailedRule implements IncidentRule {
             "service " + service.getName() + " of " + heartbeat.getDeployment() + " on " + report.host()
                 + " FAILED after " + service.getRestartsInWindow() + " restarts"
                 + (service.getReason().isEmpty() ? "" : ": " + service.getReason())
-                + (service.getLastFailure().isEmpty() ? "" : "; last failure: " + service.getLastFailure())));
+                + (service.getLastFailure().isEmpty() ? "" : "; last failure: " + service.getLastFailure())
+                + oom(service)));
       }
     }
     String key = Heartbeats.key(report.host(), heartbeat.getDeployment());
@@ -41,6 +42,16 @@ final class ServiceFailedRule implements IncidentRule {
     } else {
       byAgent.put(key, List.copyOf(failed));
     }
+  }
+
+  /** "; OOM-killed 3 times at its memory limit 16Mi" when the kernel killed it for memory. */
+  static String oom(ServiceStatus service) {
+    if (service.getOomKills() == 0) {
+      return "";
+    }
+    return "; OOM-killed " + service.getOomKills() + (service.getOomKills() == 1 ? " time" : " times")
+        + (service.getMemoryLimitBytes() > 0 ? " at its memory limit "
+            + io.infraveil.appconfig.ResourcesSpec.formatBytes(service.getMemoryLimitBytes()) : "");
   }
 
   @Override
