@@ -119,7 +119,7 @@ final class ServiceRunner {
       List<Supervised> found = new ArrayList<>();
       boolean missing = false;
       for (AgentState.SavedProcess p : saved.processes()) {
-        ProcessIdentity identity = new ProcessIdentity(p.pid(), p.startedAt());
+        ProcessIdentity identity = p.identity();
         if (identity.isAlive()) {
           found.add(new Supervised(p.clusterIndex(), p.commandIndex(), identity));
         } else {
@@ -476,15 +476,15 @@ final class ServiceRunner {
         Optional.ofNullable(lastCheckAt), Optional.ofNullable(lastCheckLatency),
         attempts.count(now), restartsTotal,
         processes.stream().map(p -> new AgentSnapshot.ProcessSnapshot(p.clusterIndex(),
-            p.identity().pid(), p.identity().startedAt())).toList(), reason);
+            p.identity().pid(), p.identity().startedAt(), p.identity().startTicks())).toList(),
+        reason);
   }
 
   /** The service as saved for adoption (published view, safe from any thread). */
   AgentState.SavedService saved() {
     List<Supervised> current = processes;
     return new AgentState.SavedService(published.state(), current.stream()
-        .map(p -> new AgentState.SavedProcess(p.clusterIndex(), p.commandIndex(),
-            p.identity().pid(), p.identity().startedAt()))
+        .map(p -> new AgentState.SavedProcess(p.clusterIndex(), p.commandIndex(), p.identity()))
         .toList());
   }
 }

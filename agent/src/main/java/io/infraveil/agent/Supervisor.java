@@ -312,7 +312,7 @@ public final class Supervisor implements AutoCloseable {
   /** Processes a previous agent saved for another release; only exact identities are stopped. */
   private void stopLeftovers(AgentState saved) {
     saved.services().forEach((name, service) -> service.processes().forEach(p -> {
-      var identity = new io.infraveil.host.process.ProcessIdentity(p.pid(), p.startedAt());
+      var identity = p.identity();
       if (identity.isAlive()) {
         io.infraveil.host.process.ProcessGroups.stopGroup(identity, "TERM",
             java.time.Duration.ofSeconds(10));

@@ -27,7 +27,22 @@ public final class FileStateStore implements StateStore {
 
   @Override
   public Optional<LauncherState> load() throws IOException {
-    return JsonFiles.read(file, LauncherState.class);
+    return JsonFiles.read(file, LauncherState.class).map(FileStateStore::withStartTicks);
+  }
+
+  /**
+   * Agents recorded by an older launcher carry no start ticks; while such an agent still
+   * matches by its start time, its ticks are read from /proc so that adoption no longer depends
+   * on the wall clock. Agents that do not match keep their saved identity (they are gone).
+   */
+  private static LauncherState withStartTicks(LauncherState state) {
+    LauncherState upgraded = state;
+    for (AgentRecord record : state.agents().values()) {
+      if (record.process() != null && !record.process().hasStartTicks()) {
+        upgraded = upgraded.withAgent(record.withProcessIdentity(record.process().upgraded()));
+      }
+    }
+    return upgraded;
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.infraveil.host.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -53,7 +54,8 @@ class ProcessGroupsTest {
   @Test
   void stopGroupNeverSignalsAGroupWhosePidWasReused() throws Exception {
     ProcessIdentity other = startGroup("sleep 1000 & echo $! > child.pid; wait");
-    ProcessIdentity stale = new ProcessIdentity(other.pid(), other.startedAt().minusSeconds(60));
+    ProcessIdentity stale = new ProcessIdentity(other.pid(), other.startedAt().minusSeconds(60),
+        other.startTicks() - 1);
 
     ProcessGroups.stopGroup(stale, "TERM", Duration.ofMillis(200));
 
@@ -71,12 +73,56 @@ class ProcessGroupsTest {
   void stopGroupLeavesAGroupWhoseMembersPredateTheLeader() throws Exception {
     ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; exit 0");
     assertTrue(started.waitFor(5, TimeUnit.SECONDS));
-    ProcessIdentity later = new ProcessIdentity(leader.pid(), Instant.now().plusSeconds(3600));
+    ProcessIdentity later = new ProcessIdentity(leader.pid(), Instant.now().plusSeconds(3600),
+        leader.startTicks() + 3600 * 100);
 
     ProcessGroups.stopGroup(later, "TERM", Duration.ofMillis(200));
 
     Thread.sleep(300);
     assertTrue(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  /** One killpg call reaches every member of the group: the leader and the child it forked. */
+  @Test
+  void signalGroupReachesEveryMember() throws Exception {
+    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; wait");
+
+    assertTrue(ProcessGroups.signalGroup(leader.pid(), Signal.KILL));
+
+    assertTrue(started.waitFor(5, TimeUnit.SECONDS));
+    assertEquals(128 + 9, started.exitValue(), "the leader died of SIGKILL");
+    assertTrue(awaitGone(child), "member " + child + " still alive");
+    assertFalse(ProcessGroups.signalGroup(leader.pid(), Signal.KILL), "no group left to signal");
+  }
+
+  /** kill(2) reaches the one process only; a process that is gone reports false. */
+  @Test
+  void signalReachesOneProcessOnly() throws Exception {
+    ProcessIdentity leader =
+        startGroup("sleep 1000 & echo $! > child.pid; wait; exec sleep 1001");
+
+    assertTrue(ProcessGroups.signal(child, "TERM"));
+
+    assertTrue(awaitGone(child));
+    assertTrue(started.isAlive(), "the leader was not signalled");
+    assertTrue(ProcessGroups.signal(leader.pid(), "SIGKILL"));
+    assertTrue(started.waitFor(5, TimeUnit.SECONDS));
+    assertFalse(ProcessGroups.signal(leader.pid(), "KILL"), "a reaped process got a signal");
+  }
+
+  /** Ids kill(2) reads as "everyone" or "my own group" are refused before any call. */
+  @Test
+  void refusesIdsThatNameMoreThanOneProcessOrGroup() {
+    for (long id : new long[] {-1, 0, 1, 1L << 40}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> ProcessGroups.signalGroup(id, Signal.TERM));
+      assertTrue(e.getMessage().startsWith("process group " + id + " cannot be signalled"),
+          e.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> ProcessGroups.signal(id, "TERM"));
+    }
+    IllegalArgumentException unknown =
+        assertThrows(IllegalArgumentException.class, () -> ProcessGroups.signal(2, "BOGUS"));
+    assertTrue(unknown.getMessage().startsWith("unknown signal 'BOGUS'"), unknown.getMessage());
   }
 
   @Test
