@@ -117,6 +117,7 @@ public final class LauncherMain implements Callable<Integer> {
     LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
     LauncherLog log = new LauncherLog(System.out, clock, metrics::observe);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
+    StaleTempFiles.removeAtStart(dataDir.toAbsolutePath(), identity, log);
     Enroller enroller = new Enroller(identity, log);
     if (!enroller.isEnrolled()) {
       if (joinToken == null || name == null) {
