@@ -49,7 +49,7 @@ class StaleTempFilesTest {
     assertTrue(Files.exists(agentState), "the agent cleans its own temps");
     assertTrue(Files.exists(unrelated));
     String text = out.toString(StandardCharsets.UTF_8);
-    assertTrue(text.contains("ts=2025-01-01T00:00:00Z action=temp_removed file=" + state
+    assertTrue(text.contains("ts=2025-01-01T00:00:00Z level=INFO program=launcher action=temp_removed file=" + state
         + " reason=LEFT_BY_INTERRUPTED_WRITE"), text);
     assertEquals(3, text.lines().count(), text);
   }

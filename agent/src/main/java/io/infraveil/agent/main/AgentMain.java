@@ -1,7 +1,10 @@
 package io.infraveil.agent.main;
 
 import io.infraveil.agent.AgentSettings;
+import io.infraveil.logging.LogFormat;
+import io.infraveil.logging.Logging;
 import java.nio.file.Path;
+import java.util.Map;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -36,6 +39,11 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--heartbeat-interval", converter = DurationConverter.class,
       description = "Full heartbeat interval (default PT10S).")
   java.time.Duration heartbeatInterval;
+
+  @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
+      description = "Format of this agent's own log, DATA/agents/NAME/agent.log, rotated at "
+          + "10 MiB, 3 kept (default: ${DEFAULT-VALUE}).")
+  String logFormat;
 
   @Option(names = "--report-reconnect-max", converter = DurationConverter.class,
       description = "Cap of the reconnect and fetch-retry backoff (default PT30S).")
@@ -72,8 +80,29 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     }
   }
 
+  /**
+   * The agent's own log: a size-rotated file in its dir, in the format every Infraveil program
+   * writes. Standard error (the launcher's agent.err.log) keeps only what comes before this, or
+   * what the JVM itself prints.
+   */
+  void configureLogging() {
+    Logging.configure("agent", Map.of("deployment", deployment), LogFormat.named(logFormat),
+        new Logging.RollingFile(AgentDesired.agentDir(dataDir, deployment).resolve(LOG_FILE),
+            Logging.DEFAULT_MAX_BYTES, Logging.DEFAULT_KEEP));
+  }
+
+  /** The agent's own log file in its dir. */
+  public static final String LOG_FILE = "agent.log";
+
   @Override
   public Integer call() throws Exception {
+    try {
+      configureLogging();
+    } catch (RuntimeException e) {
+      System.err.println("agent for deployment '" + deployment + "' cannot start: "
+          + e.getMessage());
+      return 1;
+    }
     AtomicInteger threads = new AtomicInteger();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "agent-scheduler-" + threads.incrementAndGet());
@@ -87,6 +116,8 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     } catch (java.io.IOException | RuntimeException e) {
       System.err.println("agent for deployment '" + deployment + "' cannot start: "
           + e.getMessage());
+      org.slf4j.LoggerFactory.getLogger(AgentMain.class).error("agent for deployment '"
+          + deployment + "' cannot start: " + e.getMessage(), e);
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
