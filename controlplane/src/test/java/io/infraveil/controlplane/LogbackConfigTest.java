@@ -37,4 +37,14 @@ class LogbackConfigTest {
     assertEquals(Level.WARN, context.getLogger("io.grpc").getLevel());
     context.stop();
   }
+
+  /** Logback's own start-up reads this logback.xml before infraveil-logging's default. */
+  @Test
+  void logbackXmlWinsOverTheDefaultConfiguration() throws Exception {
+    LoggerContext context = new LoggerContext();
+    new ch.qos.logback.classic.util.ContextInitializer(context).autoConfig();
+    assertInstanceOf(OutputStreamAppender.class,
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDOUT"));
+    context.stop();
+  }
 }

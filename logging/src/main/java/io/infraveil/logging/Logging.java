@@ -83,14 +83,21 @@ public final class Logging {
     propagator.setResetJUL(true);
     propagator.start();
     context.addListener(propagator);
-
     Map<String, String> all = new LinkedHashMap<>();
     all.put("program", program);
     all.putAll(fields);
+    setUp(context, all, format, destination);
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+  }
+
+  /** The appender, encoder and levels on a context that has no appender yet. */
+  static void setUp(LoggerContext context, Map<String, String> fields, LogFormat format,
+      Destination destination) {
     StructuredEncoder encoder = new StructuredEncoder();
     encoder.setContext(context);
     encoder.setFormat(format);
-    encoder.setStaticFields(all);
+    encoder.setStaticFields(fields);
     encoder.start();
 
     OutputStreamAppender<ILoggingEvent> appender = destination instanceof RollingFile file
@@ -102,9 +109,6 @@ public final class Logging {
     root.setLevel(Level.INFO);
     root.addAppender(appender);
     QUIET.forEach((name, level) -> context.getLogger(name).setLevel(level));
-
-    SLF4JBridgeHandler.removeHandlersForRootLogger();
-    SLF4JBridgeHandler.install();
   }
 
   private static OutputStreamAppender<ILoggingEvent> console(LoggerContext context,
