@@ -20,6 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** Group stops with real processes: pid reuse must never make us signal somebody else. */
 class ProcessGroupsTest {
 
+  /**
+   * A leader that forks a member and exits: it lingers a moment so that its identity can be
+   * read before it is gone (a leader that exits at once may leave nothing to identify).
+   */
+  private static final String EXITING_LEADER =
+      "sleep 1000 & echo $! > child.pid; sleep 0.3; exit 0";
+
   @TempDir Path dir;
   private Process started;
   private long child = -1;
@@ -37,7 +44,7 @@ class ProcessGroupsTest {
   /** The leader exited but its child lives on in the group: the child is killed. */
   @Test
   void stopGroupOfExitedLeaderKillsTheRemainingMembers() throws Exception {
-    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; exit 0");
+    ProcessIdentity leader = startGroup(EXITING_LEADER);
     assertTrue(started.waitFor(5, TimeUnit.SECONDS));
     assertFalse(leader.isAlive());
     assertEquals(leader.pid(), ProcessGroups.processGroupOf(child));
@@ -71,7 +78,7 @@ class ProcessGroupsTest {
    */
   @Test
   void stopGroupLeavesAGroupWhoseMembersPredateTheLeader() throws Exception {
-    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; exit 0");
+    ProcessIdentity leader = startGroup(EXITING_LEADER);
     assertTrue(started.waitFor(5, TimeUnit.SECONDS));
     ProcessIdentity later = new ProcessIdentity(leader.pid(), Instant.now().plusSeconds(3600),
         leader.startTicks() + 3600 * 100);
