@@ -137,11 +137,11 @@ class SecretsIT {
     setSecret("api_token", token);
     cluster.deploy(app(), "vault", "sx");
     cluster.waitFor("the start is refused for the missing secret", UP, () ->
-        Files.readString(agentDir.resolve("agent.err.log")).contains("SECRET_UNAVAILABLE"));
+        Files.readString(agentDir.resolve("agent.log")).contains("SECRET_UNAVAILABLE"));
     cluster.waitFor("the refusal reaches the operator's Watch", UP, () -> watched.stream()
         .anyMatch(w -> w.contains("SECRET_UNAVAILABLE")
             && w.contains("`infraveil ctl secrets set vault db_password --from-file FILE`")));
-    String refusal = Files.readString(agentDir.resolve("agent.err.log"));
+    String refusal = Files.readString(agentDir.resolve("agent.log"));
     assertTrue(refusal.contains("secret db_password of deployment vault is named in config.yaml"
         + " but not set; set it with `infraveil ctl secrets set vault db_password --from-file"
         + " FILE`"), refusal);
