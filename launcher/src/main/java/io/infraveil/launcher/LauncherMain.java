@@ -6,7 +6,7 @@ import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
 import io.infraveil.payload.trust.HostKeys;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -80,7 +80,8 @@ public final class LauncherMain implements Callable<Integer> {
   List<String> agentArgs;
 
   @Option(names = "--reconnect-max", defaultValue = "PT30S", converter = DurationConverter.class,
-      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s).")
+      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s). A refused"
+          + " identity (revoked, unknown) backs off from 30 s to 5 min instead.")
   Duration reconnectMax;
 
   @Option(names = "--metrics-port", defaultValue = "7081",
@@ -155,9 +156,8 @@ public final class LauncherMain implements Callable<Integer> {
         prefetcher, clock, scheduler, log);
     SyncClient sync = new SyncClient(new SyncClient.Settings(host.name(), VERSION, reportInterval),
         channel, reconciler,
-        new Backoff(Duration.ofSeconds(1), reconnectMax, true,
-            RandomGenerator.getDefault()),
-        clock, scheduler, log);
+        ReconnectLoop.Settings.of(Duration.ofSeconds(1), reconnectMax),
+        RandomGenerator.getDefault(), clock, scheduler, log);
     metrics.watch(reconciler::statuses, reconciler::heldRevision);
     MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsPort, metrics, log);
 

@@ -17,6 +17,7 @@ import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.PayloadRef;
 import java.io.IOException;
@@ -144,15 +145,16 @@ public final class Agent implements AutoCloseable {
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
         sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler);
-    Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
-        RandomGenerator.getDefault());
+    ReconnectLoop.Settings reconnect = ReconnectLoop.Settings.of(settings.reconnectInitial(),
+        settings.reconnectMax());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
         desired.generation(), settings.heartbeatInterval(), settings.heartbeatMinGap(),
         settings.engine().eventCapacity(), settings.engine().healingMaxAttempts()), channel,
-        new Source(), reconnect, clock, scheduler);
+        new Source(), reconnect, RandomGenerator.getDefault(), clock, scheduler);
     this.shipper = new LogShipper(new LogShipper.Settings(hostName, deployment,
         settings.logBatchSize(), settings.logFlushInterval()), channel, supervisor.logQueue(),
-        () -> Optional.ofNullable(running).orElse(""), reconnect, scheduler);
+        () -> Optional.ofNullable(running).orElse(""), reconnect,
+        RandomGenerator.getDefault(), scheduler);
     this.fetchBackoff = new Backoff(settings.fetchRetryInitial(), settings.fetchRetryMax(), true,
         RandomGenerator.getDefault());
     this.fetcher = Executors.newSingleThreadExecutor(r -> {

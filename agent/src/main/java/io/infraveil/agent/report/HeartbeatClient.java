@@ -5,10 +5,10 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.infraveil.agent.AgentEvent;
 import io.infraveil.agent.AgentSnapshot;
-import io.infraveil.host.grpc.ControlPlaneChannels;
+import io.grpc.Status;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.host.process.ProcessUsage;
-import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.HeartbeatRequest;
 import io.infraveil.proto.v1.HeartbeatResponse;
@@ -27,13 +27,15 @@ import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 
 /**
  * The agent's end of the Heartbeat stream. Sends a full report on connect, every interval, on
  * every change (bursts coalesced to one report per {@code minGap}) and when nudged. Events stay
  * in a bounded buffer (oldest dropped and counted) and are re-sent in every report until the
- * control plane acks a report that carried them. When the stream breaks it reconnects with
- * jittered exponential backoff; reports made while detached keep the latest state and events,
+ * control plane acks a report that carried them. When the stream breaks it reconnects through
+ * the {@link ReconnectLoop} (the backoff restarts at the first ack, and a refused identity waits
+ * up to 5 minutes, logged once per level); reports made while detached keep the latest state and events,
  * and reports after a reconnect carry {@code detached_since} until one of them is acked.
  *
  * <p>State is guarded by one lock, so any scheduler works; nothing here blocks a caller.
@@ -93,7 +95,7 @@ public final class HeartbeatClient implements AutoCloseable {
   private final Channel channel;
   private final AgentReportServiceGrpc.AgentReportServiceStub stub;
   private final Source source;
-  private final Backoff backoff;
+  private final ReconnectLoop reconnect;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final Object lock = new Object();
@@ -102,8 +104,8 @@ public final class HeartbeatClient implements AutoCloseable {
   private ClientCallStreamObserver<HeartbeatRequest> stream;
   /** Guarded by {@code lock}. */
   private boolean closed;
-  /** Guarded by {@code lock}: reconnect attempts since the last successful connect. */
-  private int attempt;
+  /** Guarded by {@code lock}: the control plane acked a report on the current stream. */
+  private boolean accepted;
   /** Guarded by {@code lock}: when the control plane was lost; null once a report saying so was acked. */
   private Instant detachedSince;
   /** Guarded by {@code lock}. */
@@ -124,13 +126,15 @@ public final class HeartbeatClient implements AutoCloseable {
   private boolean changeQueued;
   private ScheduledFuture<?> periodic;
 
-  public HeartbeatClient(Settings settings, Channel channel, Source source, Backoff backoff,
-      Clock clock, ScheduledExecutorService scheduler) {
+  public HeartbeatClient(Settings settings, Channel channel, Source source,
+      ReconnectLoop.Settings reconnect, RandomGenerator random, Clock clock,
+      ScheduledExecutorService scheduler) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.channel = Objects.requireNonNull(channel, "channel");
     this.stub = AgentReportServiceGrpc.newStub(channel);
     this.source = Objects.requireNonNull(source, "source");
-    this.backoff = Objects.requireNonNull(backoff, "backoff");
+    this.reconnect = new ReconnectLoop("Heartbeat", channel, reconnect, random, scheduler,
+        this::connect);
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
   }
@@ -209,15 +213,10 @@ public final class HeartbeatClient implements AutoCloseable {
   }
 
   private void connect() {
-    boolean reconnecting;
     synchronized (lock) {
       if (closed) {
         return;
       }
-      reconnecting = attempt > 0;
-    }
-    if (reconnecting) {
-      ControlPlaneChannels.connectNow(channel);
     }
     stub.heartbeat(new ClientResponseObserver<HeartbeatRequest, HeartbeatResponse>() {
       private ClientCallStreamObserver<HeartbeatRequest> mine;
@@ -241,12 +240,13 @@ public final class HeartbeatClient implements AutoCloseable {
 
       @Override
       public void onError(Throwable t) {
-        onLost(mine, t.toString());
+        onLost(mine, t);
       }
 
       @Override
       public void onCompleted() {
-        onLost(mine, "stream completed by the control plane");
+        onLost(mine, Status.UNAVAILABLE.withDescription("stream completed by the control plane")
+            .asRuntimeException());
       }
     });
   }
@@ -258,7 +258,7 @@ public final class HeartbeatClient implements AutoCloseable {
         return;
       }
       stream = ready;
-      attempt = 0;
+      accepted = false;
       inFlight.clear();
       detachedReportedIn = 0;
       LOG.log(System.Logger.Level.INFO, "heartbeat connected"
@@ -272,6 +272,11 @@ public final class HeartbeatClient implements AutoCloseable {
     synchronized (lock) {
       if (from != stream) {
         return;
+      }
+      if (!accepted) {
+        // Only an ack proves the control plane took this agent: a ready channel does not.
+        accepted = true;
+        reconnect.accepted();
       }
       long acked = response.getAckedSequence();
       long newestEvent = -1;
@@ -291,8 +296,8 @@ public final class HeartbeatClient implements AutoCloseable {
     }
   }
 
-  private void onLost(ClientCallStreamObserver<HeartbeatRequest> from, String why) {
-    Duration delay;
+  private void onLost(ClientCallStreamObserver<HeartbeatRequest> from, Throwable why) {
+    ReconnectLoop.Retry retry;
     synchronized (lock) {
       if (stream != null && from != stream) {
         return; // an older stream ending late
@@ -306,12 +311,11 @@ public final class HeartbeatClient implements AutoCloseable {
       if (closed) {
         return;
       }
-      delay = backoff.delay(attempt);
-      attempt++;
+      retry = reconnect.lost(why);
     }
-    LOG.log(System.Logger.Level.WARNING, "heartbeat stream lost (" + why + "); retry in "
-        + delay);
-    scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    if (retry.reason() == ReconnectLoop.Reason.CONNECTION_LOST || retry.announce()) {
+      LOG.log(System.Logger.Level.WARNING, reconnect.describe(retry));
+    }
   }
 
   private void reportSafely() {

@@ -17,7 +17,7 @@ import io.infraveil.certs.Identity;
 import io.infraveil.certs.KeyPairs;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.host.grpc.ControlPlaneChannels;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HeartbeatRequest;
@@ -205,7 +205,8 @@ class HeartbeatClientTest {
     };
     client = new HeartbeatClient(new HeartbeatClient.Settings("web-1", "web", 7, interval,
         Duration.ofMillis(200), 100, 8), channel, source,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
+        ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)),
+        new SplittableRandom(1),
         Clock.systemUTC(), scheduler);
     supervisor.addListener(s -> client.changed());
     return client;
@@ -340,7 +341,8 @@ class HeartbeatClientTest {
   void logLinesAreShippedWithThePayloadHash() throws Exception {
     LogShipper shipper = new LogShipper(new LogShipper.Settings("web-1", "web", 500,
         Duration.ofMillis(100)), channel, supervisor.logQueue(), () -> SHA,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
+        ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)),
+        new SplittableRandom(1),
         scheduler);
     shipper.start();
     try {
