@@ -68,6 +68,9 @@ public final class SyncClient {
   private Instant unreportedDetachedSince;
   private java.time.Duration unreportedDetachedFor;
   private ScheduledFuture<?> reporter;
+  /** Names this launcher process in every event id, so the control plane keeps one of each. */
+  private final String instanceId = java.util.UUID.randomUUID().toString();
+  private long lastEventSequence;
 
   public SyncClient(Settings settings, Channel channel, Reconciler reconciler,
       ReconnectLoop.Settings reconnect, RandomGenerator random, Clock clock,
@@ -245,7 +248,10 @@ public final class SyncClient {
         .setReportedAt(Reconciler.timestamp(clock.instant()))
         .setDesiredRevision(reconciler.heldRevision())
         .addAllAgents(reconciler.statuses())
-        .addAllEvents(reconciler.drainEvents());
+        .addAllEvents(reconciler.drainEvents().stream()
+            .map(event -> event.toBuilder().setInstanceId(instanceId)
+                .setSequence(++lastEventSequence).build())
+            .toList());
     boolean carriesDetachment = unreportedDetachedSince != null;
     if (carriesDetachment) {
       report.setDetachedSince(Reconciler.timestamp(unreportedDetachedSince));

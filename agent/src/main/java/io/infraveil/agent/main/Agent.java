@@ -49,6 +49,11 @@ import java.util.random.RandomGenerator;
 public final class Agent implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+  /**
+   * Reason of the event reporting a cache entry whose bytes failed verification at rest and
+   * were evicted (then fetched again): reported once, as a payload rejection.
+   */
+  static final String CACHE_ENTRY_EVICTED = "CACHE_ENTRY_EVICTED";
 
   /** The engine's settings plus reporting and retry timings. */
   public record Settings(AgentSettings engine, Duration heartbeatInterval,
@@ -143,7 +148,8 @@ public final class Agent implements AutoCloseable {
     facts.previouslyRunning().ifPresent(allowed::add);
     allowed.addAll(facts.knownGood());
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
-        sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
+        sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef,
+        this::cacheEntryEvicted);
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler);
     ReconnectLoop.Settings reconnect = ReconnectLoop.Settings.of(settings.reconnectInitial(),
         settings.reconnectMax());
@@ -280,6 +286,10 @@ public final class Agent implements AutoCloseable {
     CacheResult result = store.ensureCached(ref);
     switch (result.status()) {
       case CACHED -> {
+        if (result.evicted() != null) {
+          supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED,
+              result.evicted() + "; fetched again and verified", ref.getSha256());
+        }
         try {
           known.remember(desired.payload());
         } catch (IOException e) {
@@ -293,6 +303,12 @@ public final class Agent implements AutoCloseable {
       default -> throw new AssertionError("unhandled cache status " + result.status());
     }
     return result.status();
+  }
+
+  /** Extraction found the cached bytes altered: reported once, as the eviction happens once. */
+  private void cacheEntryEvicted(String sha, String why, CacheResult refetched) {
+    supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED,
+        why + "; evicted and fetched again: " + refetched.message(), sha);
   }
 
   private StartPlan.Facts factsNow() {

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +34,8 @@ import java.util.random.RandomGenerator;
  * The agent's end of the Heartbeat stream. Sends a full report on connect, every interval, on
  * every change (bursts coalesced to one report per {@code minGap}) and when nudged. Events stay
  * in a bounded buffer (oldest dropped and counted) and are re-sent in every report until the
- * control plane acks a report that carried them. When the stream breaks it reconnects through
+ * control plane acks a report that carried them; each carries this process's instance id and
+ * its own sequence, so the control plane keeps one of each however often it arrives. When the stream breaks it reconnects through
  * the {@link ReconnectLoop} (the backoff restarts at the first ack, and a refused identity waits
  * up to 5 minutes, logged once per level); reports made while detached keep the latest state and events,
  * and reports after a reconnect carry {@code detached_since} until one of them is acked.
@@ -90,6 +92,9 @@ public final class HeartbeatClient implements AutoCloseable {
   }
 
   private record Pending(long id, HostEvent event) {}
+
+  /** Names this agent process in every event id: re-sent events stay recognizable. */
+  private final String instanceId = UUID.randomUUID().toString();
 
   private final Settings settings;
   private final Channel channel;
@@ -338,8 +343,9 @@ public final class HeartbeatClient implements AutoCloseable {
         pending.removeFirst();
         droppedEvents++;
       }
-      pending.addLast(new Pending(++lastEventId,
-          ProtoMapper.event(event, settings.deployment(), payloads)));
+      long id = ++lastEventId;
+      pending.addLast(new Pending(id, ProtoMapper.event(event, settings.deployment(), payloads)
+          .toBuilder().setInstanceId(instanceId).setSequence(id).build()));
     }
     if (stream == null) {
       return;

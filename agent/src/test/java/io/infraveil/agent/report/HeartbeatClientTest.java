@@ -293,6 +293,14 @@ class HeartbeatClientTest {
         .orElseThrow();
     assertEquals("web", started.getDeployment());
     assertEquals(REF, started.getPayload());
+    // Each event names this agent process and its place among its events, so the control
+    // plane can keep one of each however often it is re-sent.
+    assertFalse(started.getInstanceId().isEmpty());
+    assertTrue(first.getEventsList().stream()
+        .allMatch(e -> e.getInstanceId().equals(started.getInstanceId())));
+    List<Long> sequences = first.getEventsList().stream().map(HostEvent::getSequence).toList();
+    assertEquals(sequences.stream().sorted().distinct().toList(), sequences, "increasing");
+    assertTrue(sequences.get(0) >= 1, sequences.toString());
     HeartbeatRequest again = reports.await("a later report", h ->
         h.getSequence() >= first.getSequence() + 2, Duration.ofSeconds(5));
     assertTrue(again.getEventsList().contains(started), "re-sent while unacked");

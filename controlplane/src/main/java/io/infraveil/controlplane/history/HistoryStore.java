@@ -61,7 +61,10 @@ public final class HistoryStore {
     }
   }
 
-  /** Deletes history older than {@code cutoff} and incidents resolved before it; returns rows deleted. */
+  /**
+   * Deletes history older than {@code cutoff}, incidents resolved before it and event marks not
+   * updated since; returns rows deleted.
+   */
   public int pruneBefore(Instant cutoff) {
     try (Connection c = dataSource.getConnection()) {
       int deleted = 0;
@@ -77,6 +80,11 @@ public final class HistoryStore {
       }
       try (PreparedStatement s = c.prepareStatement(
           "DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?")) {
+        s.setTimestamp(1, at);
+        deleted += s.executeUpdate();
+      }
+      // Marks of agent and launcher processes not heard from within the retention (V6).
+      try (PreparedStatement s = c.prepareStatement("DELETE FROM host_event_marks WHERE seen_at < ?")) {
         s.setTimestamp(1, at);
         deleted += s.executeUpdate();
       }
