@@ -145,8 +145,9 @@ public final class LauncherMain implements Callable<Integer> {
     });
     ManagedChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
         ControlPlaneChannels.Settings.DEFAULTS);
-    PayloadPrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
-        new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())));
+    CachePrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
+        new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())),
+        clock, log);
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
             agentCommand(),
@@ -158,6 +159,7 @@ public final class LauncherMain implements Callable<Integer> {
         channel, reconciler,
         ReconnectLoop.Settings.of(Duration.ofSeconds(1), reconnectMax),
         RandomGenerator.getDefault(), clock, scheduler, log);
+    sync.addEventSource(prefetcher::drainEvents);
     metrics.watch(reconciler::statuses, reconciler::heldRevision);
     MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsPort, metrics, log);
 

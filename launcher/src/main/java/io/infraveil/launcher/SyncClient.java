@@ -7,6 +7,7 @@ import io.grpc.stub.ClientResponseObserver;
 import io.grpc.Status;
 import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.DesiredStateAck;
+import io.infraveil.proto.v1.HostEvent;
 import io.infraveil.proto.v1.HostReport;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.SyncHello;
@@ -15,7 +16,11 @@ import io.infraveil.proto.v1.SyncResponse;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +76,8 @@ public final class SyncClient {
   /** Names this launcher process in every event id, so the control plane keeps one of each. */
   private final String instanceId = java.util.UUID.randomUUID().toString();
   private long lastEventSequence;
+  /** Confined to the scheduler thread. */
+  private final List<Supplier<List<HostEvent>>> eventSources = new ArrayList<>();
 
   public SyncClient(Settings settings, Channel channel, Reconciler reconciler,
       ReconnectLoop.Settings reconnect, RandomGenerator random, Clock clock,
@@ -84,6 +91,12 @@ public final class SyncClient {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.log = Objects.requireNonNull(log, "log");
+  }
+
+  /** Events from beyond the reconciler (cache evictions) to send with the next report. */
+  public void addEventSource(Supplier<List<HostEvent>> source) {
+    Objects.requireNonNull(source, "source");
+    scheduler.execute(() -> eventSources.add(source));
   }
 
   /** Opens the stream and starts periodic reports. */
@@ -248,7 +261,8 @@ public final class SyncClient {
         .setReportedAt(Reconciler.timestamp(clock.instant()))
         .setDesiredRevision(reconciler.heldRevision())
         .addAllAgents(reconciler.statuses())
-        .addAllEvents(reconciler.drainEvents().stream()
+        .addAllEvents(Stream.concat(reconciler.drainEvents().stream(),
+                eventSources.stream().flatMap(source -> source.get().stream()))
             .map(event -> event.toBuilder().setInstanceId(instanceId)
                 .setSequence(++lastEventSequence).build())
             .toList());
