@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A cache entry on a host whose bytes were replaced by another version's: deploying that
  * version again evicts the entry, fetches it again, verifies it and runs it, with no one
- * clearing the cache, and the eviction is reported once.
+ * clearing the cache, and the eviction is reported once. Likewise a release dir whose shipped
+ * files were changed is extracted again before the version runs from it.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class CacheHealingBattleIT {
@@ -53,7 +54,30 @@ class CacheHealingBattleIT {
           () -> evictionsReported(cluster) > 0);
       Thread.sleep(2000);
       assertEquals(1, evictionsReported(cluster));
+
+      // v1's extracted release now says it is v9: the next start of v1 must not run it.
+      Path version = host.agentDir("hello").resolve("releases").resolve(v1Sha).resolve("VERSION");
+      Files.writeString(version, "v9\n");
+      cluster.deploy(cluster.helloApp("v2"), "hello", "web-1");
+      cluster.waitFor("hello v2 answers", UP, () -> answers(cluster, "v2"));
+      cluster.deploy(v1, "hello", "web-1");
+      cluster.waitFor("hello v1 answers from a release extracted again", UP,
+          () -> answers(cluster, "v1"));
+      assertEquals("v1\n", Files.readString(version));
+      cluster.waitFor("the repair reached the control plane", UP,
+          () -> evictionsReported(cluster) == 2);
+      assertEquals(1, releaseRepairsReported(cluster));
     }
+  }
+
+  private static long releaseRepairsReported(Cluster cluster) {
+    long n = 0;
+    for (JsonNode event : cluster.ctlJson("security-events", "--limit", "1000").path("events")) {
+      if (event.path("message").asText().contains("did not match payload")) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private static void deleteTree(Path dir) throws java.io.IOException {

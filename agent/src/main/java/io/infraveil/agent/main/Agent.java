@@ -305,10 +305,12 @@ public final class Agent implements AutoCloseable {
     return result.status();
   }
 
-  /** Extraction found the cached bytes altered: reported once, as the eviction happens once. */
-  private void cacheEntryEvicted(String sha, String why, CacheResult refetched) {
-    supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED,
-        why + "; evicted and fetched again: " + refetched.message(), sha);
+  /**
+   * Extraction found the cached bytes or the release dir altered: reported once, as the repair
+   * happens once.
+   */
+  private void cacheEntryEvicted(String sha, String what) {
+    supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED, what, sha);
   }
 
   private StartPlan.Facts factsNow() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.infraveil.agent.AgentEvent;
@@ -37,6 +38,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
@@ -67,12 +69,21 @@ class HeartbeatClientTest {
     final BlockingQueue<HeartbeatRequest> heartbeats = new LinkedBlockingQueue<>();
     final BlockingQueue<ShipLogsRequest> logs = new LinkedBlockingQueue<>();
     volatile boolean ack = true;
+    /** Refuse every heartbeat as the control plane refuses a deployment not placed here. */
+    volatile boolean refuse;
+    final AtomicInteger streams = new AtomicInteger();
 
     @Override
     public StreamObserver<HeartbeatRequest> heartbeat(StreamObserver<HeartbeatResponse> out) {
+      streams.incrementAndGet();
       return new StreamObserver<>() {
         @Override
         public void onNext(HeartbeatRequest request) {
+          if (refuse) {
+            out.onError(Status.PERMISSION_DENIED.withDescription("host web-1 may not report for"
+                + " deployment web: it is not placed on web-1").asRuntimeException());
+            return;
+          }
           heartbeats.add(request);
           if (ack) {
             out.onNext(HeartbeatResponse.newBuilder()
@@ -182,6 +193,10 @@ class HeartbeatClientTest {
   }
 
   private HeartbeatClient client(Duration interval) {
+    return client(interval, ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)));
+  }
+
+  private HeartbeatClient client(Duration interval, ReconnectLoop.Settings reconnect) {
     HeartbeatClient.Source source = new HeartbeatClient.Source() {
       @Override
       public AgentSnapshot snapshot() {
@@ -205,9 +220,7 @@ class HeartbeatClientTest {
     };
     client = new HeartbeatClient(new HeartbeatClient.Settings("web-1", "web", 7, interval,
         Duration.ofMillis(200), 100, 8), channel, source,
-        ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)),
-        new SplittableRandom(1),
-        Clock.systemUTC(), scheduler);
+        reconnect, new SplittableRandom(1), Clock.systemUTC(), scheduler);
     supervisor.addListener(s -> client.changed());
     return client;
   }
@@ -278,6 +291,24 @@ class HeartbeatClientTest {
     assertEquals(1, healed.getServices(0).getRestartsInWindow());
     assertTrue(healed.getServices(0).getProcesses(0).getPid() != pid);
     assertEquals(1.0 / 8, healed.getPressure().getRestartPressure());
+  }
+
+  // A refusal (the stream opens, the first heartbeat is refused) climbs the refusal ladder:
+  // opening the stream is not acceptance, so the backoff does not reset on every attempt.
+  @Test
+  void refusedHeartbeatBacksOffOnTheRefusalLadderUntilAccepted() throws Exception {
+    reports.refuse = true;
+    client(Duration.ofMillis(150), new ReconnectLoop.Settings(Duration.ofMillis(50),
+        Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(1600))).start();
+    Thread.sleep(2000);
+    int attempts = reports.streams.get();
+    // At 0, then after >= 200 ms, >= 400 ms, >= 800 ms: at most 4 in 2 s. The usual ladder
+    // (50 .. 200 ms) reset at every ready stream makes 10 or more.
+    assertTrue(attempts >= 2 && attempts <= 4, "heartbeat streams in 2 s while refused: "
+        + attempts);
+
+    reports.refuse = false;
+    reports.await("a heartbeat once accepted", h -> true, Duration.ofSeconds(5));
   }
 
   // Without acks every report repeats the events; after an ack they are gone.
