@@ -3,6 +3,7 @@ package io.infraveil.appconfig;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +18,9 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -54,6 +58,9 @@ public final class AppConfigParser {
   /** Files larger than this are refused before parsing. */
   public static final int MAX_BYTES = 1024 * 1024;
 
+  /** Aliases of mappings or lists a file may use: enough for reuse, too few for a bomb. */
+  static final int MAX_COLLECTION_ALIASES = 20;
+
   static final Pattern SERVICE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Set<String> SIGNALS =
@@ -77,9 +84,20 @@ public final class AppConfigParser {
     return new AppConfigParser(fileName).parseBytes(yaml);
   }
 
-  /** Reads and parses a file, refusing one over {@link #MAX_BYTES} before reading it. */
+  /**
+   * Reads and parses a file, refusing a symlink or other non-regular file (it says which) and
+   * one over {@link #MAX_BYTES} before reading it.
+   */
   public static AppConfig parse(Path file) throws ConfigException, IOException {
     String name = file.getFileName().toString();
+    if (Files.isSymbolicLink(file)) {
+      throw new ConfigException(List.of(new ConfigProblem(name, 0, "", "is a symlink (to '"
+          + Files.readSymbolicLink(file) + "'), not a regular file: put the file itself at the payload root")));
+    }
+    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ConfigException(List.of(new ConfigProblem(name, 0, "",
+          "is not a regular file (a directory, device or fifo)")));
+    }
     long size = Files.size(file);
     if (size > MAX_BYTES) {
       throw new ConfigException(List.of(tooLarge(name, size)));
@@ -100,8 +118,14 @@ public final class AppConfigParser {
     try {
       LoaderOptions options = new LoaderOptions();
       options.setAllowDuplicateKeys(false);
-      options.setMaxAliasesForCollections(20);
-      root = new Yaml(options).compose(new UnicodeReader(new ByteArrayInputStream(yaml)));
+      options.setMaxAliasesForCollections(MAX_COLLECTION_ALIASES);
+      options.setCodePointLimit(MAX_BYTES);
+      Yaml parser = new Yaml(options);
+      ConfigProblem bomb = aliasBomb(parser, yaml);
+      if (bomb != null) {
+        throw new ConfigException(List.of(bomb));
+      }
+      root = parser.compose(new UnicodeReader(new ByteArrayInputStream(yaml)));
     } catch (MarkedYAMLException e) {
       Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
       int line = mark == null ? 0 : mark.getLine() + 1;
@@ -122,6 +146,28 @@ public final class AppConfigParser {
       throw new ConfigException(problems);
     }
     return config;
+  }
+
+  /**
+   * Finds the alias that takes a file past {@link #MAX_COLLECTION_ALIASES} aliases of mappings
+   * or lists, and names its line. SnakeYAML refuses such a file too, but without a line; this
+   * pass over the event stream (nothing is expanded) says where the bomb is.
+   */
+  private ConfigProblem aliasBomb(Yaml parser, byte[] yaml) {
+    Set<String> collectionAnchors = new java.util.HashSet<>();
+    int aliases = 0;
+    for (Event event : parser.parse(new UnicodeReader(new ByteArrayInputStream(yaml)))) {
+      if (event instanceof CollectionStartEvent start && start.getAnchor() != null) {
+        collectionAnchors.add(start.getAnchor());
+      } else if (event instanceof AliasEvent alias && collectionAnchors.contains(alias.getAnchor())
+          && ++aliases > MAX_COLLECTION_ALIASES) {
+        int line = alias.getStartMark() == null ? 0 : alias.getStartMark().getLine() + 1;
+        return new ConfigProblem(file, line, "", "alias *" + alias.getAnchor() + " is alias number "
+            + aliases + " of a mapping or list; at most " + MAX_COLLECTION_ALIASES + " are allowed, so that"
+            + " a small file cannot expand into a huge one (an alias bomb): write the values out");
+      }
+    }
+    return null;
   }
 
   private AppConfig root(Node root) {

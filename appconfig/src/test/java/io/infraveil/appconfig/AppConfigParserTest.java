@@ -255,4 +255,59 @@ class AppConfigParserTest {
     Files.writeString(file, SEED);
     assertEquals(2, AppConfigParser.parse(file).services().get("api").clusters());
   }
+
+  // A "billion laughs" file: nine levels of nine aliases would expand to 9^9 strings.
+  @Test
+  void refusesAnAliasBombNamingTheLineOfTheAliasPastTheLimit() {
+    StringBuilder yaml = new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (char level = 'b'; level <= 'i'; level++) {
+      String previous = "*" + (char) (level - 1);
+      yaml.append(level).append(": &").append(level).append(" [")
+          .append(String.join(",", java.util.Collections.nCopies(9, previous))).append("]\n");
+    }
+    yaml.append("services: {}\n");
+
+    ConfigException e = reject(yaml.toString());
+
+    assertEquals(1, e.problems().size(), e.getMessage());
+    ConfigProblem problem = e.problems().get(0);
+    // Aliases 1-9 are on line 2 (level b), 10-18 on line 3, the 21st on line 4.
+    assertEquals(4, problem.line(), problem.toString());
+    assertTrue(problem.message().startsWith("alias *c is alias number 21 of a mapping or list; at most 20"),
+        problem.message());
+  }
+
+  // Reuse within the limit is fine: aliases are a YAML feature, not an attack.
+  @Test
+  void acceptsAFewAliases() throws Exception {
+    AppConfig config = parse("""
+        services:
+          api:
+            run: &run
+              start: [ "sleep 1000" ]
+          worker:
+            run: *run
+        """);
+    assertEquals(List.of("sleep 1000"), config.services().get("worker").run().start());
+  }
+
+  @Test
+  void saysWhenConfigYamlIsASymlink(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("real.yaml"), SEED);
+    Path file = Files.createSymbolicLink(dir.resolve("config.yaml"), Path.of("real.yaml"));
+
+    ConfigException e = assertThrows(ConfigException.class, () -> AppConfigParser.parse(file));
+
+    assertEquals("config.yaml: is a symlink (to 'real.yaml'), not a regular file: put the file itself"
+        + " at the payload root", e.getMessage());
+  }
+
+  @Test
+  void saysWhenConfigYamlIsADanglingSymlinkInsteadOfEmpty(@TempDir Path dir) throws Exception {
+    Path file = Files.createSymbolicLink(dir.resolve("config.yaml"), Path.of("missing.yaml"));
+
+    ConfigException e = assertThrows(ConfigException.class, () -> AppConfigParser.parse(file));
+
+    assertTrue(e.getMessage().contains("is a symlink (to 'missing.yaml')"), e.getMessage());
+  }
 }

@@ -436,7 +436,9 @@ final class DevCommand implements Callable<Integer> {
         "--stop-agents-on-exit"));
     if (!Files.exists(hostDir.resolve("identity/host.crt"))
         || !Files.exists(hostDir.resolve("identity/host.json"))) {
-      Ctl token = ctl(dir.resolve("ctl.yaml"), "-o", "json", "tokens", "create", HOST);
+      // --replace: the only machine that can hold this name is this one, which lost (or never
+      // kept) its identity, e.g. killed between enrolling and writing it.
+      Ctl token = ctl(dir.resolve("ctl.yaml"), "-o", "json", "tokens", "create", HOST, "--replace");
       Matcher m = Pattern.compile("\"joinToken\"\\s*:\\s*\"([^\"]+)\"").matcher(token.out());
       if (token.code() != 0 || !m.find()) {
         throw new IOException("cannot create a join token for host " + HOST + ": " + token.err());

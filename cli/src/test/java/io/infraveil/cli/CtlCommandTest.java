@@ -81,6 +81,19 @@ class CtlCommandTest {
     assertTrue(result.out().contains("--control-plane localhost:" + server.port()), result::toString);
   }
 
+  // --replace reaches the control plane, and a second token says it cancelled the first.
+  @Test
+  void tokensCreateWithReplaceSaysWhatItWillDo() {
+    assertEquals(0, ctl("tokens", "create", "web-3").code());
+
+    Cli.Result result = ctl("tokens", "create", "web-3", "--replace");
+
+    assertEquals(0, result.code(), result::toString);
+    assertTrue(result.out().contains("it replaces the host now enrolled as web-3: enrolling revokes that"
+        + " host's certificate"), result::toString);
+    assertTrue(result.out().contains("1 older unused token(s) for web-3 no longer work"), result::toString);
+  }
+
   @Test
   void tokensCreateAsJsonHonoursTheTtl() throws Exception {
     Instant before = Instant.now();

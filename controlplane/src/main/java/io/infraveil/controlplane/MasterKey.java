@@ -6,41 +6,49 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's key for secrets at rest (host secrets, payload data keys): 32 random
- * bytes in {@code <data-dir>/master.key}, mode 0600, made on first start. Sealed values are
+ * bytes in {@code <data-dir>/master.key}, mode 0600, made on first start and written durably
+ * (temp, fsync, rename, directory fsync; a temp left by a crash is removed). Sealed values are
  * a 12-byte nonce followed by AES-256-GCM ciphertext and tag, bound to a context string.
  */
 @Singleton
 public final class MasterKey {
 
+  private static final Logger LOG = LoggerFactory.getLogger(MasterKey.class);
+  static final String FILE_NAME = "master.key";
+  private static final int KEY_BYTES = 32;
   private static final int NONCE_BYTES = 12;
   private final SecretKey key;
   private final SecureRandom random;
 
   public MasterKey(ControlPlaneSettings settings, SecureRandom random) {
     this.random = random;
-    Path file = settings.dataDir().resolve("master.key");
+    Path file = settings.dataDir().resolve(FILE_NAME);
     try {
+      Files.createDirectories(settings.dataDir());
+      // A crash while the key was first written leaves a temp file: the key itself was never
+      // renamed into place, so the temp is worthless (".master*.tmp" also matches older names).
+      int stale = DurableFiles.removeStaleTemps(settings.dataDir(), ".master*.tmp");
+      if (stale > 0) {
+        LOG.warn("master_key_stale_temp_removed count={} dir={}", stale, settings.dataDir());
+      }
       if (!Files.exists(file)) {
-        byte[] fresh = new byte[32];
+        byte[] fresh = new byte[KEY_BYTES];
         random.nextBytes(fresh);
-        Files.createDirectories(settings.dataDir());
-        Path temp = Files.createTempFile(settings.dataDir(), ".master", ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(temp, fresh);
-        Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        DurableFiles.write(file, fresh, DurableFiles.ownerOnly());
       }
       byte[] bytes = Files.readAllBytes(file);
-      if (bytes.length != 32) {
+      if (bytes.length != KEY_BYTES) {
         throw new IllegalStateException(file + " must hold 32 bytes, found " + bytes.length
             + ": restore it from backup; without it stored secrets cannot be read");
       }

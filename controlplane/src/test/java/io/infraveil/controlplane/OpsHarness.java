@@ -78,6 +78,11 @@ final class OpsHarness implements AutoCloseable {
   EnrolledHost enroll(String name) throws Exception {
     String token = operator().createJoinToken(CreateJoinTokenRequest.newBuilder().setHostName(name).build())
         .getJoinToken();
+    return enrollWith(token, name);
+  }
+
+  /** Enrolls {@code name} with a given token and a fresh key pair, as a new machine would. */
+  EnrolledHost enrollWith(String token, String name) throws Exception {
     KeyPair pair = KeyPairs.ecP256();
     var response = EnrollmentServiceGrpc.newBlockingStub(channel(null)).enroll(EnrollRequest.newBuilder()
         .setJoinToken(token).setHostName(name).setCsrPem(Csrs.createPem(pair, name)).build());

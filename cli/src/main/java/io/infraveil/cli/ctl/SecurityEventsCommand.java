@@ -25,9 +25,11 @@ final class SecurityEventsCommand implements Callable<Integer> {
       ListSecurityEventsResponse response = connection.unary().listSecurityEvents(
           ListSecurityEventsRequest.newBuilder().setLimit(limit).build());
       ctl.print(response, out -> {
-        Table table = new Table("TIME", "KIND", "IDENTITY", "METHOD", "PEER", "MESSAGE");
+        // COUNT: identical events of one caller within the minute share a row.
+        Table table = new Table("TIME", "KIND", "COUNT", "IDENTITY", "METHOD", "PEER", "MESSAGE");
         for (SecurityEvent event : response.getEventsList()) {
-          table.row(Format.time(event.getAt()), event.getKind(), event.getIdentity(),
+          table.row(Format.time(event.getAt()), event.getKind(),
+              String.valueOf(Math.max(1, event.getOccurrences())), event.getIdentity(),
               event.getMethod(), event.getPeer(), event.getMessage());
         }
         table.print(out, "no security events");

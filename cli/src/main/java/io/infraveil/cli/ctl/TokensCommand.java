@@ -50,6 +50,12 @@ final class TokensCommand implements Runnable {
         description = "Label given to the host when it enrolls (repeatable).")
     Map<String, String> labels = new LinkedHashMap<>();
 
+    @Option(names = "--replace",
+        description = "Let the token enroll NAME even though a host of that name still holds a live"
+            + " certificate; enrolling revokes that certificate and cuts its streams off. Without it"
+            + " such an enrollment is refused.")
+    boolean replace;
+
     @ParentCommand TokensCommand tokens;
 
     @Override
@@ -57,7 +63,8 @@ final class TokensCommand implements Runnable {
       CtlCommand ctl = tokens.ctl;
       CreateJoinTokenRequest.Builder request = CreateJoinTokenRequest.newBuilder()
           .setHostName(hostName)
-          .putAllLabels(labels);
+          .putAllLabels(labels)
+          .setReplace(replace);
       if (ttl != null) {
         if (ttl.toSeconds() < 1) {
           throw CliException.usage("--ttl must be at least 1s, got " + ttl);
@@ -71,6 +78,14 @@ final class TokensCommand implements Runnable {
           out.println("join token for host " + hostName + " (one use, expires "
               + Format.time(response.getExpiresAt()) + "):");
           out.println(response.getJoinToken());
+          if (response.getReplace()) {
+            out.println("it replaces the host now enrolled as " + hostName
+                + ": enrolling revokes that host's certificate");
+          }
+          if (response.getSupersededTokens() > 0) {
+            out.println(response.getSupersededTokens() + " older unused token(s) for " + hostName
+                + " no longer work");
+          }
           out.println();
           out.println("enroll the host with:");
           out.println("  bin/infraveil launcher --data-dir DIR --control-plane " + context.endpoint()

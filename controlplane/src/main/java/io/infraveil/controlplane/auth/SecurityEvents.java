@@ -10,7 +10,11 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Records security events durably and tells listeners (incidents, watchers) at once. */
+/**
+ * Records security events durably and tells listeners (incidents, watchers) at once. Every
+ * occurrence reaches the listeners, with the count of its minute's row, so rules that count
+ * refusals see each one while history and watchers can keep only the first of a row.
+ */
 @Singleton
 public final class SecurityEvents {
 
@@ -27,14 +31,21 @@ public final class SecurityEvents {
 
   public void record(String kind, String identity, String method, String message, String peer) {
     SecurityEventRecord event = new SecurityEventRecord(clock.instant(), kind, identity, method, message, peer);
-    LOG.warn("security_event kind={} identity={} method={} peer={} message=\"{}\"",
-        kind, identity, method, peer, message);
+    int occurrences = 1;
     try {
-      store.insert(event);
+      occurrences = store.record(event);
     } catch (RuntimeException e) {
       LOG.error("cannot store security event kind={}: {}", kind, e.getMessage());
     }
-    listeners.forEach(listener -> listener.accept(event));
+    if (occurrences == 1) {
+      LOG.warn("security_event kind={} identity={} method={} peer={} message=\"{}\"",
+          kind, identity, method, peer, message);
+    } else {
+      // Repeats within the minute are counted on the first one's row; the log says so once.
+      LOG.debug("security_event_repeat kind={} identity={} occurrences={}", kind, identity, occurrences);
+    }
+    SecurityEventRecord counted = event.counted(occurrences);
+    listeners.forEach(listener -> listener.accept(counted));
   }
 
   public void addListener(Consumer<SecurityEventRecord> listener) {

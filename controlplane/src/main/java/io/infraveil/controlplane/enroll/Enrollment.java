@@ -8,6 +8,7 @@ import io.infraveil.controlplane.MasterKey;
 import io.infraveil.controlplane.ServerPki;
 import io.infraveil.controlplane.auth.SecurityEvents;
 import io.infraveil.controlplane.deploy.DesiredStates;
+import io.infraveil.controlplane.hosts.HostRevocation;
 import io.infraveil.controlplane.store.CertificateStore;
 import io.infraveil.controlplane.store.CertificateStore.IssuedCertificate;
 import io.infraveil.controlplane.store.HostStore;
@@ -15,6 +16,7 @@ import jakarta.inject.Singleton;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -22,9 +24,16 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 /**
  * Turns join tokens and CSRs into host certificates. The host's key never travels: the CSR
  * proves possession, and the identity in the certificate comes from the token, not the CSR.
+ *
+ * <p>A name is held by one machine at a time: while a host of that name has a live (unexpired,
+ * unrevoked) certificate, enrolling the name again is refused unless the token was made with
+ * {@code replace}, which revokes the old certificates and closes their streams first. Both the
+ * refusal and the replacement are security events.
  */
 @Singleton
 public final class Enrollment {
+
+  private static final String ENROLL_METHOD = "infraveil.v1.EnrollmentService/Enroll";
 
   /** What a host receives at enrollment. */
   public record Enrolled(X509Certificate certificate, String caBundlePem, Identity identity, byte[] hostSecret) {}
@@ -39,11 +48,13 @@ public final class Enrollment {
   private final Clock clock;
   private final SecureRandom random;
   private final DesiredStates desiredStates;
+  private final HostRevocation revocation;
 
   public Enrollment(JoinTokens joinTokens, ServerPki pki, HostStore hosts, CertificateStore certificates,
       MasterKey masterKey, SecurityEvents securityEvents, ControlPlaneSettings settings, Clock clock,
-      SecureRandom random, DesiredStates desiredStates) {
+      SecureRandom random, DesiredStates desiredStates, HostRevocation revocation) {
     this.desiredStates = desiredStates;
+    this.revocation = revocation;
     this.joinTokens = joinTokens;
     this.pki = pki;
     this.hosts = hosts;
@@ -65,9 +76,29 @@ public final class Enrollment {
     JoinTokens.Consumed consumed = joinTokens.consume(token, hostName);
     if (!consumed.accepted()) {
       String message = "enrollment of host " + hostName + " refused: " + consumed.refusal().message();
-      securityEvents.record("BAD_JOIN_TOKEN", null, "infraveil.v1.EnrollmentService/Enroll",
+      securityEvents.record("BAD_JOIN_TOKEN", null, ENROLL_METHOD,
           message + " (" + consumed.refusal() + ")", peer);
       throw Status.PERMISSION_DENIED.withDescription(message).asRuntimeException();
+    }
+    List<IssuedCertificate> live = revocation.liveCertificates(hostName);
+    if (!live.isEmpty()) {
+      IssuedCertificate newest = live.get(live.size() - 1);
+      if (!consumed.token().replace()) {
+        String message = "enrollment of host " + hostName + " refused: a host of that name is enrolled"
+            + " and holds a live certificate (serial " + newest.serial() + ", valid until "
+            + newest.notAfter() + "). If this machine replaces it, create a token with"
+            + " `infraveil ctl tokens create " + hostName + " --replace` (revokes the old certificate),"
+            + " or revoke the old host first with `infraveil ctl revoke " + hostName + "`; otherwise"
+            + " enroll this machine under another name";
+        securityEvents.record("ENROLLMENT_REFUSED_LIVE_HOST", null, ENROLL_METHOD, message, peer);
+        throw Status.FAILED_PRECONDITION.withDescription(message).asRuntimeException();
+      }
+      var replaced = revocation.revokeCertificates(hostName, "replaced by a new enrollment with a"
+          + " --replace token made by " + consumed.token().createdBy(), "host " + hostName
+          + " was replaced by a new enrollment of the same name; this certificate may no longer be used");
+      securityEvents.record("HOST_REPLACED", consumed.token().createdBy(), ENROLL_METHOD, "host " + hostName
+          + " re-enrolled with a --replace token: " + live.size() + " live certificate(s) revoked (newest "
+          + newest.serial() + "), " + replaced.closedStreams() + " open stream(s) closed", peer);
     }
     Identity identity = Identity.host(pki.trustDomain(), hostName);
     X509Certificate certificate = sign(csr, identity, hostName);

@@ -24,14 +24,16 @@ public final class JoinTokens {
 
   private static final String PREFIX = "ivj_";
 
-  /** A token as created. */
-  public record Created(String token, Instant expiresAt) {}
+  /** A token as created, and how many older unused tokens for the name it cancelled. */
+  public record Created(String token, Instant expiresAt, int superseded) {}
 
   /** Why a token was refused: each says which and what to do. */
   public enum Refusal {
     UNKNOWN("the join token is not known: ask an operator for a new one (infraveil ctl tokens create NAME)"),
     ALREADY_USED("the join token was already used: tokens are single-use, ask an operator for a new one"),
     EXPIRED("the join token has expired: ask an operator for a new one"),
+    SUPERSEDED("a newer join token was made for this host name, which cancelled this one: enroll"
+        + " with the newest token"),
     WRONG_HOST("the join token was made for another host name: enroll with the name it was made for");
 
     private final String message;
@@ -64,15 +66,27 @@ public final class JoinTokens {
     this.random = random;
   }
 
+  /** A token that may not replace a host holding a live certificate. */
   public Created create(String hostName, Duration ttl, Map<String, String> labels, String createdBy) {
+    return create(hostName, ttl, labels, createdBy, false);
+  }
+
+  /**
+   * Makes a token for {@code hostName}; older unused tokens for that name stop working. With
+   * {@code replace} the token may enroll the name even while a host holds a live certificate
+   * for it (see {@link Enrollment}).
+   */
+  public Created create(String hostName, Duration ttl, Map<String, String> labels, String createdBy,
+      boolean replace) {
     byte[] secret = new byte[32];
     random.nextBytes(secret);
     String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     Instant now = clock.instant();
     Duration lifetime = ttl == null || ttl.isZero() ? settings.joinTokenTtl() : ttl;
     Instant expiresAt = now.plus(lifetime);
-    store.insert(new JoinTokenRecord(hash(token), hostName, labels, createdBy, now, expiresAt, null));
-    return new Created(token, expiresAt);
+    int superseded = store.insertSuperseding(new JoinTokenRecord(hash(token), hostName, labels, createdBy,
+        now, expiresAt, null, replace, null));
+    return new Created(token, expiresAt, superseded);
   }
 
   /** Uses the token for {@code hostName}; at most one caller ever succeeds for a token. */
@@ -85,6 +99,9 @@ public final class JoinTokens {
     if (record.usedAt() != null) {
       return new Consumed(record, Refusal.ALREADY_USED);
     }
+    if (record.supersededAt() != null) {
+      return new Consumed(record, Refusal.SUPERSEDED);
+    }
     Instant now = clock.instant();
     if (!now.isBefore(record.expiresAt())) {
       return new Consumed(record, Refusal.EXPIRED);
@@ -93,7 +110,9 @@ public final class JoinTokens {
       return new Consumed(record, Refusal.WRONG_HOST);
     }
     if (!store.consume(record.tokenHash(), now)) {
-      return new Consumed(record, Refusal.ALREADY_USED);
+      // Lost a race: used by another caller, or superseded a moment ago.
+      return new Consumed(record, store.find(record.tokenHash()).map(JoinTokenRecord::supersededAt)
+          .isPresent() ? Refusal.SUPERSEDED : Refusal.ALREADY_USED);
     }
     return new Consumed(record, null);
   }

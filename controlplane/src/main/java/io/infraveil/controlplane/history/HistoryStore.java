@@ -62,8 +62,8 @@ public final class HistoryStore {
   }
 
   /**
-   * Deletes history older than {@code cutoff}, incidents resolved before it and event marks not
-   * updated since; returns rows deleted.
+   * Deletes history and security events older than {@code cutoff}, incidents resolved before
+   * it and event marks not updated since; returns rows deleted.
    */
   public int pruneBefore(Instant cutoff) {
     try (Connection c = dataSource.getConnection()) {
@@ -80,6 +80,12 @@ public final class HistoryStore {
       }
       try (PreparedStatement s = c.prepareStatement(
           "DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?")) {
+        s.setTimestamp(1, at);
+        deleted += s.executeUpdate();
+      }
+      // Security events share the retention bound: a row goes once its latest occurrence is old.
+      try (PreparedStatement s = c.prepareStatement(
+          "DELETE FROM security_events WHERE COALESCE(last_at, at) < ?")) {
         s.setTimestamp(1, at);
         deleted += s.executeUpdate();
       }

@@ -6,6 +6,7 @@ import io.infraveil.controlplane.auth.OpenStreams;
 import io.infraveil.controlplane.auth.SecurityEvents;
 import io.infraveil.controlplane.deploy.DesiredStates;
 import io.infraveil.controlplane.store.CertificateStore;
+import io.infraveil.controlplane.store.CertificateStore.IssuedCertificate;
 import io.infraveil.controlplane.store.HostStore;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -48,21 +49,41 @@ public final class HostRevocation {
         .asRuntimeException());
     Instant now = clock.instant();
     String why = reason == null || reason.isBlank() ? "revoked by " + byOperator : reason;
+    Revoked revoked = revokeCertificates(hostName, why, "host " + hostName + " was revoked (" + why
+        + "); its certificate may no longer be used");
+    hosts.markRevoked(hostName, now);
+    liveness.forget(hostName); // a revoked host is not "offline": nothing waits for it
+    desiredStates.recomputeAll(); // nothing is placed on a revoked host
+    securityEvents.record("HOST_REVOKED", byOperator, "infraveil.v1.OperatorService/RevokeHost",
+        "host " + hostName + " revoked: " + why + "; " + revoked.serials().size() + " certificate(s), "
+            + revoked.closedStreams() + " open stream(s) closed", null);
+    return revoked;
+  }
+
+  /** The host's certificates that are neither expired nor revoked: the ones that still get in. */
+  public List<IssuedCertificate> liveCertificates(String hostName) {
+    Instant now = clock.instant();
+    return certificates.forHost(hostName).stream()
+        .filter(certificate -> now.isBefore(certificate.notAfter()))
+        .filter(certificate -> !pki.revocations().isRevoked(certificate.serial()))
+        .toList();
+  }
+
+  /**
+   * Revokes every certificate of the host and closes the streams opened with them, telling
+   * their callers {@code toCaller}; the host record itself is left alone (a replacement
+   * enrollment keeps the name).
+   */
+  public Revoked revokeCertificates(String hostName, String why, String toCaller) {
+    Instant now = clock.instant();
     List<String> serials = new ArrayList<>();
     int closed = 0;
     for (var certificate : certificates.forHost(hostName)) {
       certificates.revoke(certificate.serial(), now, why);
       pki.revocations().revoke(certificate.serial());
       serials.add(certificate.serial());
-      closed += openStreams.closeAll(certificate.serial(),
-          "host " + hostName + " was revoked (" + why + "); its certificate may no longer be used");
+      closed += openStreams.closeAll(certificate.serial(), toCaller);
     }
-    hosts.markRevoked(hostName, now);
-    liveness.forget(hostName); // a revoked host is not "offline": nothing waits for it
-    desiredStates.recomputeAll(); // nothing is placed on a revoked host
-    securityEvents.record("HOST_REVOKED", byOperator, "infraveil.v1.OperatorService/RevokeHost",
-        "host " + hostName + " revoked: " + why + "; " + serials.size() + " certificate(s), "
-            + closed + " open stream(s) closed", null);
     return new Revoked(serials, closed);
   }
 }

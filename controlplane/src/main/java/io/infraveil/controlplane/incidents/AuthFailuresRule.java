@@ -21,7 +21,7 @@ import java.util.Set;
 final class AuthFailuresRule implements IncidentRule {
 
   /** Security event kinds that are not a caller's failure (operator actions, payload checks). */
-  private static final Set<String> NOT_COUNTED = Set.of("HOST_REVOKED", "PAYLOAD_REJECTED");
+  private static final Set<String> NOT_COUNTED = Set.of("HOST_REVOKED", "HOST_REPLACED", "PAYLOAD_REJECTED");
 
   private record Failures(Deque<Instant> at, String lastKind, String lastMessage, String host) {}
 

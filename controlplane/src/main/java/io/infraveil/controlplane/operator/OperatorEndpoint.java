@@ -331,10 +331,12 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
           + request.getTtlSeconds()).asRuntimeException();
     }
     var created = joinTokens.create(request.getHostName(), Duration.ofSeconds(request.getTtlSeconds()),
-        request.getLabelsMap(), operatorUri());
+        request.getLabelsMap(), operatorUri(), request.getReplace());
     responses.onNext(CreateJoinTokenResponse.newBuilder()
         .setJoinToken(created.token())
         .setExpiresAt(ProtoTime.timestamp(created.expiresAt()))
+        .setSupersededTokens(created.superseded())
+        .setReplace(request.getReplace())
         .build());
     responses.onCompleted();
   }

@@ -199,7 +199,9 @@ public final class OperationsViews {
     SecurityEvent.Builder proto = SecurityEvent.newBuilder()
         .setAt(ProtoTime.timestamp(event.at()))
         .setKind(event.kind())
-        .setMessage(event.message());
+        .setMessage(event.message())
+        .setOccurrences(event.occurrences())
+        .setLastAt(ProtoTime.timestamp(event.lastAt()));
     if (event.identity() != null) {
       proto.setIdentity(event.identity());
     }

@@ -52,12 +52,15 @@ final class OperationsWiring {
     });
     desiredStates.addListener(pipeline::placed);
     securityEvents.addListener(event -> {
-      String host = hostOf(event.identity());
-      Evidence e = EvidenceTexts.security(event, host);
-      evidence.record(e);
       metrics.securityEvent();
-      watch.publish(watchOf(e).build());
-      incidents.securityEvent(event);
+      incidents.securityEvent(event); // counts every refusal
+      if (event.occurrences() == 1) {
+        // History and watchers get the first of each caller's identical events per minute only,
+        // so a caller retrying a refused call cannot grow history faster than the event table.
+        Evidence e = EvidenceTexts.security(event, hostOf(event.identity()));
+        evidence.record(e);
+        watch.publish(watchOf(e).build());
+      }
     });
     ingest.addListener(new ReportIngest.Listener() {
       @Override

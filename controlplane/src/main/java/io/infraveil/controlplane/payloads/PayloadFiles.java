@@ -1,13 +1,17 @@
 package io.infraveil.controlplane.payloads;
 
 import io.infraveil.controlplane.ControlPlaneSettings;
+import io.infraveil.controlplane.DurableFiles;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where payload bytes live in the data dir: ciphertext by hash, uploads while in flight. */
+/**
+ * Where payload bytes live in the data dir: ciphertext by hash, uploads while in flight. At
+ * start, whatever a killed upload left (spool files, sealing temp files) is removed.
+ */
 @Singleton
 public final class PayloadFiles {
 
@@ -26,6 +30,8 @@ public final class PayloadFiles {
           Files.deleteIfExists(file);
         }
       }
+      // A crash while sealing leaves ".<sha256>.*.tmp" beside the payloads: never renamed, never used.
+      DurableFiles.removeStaleTemps(payloads, ".*.tmp");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare payload directories in " + settings.dataDir(), e);
     }

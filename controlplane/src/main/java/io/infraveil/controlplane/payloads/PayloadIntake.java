@@ -4,10 +4,13 @@ import io.grpc.Status;
 import io.infraveil.appconfig.AppConfig;
 import io.infraveil.appconfig.AppConfigParser;
 import io.infraveil.appconfig.ConfigException;
+import io.infraveil.controlplane.DurableFiles;
 import io.infraveil.controlplane.MasterKey;
 import io.infraveil.controlplane.store.PayloadStore;
 import io.infraveil.controlplane.store.PayloadStore.PayloadRecord;
 import io.infraveil.payload.Sha256Hex;
+import io.infraveil.payload.archive.ExtractionLimits;
+import io.infraveil.payload.archive.InvalidArchiveException;
 import io.infraveil.payload.archive.PayloadArchive;
 import io.infraveil.payload.seal.DataKeys;
 import io.infraveil.payload.seal.RecordFormat;
@@ -21,7 +24,6 @@ import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestOutputStream;
@@ -35,7 +37,8 @@ import javax.crypto.SecretKey;
 
 /**
  * Takes an uploaded {@code .tar.gz}: spools it (mode 0600, deleted as soon as it is sealed),
- * validates its {@code config.yaml} before anything is stored, seals it with a fresh data key
+ * refuses what a host would refuse to extract (with the host's message) and validates its
+ * {@code config.yaml} before anything is stored, seals it with a fresh data key
  * in 64 KiB records, and stores it under the SHA-256 of its plaintext.
  */
 @Singleton
@@ -50,9 +53,17 @@ public final class PayloadIntake {
   private final SecureRandom random;
   private final Clock clock;
   private final long maxUploadBytes;
+  private final ExtractionLimits extractionLimits;
 
+  /**
+   * {@code infraveil.max-extracted-bytes} and {@code infraveil.max-archive-entries} must match
+   * the hosts' extraction limits (both default to {@link ExtractionLimits#DEFAULT}).
+   */
   public PayloadIntake(PayloadFiles files, PayloadStore store, MasterKey masterKey, SecureRandom random,
-      Clock clock, @Value("${infraveil.max-payload-bytes:536870912}") long maxUploadBytes) {
+      Clock clock, @Value("${infraveil.max-payload-bytes:536870912}") long maxUploadBytes,
+      @Value("${infraveil.max-extracted-bytes:1073741824}") long maxExtractedBytes,
+      @Value("${infraveil.max-archive-entries:100000}") int maxArchiveEntries) {
+    this.extractionLimits = new ExtractionLimits(maxExtractedBytes, maxArchiveEntries);
     this.files = files;
     this.store = store;
     this.masterKey = masterKey;
@@ -136,7 +147,12 @@ public final class PayloadIntake {
       }
       byte[] yaml;
       try (InputStream in = Files.newInputStream(spool)) {
-        yaml = PayloadArchive.readConfigYaml(in);
+        // The same rules, and messages, as every host's extraction: refused here, not on each host.
+        yaml = PayloadArchive.check(in, extractionLimits);
+      } catch (InvalidArchiveException e) {
+        throw Status.INVALID_ARGUMENT.withDescription("payload " + sourceName + " refused, nothing was "
+            + "stored or deployed; hosts would refuse to extract it: " + e.getMessage()).withCause(e)
+            .asRuntimeException();
       } catch (IOException e) {
         throw Status.INVALID_ARGUMENT.withDescription("payload " + sourceName + " is not a usable .tar.gz: "
             + e.getMessage()).withCause(e).asRuntimeException();
@@ -153,7 +169,7 @@ public final class PayloadIntake {
       SecretKey dataKey = DataKeys.newDataKey(random);
       byte[] noncePrefix = RecordFormat.newNoncePrefix(random);
       Path target = files.ciphertext(sha256);
-      Path temp = Files.createTempFile(files.payloadsDir(), "." + sha256, ".tmp");
+      Path temp = Files.createTempFile(files.payloadsDir(), "." + sha256 + ".", ".tmp");
       try {
         SealResult sealed;
         try (InputStream in = Files.newInputStream(spool);
@@ -167,7 +183,7 @@ public final class PayloadIntake {
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
           channel.force(true);
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.moveDurably(temp, target); // the row below must never name a missing file
         List<String> services = new ArrayList<>();
         instances.forEach((name, count) -> services.add(name + "=" + count));
         return new PayloadRecord(sha256, sealed.plaintextSize(), sealed.ciphertextSize(),

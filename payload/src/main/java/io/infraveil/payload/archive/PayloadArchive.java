@@ -185,6 +185,57 @@ public final class PayloadArchive {
     return config;
   }
 
+  /**
+   * Reads the whole archive and refuses it exactly as {@link #extract} would, with the same
+   * message, without writing anything; then returns its {@code config.yaml}, which must be a
+   * regular file of at most 1 MiB at the root (a symlink is refused as such). The control plane
+   * runs this on every upload, so nothing a host would refuse is ever stored.
+   */
+  public static byte[] check(InputStream tarGz, ExtractionLimits limits) throws IOException {
+    Objects.requireNonNull(tarGz, "tarGz");
+    Objects.requireNonNull(limits, "limits");
+    ArchiveRules rules = new ArchiveRules(limits);
+    byte[] buffer = new byte[BUFFER];
+    byte[] config = null;
+    try (TarArchiveInputStream tar = open(tarGz)) {
+      for (TarArchiveEntry entry; (entry = nextEntry(tar)) != null; ) {
+        String path = rules.admit(entry);
+        if (path.equals(CONFIG_YAML)) {
+          config = configYaml(tar, entry, rules);
+        } else if (entry.isFile()) {
+          for (int n; (n = tar.read(buffer)) > 0; ) {
+            rules.countBytes(path, n);
+          }
+        }
+      }
+    }
+    if (config == null) {
+      throw new InvalidArchiveException("payload has no config.yaml at its root;"
+          + " add one next to the application files and pack again");
+    }
+    return config;
+  }
+
+  private static byte[] configYaml(TarArchiveInputStream tar, TarArchiveEntry entry, ArchiveRules rules)
+      throws IOException {
+    if (entry.isSymbolicLink()) {
+      throw new InvalidArchiveException("config.yaml at the payload root is a symlink (to '"
+          + entry.getLinkName() + "'); it must be a regular file: copy the file there instead of"
+          + " linking it");
+    }
+    if (!entry.isFile()) {
+      throw new InvalidArchiveException(
+          "config.yaml at the payload root is not a regular file (a link or directory)");
+    }
+    if (entry.getSize() > MAX_CONFIG_YAML_BYTES) {
+      throw new InvalidArchiveException("config.yaml is " + entry.getSize()
+          + " bytes; the limit is " + MAX_CONFIG_YAML_BYTES + " bytes");
+    }
+    byte[] config = tar.readNBytes(MAX_CONFIG_YAML_BYTES);
+    rules.countBytes(CONFIG_YAML, config.length);
+    return config;
+  }
+
   /** {@link #extract(InputStream, Path, ExtractionLimits)} with the default limits. */
   public static void extract(InputStream tarGz, Path targetDir) throws IOException {
     extract(tarGz, targetDir, ExtractionLimits.DEFAULT);
@@ -276,43 +327,34 @@ public final class PayloadArchive {
         + " the extraction limit");
   }
 
-  /** One extraction's state: the root, the limits, and what has been written so far. */
+  /** One extraction: the root, and the rules that have admitted every entry so far. */
   private static final class Extraction {
 
     private final Path root;
-    private final ExtractionLimits limits;
     private final boolean posix;
     private final byte[] buffer = new byte[BUFFER];
-    private long bytesWritten;
-    private int entries;
+    private final ArchiveRules rules;
 
     Extraction(Path root, ExtractionLimits limits) {
       this.root = Objects.requireNonNull(root, "root");
-      this.limits = Objects.requireNonNull(limits, "limits");
+      this.rules = new ArchiveRules(Objects.requireNonNull(limits, "limits"));
       this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
     }
 
     void run(InputStream tarGz) throws IOException {
       try (TarArchiveInputStream tar = open(tarGz)) {
         for (TarArchiveEntry entry; (entry = nextEntry(tar)) != null; ) {
-          if (++entries > limits.maxEntries()) {
-            throw tooManyEntries(limits.maxEntries());
-          }
-          String path = ArchivePaths.entryPath(entry.getName());
+          String path = rules.admit(entry);
           if (path.isEmpty()) {
-            if (!entry.isDirectory()) {
-              throw new InvalidArchiveException(
-                  "archive entry '" + entry.getName() + "' names the root but is not a directory");
-            }
             continue;
           }
+          // The rules have refused everything unsafe; the checks below guard the disk itself.
           Path target = resolve(path);
           realParents(path, true);
           try {
             write(tar, entry, path, target);
           } catch (FileAlreadyExistsException e) {
-            throw new InvalidArchiveException("archive entry '" + path
-                + "' appears more than once (or collides with a link); each path may appear once", e);
+            throw ArchiveRules.duplicate(path);
           }
         }
       }
@@ -355,11 +397,7 @@ public final class PayloadArchive {
     /** Counts real bytes, not the header's claim, against the total limit. */
     private void copyBounded(InputStream in, OutputStream out, String path) throws IOException {
       for (int n; (n = in.read(buffer)) > 0; ) {
-        bytesWritten += n;
-        if (bytesWritten > limits.maxTotalBytes()) {
-          throw new InvalidArchiveException("archive expands to more than "
-              + limits.maxTotalBytes() + " bytes (limit reached in '" + path + "')");
-        }
+        rules.countBytes(path, n);
         out.write(buffer, 0, n);
       }
     }

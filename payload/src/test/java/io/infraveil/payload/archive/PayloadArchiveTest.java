@@ -342,6 +342,7 @@ class PayloadArchiveTest {
     }
   }
 
+  /** Extraction refuses the archive, and the upload check refuses it with the same message. */
   private void assertRejected(byte[] archive, String message) {
     Path out = temp.resolve("out");
     InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
@@ -349,6 +350,85 @@ class PayloadArchiveTest {
     assertTrue(e.getMessage().contains(message), e.getMessage());
     assertFalse(Files.exists(out, LinkOption.NOFOLLOW_LINKS),
         "a rejected extraction leaves nothing behind");
+    InvalidArchiveException checked = assertThrows(InvalidArchiveException.class,
+        () -> PayloadArchive.check(new ByteArrayInputStream(archive), ExtractionLimits.DEFAULT));
+    assertEquals(e.getMessage(), checked.getMessage());
+  }
+
+  @Test
+  void checkAcceptsWhatPackWritesAndReturnsConfigYaml() throws Exception {
+    byte[] config = PayloadArchive.check(new ByteArrayInputStream(pack(appDir())), ExtractionLimits.DEFAULT);
+
+    assertEquals("services: {}\n", new String(config, UTF_8));
+  }
+
+  @Test
+  void checkAcceptsHardLinkToAFileBeforeIt() throws Exception {
+    byte[] archive = tarGz(tar -> {
+      file(tar, "config.yaml", "services: {}\n");
+      file(tar, "a.txt", "same");
+      TarArchiveEntry link = new TarArchiveEntry("b.txt", TarConstants.LF_LINK);
+      link.setLinkName("a.txt");
+      tar.putArchiveEntry(link);
+      tar.closeArchiveEntry();
+    });
+
+    PayloadArchive.check(new ByteArrayInputStream(archive), ExtractionLimits.DEFAULT);
+  }
+
+  @Test
+  void checkRefusesAHardLinkToAFileThatComesLater() throws Exception {
+    byte[] archive = tarGz(tar -> {
+      file(tar, "config.yaml", "services: {}\n");
+      TarArchiveEntry link = new TarArchiveEntry("b.txt", TarConstants.LF_LINK);
+      link.setLinkName("a.txt");
+      tar.putArchiveEntry(link);
+      tar.closeArchiveEntry();
+      file(tar, "a.txt", "later");
+    });
+
+    assertRejected(archive, "hard link 'b.txt' -> 'a.txt' does not name a file extracted before it");
+  }
+
+  @Test
+  void checkRefusesAFifo() throws Exception {
+    byte[] archive = tarGz(tar -> {
+      file(tar, "config.yaml", "services: {}\n");
+      tar.putArchiveEntry(new TarArchiveEntry("run/pipe", TarConstants.LF_FIFO));
+      tar.closeArchiveEntry();
+    });
+
+    assertRejected(archive, "archive entry 'run/pipe' is a device or fifo");
+  }
+
+  @Test
+  void checkSaysAConfigYamlSymlinkIsASymlink() throws Exception {
+    byte[] archive = tarGz(tar -> {
+      file(tar, "real.yaml", "services: {}\n");
+      symlink(tar, "config.yaml", "real.yaml");
+    });
+
+    InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
+        () -> PayloadArchive.check(new ByteArrayInputStream(archive), ExtractionLimits.DEFAULT));
+
+    assertTrue(e.getMessage().startsWith("config.yaml at the payload root is a symlink (to 'real.yaml')"),
+        e.getMessage());
+  }
+
+  @Test
+  void checkAppliesTheByteAndEntryLimitsWithExtractionsMessages() throws Exception {
+    byte[] big = tarGz(tar -> {
+      file(tar, "config.yaml", "services: {}\n");
+      file(tar, "a.bin", "x".repeat(600));
+      file(tar, "b.bin", "x".repeat(600));
+    });
+    InvalidArchiveException tooBig = assertThrows(InvalidArchiveException.class,
+        () -> PayloadArchive.check(new ByteArrayInputStream(big), new ExtractionLimits(1000, 10)));
+    assertEquals("archive expands to more than 1000 bytes (limit reached in 'b.bin')", tooBig.getMessage());
+
+    InvalidArchiveException tooMany = assertThrows(InvalidArchiveException.class,
+        () -> PayloadArchive.check(new ByteArrayInputStream(big), new ExtractionLimits(10_000, 2)));
+    assertEquals("archive has more than 2 entries, the extraction limit", tooMany.getMessage());
   }
 
   interface TarWriter {
