@@ -72,6 +72,12 @@ public final class SyncClient {
   /** A detachment that ended and is not reported yet; null once a report carried it. */
   private Instant unreportedDetachedSince;
   private java.time.Duration unreportedDetachedFor;
+  /**
+   * A report carrying the detachment went out on this stream before the control plane
+   * accepted it: the detachment counts as reported only once it does (a refused stream
+   * recorded nothing).
+   */
+  private boolean detachmentSentUnaccepted;
   private ScheduledFuture<?> reporter;
   /** Names this launcher process in every event id, so the control plane keeps one of each. */
   private final String instanceId = java.util.UUID.randomUUID().toString();
@@ -191,6 +197,11 @@ public final class SyncClient {
       reconnect.accepted();
       log.event("sync_connected", "held_revision", reconciler.heldRevision(),
           "detached_for", unreportedDetachedFor == null ? "none" : unreportedDetachedFor);
+      if (detachmentSentUnaccepted) {
+        unreportedDetachedSince = null;
+        unreportedDetachedFor = null;
+        detachmentSentUnaccepted = false;
+      }
     }
     if (!response.hasDesired()) {
       return;
@@ -227,6 +238,7 @@ public final class SyncClient {
     stream = null;
     connected = false;
     accepted = false;
+    detachmentSentUnaccepted = false;
     if (detachedSince == null) {
       // Connected but the detachment before was never reported: it has not ended yet.
       detachedSince = unreportedDetachedSince != null ? unreportedDetachedSince : clock.instant();
@@ -273,6 +285,10 @@ public final class SyncClient {
           .setNanos(unreportedDetachedFor.getNano()));
     }
     if (send(SyncRequest.newBuilder().setReport(report).build()) && carriesDetachment) {
+      if (!accepted) {
+        detachmentSentUnaccepted = true; // cleared once the control plane accepts the stream
+        return;
+      }
       unreportedDetachedSince = null;
       unreportedDetachedFor = null;
     }

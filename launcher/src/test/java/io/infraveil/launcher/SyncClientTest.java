@@ -272,6 +272,9 @@ class SyncClientTest {
     Thread.sleep(200);
     assertEquals(1, agents.startLines().size());
     assertTrue(agents.logText().contains("action=sync_lost"), agents.logText());
+    // Logged when the control plane accepted the stream, after the first report went out.
+    assertTrue(agents.logText().matches("(?s).*action=sync_connected held_revision=2"
+        + " detached_for=PT.*"), agents.logText());
   }
 
   /**
