@@ -16,7 +16,16 @@ public record AgentSnapshot(
     long eventsDropped,
     int logQueueSize,
     int logQueueCapacity,
-    long logLinesDropped) {
+    long logLinesDropped,
+    String containment) {
+
+  /** A snapshot that says nothing about containment (tests of other fields). */
+  public AgentSnapshot(Instant at, Optional<String> sha256, VersionStatus versionStatus,
+      Optional<String> lastKnownGood, List<ServiceSnapshot> services, long eventsDropped,
+      int logQueueSize, int logQueueCapacity, long logLinesDropped) {
+    this(at, sha256, versionStatus, lastKnownGood, services, eventsDropped, logQueueSize,
+        logQueueCapacity, logLinesDropped, "");
+  }
 
   public AgentSnapshot {
     Objects.requireNonNull(at, "at");
@@ -24,6 +33,7 @@ public record AgentSnapshot(
     Objects.requireNonNull(versionStatus, "versionStatus");
     Objects.requireNonNull(lastKnownGood, "lastKnownGood");
     services = List.copyOf(services);
+    containment = containment == null ? "" : containment;
   }
 
   /** The named service, if the running version has it. */
@@ -31,17 +41,36 @@ public record AgentSnapshot(
     return services.stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
-  /** One service of the running version. */
+  /**
+   * One service of the running version. {@code restartsCounted} are the restarts counted against
+   * the healing budget (since the service was last healthy for the stable period);
+   * {@code restartsTotal} every restart since this agent started the version. {@code reason} is
+   * empty while it runs, the failure's cause while it heals and {@code BUDGET_EXHAUSTED} once
+   * FAILED; {@code lastFailure} the latest failure as {@code CAUSE: message}, empty until one;
+   * {@code oomKills} the OOM kills since the version started and {@code memoryLimitBytes} the
+   * instance's memory limit (0 when unlimited).
+   */
   public record ServiceSnapshot(
       String name,
       ServiceState state,
       Health health,
       Optional<Instant> lastCheckAt,
       Optional<Duration> lastCheckLatency,
-      int restartsInWindow,
+      int restartsCounted,
       long restartsTotal,
       List<ProcessSnapshot> processes,
-      String reason) {
+      String reason,
+      String lastFailure,
+      long oomKills,
+      long memoryLimitBytes) {
+
+    /** A service that has not failed since this agent started the version, without limits. */
+    public ServiceSnapshot(String name, ServiceState state, Health health,
+        Optional<Instant> lastCheckAt, Optional<Duration> lastCheckLatency, int restartsCounted,
+        long restartsTotal, List<ProcessSnapshot> processes, String reason) {
+      this(name, state, health, lastCheckAt, lastCheckLatency, restartsCounted, restartsTotal,
+          processes, reason, "", 0, 0);
+    }
 
     public ServiceSnapshot {
       Objects.requireNonNull(name, "name");
@@ -51,6 +80,13 @@ public record AgentSnapshot(
       Objects.requireNonNull(lastCheckLatency, "lastCheckLatency");
       processes = List.copyOf(processes);
       reason = reason == null ? "" : reason;
+      lastFailure = lastFailure == null ? "" : lastFailure;
+    }
+
+    /** The same view with the restarts counted against the budget at another moment. */
+    public ServiceSnapshot withRestartsCounted(int counted) {
+      return new ServiceSnapshot(name, state, health, lastCheckAt, lastCheckLatency, counted,
+          restartsTotal, processes, reason, lastFailure, oomKills, memoryLimitBytes);
     }
   }
 

@@ -24,10 +24,40 @@ public record AgentState(int formatVersion, String releaseSha256, VersionState v
         : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(services));
   }
 
-  /** One service as saved. */
-  public record SavedService(ServiceState state, List<SavedProcess> processes) {
+  /**
+   * One service as saved. {@code restarts} is what it spent of its healing budget and
+   * {@code lastFailure} its latest failure, so an agent that was killed hands its successor
+   * neither a fresh budget nor a FAILED service without its cause; {@code cgroups} are the
+   * cluster indexes whose cgroup was populated (running daemons that have no supervised process
+   * of their own). All three are absent in files written before they existed, which read as
+   * nothing spent, no failure and no daemon.
+   */
+  public record SavedService(ServiceState state, List<SavedProcess> processes,
+      SavedRestarts restarts, String lastFailure, List<Integer> cgroups) {
     public SavedService {
       processes = processes == null ? List.of() : List.copyOf(processes);
+      restarts = restarts == null ? SavedRestarts.NONE : restarts;
+      lastFailure = lastFailure == null ? "" : lastFailure;
+      cgroups = cgroups == null ? List.of() : List.copyOf(cgroups);
+    }
+
+    public SavedService(ServiceState state, List<SavedProcess> processes) {
+      this(state, processes, SavedRestarts.NONE, "", List.of());
+    }
+  }
+
+  /** A {@link RestartRecord} as saved ({@code lastRestartAt} null when there was none). */
+  public record SavedRestarts(int counted, int quickStreak, Instant lastRestartAt) {
+    public static final SavedRestarts NONE = new SavedRestarts(0, 0, null);
+
+    public static SavedRestarts of(RestartRecord record) {
+      return new SavedRestarts(record.counted(), record.quickStreak(),
+          record.lastRestartAt().orElse(null));
+    }
+
+    public RestartRecord toRecord() {
+      return new RestartRecord(Math.max(0, counted), Math.max(0, quickStreak),
+          java.util.Optional.ofNullable(lastRestartAt));
     }
   }
 

@@ -44,9 +44,16 @@ final class Commands {
   static Result run(String command, Path workDir, Map<String, String> env, Path stdout,
       Path stderr, Duration timeout, Clock clock, Consumer<Process> running)
       throws IOException {
+    return run(command, List.of("sh", "-c", command), workDir, env, stdout, stderr, timeout,
+        clock, running);
+  }
+
+  /** As above, with the argv that runs {@code command} (in a cgroup, as another account). */
+  static Result run(String command, List<String> argv, Path workDir, Map<String, String> env,
+      Path stdout, Path stderr, Duration timeout, Clock clock, Consumer<Process> running)
+      throws IOException {
     Instant started = clock.instant();
-    Process process = ProcessGroups.startInNewSession(List.of("sh", "-c", command), workDir, env,
-        stdout, stderr);
+    Process process = ProcessGroups.startInNewSession(argv, workDir, env, stdout, stderr);
     running.accept(process);
     try {
       boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -11,5 +11,7 @@ public enum FailureCause {
   /** A supervised process exited. */
   PROCESS_EXITED,
   /** The health check failed, timed out or its output lacked the expected text. */
-  CHECK_FAILED
+  CHECK_FAILED,
+  /** The kernel's OOM killer killed a process at the service's memory limit (a crash). */
+  OOM_KILLED
 }

@@ -2,9 +2,13 @@ package io.infraveil.agent;
 
 import io.infraveil.appconfig.HealthCheckSpec;
 import io.infraveil.appconfig.ServiceSpec;
+import io.infraveil.appconfig.ResourcesSpec;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
-import io.infraveil.host.time.RollingWindow;
+import io.infraveil.host.process.ServiceAccount;
+import io.infraveil.host.process.cgroup.CgroupLimits;
+import io.infraveil.host.process.cgroup.ContainedCommand;
+import io.infraveil.host.process.cgroup.ServiceCgroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -27,6 +33,12 @@ import java.util.concurrent.TimeUnit;
  * start watch, postflight), confirmation check, periodic checks, crash detection, healing within
  * the {@link HealingPolicy} budget, stop. All state is touched only on the service's
  * {@link Lane}; readers get the published {@link AgentSnapshot.ServiceSnapshot}.
+ *
+ * <p>Where the host has cgroups, every command of an instance (preflight and postflight in
+ * instance 0's) runs in the instance's cgroup, so the instance counts as running while its
+ * cgroup is populated: a start command that exits 0 after leaving a daemon behind (pm2,
+ * {@code nohup ... &}, a double fork) is supervised like a foreground one, and its crash is
+ * noticed when the cgroup empties. Stop signals every process of the cgroups, then kills them.
  */
 final class ServiceRunner {
 
@@ -46,7 +58,16 @@ final class ServiceRunner {
 
   private record Failure(FailureCause cause, String message) {}
 
+  /** The restart record and the start of the current healthy run, published together. */
+  private record Budget(RestartRecord spent, Optional<Instant> healthySince) {
+    int counted(HealingPolicy policy, Instant now) {
+      return policy.standing(spent, healthySince, now).counted();
+    }
+  }
+
   private static final System.Logger LOG = System.getLogger(ServiceRunner.class.getName());
+  /** How often populated cgroups are looked at (reading cgroup.events is cheap). */
+  static final Duration CGROUP_POLL = Duration.ofMillis(100);
 
   private final ServiceSpec spec;
   private final Path releaseDir;
@@ -57,7 +78,9 @@ final class ServiceRunner {
   private final Lane lane;
   private final HealingPolicy policy;
   private final Host host;
-  private final RollingWindow attempts;
+  /** One cgroup per cluster index; empty where the host has none (process groups then). */
+  private final Map<Integer, ServiceCgroup> cgroups;
+  private final Containment containment;
 
   // Lane-confined state.
   private ServiceState state = ServiceState.STARTING;
@@ -65,10 +88,20 @@ final class ServiceRunner {
   private Instant lastCheckAt;
   private Duration lastCheckLatency;
   private String reason = "";
+  /** The latest failure, {@code CAUSE: message}, for the heartbeat of a FAILED service. */
+  private String lastFailure = "";
   private volatile List<Supervised> processes = List.of();
   private long restartsTotal;
+  /** What this service spent of its healing budget, and since when it has been healthy. */
+  private volatile Budget budget = new Budget(RestartRecord.NONE, Optional.empty());
   private long generation;
   private ScheduledFuture<?> timer;
+  private ScheduledFuture<?> poller;
+  /** Cluster indexes whose cgroup was populated after the start: running while it stays so. */
+  private volatile Set<Integer> watched = Set.of();
+  private final Map<Integer, Long> oomSeen = new java.util.HashMap<>();
+  private volatile long oomKills;
+  private Optional<ServiceAccount> account = Optional.empty();
 
   /** Set by stop() from any thread; the sequence checks it between steps. */
   private volatile boolean stopping;
@@ -78,7 +111,7 @@ final class ServiceRunner {
 
   ServiceRunner(ServiceSpec spec, Path releaseDir, Path agentDir, AgentSettings settings,
       Clock clock, ScheduledExecutorService scheduler, Lane lane, HealingPolicy policy,
-      Host host) {
+      Host host, Containment containment) {
     this.spec = Objects.requireNonNull(spec, "spec");
     this.releaseDir = Objects.requireNonNull(releaseDir, "releaseDir");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
@@ -88,7 +121,13 @@ final class ServiceRunner {
     this.lane = Objects.requireNonNull(lane, "lane");
     this.policy = Objects.requireNonNull(policy, "policy");
     this.host = Objects.requireNonNull(host, "host");
-    this.attempts = new RollingWindow(policy.window());
+    this.containment = Objects.requireNonNull(containment, "containment");
+    Map<Integer, ServiceCgroup> groups = new LinkedHashMap<>();
+    for (int i = 0; i < spec.clusters(); i++) {
+      int index = i;
+      containment.cgroup(spec.name(), index).ifPresent(g -> groups.put(index, g));
+    }
+    this.cgroups = Map.copyOf(groups);
     publish();
   }
 
@@ -100,8 +139,11 @@ final class ServiceRunner {
     return spec;
   }
 
+  /** The latest published view; the restart count earned back by a stable run shows at once. */
   AgentSnapshot.ServiceSnapshot snapshot() {
-    return published;
+    AgentSnapshot.ServiceSnapshot current = published;
+    int counted = budget.counted(policy, clock.instant());
+    return counted == current.restartsCounted() ? current : current.withRestartsCounted(counted);
   }
 
   /** Runs the start sequence for the first time. */
@@ -126,9 +168,28 @@ final class ServiceRunner {
           missing = true;
         }
       }
+      Set<Integer> populated = new TreeSet<>();
+      cgroups.forEach((index, group) -> {
+        if (group.populated()) {
+          populated.add(index);
+        }
+        oomSeen.put(index, group.oomKills());
+      });
+      if (!populated.containsAll(saved.cgroups().stream()
+          .filter(cgroups::containsKey).toList())) {
+        missing = true; // a daemonized instance whose cgroup emptied while no agent watched
+      }
       generation++;
       processes = List.copyOf(found);
+      watched = Set.copyOf(populated);
       processes.forEach(this::watchExit);
+      if (saved.state() != ServiceState.STOPPED) {
+        // The previous agent died rather than being stopped: its budget carries over. A
+        // deliberate stop (restart, new generation) starts afresh.
+        budget = new Budget(saved.restarts().toRecord(), Optional.empty());
+        lastFailure = saved.lastFailure();
+      }
+      startPolling();
       if (saved.state() == ServiceState.FAILED) {
         state = ServiceState.FAILED;
         reason = HealingDecision.Reason.BUDGET_EXHAUSTED.name();
@@ -139,7 +200,7 @@ final class ServiceRunner {
         state = ServiceState.RUNNING;
         changed();
         fail(FailureCause.PROCESS_EXITED, missing
-            ? "a process saved by the previous agent is gone" : "previous agent was "
+            ? "a process (or cgroup) saved by the previous agent is gone" : "previous agent was "
                 + saved.state() + " when it stopped");
         return;
       }
@@ -162,6 +223,7 @@ final class ServiceRunner {
       try {
         cancelTimer();
         stopProcesses();
+        cgroups.values().forEach(ServiceCgroup::remove);
         state = ServiceState.STOPPED;
         changed();
       } finally {
@@ -196,7 +258,7 @@ final class ServiceRunner {
     reason = "";
     if (healing) {
       host.event(AgentEvent.Kind.SERVICE_RECOVERED, spec.name(), "",
-          "recovered after attempt " + attempts.count(clock.instant()));
+          "recovered after restart " + budget.spent().counted() + " of " + policy.maxRestarts());
     }
     changed();
     scheduleCheck(spec.healthcheck().map(HealthCheckSpec::interval).orElse(Duration.ZERO));
@@ -207,8 +269,13 @@ final class ServiceRunner {
     stopProcesses();
     generation++;
     processes = List.of();
+    watched = Set.of();
     health = Health.UNKNOWN;
     changed();
+    Optional<Failure> unprepared = prepare();
+    if (unprepared.isPresent()) {
+      return unprepared;
+    }
     Path out0 = LogFiles.stdout(agentDir, spec.name(), 0);
     Path err0 = LogFiles.stderr(agentDir, spec.name(), 0);
     for (String command : spec.run().preflight()) {
@@ -239,19 +306,134 @@ final class ServiceRunner {
       }
     }
     for (Supervised p : processes) {
-      if (!p.identity().isAlive()) {
+      if (!instanceAlive(p)) {
         return Optional.of(new Failure(FailureCause.PROCESS_EXITED, "process " + p.identity().pid()
             + " (cluster " + p.clusterIndex() + ") exited during the start sequence"));
       }
     }
+    // A start command slower than the watch that exited since, leaving its daemon: its
+    // instance is watched through the cgroup (below), not through the command.
+    processes = processes.stream().filter(p -> p.identity().isAlive()).toList();
+    Set<Integer> populated = new TreeSet<>();
+    cgroups.forEach((index, group) -> {
+      if (group.populated()) {
+        populated.add(index);
+      }
+    });
+    watched = Set.copyOf(populated);
     processes.forEach(this::watchExit);
+    startPolling();
     return Optional.empty();
+  }
+
+  /**
+   * Before each start: the account to run as (files it needs handed over), and each
+   * instance's cgroup with its limits; remembers the OOM-kill count so a later one is seen.
+   */
+  private Optional<Failure> prepare() {
+    try {
+      if (spec.user().isPresent()) {
+        ServiceAccount a = ServiceAccount.lookup(spec.user().get());
+        a.own(releaseDir);
+        for (int i = 0; i < spec.clusters(); i++) {
+          Files.createDirectories(pm2Home(i));
+          a.own(pm2Home(i));
+        }
+        account = Optional.of(a);
+      } else {
+        account = Optional.empty();
+      }
+    } catch (IOException e) {
+      return Optional.of(new Failure(FailureCause.START_FAILED, e.getMessage()));
+    }
+    ResourcesSpec r = spec.resources();
+    CgroupLimits limits = new CgroupLimits(r.memoryBytes(), r.cpus(), r.pids());
+    for (Map.Entry<Integer, ServiceCgroup> e : cgroups.entrySet()) {
+      try {
+        e.getValue().create(limits);
+      } catch (IOException failed) {
+        return Optional.of(new Failure(FailureCause.START_FAILED, "cannot set up cgroup "
+            + e.getValue().name() + ": " + failed.getMessage()));
+      }
+      oomSeen.put(e.getKey(), e.getValue().oomKills());
+    }
+    return Optional.empty();
+  }
+
+  /** Each instance's own pm2 home, so each gets its own pm2 daemon inside its own cgroup. */
+  private Path pm2Home(int clusterIndex) {
+    return agentDir.resolve("run").resolve(spec.name() + "-" + clusterIndex + ".pm2");
+  }
+
+  /** The argv of a shell command of instance {@code clusterIndex} (null: outside cgroups). */
+  private List<String> argv(String command, Integer clusterIndex) {
+    return ContainedCommand.shell(command,
+        clusterIndex == null ? Optional.empty() : Optional.ofNullable(cgroups.get(clusterIndex)),
+        account);
+  }
+
+  /** The process lives, or it exited but left its instance's cgroup populated. */
+  private boolean instanceAlive(Supervised p) {
+    if (p.identity().isAlive()) {
+      return true;
+    }
+    ServiceCgroup group = cgroups.get(p.clusterIndex());
+    return group != null && group.populated();
+  }
+
+  /** Polls the watched cgroups; an emptied one is a crash, handled on the lane. */
+  private void startPolling() {
+    cancelPoller();
+    Set<Integer> indexes = watched;
+    if (indexes.isEmpty()) {
+      return;
+    }
+    long gen = generation;
+    poller = scheduler.scheduleWithFixedDelay(() -> {
+      for (int index : indexes) {
+        if (!cgroups.get(index).populated()) {
+          lane.execute(() -> cgroupEmptied(gen, index));
+          return;
+        }
+      }
+    }, CGROUP_POLL.toMillis(), CGROUP_POLL.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void cgroupEmptied(long gen, int index) {
+    if (gen != generation || state != ServiceState.RUNNING || stopping) {
+      return;
+    }
+    fail(FailureCause.PROCESS_EXITED, "every process of cgroup " + cgroups.get(index).name()
+        + " (cluster " + index + ") exited");
+  }
+
+  /**
+   * An OOM kill since the last look, named with the limit; counted once. The kernel's count is
+   * per cgroup, so a kill of any process of the instance shows here.
+   */
+  private Optional<String> takeOomKill() {
+    String found = null;
+    for (Map.Entry<Integer, ServiceCgroup> e : cgroups.entrySet()) {
+      long now = e.getValue().oomKills();
+      long before = oomSeen.getOrDefault(e.getKey(), now);
+      if (now > before) {
+        oomKills += now - before;
+        oomSeen.put(e.getKey(), now);
+        if (found == null) {
+          found = "cluster " + e.getKey() + " was killed by the kernel OOM killer at its memory"
+              + " limit " + spec.resources().memoryBytes().stream()
+                  .mapToObj(ResourcesSpec::formatBytes).findFirst().orElse("(none set)")
+              + " (cgroup " + e.getValue().name() + ")";
+        }
+      }
+    }
+    return Optional.ofNullable(found);
   }
 
   private Optional<Failure> step(String command, FailureCause cause, Path out, Path err) {
     try {
-      Commands.Result result = Commands.run(command, releaseDir, env(null), out, err,
-          settings.commandTimeout(), clock, p -> foreground = p);
+      Commands.Result result = Commands.run(command, argv(command, 0), releaseDir, env(null), out,
+          err, settings.commandTimeout(), clock, p -> foreground = p);
       return result.succeeded() ? Optional.empty()
           : Optional.of(new Failure(cause, result.describe(command)));
     } catch (IOException e) {
@@ -263,7 +445,7 @@ final class ServiceRunner {
       List<Supervised> started) {
     Process process;
     try {
-      process = ProcessGroups.startInNewSession(List.of("sh", "-c", command), releaseDir,
+      process = ProcessGroups.startInNewSession(argv(command, index), releaseDir,
           env(index), LogFiles.stdout(agentDir, spec.name(), index),
           LogFiles.stderr(agentDir, spec.name(), index));
     } catch (IOException e) {
@@ -280,8 +462,11 @@ final class ServiceRunner {
     }
     if (exited) {
       int code = process.exitValue();
+      String why = code == ContainedCommand.JOIN_FAILED && cgroups.containsKey(index)
+          ? " (it could not join cgroup " + cgroups.get(index).name() + ")" : "";
       return code == 0 ? Optional.empty() : Optional.of(new Failure(FailureCause.START_FAILED,
-          "'" + command + "' (cluster " + index + ") exited " + code + " within the start watch"));
+          "'" + command + "' (cluster " + index + ") exited " + code + " within the start watch"
+              + why));
     }
     if (identity.isEmpty()) {
       ProcessGroups.signalGroup(process.pid(), "KILL");
@@ -299,6 +484,10 @@ final class ServiceRunner {
     if (clusterIndex != null) {
       env.put("INFRAVEIL_CLUSTER_INDEX", Integer.toString(clusterIndex));
     }
+    if (!spec.env().containsKey("PM2_HOME")) {
+      env.put("PM2_HOME", pm2Home(clusterIndex == null ? 0 : clusterIndex).toAbsolutePath()
+          .toString());
+    }
     return env;
   }
 
@@ -311,6 +500,20 @@ final class ServiceRunner {
 
   private void processExited(long gen, Supervised p) {
     if (gen != generation || state != ServiceState.RUNNING || stopping) {
+      return;
+    }
+    ServiceCgroup group = cgroups.get(p.clusterIndex());
+    if (group != null && group.populated()) {
+      // The instance runs on in its cgroup (a slow `pm2 start` that finished after the start
+      // watch, a wrapper that left its worker): watch the cgroup instead of this process.
+      processes = processes.stream().filter(x -> x != p).toList();
+      if (!watched.contains(p.clusterIndex())) {
+        Set<Integer> more = new TreeSet<>(watched);
+        more.add(p.clusterIndex());
+        watched = Set.copyOf(more);
+        startPolling();
+      }
+      changed();
       return;
     }
     fail(FailureCause.PROCESS_EXITED, "process " + p.identity().pid() + " (cluster "
@@ -331,7 +534,8 @@ final class ServiceRunner {
       if (problem.isEmpty()) {
         return Optional.empty();
       }
-      boolean processesLive = processes.stream().allMatch(p -> p.identity().isAlive());
+      boolean processesLive = processes.stream().allMatch(this::instanceAlive)
+          && watched.stream().allMatch(i -> cgroups.get(i).populated());
       if (stopping || !processesLive || !clock.instant().plus(pause).isBefore(until)) {
         return Optional.of(new Failure(FailureCause.CHECK_FAILED, problem.get()));
       }
@@ -354,8 +558,8 @@ final class ServiceRunner {
       Files.createDirectories(out.getParent());
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
-      Commands.Result result = Commands.run(check.cmd(), releaseDir, env(null), out, err,
-          check.timeout(), clock, p -> foreground = p);
+      Commands.Result result = Commands.run(check.cmd(), argv(check.cmd(), null), releaseDir,
+          env(null), out, err, check.timeout(), clock, p -> foreground = p);
       lastCheckAt = result.startedAt();
       lastCheckLatency = result.took();
       if (result.timedOut()) {
@@ -408,33 +612,46 @@ final class ServiceRunner {
   }
 
   /** A crash, a failed check or a failed start: stop what is left, then heal or give up. */
-  private void fail(FailureCause cause, String message) {
+  private void fail(FailureCause failure, String what) {
+    Budget before = budget; // healthy since when, before this failure is known
     cancelTimer();
+    cancelPoller();
     generation++;
+    FailureCause cause = failure;
+    String message = what;
+    Optional<String> oom = takeOomKill();
+    if (oom.isPresent()) {
+      cause = FailureCause.OOM_KILLED;
+      message = oom.get() + "; " + what;
+    }
     if (cause != FailureCause.CHECK_FAILED && health != Health.UNHEALTHY) {
       health = Health.UNKNOWN;
     }
     reason = cause.name();
-    host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), message);
+    lastFailure = cause.name() + ": " + message;
+    // Decided when the failure is seen, so the event says what happens next.
+    HealingDecision decision = policy.decide(before.spent(), before.healthySince(),
+        clock.instant());
+    host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), stopping ? message
+        : message + "; " + describe(decision));
     host.deployFailure(spec.name(), cause, message);
     stopProcesses();
     if (stopping) {
       return;
     }
-    Instant now = clock.instant();
-    HealingDecision decision = policy.decide(attempts.events(now), now);
+    budget = new Budget(decision.next(), Optional.empty());
     switch (decision.action()) {
       case GIVE_UP -> {
         state = ServiceState.FAILED;
         reason = decision.reason().name();
         host.event(AgentEvent.Kind.SERVICE_FAILED, spec.name(), decision.reason().name(),
-            decision.attempt() + " healing attempts within " + policy.window()
-                + " did not help; last: " + message);
+            decision.restart() + " restarts did not help (none stayed healthy for "
+                + policy.stablePeriod() + "); left stopped until a new version or an operator's"
+                + " restart; last failure: " + message);
         changed();
       }
       case HEAL -> {
         state = ServiceState.HEALING;
-        attempts.record(now);
         restartsTotal++;
         changed();
         long gen = generation;
@@ -448,13 +665,51 @@ final class ServiceRunner {
     }
   }
 
+  private String describe(HealingDecision decision) {
+    return switch (decision.action()) {
+      case HEAL -> "restart " + decision.restart() + " of " + policy.maxRestarts()
+          + (decision.delay().isZero() ? " at once" : " in " + decision.delay().toMillis()
+              + " ms") + " (" + decision.reason() + ")";
+      case GIVE_UP -> "no restart left (" + decision.reason() + ")";
+      default -> throw new AssertionError("unexpected healing action " + decision.action());
+    };
+  }
+
+
+  /**
+   * As systemd's KillMode=control-group: the stop signal to every process of every instance
+   * cgroup at once, up to stop_timeout for all, then a kill of what is left; then the process
+   * groups of the start commands (all that is used where there are no cgroups).
+   */
   private void stopProcesses() {
+    cancelPoller();
+    List<ServiceCgroup> busy = cgroups.values().stream().filter(ServiceCgroup::populated)
+        .toList();
+    busy.forEach(g -> g.signalAll(spec.stopSignal()));
+    long deadline = System.nanoTime() + spec.stopTimeout().toNanos();
+    for (ServiceCgroup g : busy) {
+      if (!g.awaitEmpty(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+        g.kill();
+        if (!g.awaitEmpty(Duration.ofSeconds(5))) {
+          LOG.log(System.Logger.Level.ERROR, "processes " + g.pids() + " of " + g.name()
+              + " survived a kill");
+        }
+      }
+    }
     for (Supervised p : processes) {
       ProcessGroups.stopGroup(p.identity(), spec.stopSignal(), spec.stopTimeout());
     }
-    if (!processes.isEmpty()) {
+    if (!processes.isEmpty() || !watched.isEmpty()) {
       processes = List.of();
+      watched = Set.of();
       generation++;
+    }
+  }
+
+  private void cancelPoller() {
+    if (poller != null) {
+      poller.cancel(false);
+      poller = null;
     }
   }
 
@@ -466,25 +721,41 @@ final class ServiceRunner {
   }
 
   private void changed() {
+    trackHealthy();
     publish();
     host.changed(this);
+  }
+
+  /** A healthy run starts when the service is RUNNING and HEALTHY and ends with either. */
+  private void trackHealthy() {
+    Budget current = budget;
+    boolean healthyNow = state == ServiceState.RUNNING && health == Health.HEALTHY;
+    if (healthyNow && current.healthySince().isEmpty()) {
+      budget = new Budget(current.spent(), Optional.of(clock.instant()));
+    } else if (!healthyNow && current.healthySince().isPresent()) {
+      budget = new Budget(current.spent(), Optional.empty());
+    }
   }
 
   private void publish() {
     Instant now = clock.instant();
     published = new AgentSnapshot.ServiceSnapshot(spec.name(), state, health,
         Optional.ofNullable(lastCheckAt), Optional.ofNullable(lastCheckLatency),
-        attempts.count(now), restartsTotal,
+        budget.counted(policy, now), restartsTotal,
         processes.stream().map(p -> new AgentSnapshot.ProcessSnapshot(p.clusterIndex(),
-            p.identity().pid(), p.identity().startedAt())).toList(), reason);
+            p.identity().pid(), p.identity().startedAt())).toList(), reason, lastFailure, oomKills,
+        spec.resources().memoryBytes().orElse(0));
   }
 
   /** The service as saved for adoption (published view, safe from any thread). */
   AgentState.SavedService saved() {
     List<Supervised> current = processes;
+    Budget spent = budget;
     return new AgentState.SavedService(published.state(), current.stream()
         .map(p -> new AgentState.SavedProcess(p.clusterIndex(), p.commandIndex(),
             p.identity().pid(), p.identity().startedAt()))
-        .toList());
+        .toList(), AgentState.SavedRestarts.of(policy.standing(spent.spent(),
+            spent.healthySince(), clock.instant())), published.lastFailure(),
+        List.copyOf(new TreeSet<>(watched)));
   }
 }

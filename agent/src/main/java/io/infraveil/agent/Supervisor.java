@@ -4,11 +4,11 @@ import io.infraveil.appconfig.AppConfig;
 import io.infraveil.appconfig.AppConfigParser;
 import io.infraveil.appconfig.ConfigException;
 import io.infraveil.appconfig.ServiceSpec;
-import io.infraveil.host.time.Backoff;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.random.RandomGenerator;
 
 /**
  * The agent's supervision engine: runs the services of one release, heals them within their
@@ -38,6 +37,8 @@ import java.util.random.RandomGenerator;
 public final class Supervisor implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Supervisor.class.getName());
+  /** DESIGN §6's default stop_timeout, for processes whose config is no longer at hand. */
+  private static final Duration LEFTOVER_STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Path agentDir;
   private final ReleaseProvider releases;
@@ -45,6 +46,7 @@ public final class Supervisor implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final AgentStateStore store;
+  private final Containment containment;
   private final HealingPolicy healingPolicy;
   private final ExecutorService workers;
   private final DropOldestBuffer<AgentEvent> events;
@@ -72,6 +74,19 @@ public final class Supervisor implements AutoCloseable {
 
   public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
       ScheduledExecutorService scheduler, AgentStateStore store) throws IOException {
+    this(agentDir, releases, settings, clock, scheduler, store,
+        Containment.standalone(agentDir));
+  }
+
+  /**
+   * The agent's constructor: services are contained as {@code containment} says (the host
+   * data dir's cgroups for this deployment). The shorter constructors use cgroups named after
+   * the agent dir alone, for engine tests outside a host data dir.
+   */
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler, AgentStateStore store, Containment containment)
+      throws IOException {
+    this.containment = Objects.requireNonNull(containment, "containment");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
     this.releases = Objects.requireNonNull(releases, "releases");
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -83,9 +98,7 @@ public final class Supervisor implements AutoCloseable {
     this.tracker = new VersionTracker(settings.stabilization(),
         new RollbackPolicy(settings.deployFailuresBeforeRollback(),
             settings.deployFailureWindow()), saved.versions());
-    this.healingPolicy = new HealingPolicy(settings.healingMaxAttempts(),
-        settings.healingWindow(), new Backoff(settings.healingBackoffInitial(),
-            settings.healingBackoffMax(), false, RandomGenerator.getDefault()));
+    this.healingPolicy = settings.healingPolicy();
     this.events = new DropOldestBuffer<>(settings.eventCapacity());
     this.logQueue = new LogQueue(settings.logQueueCapacity());
     this.rotator = new LogRotator(settings.logMaxBytes(), settings.logKeep());
@@ -134,11 +147,12 @@ public final class Supervisor implements AutoCloseable {
       stopRunners();
       if (!adopt) {
         stopLeftovers(saved);
+        killLeftoverCgroups();
       }
       Map<String, ServiceRunner> created = new LinkedHashMap<>();
       for (ServiceSpec spec : config.services().values()) {
         created.put(spec.name(), new ServiceRunner(spec, dir, agentDir, settings, clock,
-            scheduler, new Lane(workers, spec.name()), healingPolicy, host));
+            scheduler, new Lane(workers, spec.name()), healingPolicy, host, containment));
       }
       VersionStatus status;
       synchronized (lock) {
@@ -170,11 +184,15 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  /** Stops every service (stop signal, timeout, SIGKILL of each process group) and saves. */
+  /**
+   * Stops every service in parallel (stop signal, stop_timeout, SIGKILL of each process group),
+   * so it returns within the longest stop_timeout, and saves.
+   */
   public void stop() {
     control.lock();
     try {
       stopRunners();
+      killLeftoverCgroups();
       persist();
       notifyListeners();
     } finally {
@@ -204,7 +222,7 @@ public final class Supervisor implements AutoCloseable {
       runners.values().forEach(r -> services.add(r.snapshot()));
       return new AgentSnapshot(clock.instant(), Optional.ofNullable(releaseSha),
           tracker.status(), tracker.lastKnownGood(), services, events.dropped(),
-          logQueue.size(), logQueue.capacity(), logQueue.dropped());
+          logQueue.size(), logQueue.capacity(), logQueue.dropped(), containment.description());
     }
   }
 
@@ -301,23 +319,83 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops every service at once and waits for all of them, so stopping a version takes as long
+   * as its slowest service's stop_timeout, not the sum of them.
+   */
   private void stopRunners() {
     List<ServiceRunner> current;
     synchronized (lock) {
       current = List.copyOf(runners.values());
     }
-    current.forEach(ServiceRunner::stop);
+    inParallel(current.stream().<Runnable>map(runner -> runner::stop).toList());
   }
 
-  /** Processes a previous agent saved for another release; only exact identities are stopped. */
+  /**
+   * Processes a previous agent saved for another release, all at once; only exact identities
+   * are stopped, with the default stop timeout (the old config is not read again).
+   */
   private void stopLeftovers(AgentState saved) {
+    List<Runnable> stops = new ArrayList<>();
     saved.services().forEach((name, service) -> service.processes().forEach(p -> {
       var identity = new io.infraveil.host.process.ProcessIdentity(p.pid(), p.startedAt());
       if (identity.isAlive()) {
-        io.infraveil.host.process.ProcessGroups.stopGroup(identity, "TERM",
-            java.time.Duration.ofSeconds(10));
+        stops.add(() -> io.infraveil.host.process.ProcessGroups.stopGroup(identity, "TERM",
+            LEFTOVER_STOP_TIMEOUT));
       }
     }));
+    inParallel(stops);
+  }
+
+  /**
+   * Runs each task on its own thread and returns when all are done. Blocking stops get threads
+   * of their own, never the lanes' pool, so a stop cannot wait behind another service's work.
+   */
+  private static void inParallel(List<Runnable> tasks) {
+    if (tasks.size() == 1) {
+      tasks.get(0).run();
+      return;
+    }
+    List<Thread> threads = new ArrayList<>();
+    for (Runnable task : tasks) {
+      Thread t = new Thread(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.ERROR, "stopping a service failed", e);
+        }
+      }, "agent-stop-" + threads.size());
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
+    boolean interrupted = false;
+    for (Thread t : threads) {
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // finish the stop anyway: nothing may be left running unwatched
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * With every runner stopped, whatever is still in the deployment's cgroups belongs to no
+   * service of this agent (a service the new release dropped, a daemon of an old agent): stop
+   * it, and remove the cgroups.
+   */
+  private void killLeftoverCgroups() {
+    var report = containment.killAll(java.time.Duration.ofSeconds(10));
+    if (!report.leftOver().isEmpty()) {
+      LOG.log(System.Logger.Level.ERROR, "cgroups that could not be emptied: "
+          + report.leftOver());
+    }
   }
 
   private void followLogs(ServiceSpec spec) {

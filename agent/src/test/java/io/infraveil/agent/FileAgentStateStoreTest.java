@@ -29,6 +29,35 @@ class FileAgentStateStoreTest {
             new AgentState.SavedProcess(0, 0, 4242, Instant.parse("2030-01-01T00:00:00.12Z"))))));
   }
 
+  // What a service spent of its healing budget and its last failure survive the round trip.
+  @Test
+  void restartRecordAndLastFailureReadBackEqual() throws IOException {
+    AgentState failed = new AgentState(AgentState.FORMAT_VERSION, "a".repeat(64),
+        VersionState.EMPTY, Map.of("web", new AgentState.SavedService(ServiceState.FAILED,
+            List.of(), new AgentState.SavedRestarts(8, 7, Instant.parse("2030-01-01T00:00:09Z")),
+            "PROCESS_EXITED: process 4242 (cluster 0) exited", List.of())));
+    new FileAgentStateStore(dir).save(failed);
+    AgentState read = new FileAgentStateStore(dir).load();
+    assertEquals(failed, read);
+    assertEquals(new RestartRecord(8, 7, java.util.Optional.of(
+        Instant.parse("2030-01-01T00:00:09Z"))), read.services().get("web").restarts().toRecord());
+  }
+
+  // A file written before restarts and lastFailure were saved reads as nothing spent.
+  @Test
+  void serviceSavedWithoutRestartsReadsAsNothingSpent() throws IOException {
+    Files.writeString(dir.resolve(FileAgentStateStore.FILE_NAME), """
+        {"formatVersion": 1, "releaseSha256": null, "services": {"web": {"state": "RUNNING",
+          "processes": [{"clusterIndex": 0, "commandIndex": 0, "pid": 4242,
+                         "startedAt": "2030-01-01T00:00:00.120Z"}]}}}
+        """);
+    AgentState.SavedService web = new FileAgentStateStore(dir).load().services().get("web");
+    assertEquals(AgentState.SavedRestarts.NONE, web.restarts());
+    assertEquals(RestartRecord.NONE, web.restarts().toRecord());
+    assertEquals("", web.lastFailure());
+    assertEquals(4242, web.processes().get(0).pid());
+  }
+
   @Test
   void nothingSavedReadsAsEmpty() throws IOException {
     assertEquals(AgentState.EMPTY, new FileAgentStateStore(dir).load());

@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -51,6 +53,11 @@ import org.yaml.snakeyaml.reader.UnicodeReader;
  *     env: { KEY: value }      # optional; INFRAVEIL_* is reserved
  *     stop_signal: TERM        # TERM INT HUP QUIT KILL USR1 USR2
  *     stop_timeout: 10s
+ *     resources:               # optional limits per instance (cgroup)
+ *       memory: 256Mi          # bytes, or Ki Mi Gi Ti (1024) / K M G T (1000); at least 4Mi
+ *       cpu: 0.5               # cores, 0.01..1024
+ *       pids: 512              # processes and threads
+ *     user: www-data           # optional account to run as (the agent must be root)
  * </pre>
  */
 public final class AppConfigParser {
@@ -68,7 +75,9 @@ public final class AppConfigParser {
 
   private static final List<String> ROOT_KEYS = List.of("services");
   private static final List<String> SERVICE_KEYS = List.of("instances", "clusters", "run",
-      "healthcheck", "env", "stop_signal", "stop_timeout");
+      "healthcheck", "env", "stop_signal", "stop_timeout", "resources", "user");
+  private static final List<String> RESOURCE_KEYS = List.of("memory", "cpu", "pids");
+  private static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_.-]{0,31}\\$?");
   private static final List<String> RUN_KEYS = List.of("preflight", "start", "postflight");
   private static final List<String> HEALTH_KEYS = List.of("cmd", "test", "interval", "timeout", "start_period");
 
@@ -229,10 +238,84 @@ public final class AppConfigParser {
     String signal = signal(keys.get("stop_signal"), path + ".stop_signal");
     Duration stopTimeout = duration(keys.get("stop_timeout"), path + ".stop_timeout",
         ServiceSpec.DEFAULT_STOP_TIMEOUT);
+    ResourcesSpec resources = resources(keys.get("resources"), path + ".resources");
+    Optional<String> user = user(keys.get("user"), path + ".user");
     if (problems.size() != before || run == null || !nameOk) {
       return null;
     }
-    return new ServiceSpec(name, instances, clusters, run, health, env, signal, stopTimeout);
+    return new ServiceSpec(name, instances, clusters, run, health, env, signal, stopTimeout,
+        resources, user);
+  }
+
+  private ResourcesSpec resources(NodeTuple tuple, String path) {
+    if (tuple == null || isNull(tuple.getValueNode())) {
+      return ResourcesSpec.NONE;
+    }
+    Map<String, NodeTuple> keys = mapping(tuple.getValueNode(), path, RESOURCE_KEYS);
+    if (keys == null) {
+      return ResourcesSpec.NONE;
+    }
+    OptionalLong memory = OptionalLong.empty();
+    NodeTuple memoryTuple = keys.get("memory");
+    if (memoryTuple != null) {
+      Node node = memoryTuple.getValueNode();
+      long bytes = node instanceof ScalarNode s && !isNull(node)
+          ? ResourcesSpec.parseBytes(s.getValue()) : -1;
+      if (bytes < 0) {
+        problem(node, path + ".memory", "must be a size such as \"256Mi\", \"1Gi\", \"500M\""
+            + " or a number of bytes, got " + describe(node));
+      } else if (bytes < ResourcesSpec.MIN_MEMORY_BYTES) {
+        problem(node, path + ".memory", "must be at least 4Mi, got " + describe(node));
+      } else {
+        memory = OptionalLong.of(bytes);
+      }
+    }
+    OptionalDouble cpus = OptionalDouble.empty();
+    NodeTuple cpuTuple = keys.get("cpu");
+    if (cpuTuple != null) {
+      Node node = cpuTuple.getValueNode();
+      double value = Double.NaN;
+      if (node instanceof ScalarNode s && (Tag.INT.equals(node.getTag())
+          || Tag.FLOAT.equals(node.getTag()))) {
+        try {
+          value = Double.parseDouble(s.getValue().replace("_", ""));
+        } catch (NumberFormatException e) {
+          value = Double.NaN;
+        }
+      }
+      if (Double.isNaN(value) || value < ResourcesSpec.MIN_CPUS
+          || value > ResourcesSpec.MAX_CPUS) {
+        problem(node, path + ".cpu", "must be a number of cores between 0.01 and 1024 (0.5 ="
+            + " half a core), got " + describe(node));
+      } else {
+        cpus = OptionalDouble.of(value);
+      }
+    }
+    OptionalLong pids = OptionalLong.empty();
+    if (keys.containsKey("pids")) {
+      int before = problems.size();
+      int value = count(keys.get("pids"), path + ".pids", 4_194_304);
+      if (problems.size() == before) {
+        pids = OptionalLong.of(value);
+      }
+    }
+    return new ResourcesSpec(memory, cpus, pids);
+  }
+
+  private Optional<String> user(NodeTuple tuple, String path) {
+    if (tuple == null) {
+      return Optional.empty();
+    }
+    String name = text(tuple.getValueNode(), path);
+    if (name == null) {
+      return Optional.empty();
+    }
+    if (!USER_NAME.matcher(name).matches()) {
+      problem(tuple.getValueNode(), path, "must be an account name (lower-case letters, digits,"
+          + " _ . -, at most 32 characters), got \"" + name + "\"");
+      return Optional.empty();
+    }
+    return Optional.of(name);
   }
 
   private RunSpec run(Node node, String path) {

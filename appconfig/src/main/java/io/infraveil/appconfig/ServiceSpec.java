@@ -16,14 +16,26 @@ public record ServiceSpec(
     Optional<HealthCheckSpec> healthcheck,
     Map<String, String> env,
     String stopSignal,
-    Duration stopTimeout) {
+    Duration stopTimeout,
+    ResourcesSpec resources,
+    Optional<String> user) {
 
   public static final int MAX_INSTANCES = 64;
   public static final int MAX_CLUSTERS = 64;
   public static final String DEFAULT_STOP_SIGNAL = "TERM";
   public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
 
+  /** A service without resource limits that runs as the agent's own account. */
+  public ServiceSpec(String name, int instances, int clusters, RunSpec run,
+      Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
+      Duration stopTimeout) {
+    this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout,
+        ResourcesSpec.NONE, Optional.empty());
+  }
+
   public ServiceSpec {
+    Objects.requireNonNull(resources, "resources");
+    Objects.requireNonNull(user, "user");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(run, "run");
     Objects.requireNonNull(healthcheck, "healthcheck");

@@ -110,6 +110,39 @@ class AppConfigParserTest {
     assertEquals(Duration.ofSeconds(7), alpha.stopTimeout());
   }
 
+  // resources and user parse into limits (memory in bytes, both unit families) and an account.
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      256Mi      | 268435456
+      1Gi        | 1073741824
+      500M       | 500000000
+      8388608    | 8388608
+      """)
+  void readsResourcesAndUser(String memory, long bytes) throws Exception {
+    ServiceSpec api = parse("""
+        services:
+          api:
+            run: { start: [ "sleep 1000" ] }
+            resources: { memory: %s, cpu: 0.5, pids: 512 }
+            user: nobody
+        """.formatted(memory)).services().get("api");
+    assertEquals(bytes, api.resources().memoryBytes().getAsLong());
+    assertEquals(0.5, api.resources().cpus().getAsDouble());
+    assertEquals(512, api.resources().pids().getAsLong());
+    assertEquals(Optional.of("nobody"), api.user());
+  }
+
+  // Without resources and user a service is unlimited and runs as the agent's account.
+  @Test
+  void resourcesAndUserDefaultToNone() throws Exception {
+    ServiceSpec api = parse("services: { api: { run: { start: [x] }, resources: {} } }")
+        .services().get("api");
+    assertTrue(api.resources().isEmpty());
+    assertEquals(Optional.empty(), api.user());
+    assertEquals("256Mi", ResourcesSpec.formatBytes(268435456L));
+    assertEquals("1000", ResourcesSpec.formatBytes(1000L));
+  }
+
   // Each bad input is refused with the line and field path that hold the mistake.
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
@@ -117,7 +150,7 @@ class AppConfigParserTest {
       clusters zero             | clusters: 0               | 4 | services.api.clusters           | must be between 1 and 64, got 0
       instances too many        | instances: 65             | 4 | services.api.instances          | must be between 1 and 64, got 65
       instances a list          | instances: [1]            | 4 | services.api.instances          | must be a positive integer, got a list
-      unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout
+      unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user
       bad stop signal           | stop_signal: PAUSE        | 4 | services.api.stop_signal        | must be one of [HUP, INT, KILL, QUIT, TERM, USR1, USR2], got "PAUSE"
       bad stop timeout          | stop_timeout: soon        | 4 | services.api.stop_timeout       | must be a duration such as "500ms", "30s", "2m", "1h" or whole seconds, got "soon"
       zero stop timeout         | stop_timeout: 0s          | 4 | services.api.stop_timeout       | must be greater than zero, got "0s"
@@ -128,6 +161,16 @@ class AppConfigParserTest {
       env bad name              | env: { 9LIVES: 1 }        | 4 | services.api.env.9LIVES         | environment variable names are letters, digits and underscores, not starting with a digit
       env nested value          | env: { A: [1] }           | 4 | services.api.env.A              | must be a plain value, got a list
       env not a mapping         | env: [ A ]                | 4 | services.api.env                | must be a mapping, got a list
+      memory without unit word  | 'resources: { memory: lots }' | 4 | services.api.resources.memory | must be a size such as "256Mi", "1Gi", "500M" or a number of bytes, got "lots"
+      memory too small          | 'resources: { memory: 1Mi }'  | 4 | services.api.resources.memory | must be at least 4Mi, got "1Mi"
+      memory lower-case unit    | 'resources: { memory: 256mi }' | 4 | services.api.resources.memory | must be a size such as "256Mi", "1Gi", "500M" or a number of bytes, got "256mi"
+      cpu a word                | 'resources: { cpu: half }'    | 4 | services.api.resources.cpu    | must be a number of cores between 0.01 and 1024 (0.5 = half a core), got "half"
+      cpu zero                  | 'resources: { cpu: 0 }'       | 4 | services.api.resources.cpu    | must be a number of cores between 0.01 and 1024 (0.5 = half a core), got "0"
+      pids zero                 | 'resources: { pids: 0 }'      | 4 | services.api.resources.pids   | must be between 1 and 4194304, got 0
+      resources unknown key     | 'resources: { disk: 1Gi }'    | 4 | services.api.resources.disk   | unknown key; allowed keys: memory, cpu, pids
+      resources a list          | 'resources: [ 1 ]'            | 4 | services.api.resources        | must be a mapping, got a list
+      user with a space         | 'user: "web user"'            | 4 | services.api.user             | must be an account name (lower-case letters, digits, _ . -, at most 32 characters), got "web user"
+      user a list               | 'user: [ a ]'                 | 4 | services.api.user             | must be a non-empty string, got a list
       """)
   void rejectsBadServiceFieldWithLineAndPath(String label, String extraLine, int line,
       String path, String message) {
@@ -189,7 +232,7 @@ class AppConfigParserTest {
             + " letters, digits and dashes, starting with a letter or digit, at most 63"
             + " characters"),
         new ConfigProblem("config.yaml", 11, "services.Web.colour", "unknown key; allowed keys:"
-            + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout")),
+            + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user")),
         e.problems());
     assertEquals(5, e.getMessage().lines().count());
   }

@@ -3,6 +3,7 @@ package io.infraveil.cli;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.infraveil.cli.ctl.CtlCommand;
+import io.infraveil.cli.keys.KeysCommand;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Spec;
         DelegateCommand.Launcher.class,
         DelegateCommand.Agent.class,
         CtlCommand.class,
+        KeysCommand.class,
         DevCommand.class,
         CommandLine.HelpCommand.class,
     })

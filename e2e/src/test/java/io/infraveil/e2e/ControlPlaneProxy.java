@@ -21,11 +21,14 @@ import io.infraveil.certs.PkiDirectory;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.grpc.HostIdentityFiles;
+import io.infraveil.proto.v1.DesiredState;
 import io.infraveil.proto.v1.FetchHeader;
 import io.infraveil.proto.v1.FetchRequest;
 import io.infraveil.proto.v1.FetchResponse;
 import io.infraveil.proto.v1.PayloadChunk;
+import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.PayloadServiceGrpc;
+import io.infraveil.proto.v1.SyncResponse;
 import io.netty.handler.ssl.ClientAuth;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -39,6 +42,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
@@ -49,7 +53,9 @@ import javax.net.ssl.SSLSession;
  * client certificate are forwarded with the host's own certificate, read from its data dir
  * once it has enrolled; calls without one (enrollment) go without. It can rewrite
  * {@code PayloadService/Fetch} responses ({@link #tamper}) and cut one Fetch stream after a
- * number of ciphertext bytes ({@link #cutOnceAfter}), and it records every Fetch request.
+ * number of ciphertext bytes ({@link #cutOnceAfter}), and it records every Fetch request. Like a
+ * compromised control plane, it can also rewrite the desired states pushed over Sync
+ * ({@link #rewriteDesired}), and it records every desired state it forwarded.
  */
 public final class ControlPlaneProxy implements AutoCloseable {
 
@@ -66,6 +72,7 @@ public final class ControlPlaneProxy implements AutoCloseable {
   }
 
   private static final String FETCH = PayloadServiceGrpc.getFetchMethod().getFullMethodName();
+  private static final String SYNC = LauncherSyncServiceGrpc.getSyncMethod().getFullMethodName();
 
   private final Server server;
   private final String upstream;
@@ -77,6 +84,8 @@ public final class ControlPlaneProxy implements AutoCloseable {
   private final AtomicLong cutAfter = new AtomicLong(-1);
   private final AtomicLong cuts = new AtomicLong();
   private final List<FetchRequest> fetches = new CopyOnWriteArrayList<>();
+  private final List<DesiredState> desiredStates = new CopyOnWriteArrayList<>();
+  private volatile UnaryOperator<DesiredState> desiredRewrite;
 
   private ControlPlaneProxy(Server server, String upstream, Path hostDataDir,
       ManagedChannel anonymous) {
@@ -143,6 +152,19 @@ public final class ControlPlaneProxy implements AutoCloseable {
     return cuts.get();
   }
 
+  /**
+   * Rewrites every desired state the control plane pushes from now on (null: forward them as
+   * they are), as a control plane in an attacker's hands could.
+   */
+  public void rewriteDesired(UnaryOperator<DesiredState> rewrite) {
+    this.desiredRewrite = rewrite;
+  }
+
+  /** Every desired state forwarded to the host, in order, after any rewrite. */
+  public List<DesiredState> desiredStates() {
+    return List.copyOf(desiredStates);
+  }
+
   /** Every Fetch request forwarded, in order. */
   public List<FetchRequest> fetches() {
     return List.copyOf(fetches);
@@ -171,8 +193,9 @@ public final class ControlPlaneProxy implements AutoCloseable {
     }
     ClientCall<byte[], byte[]> clientCall = channel.newCall(serverCall.getMethodDescriptor(),
         CallOptions.DEFAULT);
-    CallProxy proxy = new CallProxy(serverCall, clientCall,
-        serverCall.getMethodDescriptor().getFullMethodName().equals(FETCH));
+    String method = serverCall.getMethodDescriptor().getFullMethodName();
+    CallProxy proxy = new CallProxy(serverCall, clientCall, method.equals(FETCH),
+        method.equals(SYNC));
     clientCall.start(proxy.responses, headers);
     serverCall.request(1);
     clientCall.request(1);
@@ -204,16 +227,18 @@ public final class ControlPlaneProxy implements AutoCloseable {
     final ServerCall<byte[], byte[]> serverCall;
     final ClientCall<byte[], byte[]> clientCall;
     final boolean fetch;
+    final boolean sync;
     final Requests requests = new Requests();
     final Responses responses = new Responses();
     long forwardedBytes;
     boolean cut;
 
     CallProxy(ServerCall<byte[], byte[]> serverCall, ClientCall<byte[], byte[]> clientCall,
-        boolean fetch) {
+        boolean fetch, boolean sync) {
       this.serverCall = serverCall;
       this.clientCall = clientCall;
       this.fetch = fetch;
+      this.sync = sync;
     }
 
     final class Requests extends ServerCall.Listener<byte[]> {
@@ -288,6 +313,9 @@ public final class ControlPlaneProxy implements AutoCloseable {
             return; // cut
           }
         }
+        if (sync) {
+          out = rewriteSync(message);
+        }
         serverCall.sendMessage(out);
         synchronized (this) {
           if (serverCall.isReady()) {
@@ -309,6 +337,25 @@ public final class ControlPlaneProxy implements AutoCloseable {
           needToRequest = false;
         }
       }
+    }
+
+    /** A desired state, rewritten when asked to and recorded; other Sync messages as they are. */
+    private byte[] rewriteSync(byte[] message) {
+      SyncResponse response;
+      try {
+        response = SyncResponse.parseFrom(message);
+      } catch (InvalidProtocolBufferException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (!response.hasDesired()) {
+        return message;
+      }
+      UnaryOperator<DesiredState> rewrite = desiredRewrite;
+      DesiredState desired = rewrite == null ? response.getDesired()
+          : rewrite.apply(response.getDesired());
+      desiredStates.add(desired);
+      return rewrite == null ? message
+          : response.toBuilder().setDesired(desired).build().toByteArray();
     }
 
     /** The message to send on, or null when this stream was just cut. */

@@ -107,8 +107,8 @@ class NetworkBattleIT {
   }
 
   /**
-   * An agent that always exits 3: 6 starts, then SUSPENDED (5 s cooldown here); after the
-   * cooldown 6 more starts and a second suspension twice as long.
+   * An agent that always exits 3: 7 starts (6 failed respawns), then SUSPENDED (5 s cooldown
+   * here); after the cooldown 7 more starts and a second suspension twice as long.
    */
   @Test
   @Order(2)
@@ -125,7 +125,8 @@ class NetworkBattleIT {
 
     cluster.waitFor("first suspension", UP, () -> suspensions(loop) == 1);
     Cluster.timing("battle: crash-looping agent -> suspended", Battle.elapsed(deployed));
-    assertEquals(6, Files.readAllLines(starts).size(), "six starts before the suspension");
+    assertEquals(7, Files.readAllLines(starts).size(),
+        "the first start and six failed respawns before the suspension");
     cluster.waitFor("ctl hosts shows it suspended", UP, () -> {
       JsonNode agent = cluster.agentOnHost("loop", "looping");
       return agent.path("state").asText().equals("AGENT_STATE_SUSPENDED")
@@ -135,13 +136,13 @@ class NetworkBattleIT {
         .path("suspendedUntil").asText());
     long suspendedAt = System.nanoTime();
     Thread.sleep(2000);
-    assertEquals(6, Files.readAllLines(starts).size(), "nothing starts during the cooldown");
+    assertEquals(7, Files.readAllLines(starts).size(), "nothing starts during the cooldown");
 
     cluster.waitFor("second suspension", UP, () -> suspensions(loop) == 2);
     Cluster.timing("battle: suspended -> resumed and suspended again (5 s cooldown)",
         Battle.elapsed(suspendedAt));
-    assertEquals(12, Files.readAllLines(starts).size(), "six more starts after the cooldown");
-    String firstResumed = Files.readAllLines(starts).get(6).split(" ")[1];
+    assertEquals(14, Files.readAllLines(starts).size(), "seven more starts after the cooldown");
+    String firstResumed = Files.readAllLines(starts).get(7).split(" ")[1];
     Instant resumedAt = Instant.ofEpochMilli((long) (Double.parseDouble(firstResumed) * 1000));
     assertTrue(!resumedAt.isBefore(until.minusMillis(50)), "resumed at " + resumedAt
         + ", before the cooldown ended at " + until);
@@ -151,7 +152,7 @@ class NetworkBattleIT {
     assertTrue(cooldown.compareTo(Duration.ofSeconds(9)) > 0, "second cooldown doubles: "
         + cooldown + " " + record);
     String log = loop.launcher().log();
-    assertEquals(12, Battle.count(log, 0, "action=spawn deployment=looping"), log);
+    assertEquals(14, Battle.count(log, 0, "action=spawn deployment=looping"), log);
     assertEquals(1, Battle.count(log, 0, "reason=COOLDOWN_OVER held_back"), log);
     assertEquals(2, Battle.count(log, 0, "decision=SUSPEND reason=CRASH_BUDGET_EXHAUSTED"), log);
   }

@@ -9,12 +9,16 @@ import java.util.Objects;
  * Decides what to do about an agent that exited without being asked to. Pure: a function of
  * the crash times, the consecutive suspensions and the clock reading passed in.
  *
+ * <p>{@code limit} counts failed respawns, as the seeds do: with the default 6, crashes 1 to 6
+ * within {@code window} (this one included) are each followed by a respawn, and the 7th crash
+ * (the 6th respawn failed too) suspends.
+ *
  * <ul>
- *   <li>Fewer than {@code limit} crashes within {@code window} (this one included): respawn.
- *   <li>From the {@code fallbackAfter}-th crash in the window on, when a last known good
- *       payload other than the crashing one exists: respawn on that payload instead, holding
- *       the desired one back until the control plane sends another payload or generation.
- *   <li>The {@code limit}-th crash in the window: suspend for a cooldown that starts at
+ *   <li>At most {@code limit} crashes within {@code window}: respawn; when a last known good
+ *       payload other than the crashing one exists, respawn on that payload (from the first
+ *       crash on, as in the seeds' pseudo-code), holding the desired one back until the control
+ *       plane sends another payload or generation.
+ *   <li>Crash {@code limit + 1} in the window: suspend for a cooldown that starts at
  *       {@code cooldown} and doubles per consecutive suspension up to {@code maxCooldown}.
  *   <li>While suspended: wait; once the cooldown is over: try again.
  *   <li>A new generation or payload lifts a suspension at once.
@@ -47,8 +51,8 @@ public final class CrashBudget {
   }
 
   /**
-   * The defaults of DESIGN §9: 6 crashes in 300 s, cooldown 5 min doubling to 1 h; from the
-   * 3rd crash in the window the last known good payload is used.
+   * The defaults of DESIGN §9: suspended after 6 failed respawns within 300 s (the 7th crash),
+   * cooldown 5 min doubling to 1 h.
    */
   public static CrashBudget defaults() {
     return new CrashBudget(Duration.ofSeconds(300), 6, Duration.ofMinutes(5), Duration.ofHours(1));
@@ -56,21 +60,14 @@ public final class CrashBudget {
 
   private final Duration window;
   private final int limit;
-  private final int fallbackAfter;
   private final Duration cooldown;
   private final Duration maxCooldown;
 
-  /** Falls back to the last known good from crash {@code ceil(limit / 2)} in the window on. */
+  /**
+   * @param limit failed respawns tolerated within {@code window}; crash {@code limit + 1}
+   *     suspends
+   */
   public CrashBudget(Duration window, int limit, Duration cooldown, Duration maxCooldown) {
-    this(window, limit, (limit + 1) / 2, cooldown, maxCooldown);
-  }
-
-  public CrashBudget(Duration window, int limit, int fallbackAfter, Duration cooldown,
-      Duration maxCooldown) {
-    this.fallbackAfter = fallbackAfter;
-    if (fallbackAfter < 1) {
-      throw new IllegalArgumentException("fallbackAfter must be >= 1, got " + fallbackAfter);
-    }
     this.window = Objects.requireNonNull(window, "window");
     this.cooldown = Objects.requireNonNull(cooldown, "cooldown");
     this.maxCooldown = Objects.requireNonNull(maxCooldown, "maxCooldown");
@@ -79,7 +76,8 @@ public final class CrashBudget {
       throw new IllegalArgumentException("crash window must be positive, got " + window);
     }
     if (limit < 1) {
-      throw new IllegalArgumentException("crash limit must be >= 1, got " + limit);
+      throw new IllegalArgumentException("crash limit (respawns within the window before"
+          + " suspension) must be >= 1, got " + limit);
     }
     if (cooldown.isNegative() || cooldown.isZero() || maxCooldown.compareTo(cooldown) < 0) {
       throw new IllegalArgumentException("cooldown " + cooldown + " must be positive and at most "
@@ -108,10 +106,10 @@ public final class CrashBudget {
   public Decision onCrash(List<Instant> earlierCrashes, int suspensions, boolean canFallBack,
       Instant now) {
     int inWindow = crashesInWindow(earlierCrashes, now) + 1;
-    if (inWindow >= limit) {
+    if (inWindow > limit) {
       return new Decision(Action.SUSPEND, cooldown(suspensions), Reason.CRASH_BUDGET_EXHAUSTED);
     }
-    if (canFallBack && inWindow >= fallbackAfter) {
+    if (canFallBack) {
       return new Decision(Action.FALL_BACK, Duration.ZERO,
           Reason.CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD);
     }

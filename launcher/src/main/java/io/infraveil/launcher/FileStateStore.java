@@ -10,28 +10,55 @@ import java.util.Optional;
  * {@code DATA/launcher_state.json}, written atomically (temp file, fsync, rename, fsync dir):
  * a crash between the temp write and the rename leaves the previous state readable, and a
  * stray temp file is never read.
+ *
+ * <p>Every save then writes the same state, atomically too, to {@code launcher_state.json.prev}.
+ * The two files are never written at the same moment, so whatever tears or scrambles one of
+ * them (a power cut on a file system that reorders writes, a bad block), the other still holds
+ * the latest state or the one before it: crash histories and cooldowns survive.
  */
 public final class FileStateStore implements StateStore {
 
   public static final String FILE = "launcher_state.json";
+  public static final String BACKUP = FILE + ".prev";
 
   private final Path file;
+  private final Path backup;
 
   public FileStateStore(Path dataDir) {
     this.file = Objects.requireNonNull(dataDir, "dataDir").resolve(FILE);
+    this.backup = dataDir.resolve(BACKUP);
   }
 
   public Path file() {
     return file;
   }
 
+  public Path backupFile() {
+    return backup;
+  }
+
   @Override
   public Optional<LauncherState> load() throws IOException {
-    return JsonFiles.read(file, LauncherState.class);
+    return read(file);
+  }
+
+  @Override
+  public Optional<LauncherState> loadBackup() throws IOException {
+    return read(backup);
   }
 
   @Override
   public boolean save(LauncherState state) throws IOException {
-    return JsonFiles.write(file, Objects.requireNonNull(state, "state"));
+    boolean changed = JsonFiles.write(file, Objects.requireNonNull(state, "state"));
+    JsonFiles.write(backup, state); // after the main file is durable; unchanged is not rewritten
+    return changed;
+  }
+
+  private static Optional<LauncherState> read(Path path) throws IOException {
+    try {
+      return JsonFiles.read(path, LauncherState.class);
+    } catch (RuntimeException malformed) {
+      throw new IOException("cannot read " + path + ": " + malformed.getMessage(), malformed);
+    }
   }
 }

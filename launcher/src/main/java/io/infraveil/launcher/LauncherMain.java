@@ -5,6 +5,7 @@ import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.host.payload.PublisherPins;
 import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
@@ -44,6 +45,12 @@ public final class LauncherMain implements Callable<Integer> {
   @Option(names = "--name", description = "This host's name (first start only).")
   String name;
 
+  @Option(names = "--publisher-key", paramLabel = "FILE",
+      description = "Pin this publisher public key (NAME.pub from `infraveil keys"
+          + " create-publisher`; repeatable) in DATA/identity/publishers.pem before anything is"
+          + " fetched: from then on only versions it signed run here. Keys are only added.")
+  List<Path> publisherKeys;
+
   @Option(names = "--report-interval", defaultValue = "PT10S", converter = DurationConverter.class,
       description = "Full host report interval (ISO-8601 duration, default PT10S).")
   Duration reportInterval;
@@ -51,8 +58,15 @@ public final class LauncherMain implements Callable<Integer> {
   @Option(names = "--reconcile-interval", defaultValue = "PT5S", converter = DurationConverter.class)
   Duration reconcileInterval;
 
-  @Option(names = "--stop-grace", defaultValue = "PT10S", converter = DurationConverter.class)
+  @Option(names = "--stop-grace", defaultValue = "PT10S", converter = DurationConverter.class,
+      description = "Least time an agent gets to stop its services before the launcher kills it"
+          + " and them (default PT10S).")
   Duration stopGrace;
+
+  @Option(names = "--stop-margin", defaultValue = "PT5S", converter = DurationConverter.class,
+      description = "Added to the longest stop_timeout of an agent's services to give its stop"
+          + " time (default PT5S); the larger of this and --stop-grace applies.")
+  Duration stopMargin;
 
   @Option(names = "--agent-command", split = " ",
       description = "Command that runs an agent (default: this JVM with io.infraveil.agent.main.AgentMain).")
@@ -63,7 +77,8 @@ public final class LauncherMain implements Callable<Integer> {
   Duration crashWindow;
 
   @Option(names = "--crash-limit", defaultValue = "6",
-      description = "Crashes within the window that suspend an agent (default 6).")
+      description = "Failed respawns within the window before an agent is suspended (default 6:"
+          + " the 7th crash suspends).")
   int crashLimit;
 
   @Option(names = "--suspend-cooldown", defaultValue = "PT5M", converter = DurationConverter.class,
@@ -118,6 +133,18 @@ public final class LauncherMain implements Callable<Integer> {
     LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
     LauncherLog log = new LauncherLog(System.out, clock, metrics::observe);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
+    if (publisherKeys != null) {
+      // Before enrolling: the first desired state is already held to the pinned keys.
+      try {
+        PublisherPins.Result pins = PublisherPins.pin(new CacheLayout(dataDir.toAbsolutePath()),
+            publisherKeys);
+        log.event("publisher_keys_pinned", "added", String.join(",", pins.added()),
+            "already_pinned", String.join(",", pins.alreadyPinned()));
+      } catch (java.io.IOException e) {
+        log.event("publisher_key_refused", "error", e.getMessage());
+        return 2;
+      }
+    }
     Enroller enroller = new Enroller(identity, log);
     if (!enroller.isEnrolled()) {
       if (joinToken == null || name == null) {
@@ -151,7 +178,7 @@ public final class LauncherMain implements Callable<Integer> {
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
             agentCommand(),
-            stopGrace, reconcileInterval),
+            stopGrace, stopMargin, reconcileInterval),
         new FileStateStore(dataDir.toAbsolutePath()),
         new CrashBudget(crashWindow, crashLimit, suspendCooldown, suspendCooldownMax),
         prefetcher, clock, scheduler, log);

@@ -1,6 +1,7 @@
 package io.infraveil.launcher;
 
 import com.google.protobuf.Timestamp;
+import io.infraveil.host.fs.JsonFiles;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.proto.v1.AgentState;
@@ -16,16 +17,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps the host's agents in line with the desired state. On a new desired state, an agent
- * exit and every {@code interval}: for each deployment in desired ∪ known, {@link #decide}
- * picks one {@link Step}, then {@link #reconcile} carries it out and persists the state after
- * every change. All public methods are synchronized: one reconcile runs at a time.
+ * exit and every {@code interval}: for each deployment in desired ∪ known that is not busy,
+ * {@link #decide} picks one {@link Step}. Deciding, crash-budget decisions and state changes
+ * are cheap and happen under this object's lock, persisted after every change; the slow acts
+ * (fetch, stop with grace, spawn) run on the deployment's own serial worker
+ * ({@link DeploymentWorkers}), so a stalled download or a slow stop of one deployment never
+ * delays reports, crash handling or another deployment. While a deployment's worker runs,
+ * its record belongs to that worker and reconciling leaves it alone.
  */
 public final class Reconciler {
 
@@ -47,9 +54,18 @@ public final class Reconciler {
     WAIT_SUSPENDED
   }
 
-  /** Settings of the reconcile loop and of the agents it spawns. */
+  /**
+   * Settings of the reconcile loop and of the agents it spawns. An agent asked to stop gets the
+   * longest {@code stop_timeout} of its services plus {@code stopMargin} (services stop in
+   * parallel), never less than {@code stopGrace}, before the launcher kills it and its services
+   * ({@link AgentStopGrace}).
+   */
   public record Settings(Path dataDir, String controlPlane, List<String> agentCommand,
-      Duration stopGrace, Duration interval) {
+      Duration stopGrace, Duration stopMargin, Duration interval) {
+
+    /** The default margin over the services' longest stop_timeout. */
+    public static final Duration DEFAULT_STOP_MARGIN = Duration.ofSeconds(5);
+
     public Settings {
       Objects.requireNonNull(dataDir, "dataDir");
       Objects.requireNonNull(controlPlane, "controlPlane");
@@ -58,7 +74,13 @@ public final class Reconciler {
         throw new IllegalArgumentException("agent command is empty");
       }
       Objects.requireNonNull(stopGrace, "stopGrace");
+      Objects.requireNonNull(stopMargin, "stopMargin");
       Objects.requireNonNull(interval, "interval");
+    }
+
+    public Settings(Path dataDir, String controlPlane, List<String> agentCommand,
+        Duration stopGrace, Duration interval) {
+      this(dataDir, controlPlane, agentCommand, stopGrace, DEFAULT_STOP_MARGIN, interval);
     }
 
     /** The current JVM running {@code io.infraveil.agent.main.AgentMain} from this classpath. */
@@ -77,9 +99,14 @@ public final class Reconciler {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final LauncherLog log;
+  private final DeploymentWorkers workers;
+  private final AgentStopper stopper;
+  private final AgentStopGrace stopGrace;
 
   /** Guarded by {@code this}. */
   private LauncherState state = LauncherState.EMPTY;
+  /** Guarded by {@code this}; once set, no agent is started any more. */
+  private boolean closing;
   /** Guarded by {@code this}. */
   private final List<HostEvent> events = new ArrayList<>();
   /** Guarded by {@code this}. */
@@ -97,6 +124,9 @@ public final class Reconciler {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.log = Objects.requireNonNull(log, "log");
+    this.workers = new DeploymentWorkers(done -> reconcileSoon());
+    this.stopper = new AgentStopper(settings.dataDir());
+    this.stopGrace = new AgentStopGrace(settings.stopGrace(), settings.stopMargin());
   }
 
   /** Pure: the step for one deployment given what is desired, what is known and liveness. */
@@ -125,16 +155,25 @@ public final class Reconciler {
   }
 
   /**
-   * Start-up: reads the saved state, adopts live agents whose pid and start time match, forgets
-   * dead ones (the next reconcile respawns them), then reconciles (which stops strays) and
-   * schedules the periodic reconcile.
+   * Start-up: recovers the saved state ({@link StateRecovery}: the state file, else its backup,
+   * else the agent dirs; live lock holders adopted), adopts live agents whose pid and start time
+   * match, forgets dead ones (the next reconcile respawns them), then reconciles (which stops
+   * strays) and schedules the periodic reconcile.
    */
   public synchronized void start() {
-    try {
-      state = store.load().orElse(LauncherState.EMPTY);
-    } catch (IOException e) {
-      log.event("state_unreadable", "error", e.getMessage());
-      state = LauncherState.EMPTY;
+    StateRecovery.Recovered recovered = new StateRecovery(store, settings.dataDir()).recover();
+    if (!recovered.problems().isEmpty()) {
+      log.event("state_unreadable", "error", String.join("; ", recovered.problems()),
+          "recovered_from", recovered.source());
+    }
+    state = recovered.state();
+    for (String name : recovered.adoptedFromLocks()) {
+      log.event("adopt_from_lock", "deployment", name, "pid",
+          state.agents().get(name).process().pid());
+    }
+    for (ProcessIdentity second : recovered.displaced()) {
+      log.event("kill_second_agent", "pid", second.pid(), "reason", "ANOTHER_AGENT_HOLDS_LOCK");
+      ProcessGroups.stopGroup(second, "KILL", Duration.ofSeconds(5));
     }
     for (AgentRecord record : List.copyOf(state.agents().values())) {
       if (record.process() == null) {
@@ -143,7 +182,7 @@ public final class Reconciler {
       var handle = record.process().find();
       if (handle.isPresent()) {
         log.event("adopt", "deployment", record.deployment(), "pid", record.process().pid());
-        watch(record.deployment(), handle.get());
+        watch(handle.get());
       } else {
         log.event("forget_dead", "deployment", record.deployment(), "pid", record.process().pid());
         state = state.withAgent(record.withoutProcess("FOUND_DEAD_ON_START"));
@@ -156,19 +195,42 @@ public final class Reconciler {
         TimeUnit.MILLISECONDS);
   }
 
-  /** Stops the periodic reconcile. Agents keep running unless {@code stopAgents}. */
-  public synchronized void close(boolean stopAgents) {
-    if (ticker != null) {
-      ticker.cancel(false);
+  /**
+   * Stops the periodic reconcile and starts no agent any more. Agents keep running unless
+   * {@code stopAgents}: then every agent is stopped in parallel on the full stop path (its own
+   * stop within the grace, then its group and its recorded services killed), and this returns
+   * once they are all gone.
+   */
+  public void close(boolean stopAgents) {
+    List<AgentRecord> running;
+    synchronized (this) {
+      closing = true;
+      if (ticker != null) {
+        ticker.cancel(false);
+      }
+      running = state.agents().values().stream().filter(r -> r.process() != null).toList();
     }
     if (stopAgents) {
-      for (AgentRecord record : List.copyOf(state.agents().values())) {
-        if (record.process() != null) {
-          stopAgent(record, "LAUNCHER_EXIT");
+      List<Thread> stops = new ArrayList<>();
+      for (AgentRecord record : running) {
+        Thread stop = new Thread(() -> stopNow(record, "LAUNCHER_EXIT"),
+            "stop-" + record.deployment());
+        stop.start();
+        stops.add(stop);
+      }
+      Duration longest = running.stream().map(this::graceFor).max(Duration::compareTo)
+          .orElse(Duration.ZERO);
+      long deadline = System.nanoTime() + longest.plusSeconds(15).toNanos();
+      for (Thread stop : stops) {
+        try {
+          stop.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
         }
       }
-      persist();
     }
+    workers.close();
   }
 
   /** The desired-state revision held on disk. */
@@ -200,13 +262,19 @@ public final class Reconciler {
     return state;
   }
 
-  /** Runs one reconcile pass over desired ∪ known deployments. */
+  /**
+   * Runs one reconcile pass over desired ∪ known deployments: decides for each one whose
+   * worker is idle and hands the slow acts to that worker. Returns without waiting for them.
+   */
   public synchronized void reconcile() {
     LauncherState before = state;
     Instant now = clock.instant();
     TreeSet<String> names = new TreeSet<>(state.agents().keySet());
     state.desired().agents().forEach(a -> names.add(a.deployment()));
     for (String name : names) {
+      if (workers.isBusy(name)) {
+        continue; // its worker owns the record until it is done, then reconciles again
+      }
       DesiredAgentSpec desired = state.desired().agent(name).orElse(null);
       AgentRecord record = state.agents().get(name);
       boolean alive = record != null && record.process() != null && record.process().isAlive();
@@ -216,6 +284,11 @@ public final class Reconciler {
     if (!state.equals(before)) {
       changeListener.run();
     }
+  }
+
+  /** Waits until no deployment's worker is busy (tests, shutdown); false on timeout. */
+  boolean awaitIdle(Duration timeout) throws InterruptedException {
+    return workers.awaitIdle(timeout);
   }
 
   /** Statuses of every known agent, for a HostReport. */
@@ -267,6 +340,7 @@ public final class Reconciler {
     return AgentState.AGENT_STATE_CRASHED;
   }
 
+  /** Under the lock: cheap bookkeeping here, anything slow handed to the worker. */
   private void act(Step step, String name, DesiredAgentSpec desired, AgentRecord record,
       Instant now) {
     switch (step) {
@@ -277,13 +351,7 @@ public final class Reconciler {
         log.event("forget", "deployment", name);
         persist();
       }
-      case STOP -> {
-        stopAgent(record, "NOT_DESIRED");
-        if (desired == null) {
-          state = state.withoutAgent(name);
-        }
-        persist();
-      }
+      case STOP -> onWorker(name, () -> stopNow(record, "NOT_DESIRED"));
       case SPAWN -> {
         AgentRecord current = record == null ? AgentRecord.fresh(name) : record;
         String reason = "MISSING";
@@ -294,27 +362,23 @@ public final class Reconciler {
           current = current.withCrashHistory(
               differs ? List.of() : current.crashes(), null,
               differs ? 0 : current.suspensions(), reason);
+          state = state.withAgent(current);
+          persist();
           event(EventKind.EVENT_KIND_AGENT_RESUMED, name, desired.payload(), reason, now);
         }
         // The desired payload stays held back (the last known good runs) until it changes.
-        spawn(current, desired, reason, current.heldBack() != null && !differs);
+        boolean fallback = current.heldBack() != null && !differs;
+        AgentRecord owned = current;
+        String why = reason;
+        onWorker(name, () -> spawn(owned, desired, why, fallback));
       }
-      case RESTART -> {
-        var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
-        if (!fetched.cached()) {
-          rejectPayload(record, desired, fetched.reason());
-          return;
-        }
-        stopAgent(record, "NEW_VERSION");
-        AgentRecord cleared = state.agents().get(name)
-            .withCrashHistory(List.of(), null, 0, "NEW_VERSION");
-        spawn(cleared, desired, "NEW_VERSION", false);
-      }
+      case RESTART -> onWorker(name, () -> restart(record, desired));
       case CRASHED -> onCrash(record, desired, now);
       default -> throw new AssertionError("unknown step " + step);
     }
   }
 
+  /** Under the lock: the crash budget decides at once; respawn or clean-up go to the worker. */
   private void onCrash(AgentRecord record, DesiredAgentSpec desired, Instant now) {
     Duration ranFor = Duration.between(record.process().startedAt(), now);
     int carried = budget.suspensionsCarried(record.suspensions(), ranFor);
@@ -325,43 +389,85 @@ public final class Reconciler {
     CrashBudget.Decision decision = budget.onCrash(record.crashes(), carried, canFallBack, now);
     List<Instant> crashes = new ArrayList<>(budget.prune(record.crashes(), now));
     crashes.add(now);
-    log.event("crash", "deployment", record.deployment(), "pid", record.process().pid(),
+    String name = record.deployment();
+    String reason = decision.reason().name();
+    log.event("crash", "deployment", name, "pid", record.process().pid(),
         "crashes_in_window", crashes.size(), "decision", decision.action(),
-        "reason", decision.reason(), "delay", decision.delay());
+        "reason", reason, "delay", decision.delay());
     switch (decision.action()) {
       case SUSPEND -> {
         Instant until = now.plus(decision.delay());
-        state = state.withAgent(record.withoutProcess(decision.reason().name())
-            .withCrashHistory(List.of(), until, carried + 1, decision.reason().name()));
-        event(EventKind.EVENT_KIND_AGENT_SUSPENDED, record.deployment(), record.payload(),
-            decision.reason().name(), now);
+        state = state.withAgent(record.withoutProcess(reason)
+            .withCrashHistory(List.of(), until, carried + 1, reason));
+        event(EventKind.EVENT_KIND_AGENT_SUSPENDED, name, record.payload(), reason, now);
         persist();
+        // Nobody supervises the services of a suspended agent: stop them rather than leave
+        // them running unwatched until the cooldown is over.
+        ProcessIdentity deadAgent = record.process();
+        onWorker(name, () -> {
+          List<Long> stopped = stopper.stopServices(name, deadAgent, graceFor(record));
+          log.event("suspended_services_stopped", "deployment", name, "pids", stopped);
+        });
       }
       case RESPAWN -> {
-        AgentRecord crashed = record.withoutProcess(decision.reason().name())
-            .withCrashHistory(crashes, null, carried, decision.reason().name());
+        AgentRecord crashed = record.withoutProcess(reason)
+            .withCrashHistory(crashes, null, carried, reason);
         state = state.withAgent(crashed);
         persist();
         // A crash of the stand-in says nothing new about the held-back payload: keep it held.
-        spawn(crashed, desired, decision.reason().name(), holdingBack);
+        onWorker(name, () -> spawn(crashed, desired, reason, holdingBack));
       }
       case FALL_BACK -> {
-        AgentRecord crashed = record.withoutProcess(decision.reason().name())
-            .withCrashHistory(crashes, null, carried, decision.reason().name());
+        AgentRecord crashed = record.withoutProcess(reason)
+            .withCrashHistory(crashes, null, carried, reason);
         state = state.withAgent(crashed);
-        event(EventKind.EVENT_KIND_ROLLED_BACK, record.deployment(), record.lastKnownGood(),
-            decision.reason().name(), now);
+        event(EventKind.EVENT_KIND_ROLLED_BACK, name, record.lastKnownGood(), reason, now);
         persist();
-        spawn(crashed, desired, decision.reason().name(), true);
+        onWorker(name, () -> spawn(crashed, desired, reason, true));
       }
       case WAIT -> throw new AssertionError("a crash never decides WAIT");
       default -> throw new AssertionError("unknown action " + decision.action());
     }
   }
 
+  private void onWorker(String name, Runnable task) {
+    workers.submit(name, () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        log.event("worker_failed", "deployment", name, "error", e.toString());
+      }
+    });
+  }
+
+  /** Worker: fetch the new version, then stop the old agent and start the new one. */
+  private void restart(AgentRecord record, DesiredAgentSpec desired) {
+    String name = record.deployment();
+    var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
+    synchronized (this) {
+      if (!fetched.cached()) {
+        rejectPayload(state.agents().get(name), desired, fetched.reason());
+        return;
+      }
+      if (closing || !desired.equals(state.desired().agent(name).orElse(null))) {
+        return; // changed while fetching: the next pass decides again
+      }
+    }
+    stopNow(record, "NEW_VERSION");
+    AgentRecord cleared;
+    synchronized (this) {
+      cleared = state.agents().get(name).withCrashHistory(List.of(), null, 0, "NEW_VERSION");
+      state = state.withAgent(cleared);
+      persist();
+    }
+    spawn(cleared, desired, "NEW_VERSION", false);
+  }
+
   /**
-   * Starts an agent for {@code desired}, or with {@code fallback} for the record's last known
-   * good payload standing in for it (same generation, no retry of marked-bad versions).
+   * Worker: starts an agent for {@code wanted}, or with {@code fallback} for the record's last
+   * known good payload standing in for it (same generation, no retry of marked-bad versions).
+   * The fetch runs without the lock; desired.json and the process start under it, so a
+   * launcher that is closing starts nothing.
    */
   private void spawn(AgentRecord record, DesiredAgentSpec wanted, String reason,
       boolean fallback) {
@@ -371,36 +477,73 @@ public final class Reconciler {
         : wanted;
     String name = desired.deployment();
     var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
-    if (!fetched.cached()) {
-      rejectPayload(record, desired, fetched.reason());
-      return;
-    }
-    Path agentDir = AgentDesiredFile.agentDir(settings.dataDir(), name);
-    try {
-      AgentDesiredFile.of(desired, settings.controlPlane()).write(settings.dataDir());
-      List<String> command = new ArrayList<>(settings.agentCommand());
-      command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
-      Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),
-          agentDir.resolve("agent.out.log"), agentDir.resolve("agent.err.log"));
-      // An agent that exits at once has no start time left to read: record the spawn time so
-      // the identity matches nothing and the next pass counts the exit as a crash.
-      ProcessIdentity identity = ProcessIdentity.of(process.toHandle())
-          .orElseGet(() -> new ProcessIdentity(process.pid(), clock.instant()));
-      state = state.withAgent(fallback
-          ? record.withFallbackProcess(identity, wanted.payload(), wanted.generation(), reason)
-          : record.withProcess(identity, desired.payload(), desired.generation(), reason));
-      log.event("spawn", "deployment", name, "pid", identity.pid(), "generation",
-          desired.generation(), "payload", desired.payload().sha256(), "reason", reason,
-          "held_back", fallback ? wanted.payload().sha256() : "none");
-      persist();
-      watch(name, process.toHandle());
-    } catch (IOException | RuntimeException e) {
-      state = state.withAgent(record.withReason("SPAWN_FAILED"));
-      log.event("spawn_failed", "deployment", name, "error", e.getMessage());
-      persist();
+    synchronized (this) {
+      if (!fetched.cached()) {
+        rejectPayload(record, desired, fetched.reason());
+        return;
+      }
+      if (closing) {
+        return;
+      }
+      Path agentDir = AgentDesiredFile.agentDir(settings.dataDir(), name);
+      if (adoptLockHolder(record, agentDir)) {
+        return;
+      }
+      try {
+        AgentDesiredFile.of(desired, settings.controlPlane()).write(settings.dataDir());
+        List<String> command = new ArrayList<>(settings.agentCommand());
+        command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
+        Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),
+            agentDir.resolve("agent.out.log"), agentDir.resolve("agent.err.log"));
+        // An agent that exits at once has no start time left to read: record the spawn time so
+        // the identity matches nothing and the next pass counts the exit as a crash.
+        ProcessIdentity identity = ProcessIdentity.of(process.toHandle())
+            .orElseGet(() -> new ProcessIdentity(process.pid(), clock.instant()));
+        state = state.withAgent(fallback
+            ? record.withFallbackProcess(identity, wanted.payload(), wanted.generation(), reason)
+            : record.withProcess(identity, desired.payload(), desired.generation(), reason));
+        log.event("spawn", "deployment", name, "pid", identity.pid(), "generation",
+            desired.generation(), "payload", desired.payload().sha256(), "reason", reason,
+            "held_back", fallback ? wanted.payload().sha256() : "none");
+        persist();
+        watch(process.toHandle());
+      } catch (IOException | RuntimeException e) {
+        state = state.withAgent(record.withReason("SPAWN_FAILED"));
+        log.event("spawn_failed", "deployment", name, "error", e.getMessage());
+        persist();
+      }
     }
   }
 
+  /**
+   * Under the lock, before a spawn: an agent that already holds the deployment's lock (one this
+   * launcher lost track of) is adopted instead of starting a second one beside it, which would
+   * only exit for want of the lock. Its desired.json, not yet overwritten, says what it runs;
+   * the next pass restarts it if that is not what is desired.
+   */
+  private boolean adoptLockHolder(AgentRecord record, Path agentDir) {
+    Optional<ProcessIdentity> holder = AgentLockFile.liveHolder(agentDir);
+    if (holder.isEmpty() || holder.get().equals(record.process())) {
+      return false;
+    }
+    Optional<AgentDesiredFile> running;
+    try {
+      running = JsonFiles.read(agentDir.resolve(AgentDesiredFile.FILE), AgentDesiredFile.class);
+    } catch (IOException | RuntimeException unreadable) {
+      running = Optional.empty();
+    }
+    if (running.isEmpty()) {
+      return false;
+    }
+    state = state.withAgent(record.withProcess(holder.get(), running.get().payload(),
+        running.get().generation(), "ADOPTED_FROM_AGENT_LOCK"));
+    log.event("adopt_from_lock", "deployment", record.deployment(), "pid", holder.get().pid());
+    persist();
+    holder.get().find().ifPresent(this::watch);
+    return true;
+  }
+
+  /** Under the lock. */
   private void rejectPayload(AgentRecord record, DesiredAgentSpec desired, String why) {
     boolean firstTime = !why.equals(record.lastReason());
     state = state.withAgent(record.withReason(why));
@@ -413,15 +556,40 @@ public final class Reconciler {
     persist();
   }
 
-  private void stopAgent(AgentRecord record, String reason) {
-    // Forget first: the exit this causes is asked for, never counted as a crash.
-    state = state.withAgent(record.withoutProcess(reason));
-    persist();
-    log.event("stop", "deployment", record.deployment(), "pid", record.process().pid(),
-        "reason", reason);
-    ProcessGroups.stopGroup(record.process(), "TERM", settings.stopGrace());
+  /**
+   * Worker (or shutdown): stops the agent on the full stop path and only then updates the
+   * record, so a launcher that dies half-way still knows the agent and stops it next time.
+   * The record is dropped when the deployment is no longer desired at all.
+   */
+  private void stopNow(AgentRecord record, String reason) {
+    String name = record.deployment();
+    Duration grace = graceFor(record);
+    log.event("stop", "deployment", name, "pid", record.process().pid(), "reason", reason,
+        "grace", grace);
+    AgentStopper.Outcome outcome = stopper.stop(name, record.process(), grace);
+    if (!outcome.agentExitedInTime() || !outcome.servicesKilled().isEmpty()) {
+      log.event("stop_forced", "deployment", name, "agent_exited_in_time",
+          outcome.agentExitedInTime(), "services_killed", outcome.servicesKilled());
+    }
+    synchronized (this) {
+      AgentRecord current = state.agents().get(name);
+      if (current == null) {
+        return;
+      }
+      boolean undesired = state.desired().agent(name).isEmpty();
+      state = undesired && !"NEW_VERSION".equals(reason) && !"LAUNCHER_EXIT".equals(reason)
+          ? state.withoutAgent(name)
+          : state.withAgent(current.withoutProcess(reason));
+      persist();
+    }
   }
 
+  private Duration graceFor(AgentRecord record) {
+    return stopGrace.forAgent(AgentDesiredFile.agentDir(settings.dataDir(), record.deployment()),
+        record.payload());
+  }
+
+  /** Under the lock. */
   private void markKnownGood(AgentRecord record, Instant now) {
     if (record == null || record.process() == null || record.payload() == null
         || record.payload().equals(record.lastKnownGood())) {
@@ -433,14 +601,16 @@ public final class Reconciler {
     }
   }
 
-  private void watch(String deployment, ProcessHandle handle) {
-    handle.onExit().thenRun(() -> {
-      try {
-        scheduler.execute(this::reconcileQuietly);
-      } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-        // The launcher is exiting; the next start adopts or respawns.
-      }
-    });
+  private void watch(ProcessHandle handle) {
+    handle.onExit().thenRun(this::reconcileSoon);
+  }
+
+  private void reconcileSoon() {
+    try {
+      scheduler.execute(this::reconcileQuietly);
+    } catch (RejectedExecutionException shuttingDown) {
+      // The launcher is exiting; the next start adopts or respawns.
+    }
   }
 
   private void reconcileQuietly() {

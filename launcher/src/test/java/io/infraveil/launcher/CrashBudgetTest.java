@@ -19,20 +19,43 @@ class CrashBudgetTest {
   private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
   private final CrashBudget budget = CrashBudget.defaults();
 
-  /** Crash n (1-based), all 10 s apart inside the window: 1..5 respawn, the 6th suspends. */
+  private static List<Instant> tenSecondsApart(int count) {
+    List<Instant> crashes = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      crashes.add(T0.plusSeconds(10L * i));
+    }
+    return crashes;
+  }
+
+  /**
+   * Crash n (1-based), all 10 s apart inside the window: crashes 1..6 respawn (the 6th crash is
+   * the 5th failed respawn), the 7th (the 6th failed respawn) suspends, as do later ones.
+   */
   @ParameterizedTest
   @CsvSource({"1,RESPAWN,CRASH_WITHIN_BUDGET,0", "5,RESPAWN,CRASH_WITHIN_BUDGET,0",
-      "6,SUSPEND,CRASH_BUDGET_EXHAUSTED,300", "7,SUSPEND,CRASH_BUDGET_EXHAUSTED,300"})
-  void suspendsAgentAfterSixCrashesInWindow(int crash, Action action, Reason reason,
+      "6,RESPAWN,CRASH_WITHIN_BUDGET,0", "7,SUSPEND,CRASH_BUDGET_EXHAUSTED,300",
+      "8,SUSPEND,CRASH_BUDGET_EXHAUSTED,300"})
+  void suspendsAgentAfterSixFailedRespawnsInWindow(int crash, Action action, Reason reason,
       long delaySeconds) {
-    List<Instant> earlier = new ArrayList<>();
-    for (int i = 0; i < crash - 1; i++) {
-      earlier.add(T0.plusSeconds(10L * i));
-    }
-    Decision decision = budget.onCrash(earlier, 0, T0.plusSeconds(10L * (crash - 1)));
+    Decision decision = budget.onCrash(tenSecondsApart(crash - 1), 0,
+        T0.plusSeconds(10L * (crash - 1)));
+    assertEquals(new Decision(action, Duration.ofSeconds(delaySeconds), reason), decision);
+  }
+
+  /**
+   * With a last known good other than the crashing payload, every crash within the budget
+   * (from the first) respawns on it; the 7th still suspends.
+   */
+  @ParameterizedTest
+  @CsvSource({"1,FALL_BACK,CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD",
+      "2,FALL_BACK,CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD",
+      "6,FALL_BACK,CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD",
+      "7,SUSPEND,CRASH_BUDGET_EXHAUSTED"})
+  void fallsBackToLastKnownGoodFromFirstCrash(int crash, Action action, Reason reason) {
+    Decision decision = budget.onCrash(tenSecondsApart(crash - 1), 0, true,
+        T0.plusSeconds(10L * (crash - 1)));
     assertEquals(action, decision.action());
     assertEquals(reason, decision.reason());
-    assertEquals(Duration.ofSeconds(delaySeconds), decision.delay());
   }
 
   /** The window slides: a crash exactly 300 s old no longer counts, one 299 s old does. */
@@ -40,8 +63,8 @@ class CrashBudgetTest {
   @CsvSource({"300,RESPAWN", "299,SUSPEND"})
   void crashOlderThanWindowDoesNotCount(long ageOfOldest, Action expected) {
     Instant now = T0.plusSeconds(ageOfOldest);
-    List<Instant> earlier = List.of(T0, now.minusSeconds(4), now.minusSeconds(3),
-        now.minusSeconds(2), now.minusSeconds(1));
+    List<Instant> earlier = List.of(T0, now.minusSeconds(5), now.minusSeconds(4),
+        now.minusSeconds(3), now.minusSeconds(2), now.minusSeconds(1));
     assertEquals(expected, budget.onCrash(earlier, 0, now).action());
   }
 
@@ -50,10 +73,20 @@ class CrashBudgetTest {
   @CsvSource({"0,5", "1,10", "2,20", "3,40", "4,60", "5,60", "40,60"})
   void cooldownDoublesUpToOneHour(int previousSuspensions, long minutes) {
     assertEquals(Duration.ofMinutes(minutes), budget.cooldown(previousSuspensions));
-    List<Instant> five = List.of(T0, T0, T0, T0, T0);
-    Decision decision = budget.onCrash(five, previousSuspensions, T0);
+    List<Instant> six = List.of(T0, T0, T0, T0, T0, T0);
+    Decision decision = budget.onCrash(six, previousSuspensions, T0);
     assertEquals(new Decision(Action.SUSPEND, Duration.ofMinutes(minutes),
         Reason.CRASH_BUDGET_EXHAUSTED), decision);
+  }
+
+  /** A limit of 1: the first crash respawns, the second (the one respawn failed) suspends. */
+  @ParameterizedTest
+  @CsvSource({"0,RESPAWN", "1,SUSPEND"})
+  void limitOneSuspendsOnSecondCrash(int earlier, Action expected) {
+    CrashBudget strict = new CrashBudget(Duration.ofSeconds(300), 1, Duration.ofMinutes(5),
+        Duration.ofHours(1));
+    assertEquals(expected, strict.onCrash(tenSecondsApart(earlier), 0, T0.plusSeconds(100))
+        .action());
   }
 
   @Test
@@ -77,6 +110,16 @@ class CrashBudgetTest {
   @CsvSource({"299,3,3", "300,3,0", "3600,5,0"})
   void stableRunResetsConsecutiveSuspensions(long ranSeconds, int before, int after) {
     assertEquals(after, budget.suspensionsCarried(before, Duration.ofSeconds(ranSeconds)));
+  }
+
+  @Test
+  void refusesZeroLimit() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new CrashBudget(Duration.ofSeconds(300), 0, Duration.ofMinutes(5),
+            Duration.ofHours(1)));
+    assertEquals("crash limit (respawns within the window before suspension) must be >= 1,"
+        + " got 0",
+        e.getMessage());
   }
 
   @Test

@@ -52,6 +52,8 @@ class MetricsServerTest {
     log.event("crash", "deployment", "shop", "pid", 8, "crashes_in_window", 1, "decision", "RESTART",
         "reason", "WITHIN_BUDGET", "delay", "PT1S");
     log.event("payload_not_cached", "deployment", "web", "reason", "PAYLOAD_REJECTED_HASH_MISMATCH");
+    log.event("stop_forced", "deployment", "old", "agent_exited_in_time", false,
+        "services_killed", List.of(9));
     MetricsTextFiles.write(MetricsTextFiles.agentFile(data, "web"), AGENT_FILE);
 
     try (MetricsServer server = MetricsServer.start(0, metrics)) {
@@ -64,6 +66,7 @@ class MetricsServerTest {
       String body = response.body();
       assertTrue(body.contains("infraveil_launcher_agent_crashes_total 2.0\n"), body);
       assertTrue(body.contains("infraveil_launcher_agent_suspensions_total 1.0\n"), body);
+      assertTrue(body.contains("infraveil_launcher_agent_stops_forced_total 1.0\n"), body);
       assertTrue(body.contains("infraveil_launcher_sync_connected 1.0\n"), body);
       assertTrue(body.contains("infraveil_launcher_desired_revision 42.0\n"), body);
       assertTrue(body.contains("infraveil_launcher_agents{state=\"running\"} 1.0\n"), body);

@@ -26,6 +26,9 @@ class ReconcilerRestoreTest {
 
   @AfterEach
   void tearDown() {
+    if (second != null) {
+      second.close(false); // starts nothing any more
+    }
     schedulers.forEach(ScheduledExecutorService::shutdownNow);
     if (second != null) {
       TestAgents.killAll(second.state());
@@ -39,6 +42,10 @@ class ReconcilerRestoreTest {
         PayloadPrefetcher.AGENT_FETCHES, scheduler);
   }
 
+  static void settle(Reconciler reconciler) throws InterruptedException {
+    assertTrue(reconciler.awaitIdle(java.time.Duration.ofSeconds(20)), "workers still busy");
+  }
+
   /** A restarted launcher adopts the live agent: started exactly once, same pid and start time. */
   @Test
   void restartedLauncherAdoptsLiveAgentWithoutRestartingIt() throws Exception {
@@ -47,12 +54,15 @@ class ReconcilerRestoreTest {
     Reconciler first = launcher(agents, command);
     first.acceptDesired(desired(1, web(V1, 1, false)));
     first.start();
+    settle(first);
     ProcessIdentity running = first.state().agents().get("web").process();
     schedulers.get(0).shutdownNow(); // the first launcher is gone; its agent is not
 
     second = launcher(agents, command);
     second.start();
+    settle(second);
     second.reconcile();
+    settle(second);
     Thread.sleep(100);
 
     assertEquals(1, agents.startLines().size());
@@ -71,12 +81,14 @@ class ReconcilerRestoreTest {
     Reconciler first = launcher(agents, command);
     first.acceptDesired(desired(1, web(V1, 1, false)));
     first.start();
+    settle(first);
     ProcessIdentity dead = first.state().agents().get("web").process();
     schedulers.get(0).shutdownNow();
     TestAgents.killAll(first.state());
 
     second = launcher(agents, command);
     second.start();
+    settle(second);
 
     ProcessIdentity respawned = second.state().agents().get("web").process();
     TestAgents.await("second start line", () -> {
@@ -101,12 +113,14 @@ class ReconcilerRestoreTest {
     Reconciler first = launcher(agents, command);
     first.acceptDesired(desired(1, web(V1, 1, false)));
     first.start();
+    settle(first);
     ProcessIdentity stray = first.state().agents().get("web").process();
     first.acceptDesired(desired(2)); // persisted, but this launcher dies before acting on it
     schedulers.get(0).shutdownNow();
 
     second = launcher(agents, command);
     second.start();
+    settle(second);
 
     assertFalse(stray.isAlive());
     assertNull(second.state().agents().get("web"));

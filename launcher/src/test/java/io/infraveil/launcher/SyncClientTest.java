@@ -185,6 +185,7 @@ class SyncClientTest {
     client.close();
     syncScheduler.shutdown();
     syncScheduler.awaitTermination(2, TimeUnit.SECONDS);
+    reconciler.close(false); // starts nothing any more
     reconcilerScheduler.shutdownNow();
     channel.shutdownNow();
     server.shutdownNow();
@@ -225,6 +226,7 @@ class SyncClientTest {
     controlPlane.next(SyncRequest.MessageCase.HELLO);
     controlPlane.send(5, 1);
     assertEquals(5, controlPlane.next(SyncRequest.MessageCase.ACK).getAck().getRevision());
+    TestAgents.await("agent started", () -> reconciler.state().agents().containsKey("web"));
 
     controlPlane.send(4, 7);
     controlPlane.send(5, 7);

@@ -42,8 +42,10 @@ final class TestAgents {
 
   Reconciler reconciler(List<String> command, StateStore store, CrashBudget budget,
       PayloadPrefetcher prefetcher, ScheduledExecutorService scheduler) {
+    // An agent asked to stop gets 2 s (no release config here, so the minimum applies).
     return new Reconciler(new Reconciler.Settings(data, "cp.test:7443", command,
-        Duration.ofSeconds(2), Duration.ofHours(1)), store, budget, prefetcher, clock, scheduler, log);
+        Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofHours(1)), store, budget,
+        prefetcher, clock, scheduler, log);
   }
 
   static ScheduledExecutorService scheduler() {
@@ -66,6 +68,14 @@ final class TestAgents {
       }
       Thread.sleep(10);
     }
+  }
+
+  /**
+   * True while the process runs. An exited process whose parent died stays a zombie until
+   * PID 1 reaps it, and not every container's PID 1 does: a zombie runs nothing.
+   */
+  static boolean runs(io.infraveil.host.process.ProcessIdentity process) {
+    return process.isAlive() && ProcStat.isRunning(process.pid());
   }
 
   /** Kills whatever agents a state still names. */

@@ -150,12 +150,14 @@ public final class Agent implements AutoCloseable {
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
         sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef,
         this::cacheEntryEvicted);
-    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler);
+    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
+        new io.infraveil.agent.FileAgentStateStore(agentDir),
+        io.infraveil.agent.Containment.of(dataDir, deployment));
     ReconnectLoop.Settings reconnect = ReconnectLoop.Settings.of(settings.reconnectInitial(),
         settings.reconnectMax());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
         desired.generation(), settings.heartbeatInterval(), settings.heartbeatMinGap(),
-        settings.engine().eventCapacity(), settings.engine().healingMaxAttempts()), channel,
+        settings.engine().eventCapacity(), settings.engine().healingMaxRestarts()), channel,
         new Source(), reconnect, RandomGenerator.getDefault(), clock, scheduler);
     this.shipper = new LogShipper(new LogShipper.Settings(hostName, deployment,
         settings.logBatchSize(), settings.logFlushInterval()), channel, supervisor.logQueue(),

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code infraveil agent --data-dir DATA --deployment NAME}: started by the launcher, not by
- * people. Runs until SIGTERM, which stops the deployment's services before exiting (the
+ * people. It first takes its deployment's {@link AgentLock}; when another agent holds it, it
+ * exits with code 3 naming the deployment and that agent's pid, having touched nothing. Runs until SIGTERM, which stops the deployment's services before exiting (the
  * launcher sends it only when the deployment is no longer wanted here or must restart). A
  * SIGKILL leaves the services running; the next agent adopts them. The agent never exits on its
  * own once started, not even when nothing can run: the launcher would count that as a crash,
@@ -32,6 +33,11 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--stabilization", converter = DurationConverter.class,
       description = "Healthy time before a candidate is known good (default PT60S).")
   java.time.Duration stabilization;
+
+  @Option(names = "--healing-stable-period", converter = DurationConverter.class,
+      description = "Healthy time after which a service's restarts are earned back"
+          + " (default PT10M).")
+  java.time.Duration healingStablePeriod;
 
   @Option(names = "--heartbeat-interval", converter = DurationConverter.class,
       description = "Full heartbeat interval (default PT10S).")
@@ -56,6 +62,11 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
       settings = settings.withEngine(engine.withVersions(stabilization,
           engine.deployFailuresBeforeRollback(), engine.deployFailureWindow()));
     }
+    if (healingStablePeriod != null) {
+      AgentSettings engine = settings.engine();
+      settings = settings.withEngine(engine.withHealing(engine.healingMaxRestarts(),
+          engine.healingBackoffInitial(), engine.healingBackoffMax(), healingStablePeriod));
+    }
     if (heartbeatInterval != null || reconnectMax != null) {
       settings = settings.withReporting(
           heartbeatInterval != null ? heartbeatInterval : settings.heartbeatInterval(),
@@ -72,8 +83,36 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     }
   }
 
+  /** Exit code of an agent that finds its deployment already supervised. */
+  static final int EXIT_ALREADY_SUPERVISED = 3;
+
   @Override
   public Integer call() throws Exception {
+    // Before anything else: a second agent for the deployment must not touch its files.
+    AgentLock.Attempt attempt;
+    try {
+      attempt = AgentLock.tryAcquire(dataDir, deployment);
+    } catch (java.io.IOException e) {
+      System.err.println("agent for deployment '" + deployment + "' cannot take its lock "
+          + AgentLock.file(dataDir, deployment) + ": " + e.getMessage());
+      return 1;
+    }
+    if (!attempt.acquired()) {
+      System.err.println("agent for deployment '" + deployment + "' refuses to start: "
+          + "another agent already supervises it (" + AgentLock.pid(attempt.holder())
+              .map(pid -> "pid " + pid).orElse("pid not written yet") + ", lock "
+          + AgentLock.file(dataDir, deployment) + "); stop that agent first");
+      return EXIT_ALREADY_SUPERVISED;
+    }
+    try {
+      return supervise();
+    } finally {
+      // The lock must live as long as this process: the kernel drops it when the process ends.
+      java.lang.ref.Reference.reachabilityFence(attempt);
+    }
+  }
+
+  private int supervise() throws InterruptedException {
     AtomicInteger threads = new AtomicInteger();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "agent-scheduler-" + threads.incrementAndGet());

@@ -363,7 +363,8 @@ public final class HeartbeatClient implements AutoCloseable {
         .setAgentMemoryBytes(ProcessUsage.of(ProcessHandle.current()).rssBytes())
         .setSentAt(ProtoMapper.timestamp(now))
         .setSequence(sequence)
-        .setGeneration(settings.generation());
+        .setGeneration(settings.generation())
+        .setContainment(snapshot.containment());
     snapshot.sha256().ifPresent(sha -> request.setPayload(ProtoMapper.payload(sha, payloads)));
     snapshot.lastKnownGood().ifPresent(sha ->
         request.setLastKnownGood(ProtoMapper.payload(sha, payloads)));

@@ -119,9 +119,12 @@ public final class ProtoMapper {
         .setName(s.name())
         .setState(state(s.state()))
         .setHealth(health(s.health()))
-        .setRestartsInWindow(s.restartsInWindow())
+        .setRestartsInWindow(s.restartsCounted())
         .setRestartsTotal((int) Math.min(Integer.MAX_VALUE, s.restartsTotal()))
-        .setReason(s.reason());
+        .setReason(s.reason())
+        .setLastFailure(s.lastFailure())
+        .setOomKills(s.oomKills())
+        .setMemoryLimitBytes(s.memoryLimitBytes());
     s.lastCheckAt().ifPresent(at -> b.setLastCheckAt(timestamp(at)));
     s.lastCheckLatency().ifPresent(d -> b.setLastCheckLatency(duration(d)));
     for (AgentSnapshot.ProcessSnapshot p : s.processes()) {
@@ -134,7 +137,7 @@ public final class ProtoMapper {
   }
 
   /**
-   * Pressure figures: restart pressure is the busiest service's restarts in window over the
+   * Pressure figures: restart pressure is the busiest service's restarts counted over the
    * healing budget; log queue pressure is the queue's fill ratio; both clamp to 0..1.
    */
   public static Pressure pressure(AgentSnapshot snapshot, int healingMaxAttempts,
@@ -144,7 +147,7 @@ public final class ProtoMapper {
           + healingMaxAttempts);
     }
     int restarts = snapshot.services().stream()
-        .mapToInt(AgentSnapshot.ServiceSnapshot::restartsInWindow).max().orElse(0);
+        .mapToInt(AgentSnapshot.ServiceSnapshot::restartsCounted).max().orElse(0);
     double logPressure = snapshot.logQueueCapacity() == 0 ? 0
         : (double) snapshot.logQueueSize() / snapshot.logQueueCapacity();
     return Pressure.newBuilder()

@@ -74,7 +74,8 @@ class ProtoMapperTest {
     ServiceStatus s = ProtoMapper.service(new AgentSnapshot.ServiceSnapshot("api",
         ServiceState.HEALING, Health.UNHEALTHY, Optional.of(AT),
         Optional.of(Duration.ofMillis(1500)), 3, 7,
-        List.of(new AgentSnapshot.ProcessSnapshot(1, 4242, AT)), "PROCESS_EXITED"));
+        List.of(new AgentSnapshot.ProcessSnapshot(1, 4242, AT)), "PROCESS_EXITED",
+        "PROCESS_EXITED: process 4241 (cluster 1) exited", 0, 0));
     assertEquals("api", s.getName());
     assertEquals(io.infraveil.proto.v1.ServiceState.SERVICE_STATE_HEALING, s.getState());
     assertEquals(HealthStatus.HEALTH_STATUS_UNHEALTHY, s.getHealth());
@@ -88,6 +89,7 @@ class ProtoMapperTest {
     assertEquals(1, s.getProcesses(0).getClusterIndex());
     assertEquals(4242, s.getProcesses(0).getPid());
     assertEquals("PROCESS_EXITED", s.getReason());
+    assertEquals("PROCESS_EXITED: process 4241 (cluster 1) exited", s.getLastFailure());
   }
 
   // A service that never ran a check leaves the check fields unset rather than at the epoch.
@@ -154,5 +156,16 @@ class ProtoMapperTest {
   private static AgentSnapshot.ServiceSnapshot service(String name, int restarts) {
     return new AgentSnapshot.ServiceSnapshot(name, ServiceState.RUNNING, Health.HEALTHY,
         Optional.empty(), Optional.empty(), restarts, restarts, List.of(), "");
+  }
+
+  // OOM kills and the memory limit of a service reach its ServiceStatus unchanged.
+  @Test
+  void serviceCarriesOomKillsAndMemoryLimit() {
+    ServiceStatus s = ProtoMapper.service(new AgentSnapshot.ServiceSnapshot("leaky",
+        ServiceState.HEALING, Health.UNKNOWN, java.util.Optional.empty(),
+        java.util.Optional.empty(), 1, 3, java.util.List.of(), "OOM_KILLED", "OOM_KILLED: killed", 3, 16L << 20));
+    assertEquals(3, s.getOomKills());
+    assertEquals(16L << 20, s.getMemoryLimitBytes());
+    assertEquals("OOM_KILLED", s.getReason());
   }
 }

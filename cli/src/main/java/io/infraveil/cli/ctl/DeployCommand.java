@@ -1,16 +1,25 @@
 package io.infraveil.cli.ctl;
 
+import com.google.protobuf.ByteString;
 import io.infraveil.cli.CliException;
+import io.infraveil.cli.keys.PublisherKeyFile;
 import io.infraveil.payload.archive.PayloadArchive;
+import io.infraveil.payload.Sha256Hex;
+import io.infraveil.payload.trust.PublisherSignatures;
 import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.ListDeploymentsRequest;
+import io.infraveil.proto.v1.PublisherSignature;
 import io.infraveil.proto.v1.PutDeploymentRequest;
 import io.infraveil.proto.v1.PutDeploymentResponse;
 import io.infraveil.proto.v1.UploadMetadata;
 import io.infraveil.proto.v1.UploadPayloadResponse;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,8 +32,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code ctl deploy DIR|TGZ --name N (--hosts a,b | --labels k=v)}: packs a directory (or
- * takes a {@code .tar.gz}), uploads it, then points the deployment at it.
+ * {@code ctl deploy DIR|TGZ --name N (--hosts a,b | --labels k=v) [--sign KEY]}: packs a
+ * directory (or takes a {@code .tar.gz}), uploads it, signs (deployment, sequence, sha256) with
+ * each publisher key given, then points the deployment at it.
  */
 @Command(name = "deploy", mixinStandardHelpOptions = true,
     description = "Upload an application (directory with config.yaml, or .tar.gz) and deploy it.")
@@ -48,6 +58,16 @@ final class DeployCommand implements Callable<Integer> {
       description = "Run the version even on hosts that marked it bad.")
   boolean retryMarkedBad;
 
+  @Option(names = "--sign", paramLabel = "KEY",
+      description = "Sign (deployment, sequence, sha256) with this publisher private key (from "
+          + "`infraveil keys create-publisher`); repeatable. The key never leaves this machine.")
+  List<Path> signingKeys = new ArrayList<>();
+
+  @Option(names = "--sequence", paramLabel = "N",
+      description = "Sequence of this version (default: one above the deployment's current one). "
+          + "Hosts with pinned keys refuse a sequence not above the highest they accepted.")
+  long sequence;
+
   @ParentCommand CtlCommand ctl;
 
   /** Where the deployment goes: hosts by name, or by labels. */
@@ -63,6 +83,11 @@ final class DeployCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Read the keys first: a missing or broken key fails before anything is packed or uploaded.
+    List<PublisherKeyFile> signers = signingKeys.stream().map(PublisherKeyFile::read).toList();
+    if (sequence < 0) {
+      throw CliException.usage("--sequence must be at least 1, got " + sequence);
+    }
     Path archive;
     boolean packed = Files.isDirectory(source);
     if (packed) {
@@ -85,13 +110,35 @@ final class DeployCommand implements Callable<Integer> {
           .build();
       UploadPayloadResponse uploaded = PayloadUpload.upload(connection.async(), archive, metadata,
           Connection.UPLOAD_DEADLINE_SECONDS);
-      PutDeploymentResponse deployed = connection.unary().putDeployment(PutDeploymentRequest.newBuilder()
+      String sha256 = uploaded.getPayload().getSha256();
+      if (!signers.isEmpty()) {
+        // Sign only what this machine hashed: a control plane that answered with another hash
+        // would otherwise get the publisher's signature on a payload of its choosing.
+        String local = sha256Of(archive);
+        if (!local.equals(sha256)) {
+          throw new CliException("the control plane answered the upload of " + source
+              + " with sha256 " + sha256 + ", but the archive sent has sha256 " + local
+              + "; nothing was signed or deployed: do not trust that control plane");
+        }
+      }
+      PutDeploymentRequest.Builder request = PutDeploymentRequest.newBuilder()
           .setName(name)
-          .setPayloadSha256(uploaded.getPayload().getSha256())
+          .setPayloadSha256(sha256)
           .addAllHosts(targets.hosts)
           .putAllLabels(targets.labels)
-          .setRetryMarkedBad(retryMarkedBad)
-          .build());
+          .setRetryMarkedBad(retryMarkedBad);
+      if (!signers.isEmpty() || sequence > 0) {
+        long signed = sequence > 0 ? sequence : nextSequence(connection);
+        request.setSequence(signed);
+        for (PublisherKeyFile signer : signers) {
+          request.addSignatures(PublisherSignature.newBuilder()
+              .setKeyId(signer.keyId())
+              .setKeyName(signer.name())
+              .setSignature(ByteString.copyFrom(
+                  PublisherSignatures.sign(signer.privateKey(), name, signed, sha256))));
+        }
+      }
+      PutDeploymentResponse deployed = connection.unary().putDeployment(request.build());
       if (ctl.json()) {
         ctl.out().println("{\"upload\": " + CtlCommand.toJson(uploaded, false)
             + ",\n\"deployment\": " + CtlCommand.toJson(deployed, false) + "}");
@@ -112,12 +159,38 @@ final class DeployCommand implements Callable<Integer> {
     return 0;
   }
 
+  private static String sha256Of(Path file) throws IOException {
+    MessageDigest digest = Sha256Hex.newDigest();
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int read; (read = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, read);
+      }
+    }
+    return Sha256Hex.format(digest.digest());
+  }
+
+  /**
+   * One above the deployment's current sequence. A control plane that lies here can only make
+   * the publisher sign a sequence hosts refuse as old, never make an old version new.
+   */
+  private long nextSequence(Connection connection) {
+    return connection.unary().listDeployments(ListDeploymentsRequest.getDefaultInstance())
+        .getDeploymentsList().stream()
+        .filter(deployment -> deployment.getName().equals(name))
+        .mapToLong(deployment -> deployment.getPayload().getSequence() + 1)
+        .findFirst().orElse(1);
+  }
+
   static void printDeployment(Deployment deployment, PrintWriter out) {
     out.println("deployment " + deployment.getName() + ": " + Format.payload(deployment.getPayload())
         + ", generation " + deployment.getGeneration()
         + (deployment.getPaused() ? ", paused" : ""));
     out.println("  placed on: " + (deployment.getPlacedHostsCount() == 0 ? "no host yet"
         : String.join(", ", deployment.getPlacedHostsList())));
+    out.println("  sequence:  " + deployment.getPayload().getSequence() + ", "
+        + (deployment.getSignaturesCount() == 0 ? "unsigned"
+            : "signed by " + Format.signers(deployment.getSignaturesList())));
     if (deployment.hasPreviousPayload()) {
       out.println("  previous:  " + Format.payload(deployment.getPreviousPayload()));
     }

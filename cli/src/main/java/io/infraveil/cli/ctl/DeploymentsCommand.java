@@ -28,13 +28,13 @@ final class DeploymentsCommand implements Callable<Integer> {
 
   static void printDeployments(List<Deployment> deployments, PrintWriter out) {
     Table table = new Table("NAME", "PAYLOAD", "GEN", "HOSTS", "UPDATED", "HEALTHY", "FAILED",
-        "PAUSED", "CHANGED");
+        "PAUSED", "CHANGED", "SIGNED BY");
     for (Deployment deployment : deployments) {
       var progress = deployment.getProgress();
       table.row(deployment.getName(), Format.payload(deployment.getPayload()),
           deployment.getGeneration(), progress.getHostsTotal(), progress.getHostsUpdated(),
           progress.getHostsHealthy(), progress.getHostsFailed(), deployment.getPaused() ? "yes" : "no",
-          Format.time(deployment.getUpdatedAt()));
+          Format.time(deployment.getUpdatedAt()), Format.signers(deployment.getSignaturesList()));
     }
     table.print(out, "no deployments yet: `infraveil ctl deploy DIR --name N --hosts HOST`");
   }

@@ -3,7 +3,9 @@ package io.infraveil.cli.ctl;
 import com.google.protobuf.ProtocolMessageEnum;
 import com.google.protobuf.Timestamp;
 import io.infraveil.proto.v1.PayloadRef;
+import io.infraveil.proto.v1.PublisherSignature;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -56,5 +58,18 @@ final class Format {
 
   static String shortHash(String sha256) {
     return sha256.length() > 12 ? sha256.substring(0, 12) : sha256;
+  }
+
+  /**
+   * Who signed: {@code release (key 3f2a9c1b04de...)} per signature, or "unsigned". The name is
+   * what the signer called the key; hosts trust the key id only.
+   */
+  static String signers(List<PublisherSignature> signatures) {
+    if (signatures.isEmpty()) {
+      return "unsigned";
+    }
+    return signatures.stream()
+        .map(s -> (s.getKeyName().isEmpty() ? "?" : s.getKeyName()) + " (key " + s.getKeyId() + ")")
+        .collect(Collectors.joining(", "));
   }
 }

@@ -1,5 +1,6 @@
 package io.infraveil.cli.ctl;
 
+import io.infraveil.proto.v1.ListDeploymentsRequest;
 import io.infraveil.proto.v1.RollbackDeploymentRequest;
 import io.infraveil.proto.v1.RollbackDeploymentResponse;
 import java.util.concurrent.Callable;
@@ -20,12 +21,22 @@ final class RollbackCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (Connection connection = ctl.connect()) {
+      boolean wasSigned = connection.unary()
+          .listDeployments(ListDeploymentsRequest.getDefaultInstance()).getDeploymentsList()
+          .stream().anyMatch(d -> d.getName().equals(deployment) && d.getSignaturesCount() > 0);
       RollbackDeploymentResponse response = connection.unary().rollbackDeployment(
           RollbackDeploymentRequest.newBuilder().setName(deployment).build());
       ctl.print(response, out -> {
         out.println("rolled back " + deployment);
         DeployCommand.printDeployment(response.getDeployment(), out);
       });
+      if (wasSigned && response.getDeployment().getSignaturesCount() == 0) {
+        // The control plane cannot sign; hosts that pin publisher keys will refuse this version.
+        ctl.err().println("warning: " + deployment + " was signed, and the version it rolled back "
+            + "to is not: hosts with pinned publisher keys refuse it and keep the running version."
+            + " Roll back there by deploying the old version again with --sign KEY.");
+        ctl.err().flush();
+      }
     }
     return 0;
   }

@@ -6,8 +6,10 @@ import io.infraveil.proto.v1.GetStatusRequest;
 import io.infraveil.proto.v1.GetStatusResponse;
 import io.infraveil.proto.v1.Incident;
 import io.infraveil.proto.v1.IncidentState;
+import io.infraveil.proto.v1.ServiceState;
 import io.infraveil.proto.v1.ServiceStatus;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,8 +17,8 @@ import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code ctl status}: the operations view in one screen: hosts and their connection,
- * deployments with rollout progress, services with health and restarts, and the open
- * incidents. {@code -o json} prints the whole {@code GetStatusResponse} (also security
+ * deployments with rollout progress, services with health, restarts and reason (a FAILED
+ * service also gets a line with its last failure), and the open incidents. {@code -o json} prints the whole {@code GetStatusResponse} (also security
  * events, the service catalog and pipeline runs).
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
@@ -34,6 +36,37 @@ final class StatusCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The state, with "OOM-killed N at LIMIT" when the kernel killed the service for memory. */
+  static String state(ServiceStatus service) {
+    String state = Format.enumName(service.getState());
+    if (service.getOomKills() == 0) {
+      return state;
+    }
+    return state + " (OOM-killed " + service.getOomKills()
+        + (service.getMemoryLimitBytes() > 0 ? " at "
+            + io.infraveil.appconfig.ResourcesSpec.formatBytes(service.getMemoryLimitBytes()) : "")
+        + ")";
+  }
+
+  /**
+   * One warning per host whose agents cannot put services in cgroups: there a daemonizing
+   * start command escapes supervision and resources limits are not enforced.
+   */
+  static List<String> uncontained(GetStatusResponse status) {
+    java.util.Map<String, String> byHost = new java.util.TreeMap<>();
+    for (Deployment deployment : status.getDeploymentsList()) {
+      for (DeploymentOnHost onHost : deployment.getOnHostsList()) {
+        if (onHost.getContainment().startsWith("process groups only")) {
+          byHost.putIfAbsent(onHost.getHostName(), onHost.getContainment());
+        }
+      }
+    }
+    return byHost.entrySet().stream()
+        .map(e -> "warning: host " + e.getKey() + " runs services without cgroups: "
+            + e.getValue())
+        .toList();
+  }
+
   static void print(GetStatusResponse status, PrintWriter out) {
     out.println("HOSTS");
     HostsCommand.printHosts(status.getHostsList(), out);
@@ -41,21 +74,31 @@ final class StatusCommand implements Callable<Integer> {
     out.println("DEPLOYMENTS");
     DeploymentsCommand.printDeployments(status.getDeploymentsList(), out);
     Table services = new Table("DEPLOYMENT", "HOST", "VERSION", "STATUS", "SERVICE", "STATE",
-        "HEALTH", "RESTARTS", "LAST CHECK");
+        "HEALTH", "RESTARTS", "LAST CHECK", "REASON");
+    List<String> failed = new ArrayList<>();
     for (Deployment deployment : status.getDeploymentsList()) {
       for (DeploymentOnHost onHost : deployment.getOnHostsList()) {
         for (ServiceStatus service : onHost.getServicesList()) {
           services.row(deployment.getName(), onHost.getHostName(), Format.payload(onHost.getPayload()),
               Format.enumName(onHost.getVersionStatus()), service.getName(),
-              Format.enumName(service.getState()), Format.enumName(service.getHealth()),
+              state(service), Format.enumName(service.getHealth()),
               service.getRestartsInWindow() + " (" + service.getRestartsTotal() + " total)",
-              Format.time(service.getLastCheckAt()));
+              Format.time(service.getLastCheckAt()), service.getReason());
+          if (service.getState() == ServiceState.SERVICE_STATE_FAILED) {
+            failed.add(deployment.getName() + "/" + service.getName() + " on " + onHost.getHostName()
+                + " FAILED after " + service.getRestartsInWindow() + " restarts ("
+                + (service.getReason().isEmpty() ? "no reason given" : service.getReason()) + ")"
+                + (service.getLastFailure().isEmpty() ? "" : "; last failure: " + service.getLastFailure())
+                + "; left stopped until a new version or a restart of the deployment");
+          }
         }
       }
     }
     out.println();
     out.println("SERVICES");
     services.print(out, "no services reported yet");
+    failed.forEach(out::println);
+    uncontained(status).forEach(out::println);
     out.println();
     List<Incident> open = status.getIncidentsList().stream()
         .filter(incident -> incident.getState() == IncidentState.INCIDENT_STATE_OPEN)

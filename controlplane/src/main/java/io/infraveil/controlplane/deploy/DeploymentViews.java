@@ -53,7 +53,8 @@ public final class DeploymentViews {
         .putAllLabels(record.labels())
         .addAllPlacedHosts(placed)
         .setPaused(record.paused())
-        .setUpdatedAt(ProtoTime.timestamp(record.updatedAt()));
+        .setUpdatedAt(ProtoTime.timestamp(record.updatedAt()))
+        .addAllSignatures(DesiredStates.Signatures.decode(record.signatures()));
     if (record.previousSha256() != null) {
       out.setPreviousPayload(ref(record.previousSha256(),
           record.previousSequence() == null ? 0 : record.previousSequence()));
@@ -73,7 +74,8 @@ public final class DeploymentViews {
           .setVersionStatus(heartbeat.getVersionStatus())
           .addAllServices(heartbeat.getServicesList())
           .setLastHeartbeatAt(ProtoTime.timestamp(report.get().receivedAt()))
-          .setPressure(heartbeat.getPressure()));
+          .setPressure(heartbeat.getPressure())
+          .setContainment(heartbeat.getContainment()));
       boolean current = heartbeat.getPayload().getSha256().equals(record.payloadSha256());
       if (current) {
         updated++;

@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
@@ -34,9 +35,18 @@ public final class Deployments {
     this.clock = clock;
   }
 
-  /** The request to create or move a deployment. */
+  /**
+   * The request to create or move a deployment. {@code sequence} is the one a publisher signed,
+   * or 0 to let the control plane give the next one.
+   */
   public record PutRequest(String name, String payloadSha256, List<String> hosts, Map<String, String> labels,
-      boolean retryMarkedBad, List<PublisherSignature> signatures) {}
+      boolean retryMarkedBad, List<PublisherSignature> signatures, long sequence) {
+
+    public PutRequest(String name, String payloadSha256, List<String> hosts, Map<String, String> labels,
+        boolean retryMarkedBad, List<PublisherSignature> signatures) {
+      this(name, payloadSha256, hosts, labels, retryMarkedBad, signatures, 0);
+    }
+  }
 
   public synchronized DeploymentRecord put(PutRequest request) {
     requireName(request.name());
@@ -58,24 +68,27 @@ public final class Deployments {
         .mapToInt(entry -> Integer.parseInt(entry.substring(entry.indexOf('=') + 1)))
         .max().orElse(0);
     Optional<DeploymentRecord> existing = store.find(request.name());
+    long sequence = sequenceFor(request, payload.sha256(), existing);
     DeploymentRecord next;
     if (existing.isEmpty()) {
-      next = new DeploymentRecord(request.name(), payload.sha256(), store.nextSequence(request.name()),
+      next = new DeploymentRecord(request.name(), payload.sha256(), sequence,
           null, null, 1, List.copyOf(request.hosts()), new TreeMap<>(request.labels()), maxInstances,
           false, request.retryMarkedBad(), DesiredStates.Signatures.encode(request.signatures()), null,
           clock.instant());
     } else {
       DeploymentRecord old = existing.get();
       boolean newVersion = !old.payloadSha256().equals(payload.sha256());
+      boolean sameSequence = sequence == old.sequence();
       // Retrying a version the hosts marked bad needs a restart even when the payload is the same.
       long generation = request.retryMarkedBad() && !newVersion ? old.generation() + 1 : old.generation();
-      next = new DeploymentRecord(old.name(), payload.sha256(),
-          newVersion ? store.nextSequence(old.name()) : old.sequence(),
+      // Changing only the targets keeps the signatures the version was deployed with.
+      byte[] signatures = sameSequence && request.signatures().isEmpty()
+          ? old.signatures() : DesiredStates.Signatures.encode(request.signatures());
+      next = new DeploymentRecord(old.name(), payload.sha256(), sequence,
           newVersion ? old.payloadSha256() : old.previousSha256(),
           newVersion ? Long.valueOf(old.sequence()) : old.previousSequence(),
           generation, List.copyOf(request.hosts()), new TreeMap<>(request.labels()), maxInstances,
-          old.paused(), request.retryMarkedBad(),
-          DesiredStates.Signatures.encode(request.signatures()), old.frozen(), clock.instant());
+          old.paused(), request.retryMarkedBad(), signatures, old.frozen(), clock.instant());
     }
     store.upsert(next);
     desiredStates.recomputeAll();
@@ -148,6 +161,39 @@ public final class Deployments {
     return new DeploymentRecord(old.name(), old.payloadSha256(), old.sequence(), old.previousSha256(),
         old.previousSequence(), generation, old.hosts(), old.labels(), old.maxInstances(), paused,
         old.retryMarkedBad(), old.signatures(), frozen, clock.instant());
+  }
+
+  /**
+   * A signed version brings its own sequence, which must be new for the name (hosts refuse a
+   * sequence that is not above the ones they accepted); an unsigned one gets the next sequence
+   * when its payload changes. Repeating the current signed version keeps its sequence.
+   */
+  private long sequenceFor(PutRequest request, String sha256, Optional<DeploymentRecord> existing) {
+    if (request.sequence() < 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("sequence " + request.sequence()
+          + " is negative; sequences start at 1").asRuntimeException();
+    }
+    if (request.sequence() == 0) {
+      if (!request.signatures().isEmpty()) {
+        throw Status.INVALID_ARGUMENT.withDescription("deployment " + request.name() + " carries "
+            + "publisher signatures but no sequence: a signature covers the sequence it was made "
+            + "for, so send that sequence too (infraveil ctl deploy --sign does)").asRuntimeException();
+      }
+      boolean samePayload = existing.isPresent() && existing.get().payloadSha256().equals(sha256);
+      return samePayload ? existing.get().sequence() : store.nextSequence(request.name());
+    }
+    if (existing.isPresent() && existing.get().sequence() == request.sequence()
+        && existing.get().payloadSha256().equals(sha256)) {
+      return request.sequence();
+    }
+    OptionalLong refused = store.claimSequence(request.name(), request.sequence());
+    if (refused.isPresent()) {
+      throw Status.FAILED_PRECONDITION.withDescription("deployment " + request.name() + " already had "
+          + "sequence " + refused.getAsLong() + ", so sequence " + request.sequence() + " is not new "
+          + "and hosts would refuse it as a replay; sign again with a higher sequence (infraveil ctl "
+          + "deploy --sign KEY --sequence " + (refused.getAsLong() + 1) + ")").asRuntimeException();
+    }
+    return request.sequence();
   }
 
   private static void requireName(String name) {

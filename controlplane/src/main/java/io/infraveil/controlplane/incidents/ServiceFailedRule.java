@@ -30,8 +30,10 @@ final class ServiceFailedRule implements IncidentRule {
       if (service.getState() == ServiceState.SERVICE_STATE_FAILED) {
         failed.add(new Finding(Rule.SERVICE_FAILED, report.host(), heartbeat.getDeployment(), service.getName(), "",
             "service " + service.getName() + " of " + heartbeat.getDeployment() + " on " + report.host()
-                + " FAILED after " + service.getRestartsInWindow() + " restarts in window"
-                + (service.getReason().isEmpty() ? "" : ": " + service.getReason())));
+                + " FAILED after " + service.getRestartsInWindow() + " restarts"
+                + (service.getReason().isEmpty() ? "" : ": " + service.getReason())
+                + (service.getLastFailure().isEmpty() ? "" : "; last failure: " + service.getLastFailure())
+                + oom(service)));
       }
     }
     String key = Heartbeats.key(report.host(), heartbeat.getDeployment());
@@ -40,6 +42,16 @@ final class ServiceFailedRule implements IncidentRule {
     } else {
       byAgent.put(key, List.copyOf(failed));
     }
+  }
+
+  /** "; OOM-killed 3 times at its memory limit 16Mi" when the kernel killed it for memory. */
+  static String oom(ServiceStatus service) {
+    if (service.getOomKills() == 0) {
+      return "";
+    }
+    return "; OOM-killed " + service.getOomKills() + (service.getOomKills() == 1 ? " time" : " times")
+        + (service.getMemoryLimitBytes() > 0 ? " at its memory limit "
+            + io.infraveil.appconfig.ResourcesSpec.formatBytes(service.getMemoryLimitBytes()) : "");
   }
 
   @Override

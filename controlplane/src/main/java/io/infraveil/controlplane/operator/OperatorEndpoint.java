@@ -189,7 +189,8 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   @Override
   public void putDeployment(PutDeploymentRequest request, StreamObserver<PutDeploymentResponse> responses) {
     var record = deployments.put(new Deployments.PutRequest(request.getName(), request.getPayloadSha256(),
-        request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList()));
+        request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList(),
+        request.getSequence()));
     Deployment view = deploymentViews.one(record.name());
     announce(view.getName(), "deployment " + view.getName() + " now runs " + EvidenceTexts.payload(view.getPayload())
         + " on " + view.getPlacedHostsList() + " (generation " + view.getGeneration() + ")");

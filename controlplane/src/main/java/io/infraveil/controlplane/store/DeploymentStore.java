@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** Deployments, and the per-name sequence counter that only ever grows. */
 @Singleton
@@ -46,6 +47,33 @@ public final class DeploymentStore {
   public Optional<DeploymentRecord> find(String name) {
     return jdbc.queryOne("read deployment " + name, "SELECT * FROM deployments WHERE name = ?",
         s -> s.setString(1, name), DeploymentStore::read);
+  }
+
+  /**
+   * Takes {@code wanted} as the deployment's sequence when it is above every sequence the name
+   * had (a publisher chose it and signed it); returns the last sequence otherwise, untouched.
+   */
+  public OptionalLong claimSequence(String name, long wanted) {
+    return jdbc.inTransaction("claim sequence " + wanted + " of " + name, c -> {
+      long last;
+      try (PreparedStatement select = c.prepareStatement(
+          "SELECT last_sequence FROM deployment_sequences WHERE name = ? FOR UPDATE")) {
+        select.setString(1, name);
+        try (ResultSet r = select.executeQuery()) {
+          last = r.next() ? r.getLong(1) : 0;
+        }
+      }
+      if (wanted <= last) {
+        return OptionalLong.of(last);
+      }
+      try (PreparedStatement merge = c.prepareStatement(
+          "MERGE INTO deployment_sequences (name, last_sequence) KEY (name) VALUES (?, ?)")) {
+        merge.setString(1, name);
+        merge.setLong(2, wanted);
+        merge.executeUpdate();
+      }
+      return OptionalLong.empty();
+    });
   }
 
   /** The next sequence number for a deployment name (never reused). */

@@ -149,6 +149,20 @@ class IncidentsTest {
     assertEquals(List.of("opened SERVICE_FAILED web-1", "resolved SERVICE_FAILED web-1"), transitions);
   }
 
+  // A service that failed after OOM kills says so in the incident, with its memory limit.
+  @Test
+  void failedServiceKilledForMemorySaysOomWithTheLimit() {
+    Incidents incidents = engine(store);
+    HeartbeatRequest heartbeat = heartbeat("web-1", "shop", "aaaa", VersionStatus.VERSION_STATUS_CANDIDATE,
+        ServiceState.SERVICE_STATE_FAILED);
+    heartbeat = heartbeat.toBuilder().setServices(0, heartbeat.getServices(0).toBuilder()
+        .setRestartsInWindow(8).setReason("BUDGET_EXHAUSTED").setOomKills(9)
+        .setMemoryLimitBytes(16L << 20)).build();
+    incidents.agentReported(new ReportIngest.AgentReport("web-1", clock.instant(), heartbeat));
+    assertEquals("service api of shop on web-1 FAILED after 8 restarts: BUDGET_EXHAUSTED;"
+        + " OOM-killed 9 times at its memory limit 16Mi", incidents.list(true).get(0).getSummary());
+  }
+
   @Test
   void authorizationFailuresOpenAtTheThresholdAndResolveWhenTheWindowPasses() {
     Incidents incidents = engine(store);

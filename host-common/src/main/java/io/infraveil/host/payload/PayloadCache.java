@@ -1,6 +1,7 @@
 package io.infraveil.host.payload;
 
 import io.infraveil.host.fs.AtomicFiles;
+import io.infraveil.payload.PayloadRejectedException;
 import io.infraveil.payload.RejectionReason;
 import io.infraveil.proto.v1.FetchHeader;
 import io.infraveil.proto.v1.PayloadRef;
@@ -25,6 +26,7 @@ import java.util.Optional;
  *                          the result says what was evicted (report it once)
  *   otherwise ------------&gt; fetch (resume) --&gt; verify --&gt; assemble .partial/&lt;sha&gt;.tmpdir,
  *                          fsync, rename to cache/&lt;sha&gt;/, fsync cache/ --&gt; CACHED
+ *   sequence replayed ----&gt; (publisher keys pinned) nothing fetched or read --&gt; REJECTED
  *   a failed check -------&gt; partial files deleted (never kept, never resumed) --&gt; REJECTED
  *   network or disk ------&gt; assembly dir removed, download kept to resume --&gt; UNAVAILABLE
  * </pre>
@@ -116,6 +118,13 @@ public final class PayloadCache {
 
   private CacheResult ensureLocked(String deployment, PayloadRef desired, String sha)
       throws IOException {
+    try {
+      // A replayed version is refused before any byte is fetched or any cached byte is read,
+      // even when it is still in the cache from the time it was current.
+      publishers.checkSequence(deployment, desired.getSequence(), sha);
+    } catch (PayloadRejectedException e) {
+      return rejected(Verification.of(e));
+    }
     Path entry = layout.entryDir(sha);
     if (Files.isDirectory(entry)
         && Files.isRegularFile(entry.resolve(CacheLayout.CIPHERTEXT))) {
@@ -164,7 +173,7 @@ public final class PayloadCache {
         return rejected(verdict);
       }
       assemble(sha, complete.header());
-      publishers.recordAccepted(deployment, desired.getSequence());
+      publishers.recordAccepted(deployment, desired.getSequence(), sha);
       return CacheResult.cached(entry);
     }
   }
@@ -176,7 +185,7 @@ public final class PayloadCache {
     long sequence = desired.getSequence();
     Optional<FetchHeader> stored = EntryHeaders.find(entry, deployment, sequence);
     if (stored.isPresent() && checkHeader(deployment, desired, stored.get()).isOk()) {
-      publishers.recordAccepted(deployment, sequence);
+      publishers.recordAccepted(deployment, sequence, sha);
       return Verification.ok();
     }
     long size = Files.size(entry.resolve(CacheLayout.CIPHERTEXT));
@@ -197,7 +206,7 @@ public final class PayloadCache {
     }
     AtomicFiles.write(entry.resolve(CacheLayout.headerFileName(deployment, sequence)),
         fresh.toByteArray());
-    publishers.recordAccepted(deployment, sequence);
+    publishers.recordAccepted(deployment, sequence, sha);
     return Verification.ok();
   }
 

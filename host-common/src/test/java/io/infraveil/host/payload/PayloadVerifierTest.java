@@ -80,7 +80,7 @@ class PayloadVerifierTest {
             "shop", 4, app.sha())))).build();
     assertTrue(signed.verify("shop", app.ref(), header, ciphertext).isOk());
 
-    trust.recordAccepted("shop", 9);
+    trust.recordAccepted("shop", 9, app.sha());
     Verification stale = signed.verify("shop", app.ref(), header, ciphertext);
     assertEquals(RejectionReason.STALE_SEQUENCE, stale.reason());
     assertTrue(stale.message().contains("sequence 9"), stale.message());

@@ -4,10 +4,12 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.interfaces.EdECKey;
 import java.security.spec.NamedParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -77,6 +79,42 @@ public final class PublisherKeys {
       throw new IllegalArgumentException("no PEM block found; expected '-----BEGIN PUBLIC KEY-----'");
     }
     return List.copyOf(keys);
+  }
+
+  /**
+   * The private half as one PKCS#8 "PRIVATE KEY" PEM block (what {@code openssl genpkey
+   * -algorithm ed25519} writes); it belongs on the publisher's machine only.
+   */
+  public static String privateKeyToPem(PrivateKey key) {
+    Objects.requireNonNull(key, "key");
+    if (!(key instanceof EdECKey edec) || !edec.getParams().getName().equals("Ed25519")) {
+      throw new IllegalArgumentException(
+          "publisher keys must be Ed25519, got " + key.getAlgorithm());
+    }
+    String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded());
+    return "-----BEGIN PRIVATE KEY-----\n" + body + "\n-----END PRIVATE KEY-----\n";
+  }
+
+  /** Reads one Ed25519 private key from a PKCS#8 "PRIVATE KEY" PEM block. */
+  public static PrivateKey privateKeyFromPem(String pem) {
+    Objects.requireNonNull(pem, "pem");
+    Matcher m = PEM.matcher(pem);
+    if (!m.find()) {
+      throw new IllegalArgumentException(
+          "no PEM block found; expected '-----BEGIN PRIVATE KEY-----' (PKCS#8)");
+    }
+    if (!m.group(1).equals("PRIVATE KEY")) {
+      throw new IllegalArgumentException("expected a PRIVATE KEY (PKCS#8) block, found '"
+          + m.group(1) + "'; make the key with `infraveil keys create-publisher` or"
+          + " `openssl genpkey -algorithm ed25519`");
+    }
+    byte[] der = Base64.getMimeDecoder().decode(m.group(2));
+    try {
+      return KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("the PRIVATE KEY block is not an Ed25519 key: "
+          + e.getMessage(), e);
+    }
   }
 
   static PublicKey requireEd25519(PublicKey key) {

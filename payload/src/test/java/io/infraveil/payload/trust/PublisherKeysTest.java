@@ -75,4 +75,27 @@ class PublisherKeysTest {
 
     assertTrue(e.getMessage().contains("no PEM block found"), e.getMessage());
   }
+
+  @Test
+  void privateKeyPemRoundTripSignsForTheSamePublicKey() throws Exception {
+    var pair = PublisherKeys.newKeyPair(new SecureRandom());
+    String pem = PublisherKeys.privateKeyToPem(pair.getPrivate());
+
+    assertTrue(pem.startsWith("-----BEGIN PRIVATE KEY-----\n"), pem);
+    var read = PublisherKeys.privateKeyFromPem(pem);
+    String sha = "ab".repeat(32);
+    byte[] signature = PublisherSignatures.sign(read, "web", 3, sha);
+    assertEquals(PublisherSignatures.keyId(pair.getPublic()), PublisherSignatures.verify(
+        List.of(pair.getPublic()), "web", 3, sha,
+        List.of(new PublisherSignature(PublisherSignatures.keyId(pair.getPublic()), signature))));
+  }
+
+  @Test
+  void privateKeyFromPemRefusesAPublicKeyWithAHint() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PublisherKeys.privateKeyFromPem(PublisherKeys.toPem(KEY)));
+
+    assertTrue(e.getMessage().contains("expected a PRIVATE KEY (PKCS#8) block, found 'PUBLIC KEY'"),
+        e.getMessage());
+  }
 }

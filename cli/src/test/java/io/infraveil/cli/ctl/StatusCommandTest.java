@@ -1,0 +1,94 @@
+package io.infraveil.cli.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.infraveil.proto.v1.Deployment;
+import io.infraveil.proto.v1.DeploymentOnHost;
+import io.infraveil.proto.v1.GetStatusResponse;
+import io.infraveil.proto.v1.HealthStatus;
+import io.infraveil.proto.v1.ServiceState;
+import io.infraveil.proto.v1.ServiceStatus;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What `ctl status` prints for services, FAILED ones above all. */
+class StatusCommandTest {
+
+  private static String print(GetStatusResponse status) {
+    StringWriter out = new StringWriter();
+    PrintWriter writer = new PrintWriter(out);
+    StatusCommand.print(status, writer);
+    writer.flush();
+    return out.toString();
+  }
+
+  // A FAILED service shows its state, restart count and reason in the table, and a line with
+  // what its last restart died of and what brings it back; a running one gets no such line.
+  @Test
+  void failedServiceShowsRestartsReasonAndLastFailure() {
+    ServiceStatus failed = ServiceStatus.newBuilder().setName("api")
+        .setState(ServiceState.SERVICE_STATE_FAILED)
+        .setHealth(HealthStatus.HEALTH_STATUS_UNKNOWN)
+        .setRestartsInWindow(8).setRestartsTotal(8).setReason("BUDGET_EXHAUSTED")
+        .setLastFailure("PROCESS_EXITED: process 4242 (cluster 0) exited").build();
+    ServiceStatus running = ServiceStatus.newBuilder().setName("worker")
+        .setState(ServiceState.SERVICE_STATE_RUNNING)
+        .setHealth(HealthStatus.HEALTH_STATUS_HEALTHY).setRestartsTotal(2).build();
+    GetStatusResponse status = GetStatusResponse.newBuilder()
+        .addDeployments(Deployment.newBuilder().setName("web")
+            .addOnHosts(DeploymentOnHost.newBuilder().setHostName("web-1")
+                .addAllServices(List.of(failed, running))))
+        .build();
+
+    String text = print(status);
+
+    List<String> lines = text.lines().toList();
+    int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("DEPLOYMENT ")).findFirst()
+        .orElseThrow());
+    assertTrue(lines.get(header).endsWith("LAST CHECK  REASON"), lines.get(header));
+    assertTrue(lines.get(header + 1).matches(
+        "web +web-1 .* api +failed +unknown +8 \\(8 total\\) +- +BUDGET_EXHAUSTED"),
+        lines.get(header + 1));
+    assertTrue(lines.get(header + 2).matches(
+        "web +web-1 .* worker +running +healthy +0 \\(2 total\\) +- +-"), lines.get(header + 2));
+    assertEquals("web/api on web-1 FAILED after 8 restarts (BUDGET_EXHAUSTED); last failure:"
+        + " PROCESS_EXITED: process 4242 (cluster 0) exited; left stopped until a new version or"
+        + " a restart of the deployment", lines.get(header + 3));
+    assertEquals(1, lines.stream().filter(l -> l.contains(" FAILED after ")).count());
+  }
+
+  // The STATE column says when and at which limit the kernel OOM-killed a service.
+  @Test
+  void stateShowsOomKillsWithTheLimit() {
+    ServiceStatus running = ServiceStatus.newBuilder().setName("api")
+        .setState(ServiceState.SERVICE_STATE_RUNNING).build();
+    assertEquals(Format.enumName(ServiceState.SERVICE_STATE_RUNNING), StatusCommand.state(running));
+    ServiceStatus killed = running.toBuilder().setState(ServiceState.SERVICE_STATE_HEALING)
+        .setOomKills(2).setMemoryLimitBytes(256L << 20).build();
+    assertEquals(Format.enumName(ServiceState.SERVICE_STATE_HEALING) + " (OOM-killed 2 at 256Mi)",
+        StatusCommand.state(killed));
+  }
+
+  // A host whose agents fall back to process groups gets one warning line saying why.
+  @Test
+  void warnsOncePerHostWithoutCgroups() {
+    String why = "process groups only: no cgroup hierarchy found at /sys/fs/cgroup; daemonizing"
+        + " start commands escape supervision and resources limits are not enforced";
+    io.infraveil.proto.v1.GetStatusResponse status = io.infraveil.proto.v1.GetStatusResponse
+        .newBuilder()
+        .addDeployments(io.infraveil.proto.v1.Deployment.newBuilder().setName("shop")
+            .addOnHosts(io.infraveil.proto.v1.DeploymentOnHost.newBuilder().setHostName("b")
+                .setContainment(why))
+            .addOnHosts(io.infraveil.proto.v1.DeploymentOnHost.newBuilder().setHostName("a")
+                .setContainment("cgroup hybrid: hybrid: cgroup v2 at /sys/fs/cgroup/unified")))
+        .addDeployments(io.infraveil.proto.v1.Deployment.newBuilder().setName("web")
+            .addOnHosts(io.infraveil.proto.v1.DeploymentOnHost.newBuilder().setHostName("b")
+                .setContainment(why)))
+        .build();
+    assertEquals(java.util.List.of("warning: host b runs services without cgroups: " + why),
+        StatusCommand.uncontained(status));
+  }
+}

@@ -1,0 +1,237 @@
+package io.infraveil.launcher;
+
+import static io.infraveil.launcher.TestAgents.V1;
+import static io.infraveil.launcher.TestAgents.await;
+import static io.infraveil.launcher.TestAgents.desired;
+import static io.infraveil.launcher.TestAgents.web;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.infraveil.host.fs.JsonFiles;
+import io.infraveil.host.process.ProcessGroups;
+import io.infraveil.host.process.ProcessIdentity;
+import io.infraveil.proto.v1.AgentState;
+import io.infraveil.proto.v1.EventKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every stop path leaves no process of the deployment. The stand-in agent forks a child into
+ * its own process group; a "service" runs in a session of its own (as the agent starts them)
+ * and is recorded, pid and start time, in the agent's {@code agent_state.json}, in the agent's
+ * format. All are real processes.
+ */
+class StopPathTest {
+
+  @TempDir Path data;
+  TestAgents agents;
+  ScheduledExecutorService scheduler;
+  Reconciler reconciler;
+  final List<ProcessIdentity> spawned = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    agents = new TestAgents(data);
+    scheduler = TestAgents.scheduler();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (reconciler != null) {
+      reconciler.close(false); // starts nothing any more
+    }
+    scheduler.shutdownNow();
+    if (reconciler != null) {
+      TestAgents.killAll(reconciler.state());
+    }
+    spawned.forEach(p -> ProcessGroups.stopGroup(p, "KILL", Duration.ofSeconds(1)));
+  }
+
+  private Reconciler reconciler(String agentBody, CrashBudget budget) throws Exception {
+    reconciler = agents.reconciler(agents.agent(agentBody), new FileStateStore(data), budget,
+        PayloadPrefetcher.AGENT_FETCHES, scheduler);
+    return reconciler;
+  }
+
+  /** A service process in a session of its own, recorded in the agent's state file. */
+  private ProcessIdentity startRecordedService(String deployment) throws Exception {
+    Path agentDir = data.resolve("agents").resolve(deployment);
+    Files.createDirectories(agentDir);
+    Process service = ProcessGroups.startInNewSession(List.of("sleep", "1000"), agentDir,
+        Map.of(), agentDir.resolve("svc.out"), agentDir.resolve("svc.err"));
+    ProcessIdentity identity = ProcessIdentity.of(service.toHandle()).orElseThrow();
+    spawned.add(identity);
+    JsonFiles.write(agentDir.resolve("agent_state.json"), Map.of("formatVersion", 1,
+        "releaseSha256", V1.sha256(),
+        "services", Map.of("api", Map.of("state", "RUNNING", "processes", List.of(Map.of(
+            "clusterIndex", 0, "commandIndex", 0, "pid", identity.pid(),
+            "startedAt", identity.startedAt().toString()))))));
+    await("service in its own group", () -> ProcessGroups.processGroupOf(identity.pid())
+        == identity.pid());
+    return identity;
+  }
+
+  private ProcessIdentity childOf(ProcessIdentity agent) throws Exception {
+    Path childPid = data.resolve("agents/web/child.pid");
+    await("agent's child", () -> Files.exists(childPid));
+    Thread.sleep(50);
+    long pid = Long.parseLong(Files.readString(childPid).trim());
+    ProcessIdentity child = ProcessIdentity.ofPid(pid).orElseThrow();
+    assertEquals(agent.pid(), ProcessGroups.processGroupOf(pid), "child in the agent's group");
+    spawned.add(child);
+    return child;
+  }
+
+  /**
+   * Delete of a deployment whose agent ignores SIGTERM, or is stopped (SIGSTOP): after the
+   * grace the agent's group and the recorded service are killed, and only then is the record
+   * forgotten.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ignores-sigterm", "sigstopped"})
+  void deleteLeavesNoProcessWhenAgentDoesNotStop(String how) throws Exception {
+    reconciler("trap '' TERM\nsleep 1000 &\necho $! > child.pid\nexec sleep 1000",
+        CrashBudget.defaults());
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity agent = reconciler.state().agents().get("web").process();
+    ProcessIdentity child = childOf(agent);
+    ProcessIdentity service = startRecordedService("web");
+    if (how.equals("sigstopped")) {
+      ProcessGroups.signal(agent.pid(), "STOP");
+    }
+
+    reconciler.acceptDesired(desired(2)); // deleted
+    reconciler.reconcile();
+    Thread.sleep(500); // well inside the 2 s grace: the agent still has time, nothing forgotten
+    assertNotNull(reconciler.state().agents().get("web"), "forgotten before the agent stopped");
+    assertTrue(agent.isAlive());
+    assertTrue(service.isAlive());
+
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
+    assertFalse(TestAgents.runs(agent), "agent");
+    assertFalse(TestAgents.runs(child), "agent's child");
+    assertFalse(TestAgents.runs(service), "recorded service");
+    assertNull(reconciler.state().agents().get("web"));
+    assertNull(new FileStateStore(data).load().orElseThrow().agents().get("web"));
+    assertTrue(agents.logText().contains("action=stop_forced deployment=web"
+        + " agent_exited_in_time=false services_killed=[" + service.pid() + "]"),
+        agents.logText());
+  }
+
+  /** An agent that stops in time (and its services with it) is not killed, nor reported. */
+  @Test
+  void agentThatStopsInTimeIsNotForced() throws Exception {
+    reconciler("exec sleep 1000", CrashBudget.defaults());
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity agent = reconciler.state().agents().get("web").process();
+
+    reconciler.acceptDesired(desired(2));
+    reconciler.reconcile();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+
+    assertFalse(TestAgents.runs(agent));
+    assertNull(reconciler.state().agents().get("web"));
+    assertFalse(agents.logText().contains("action=stop_forced"), agents.logText());
+  }
+
+  /** The grace is the release's longest stop_timeout plus the margin, at least the minimum. */
+  @Test
+  void graceFollowsTheReleasesLongestStopTimeout() throws Exception {
+    Path agentDir = data.resolve("agents/web");
+    Path release = agentDir.resolve("releases").resolve(V1.sha256());
+    Files.createDirectories(release);
+    Files.writeString(release.resolve("config.yaml"), """
+        services:
+          api:
+            run:
+              start: [ "sleep 1000" ]
+            stop_timeout: 25s
+          worker:
+            run:
+              start: [ "sleep 1000" ]
+            stop_timeout: 40s
+        """);
+    AgentStopGrace grace = new AgentStopGrace(Duration.ofSeconds(10), Duration.ofSeconds(5));
+    assertEquals(Duration.ofSeconds(45), grace.forAgent(agentDir, V1));
+    assertEquals(Duration.ofSeconds(10), grace.forAgent(agentDir, TestAgents.V2),
+        "no readable release: the minimum");
+    Files.writeString(release.resolve("config.yaml"), "services: [");
+    assertEquals(Duration.ofSeconds(10), grace.forAgent(agentDir, V1), "unreadable config");
+  }
+
+  /**
+   * A crash-looping agent's services are left running while it is respawned (the next agent
+   * adopts them), and stopped once the agent is suspended: nobody would supervise them.
+   */
+  @Test
+  void suspensionStopsTheServicesOfTheSuspendedAgent() throws Exception {
+    ProcessIdentity service = startRecordedService("web");
+    Path marker = data.resolve("crash-now");
+    reconciler("[ -e '" + marker + "' ] && exit 3\nexec sleep 1000", CrashBudget.defaults());
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+
+    // One crash: respawned, the service untouched.
+    ProcessIdentity first = reconciler.state().agents().get("web").process();
+    ProcessGroups.signal(first.pid(), "KILL");
+    await("respawned", () -> {
+      AgentRecord r = reconciler.state().agents().get("web");
+      return r.process() != null && !r.process().equals(first) && r.process().isAlive();
+    });
+    assertTrue(service.isAlive(), "a respawn leaves the services to the new agent");
+
+    Files.writeString(marker, "");
+    ProcessGroups.signal(reconciler.state().agents().get("web").process().pid(), "KILL");
+    await("suspended", () -> reconciler.state().agents().get("web").suspendedUntil() != null);
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
+
+    assertFalse(TestAgents.runs(service), "the suspended agent's service was stopped");
+    assertEquals(7, agents.startLines().size(), "the first start and six respawns");
+    assertEquals(AgentState.AGENT_STATE_SUSPENDED, reconciler.statuses().get(0).getState());
+    assertEquals("CRASH_BUDGET_EXHAUSTED", reconciler.statuses().get(0).getReason());
+    assertTrue(reconciler.drainEvents().stream()
+        .anyMatch(e -> e.getKind() == EventKind.EVENT_KIND_AGENT_SUSPENDED));
+    assertTrue(agents.logText().contains("action=suspended_services_stopped deployment=web pids=["
+        + service.pid() + "]"), agents.logText());
+  }
+
+  /** {@code --stop-agents-on-exit}: the launcher's close stops every agent on the full path. */
+  @Test
+  void stopAgentsOnExitLeavesNoProcess() throws Exception {
+    reconciler("trap '' TERM\nsleep 1000 &\necho $! > child.pid\nexec sleep 1000",
+        CrashBudget.defaults());
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity agent = reconciler.state().agents().get("web").process();
+    ProcessIdentity child = childOf(agent);
+    ProcessIdentity service = startRecordedService("web");
+
+    reconciler.close(true);
+
+    assertFalse(TestAgents.runs(agent), "agent");
+    assertFalse(TestAgents.runs(child), "agent's child");
+    assertFalse(TestAgents.runs(service), "recorded service");
+    assertNull(reconciler.state().agents().get("web").process());
+    assertEquals("LAUNCHER_EXIT", reconciler.state().agents().get("web").lastReason());
+  }
+}
