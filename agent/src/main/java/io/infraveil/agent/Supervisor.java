@@ -338,7 +338,7 @@ public final class Supervisor implements AutoCloseable {
   private void stopLeftovers(AgentState saved) {
     List<Runnable> stops = new ArrayList<>();
     saved.services().forEach((name, service) -> service.processes().forEach(p -> {
-      var identity = new io.infraveil.host.process.ProcessIdentity(p.pid(), p.startedAt());
+      var identity = p.identity();
       if (identity.isAlive()) {
         stops.add(() -> io.infraveil.host.process.ProcessGroups.stopGroup(identity, "TERM",
             LEFTOVER_STOP_TIMEOUT));

@@ -8,11 +8,15 @@ import io.infraveil.host.payload.PayloadCache;
 import io.infraveil.host.payload.PublisherPins;
 import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.host.grpc.ReconnectLoop;
+import io.infraveil.logging.LogFormat;
+import io.infraveil.logging.Logging;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -104,6 +108,11 @@ public final class LauncherMain implements Callable<Integer> {
           + " every agent's (default 7081; 0 turns it off).")
   int metricsPort;
 
+  @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
+      description = "Log format of this launcher (stdout) and of the agents it starts (their "
+          + "agent.log) (default: ${DEFAULT-VALUE}).")
+  String logFormat;
+
   @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
   boolean stopAgentsOnExit;
 
@@ -120,6 +129,9 @@ public final class LauncherMain implements Callable<Integer> {
     if (agentArgs != null) {
       command.addAll(agentArgs);
     }
+    if (LogFormat.named(logFormat) != LogFormat.LOGFMT) {
+      command.add("--log-format=" + LogFormat.named(logFormat).name().toLowerCase(Locale.ROOT));
+    }
     return command;
   }
 
@@ -131,8 +143,11 @@ public final class LauncherMain implements Callable<Integer> {
   public Integer call() throws Exception {
     Clock clock = Clock.systemUTC();
     LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
-    LauncherLog log = new LauncherLog(System.out, clock, metrics::observe);
+    LogFormat format = LogFormat.named(logFormat);
+    Logging.configure("launcher", Map.of(), format, new Logging.Console(false));
+    LauncherLog log = new LauncherLog(System.out, clock, metrics::observe, format);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
+    StaleTempFiles.removeAtStart(dataDir.toAbsolutePath(), identity, log);
     if (publisherKeys != null) {
       // Before enrolling: the first desired state is already held to the pinned keys.
       try {

@@ -13,6 +13,7 @@ import io.infraveil.agent.metrics.AgentMetrics;
 import io.infraveil.agent.metrics.AgentMetricsWriter;
 import io.infraveil.agent.report.HeartbeatClient;
 import io.infraveil.agent.report.LogShipper;
+import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.host.grpc.HostIdentityFiles;
@@ -137,6 +138,7 @@ public final class Agent implements AutoCloseable {
     this.ownedChannel = ownedChannel;
     this.agentDir = AgentDesired.agentDir(dataDir, deployment);
     this.desired = AgentDesired.read(dataDir, deployment);
+    removeStaleTemps(agentDir);
     this.known = new KnownPayloads(agentDir);
     AgentState saved = new FileAgentStateStore(agentDir).load();
     this.facts = new StartPlan.Facts(desired.payload().sha256(), desired.retryMarkedBad(),
@@ -186,6 +188,17 @@ public final class Agent implements AutoCloseable {
     this.metricsWriter = new AgentMetricsWriter(metrics, supervisor::snapshot, scheduler,
         settings.heartbeatInterval());
     supervisor.addListener(metricsWriter::changed);
+  }
+
+  /** The files this agent writes in its dir (desired.json is the launcher's). */
+  static final List<String> OWN_FILES =
+      List.of(FileAgentStateStore.FILE_NAME, KnownPayloads.FILE, MetricsTextFiles.FILE_NAME);
+
+  /** Temp files a crash of the previous agent left behind; never read, removed at start. */
+  private static void removeStaleTemps(Path agentDir) throws IOException {
+    for (Path removed : AtomicFiles.removeStaleTemps(agentDir, OWN_FILES)) {
+      LOG.log(System.Logger.Level.INFO, "removed " + removed + ", left by an interrupted write");
+    }
   }
 
   /**

@@ -7,7 +7,6 @@ import io.infraveil.agent.AgentEvent;
 import io.infraveil.agent.AgentSnapshot;
 import io.grpc.Status;
 import io.infraveil.host.grpc.ReconnectLoop;
-import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.host.process.ProcessUsage;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.HeartbeatRequest;
@@ -390,7 +389,7 @@ public final class HeartbeatClient implements AutoCloseable {
   /** The service's memory and CPU: its supervised processes and whatever they forked. */
   private static ServiceStatus withUsage(ServiceStatus status, AgentSnapshot.ServiceSnapshot service) {
     ProcessUsage usage = ProcessUsage.ofTrees(service.processes().stream()
-        .map(p -> new ProcessIdentity(p.pid(), p.startedAt()))
+        .map(AgentSnapshot.ProcessSnapshot::identity)
         .toList());
     return status.toBuilder()
         .setMemoryBytes(usage.rssBytes())
