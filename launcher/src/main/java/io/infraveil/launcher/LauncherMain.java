@@ -7,7 +7,7 @@ import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
 import io.infraveil.host.payload.PublisherPins;
 import io.infraveil.payload.trust.HostKeys;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.logging.LogFormat;
 import io.infraveil.logging.Logging;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
@@ -99,7 +99,8 @@ public final class LauncherMain implements Callable<Integer> {
   List<String> agentArgs;
 
   @Option(names = "--reconnect-max", defaultValue = "PT30S", converter = DurationConverter.class,
-      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s).")
+      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s). A refused"
+          + " identity (revoked, unknown) backs off from 30 s to 5 min instead.")
   Duration reconnectMax;
 
   @Option(names = "--metrics-port", defaultValue = "7081",
@@ -186,8 +187,9 @@ public final class LauncherMain implements Callable<Integer> {
     });
     ManagedChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
         ControlPlaneChannels.Settings.DEFAULTS);
-    PayloadPrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
-        new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())));
+    CachePrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
+        new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())),
+        clock, log);
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
             agentCommand(),
@@ -197,9 +199,9 @@ public final class LauncherMain implements Callable<Integer> {
         prefetcher, clock, scheduler, log);
     SyncClient sync = new SyncClient(new SyncClient.Settings(host.name(), VERSION, reportInterval),
         channel, reconciler,
-        new Backoff(Duration.ofSeconds(1), reconnectMax, true,
-            RandomGenerator.getDefault()),
-        clock, scheduler, log);
+        ReconnectLoop.Settings.of(Duration.ofSeconds(1), reconnectMax),
+        RandomGenerator.getDefault(), clock, scheduler, log);
+    sync.addEventSource(prefetcher::drainEvents);
     metrics.watch(reconciler::statuses, reconciler::heldRevision);
     MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsPort, metrics, log);
 

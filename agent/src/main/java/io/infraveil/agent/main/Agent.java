@@ -23,6 +23,7 @@ import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.PayloadRef;
 import java.io.IOException;
@@ -57,6 +58,12 @@ public final class Agent implements AutoCloseable {
   /** The deployment's secrets as last fetched, still sealed for this host. */
   static final String SECRETS_CACHE = "secrets.sealed";
   private static final Duration SECRETS_FETCH_DEADLINE = Duration.ofSeconds(10);
+
+  /**
+   * Reason of the event reporting a cache entry whose bytes failed verification at rest and
+   * were evicted (then fetched again): reported once, as a payload rejection.
+   */
+  static final String CACHE_ENTRY_EVICTED = "CACHE_ENTRY_EVICTED";
 
   /** The engine's settings plus reporting and retry timings. */
   public record Settings(AgentSettings engine, Duration heartbeatInterval,
@@ -166,7 +173,8 @@ public final class Agent implements AutoCloseable {
     facts.previouslyRunning().ifPresent(allowed::add);
     allowed.addAll(facts.knownGood());
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
-        sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
+        sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef,
+        this::cacheEntryEvicted);
     this.secretsFetcher = hostSecret == null ? null : new SecretsFetcher(deployment, channel,
         HostKeys.fromSecret(hostSecret).wrapKey(), agentDir.resolve(SECRETS_CACHE),
         SECRETS_FETCH_DEADLINE);
@@ -175,15 +183,16 @@ public final class Agent implements AutoCloseable {
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
         new FileAgentStateStore(agentDir), io.infraveil.agent.Containment.of(dataDir, deployment),
         secrets == null ? ServiceSecrets.NONE : secrets);
-    Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
-        RandomGenerator.getDefault());
+    ReconnectLoop.Settings reconnect = ReconnectLoop.Settings.of(settings.reconnectInitial(),
+        settings.reconnectMax());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
         desired.generation(), settings.heartbeatInterval(), settings.heartbeatMinGap(),
         settings.engine().eventCapacity(), settings.engine().healingMaxRestarts()), channel,
-        new Source(), reconnect, clock, scheduler);
+        new Source(), reconnect, RandomGenerator.getDefault(), clock, scheduler);
     this.shipper = new LogShipper(new LogShipper.Settings(hostName, deployment,
         settings.logBatchSize(), settings.logFlushInterval()), channel, supervisor.logQueue(),
-        () -> Optional.ofNullable(running).orElse(""), reconnect, scheduler);
+        () -> Optional.ofNullable(running).orElse(""), reconnect,
+        RandomGenerator.getDefault(), scheduler);
     this.fetchBackoff = new Backoff(settings.fetchRetryInitial(), settings.fetchRetryMax(), true,
         RandomGenerator.getDefault());
     this.fetcher = Executors.newSingleThreadExecutor(r -> {
@@ -328,6 +337,10 @@ public final class Agent implements AutoCloseable {
     CacheResult result = store.ensureCached(ref);
     switch (result.status()) {
       case CACHED -> {
+        if (result.evicted() != null) {
+          supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED,
+              result.evicted() + "; fetched again and verified", ref.getSha256());
+        }
         try {
           known.remember(desired.payload());
         } catch (IOException e) {
@@ -341,6 +354,14 @@ public final class Agent implements AutoCloseable {
       default -> throw new AssertionError("unhandled cache status " + result.status());
     }
     return result.status();
+  }
+
+  /**
+   * Extraction found the cached bytes or the release dir altered: reported once, as the repair
+   * happens once.
+   */
+  private void cacheEntryEvicted(String sha, String what) {
+    supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED, what, sha);
   }
 
   private StartPlan.Facts factsNow() {

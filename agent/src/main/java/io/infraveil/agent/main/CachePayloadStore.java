@@ -50,8 +50,14 @@ final class CachePayloadStore implements PayloadStore {
       return extractor.extract(layout.entryDir(payload.getSha256()), deployment, payload, keys,
           releasesDir);
     } catch (PayloadRejectedException e) {
-      throw new IOException("cached payload " + payload.getSha256()
-          + " no longer verifies and was not extracted: " + e.getMessage(), e);
+      throw new CachedBytesRejectedException("cached payload " + payload.getSha256()
+          + " no longer verifies and was not extracted (" + e.reason() + ": " + e.getMessage()
+          + ")", e);
     }
+  }
+
+  @Override
+  public CacheResult refetch(PayloadRef payload, String why) {
+    return cache.refetch(deployment, payload, why);
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.infraveil.agent.AgentEvent;
@@ -17,7 +18,7 @@ import io.infraveil.certs.Identity;
 import io.infraveil.certs.KeyPairs;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.host.grpc.ControlPlaneChannels;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HeartbeatRequest;
@@ -37,6 +38,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
@@ -67,12 +69,21 @@ class HeartbeatClientTest {
     final BlockingQueue<HeartbeatRequest> heartbeats = new LinkedBlockingQueue<>();
     final BlockingQueue<ShipLogsRequest> logs = new LinkedBlockingQueue<>();
     volatile boolean ack = true;
+    /** Refuse every heartbeat as the control plane refuses a deployment not placed here. */
+    volatile boolean refuse;
+    final AtomicInteger streams = new AtomicInteger();
 
     @Override
     public StreamObserver<HeartbeatRequest> heartbeat(StreamObserver<HeartbeatResponse> out) {
+      streams.incrementAndGet();
       return new StreamObserver<>() {
         @Override
         public void onNext(HeartbeatRequest request) {
+          if (refuse) {
+            out.onError(Status.PERMISSION_DENIED.withDescription("host web-1 may not report for"
+                + " deployment web: it is not placed on web-1").asRuntimeException());
+            return;
+          }
           heartbeats.add(request);
           if (ack) {
             out.onNext(HeartbeatResponse.newBuilder()
@@ -182,6 +193,10 @@ class HeartbeatClientTest {
   }
 
   private HeartbeatClient client(Duration interval) {
+    return client(interval, ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)));
+  }
+
+  private HeartbeatClient client(Duration interval, ReconnectLoop.Settings reconnect) {
     HeartbeatClient.Source source = new HeartbeatClient.Source() {
       @Override
       public AgentSnapshot snapshot() {
@@ -205,8 +220,7 @@ class HeartbeatClientTest {
     };
     client = new HeartbeatClient(new HeartbeatClient.Settings("web-1", "web", 7, interval,
         Duration.ofMillis(200), 100, 8), channel, source,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
-        Clock.systemUTC(), scheduler);
+        reconnect, new SplittableRandom(1), Clock.systemUTC(), scheduler);
     supervisor.addListener(s -> client.changed());
     return client;
   }
@@ -279,6 +293,24 @@ class HeartbeatClientTest {
     assertEquals(1.0 / 8, healed.getPressure().getRestartPressure());
   }
 
+  // A refusal (the stream opens, the first heartbeat is refused) climbs the refusal ladder:
+  // opening the stream is not acceptance, so the backoff does not reset on every attempt.
+  @Test
+  void refusedHeartbeatBacksOffOnTheRefusalLadderUntilAccepted() throws Exception {
+    reports.refuse = true;
+    client(Duration.ofMillis(150), new ReconnectLoop.Settings(Duration.ofMillis(50),
+        Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(1600))).start();
+    Thread.sleep(2000);
+    int attempts = reports.streams.get();
+    // At 0, then after >= 200 ms, >= 400 ms, >= 800 ms: at most 4 in 2 s. The usual ladder
+    // (50 .. 200 ms) reset at every ready stream makes 10 or more.
+    assertTrue(attempts >= 2 && attempts <= 4, "heartbeat streams in 2 s while refused: "
+        + attempts);
+
+    reports.refuse = false;
+    reports.await("a heartbeat once accepted", h -> true, Duration.ofSeconds(5));
+  }
+
   // Without acks every report repeats the events; after an ack they are gone.
   @Test
   void eventsAreResentUntilAcked() throws Exception {
@@ -292,6 +324,14 @@ class HeartbeatClientTest {
         .orElseThrow();
     assertEquals("web", started.getDeployment());
     assertEquals(REF, started.getPayload());
+    // Each event names this agent process and its place among its events, so the control
+    // plane can keep one of each however often it is re-sent.
+    assertFalse(started.getInstanceId().isEmpty());
+    assertTrue(first.getEventsList().stream()
+        .allMatch(e -> e.getInstanceId().equals(started.getInstanceId())));
+    List<Long> sequences = first.getEventsList().stream().map(HostEvent::getSequence).toList();
+    assertEquals(sequences.stream().sorted().distinct().toList(), sequences, "increasing");
+    assertTrue(sequences.get(0) >= 1, sequences.toString());
     HeartbeatRequest again = reports.await("a later report", h ->
         h.getSequence() >= first.getSequence() + 2, Duration.ofSeconds(5));
     assertTrue(again.getEventsList().contains(started), "re-sent while unacked");
@@ -340,7 +380,8 @@ class HeartbeatClientTest {
   void logLinesAreShippedWithThePayloadHash() throws Exception {
     LogShipper shipper = new LogShipper(new LogShipper.Settings("web-1", "web", 500,
         Duration.ofMillis(100)), channel, supervisor.logQueue(), () -> SHA,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
+        ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)),
+        new SplittableRandom(1),
         scheduler);
     shipper.start();
     try {
