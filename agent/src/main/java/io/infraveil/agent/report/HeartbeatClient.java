@@ -108,6 +108,8 @@ public final class HeartbeatClient implements AutoCloseable {
   private ClientCallStreamObserver<HeartbeatRequest> stream;
   /** Guarded by {@code lock}. */
   private boolean closed;
+  /** Set when the control plane answered that the deployment is no longer placed here. */
+  private boolean released;
   /** Guarded by {@code lock}: the control plane acked a report on the current stream. */
   private boolean accepted;
   /** Guarded by {@code lock}: when the control plane was lost; null once a report saying so was acked. */
@@ -255,6 +257,41 @@ public final class HeartbeatClient implements AutoCloseable {
     });
   }
 
+  /**
+   * The control plane no longer places this deployment here (deleted or moved away): every
+   * further heartbeat would be turned away, so reporting ends for good. Stopping the services
+   * is left to the launcher, whose desired state says the same: an agent that stopped them and
+   * exited on its own would look like a crash to a launcher that has not heard yet, and be
+   * respawned.
+   */
+  private void released(ClientCallStreamObserver<HeartbeatRequest> from, String reason) {
+    synchronized (lock) {
+      if (from != stream || closed) {
+        return;
+      }
+      closed = true;
+      released = true;
+      stream = null;
+    }
+    if (periodic != null) {
+      periodic.cancel(false);
+    }
+    LOG.log(System.Logger.Level.WARNING, "heartbeats end: " + reason
+        + "; the launcher stops this agent");
+    try {
+      from.onCompleted();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing heartbeat stream", e);
+    }
+  }
+
+  /** True once the control plane said this deployment is no longer placed on this host. */
+  public boolean isReleased() {
+    synchronized (lock) {
+      return released;
+    }
+  }
+
   private void onReady(ClientCallStreamObserver<HeartbeatRequest> ready) {
     synchronized (lock) {
       if (closed) {
@@ -273,6 +310,10 @@ public final class HeartbeatClient implements AutoCloseable {
 
   private void onResponse(ClientCallStreamObserver<HeartbeatRequest> from,
       HeartbeatResponse response) {
+    if (response.getStop()) {
+      released(from, response.getStopReason());
+      return;
+    }
     synchronized (lock) {
       if (from != stream) {
         return;

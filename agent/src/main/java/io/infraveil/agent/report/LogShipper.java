@@ -211,7 +211,13 @@ public final class LogShipper implements AutoCloseable {
       }
 
       @Override
-      public void onNext(ShipLogsResponse response) {}
+      public void onNext(ShipLogsResponse response) {
+        if (response.getStop()) {
+          // The deployment is no longer placed here: later lines would be turned away too.
+          LOG.log(System.Logger.Level.WARNING, "log shipping ends: " + response.getStopReason());
+          close();
+        }
+      }
 
       @Override
       public void onError(Throwable t) {

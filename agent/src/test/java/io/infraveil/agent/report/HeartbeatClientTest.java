@@ -71,6 +71,8 @@ class HeartbeatClientTest {
     volatile boolean ack = true;
     /** Refuse every heartbeat as the control plane refuses a deployment not placed here. */
     volatile boolean refuse;
+    /** Answer as the control plane answers for a deployment deleted from this host. */
+    volatile boolean deleted;
     final AtomicInteger streams = new AtomicInteger();
 
     @Override
@@ -85,6 +87,11 @@ class HeartbeatClientTest {
             return;
           }
           heartbeats.add(request);
+          if (deleted) {
+            out.onNext(HeartbeatResponse.newBuilder().setStop(true)
+                .setStopReason("deployment web was deleted").build());
+            return;
+          }
           if (ack) {
             out.onNext(HeartbeatResponse.newBuilder()
                 .setAckedSequence(request.getSequence()).build());
@@ -291,6 +298,28 @@ class HeartbeatClientTest {
     assertEquals(1, healed.getServices(0).getRestartsInWindow());
     assertTrue(healed.getServices(0).getProcesses(0).getPid() != pid);
     assertEquals(1.0 / 8, healed.getPressure().getRestartPressure());
+  }
+
+  // A deployment deleted on the control plane gets a "stop" answer, not a refusal: the agent
+  // stops reporting for good (no new stream, no further heartbeat) and leaves the stop of its
+  // services to the launcher.
+  @Test
+  void stopAnswerEndsReportingWithoutReconnecting() throws Exception {
+    reports.deleted = true;
+    HeartbeatClient c = client(Duration.ofMillis(100));
+    c.start();
+    reports.await("any", h -> true, Duration.ofSeconds(10));
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!c.isReleased() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(c.isReleased(), "the stop answer releases the client");
+    reports.heartbeats.clear();
+    supervisor.start(SHA); // a change that would otherwise be reported at once
+
+    Thread.sleep(1000); // ten heartbeat intervals and several reconnect delays
+    assertEquals(0, reports.heartbeats.size(), "no heartbeat after the stop answer");
+    assertEquals(1, reports.streams.get(), "no new stream after the stop answer");
   }
 
   // A refusal (the stream opens, the first heartbeat is refused) climbs the refusal ladder:
