@@ -68,9 +68,14 @@ class SecurityEventsTest {
     events.record("REVOKED_CERTIFICATE", "spiffe://test.infraveil/host/web-2",
         "infraveil.v1.LauncherSyncService/Sync", "certificate revoked", null);
     events.record("PERMISSION_DENIED", REVOKED, "infraveil.v1.LauncherSyncService/Sync", "other", null);
+    // Beyond identity refusals, method and message tell events apart: two payloads rejected in
+    // one minute are two rows, the same one reported twice is one.
+    events.record("PAYLOAD_REJECTED", REVOKED, "", "v2 SIGNATURE_MISSING", null);
+    events.record("PAYLOAD_REJECTED", REVOKED, "", "v3 SIGNATURE_INVALID", null);
+    events.record("PAYLOAD_REJECTED", REVOKED, "", "v3 SIGNATURE_INVALID", null);
 
     List<SecurityEventRecord> stored = store.recent(100);
-    assertEquals(5, stored.size(), stored.toString());
+    assertEquals(7, stored.size(), stored.toString());
     List<SecurityEventRecord> revoked = stored.stream()
         .filter(e -> e.identity().equals(REVOKED) && e.kind().equals("REVOKED_CERTIFICATE")).toList();
     assertEquals(List.of(60, 60, 60), revoked.stream().map(SecurityEventRecord::occurrences).toList());
@@ -80,7 +85,7 @@ class SecurityEventsTest {
     assertEquals("/10.0.0.7:40000", first.peer(), "the row keeps the first occurrence's peer");
     assertEquals(methods[0], first.method(), "and its method");
     // Listeners (the incident rule) hear every occurrence, with its count in the row.
-    assertEquals(182, seen.size());
+    assertEquals(185, seen.size());
     assertEquals(List.of(1, 2, 3), seen.subList(0, 3));
     assertEquals(1, seen.get(60), "a new minute starts a new row");
   }

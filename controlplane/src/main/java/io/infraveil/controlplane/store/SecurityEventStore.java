@@ -120,17 +120,27 @@ public final class SecurityEventStore {
   }
 
   /**
-   * What makes two events one refusal: kind and caller. The caller is the identity, else the
-   * peer's address without its port (a retry comes from a new port). Method and message are
-   * left out on purpose: a revoked host is refused on every stream it has (Sync, Heartbeat,
-   * ShipLogs, Fetch), and each retry of each is the same refusal; the row keeps the first
-   * occurrence's method and message.
+   * Refusals of who the caller is, not of what it asked: the same on every method, so a revoked
+   * host refused on each of its streams (Sync, Heartbeat, ShipLogs, Fetch) makes one refusal.
+   */
+  private static final java.util.Set<String> IDENTITY_REFUSALS = java.util.Set.of(
+      "REVOKED_CERTIFICATE", "REFUSED_HANDSHAKE", "NO_CLIENT_CERTIFICATE", "FOREIGN_TRUST_DOMAIN");
+
+  /**
+   * What makes two events one: kind and caller, and for anything but an identity refusal also
+   * method and message (two different payloads rejected are two events). The caller is the
+   * identity, else the peer's address without its port (a retry comes from a new port). A
+   * shared row keeps the first occurrence's method and message.
    */
   static String fingerprint(SecurityEventRecord event) {
     String caller = event.identity() != null && !event.identity().isEmpty()
         ? event.identity()
         : "address " + addressOf(event.peer());
     String key = event.kind() + '\0' + caller;
+    if (!IDENTITY_REFUSALS.contains(event.kind())) {
+      key += '\0' + (event.method() == null ? "" : event.method()) + '\0'
+          + truncate(event.message(), MAX_MESSAGE);
+    }
     return Sha256Hex.format(Sha256Hex.newDigest().digest(key.getBytes(StandardCharsets.UTF_8)));
   }
 
