@@ -405,8 +405,12 @@ public final class Reconciler {
         // them running unwatched until the cooldown is over.
         ProcessIdentity deadAgent = record.process();
         onWorker(name, () -> {
-          List<Long> stopped = stopper.stopServices(name, deadAgent, graceFor(record));
-          log.event("suspended_services_stopped", "deployment", name, "pids", stopped);
+          AgentStopper.ServicesOutcome stopped =
+              stopper.stopServices(name, deadAgent, graceFor(record));
+          log.event("suspended_services_stopped", "deployment", name, "pids",
+              stopped.recordedStopped(), "cgroups", stopped.cgroups().cgroups(),
+              "cgroups_killed", stopped.cgroups().killed(),
+              "cgroups_left", stopped.cgroups().leftOver());
         });
       }
       case RESPAWN -> {
@@ -567,9 +571,11 @@ public final class Reconciler {
     log.event("stop", "deployment", name, "pid", record.process().pid(), "reason", reason,
         "grace", grace);
     AgentStopper.Outcome outcome = stopper.stop(name, record.process(), grace);
-    if (!outcome.agentExitedInTime() || !outcome.servicesKilled().isEmpty()) {
+    if (outcome.forced()) {
       log.event("stop_forced", "deployment", name, "agent_exited_in_time",
-          outcome.agentExitedInTime(), "services_killed", outcome.servicesKilled());
+          outcome.agentExitedInTime(), "services_killed", outcome.servicesKilled(),
+          "cgroups_killed", outcome.cgroups().killed(),
+          "cgroups_left", outcome.cgroups().leftOver());
     }
     synchronized (this) {
       AgentRecord current = state.agents().get(name);
