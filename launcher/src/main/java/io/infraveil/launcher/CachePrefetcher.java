@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import io.infraveil.host.payload.CacheResult;
 import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.proto.v1.PayloadRef;
 import java.util.Objects;
 
@@ -20,7 +21,13 @@ final class CachePrefetcher implements PayloadPrefetcher {
 
   @Override
   public PrefetchResult ensureCached(String deployment, PayloadRef payload) {
-    CacheResult result = cache.ensureCached(deployment, payload);
+    return ensureCached(deployment, payload, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  @Override
+  public PrefetchResult ensureCached(String deployment, PayloadRef payload,
+      PayloadOrigin origin) {
+    CacheResult result = cache.ensureCached(deployment, payload, origin);
     return switch (result.status()) {
       case CACHED -> PrefetchResult.ok();
       case REJECTED -> PrefetchResult.failed("PAYLOAD_REJECTED_" + result.reason().name());

@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import com.google.protobuf.Timestamp;
 import io.infraveil.host.fs.JsonFiles;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.proto.v1.AgentState;
@@ -480,7 +481,11 @@ public final class Reconciler {
             false, false)
         : wanted;
     String name = desired.deployment();
-    var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
+    // The last known good standing in is this host's own choice, not a replay by the control
+    // plane: with pinned publisher keys its older sequence is accepted (it was before).
+    PayloadOrigin origin = fallback ? PayloadOrigin.LAUNCHER_FALLBACK
+        : PayloadOrigin.CONTROL_PLANE;
+    var fetched = prefetcher.ensureCached(name, desired.payload().toProto(), origin);
     synchronized (this) {
       if (!fetched.cached()) {
         rejectPayload(record, desired, fetched.reason());
@@ -494,7 +499,8 @@ public final class Reconciler {
         return;
       }
       try {
-        AgentDesiredFile.of(desired, settings.controlPlane()).write(settings.dataDir());
+        AgentDesiredFile.of(desired, settings.controlPlane(), fallback)
+            .write(settings.dataDir());
         List<String> command = new ArrayList<>(settings.agentCommand());
         command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
         Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),

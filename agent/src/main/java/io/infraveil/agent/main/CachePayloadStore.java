@@ -4,6 +4,7 @@ import io.grpc.Channel;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.CacheResult;
 import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.host.payload.ReleaseExtractor;
 import io.infraveil.payload.PayloadRejectedException;
 import io.infraveil.payload.trust.HostKeys;
@@ -40,8 +41,8 @@ final class CachePayloadStore implements PayloadStore {
   }
 
   @Override
-  public CacheResult ensureCached(PayloadRef desired) {
-    return cache.ensureCached(deployment, desired);
+  public CacheResult ensureCached(PayloadRef desired, PayloadOrigin origin) {
+    return cache.ensureCached(deployment, desired, origin);
   }
 
   @Override

@@ -63,7 +63,17 @@ public final class PayloadCache {
         new PayloadVerifier(keys, publishers), publishers, CacheFiles.DEFAULT);
   }
 
+  /** {@link #ensureCached(String, PayloadRef, PayloadOrigin)} for the control plane's choice. */
   public CacheResult ensureCached(String deployment, PayloadRef desired) {
+    return ensureCached(deployment, desired, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  /**
+   * Makes sure {@code desired} is cached and verified; {@code origin} says who chose it, which
+   * only matters for the replay check with pinned publisher keys ({@link PayloadOrigin}).
+   */
+  public CacheResult ensureCached(String deployment, PayloadRef desired, PayloadOrigin origin) {
+    Objects.requireNonNull(origin, "origin");
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(desired, "desired");
     String sha = desired.getSha256();
@@ -80,7 +90,7 @@ public final class PayloadCache {
         return CacheResult.unavailable("payload " + sha
             + " is being fetched by another process on this host; try again");
       }
-      return ensureLocked(deployment, desired, sha);
+      return ensureLocked(deployment, desired, sha, origin);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return CacheResult.unavailable("interrupted while waiting for payload " + sha);
@@ -91,19 +101,19 @@ public final class PayloadCache {
     }
   }
 
-  private CacheResult ensureLocked(String deployment, PayloadRef desired, String sha)
-      throws IOException {
+  private CacheResult ensureLocked(String deployment, PayloadRef desired, String sha,
+      PayloadOrigin origin) throws IOException {
     try {
       // A replayed version is refused before any byte is fetched or any cached byte is read,
       // even when it is still in the cache from the time it was current.
-      publishers.checkSequence(deployment, desired.getSequence(), sha);
+      publishers.checkSequence(deployment, desired.getSequence(), sha, origin);
     } catch (PayloadRejectedException e) {
       return rejected(Verification.of(e));
     }
     Path entry = layout.entryDir(sha);
     if (Files.isDirectory(entry)
         && Files.isRegularFile(entry.resolve(CacheLayout.CIPHERTEXT))) {
-      return useCached(deployment, desired, entry);
+      return useCached(deployment, desired, entry, origin);
     }
     if (Files.exists(entry)) {
       // Not something this class ever makes (an entry appears whole, by rename): rebuild it.
@@ -113,7 +123,7 @@ public final class PayloadCache {
     FileTrees.deleteRecursively(layout.assemblyDir(sha));
     for (int attempt = 0; ; attempt++) {
       PayloadFetcher.FetchResult fetched =
-          fetcher.fetch(deployment, desired, h -> checkHeader(deployment, desired, h));
+          fetcher.fetch(deployment, desired, h -> checkHeader(deployment, desired, h, origin));
       if (fetched instanceof PayloadFetcher.FetchResult.Refused refused) {
         discardPartial(sha);
         return rejected(refused.verification());
@@ -121,7 +131,7 @@ public final class PayloadCache {
       PayloadFetcher.FetchResult.Complete complete =
           (PayloadFetcher.FetchResult.Complete) fetched;
       Verification verdict = verifier.verify(deployment, desired, complete.header(),
-          layout.partialCiphertext(sha));
+          layout.partialCiphertext(sha), origin);
       if (!verdict.isOk()) {
         discardPartial(sha);
         if (complete.resumedFrom() > 0 && attempt == 0) {
@@ -135,12 +145,12 @@ public final class PayloadCache {
     }
   }
 
-  private CacheResult useCached(String deployment, PayloadRef desired, Path entry)
-      throws IOException {
+  private CacheResult useCached(String deployment, PayloadRef desired, Path entry,
+      PayloadOrigin origin) throws IOException {
     String sha = desired.getSha256();
     long sequence = desired.getSequence();
     Optional<FetchHeader> stored = EntryHeaders.find(entry, deployment, sequence);
-    if (stored.isPresent() && checkHeader(deployment, desired, stored.get()).isOk()) {
+    if (stored.isPresent() && checkHeader(deployment, desired, stored.get(), origin).isOk()) {
       publishers.recordAccepted(deployment, sequence, sha);
       return CacheResult.cached(entry);
     }
@@ -149,7 +159,7 @@ public final class PayloadCache {
     FetchHeader fresh = fetcher.fetchHeader(deployment, sha,
         Files.size(entry.resolve(CacheLayout.CIPHERTEXT)));
     Verification verdict = verifier.verify(deployment, desired, fresh,
-        entry.resolve(CacheLayout.CIPHERTEXT));
+        entry.resolve(CacheLayout.CIPHERTEXT), origin);
     if (!verdict.isOk()) {
       return rejected(verdict);
     }
@@ -159,9 +169,10 @@ public final class PayloadCache {
     return CacheResult.cached(entry);
   }
 
-  private Verification checkHeader(String deployment, PayloadRef desired, FetchHeader header) {
+  private Verification checkHeader(String deployment, PayloadRef desired, FetchHeader header,
+      PayloadOrigin origin) {
     try {
-      return verifier.checkHeader(deployment, desired, header);
+      return verifier.checkHeader(deployment, desired, header, origin);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
