@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.DirectoryStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -29,6 +32,32 @@ public final class AtomicFiles {
     }
     write(target, content, null);
     return true;
+  }
+
+  /**
+   * Deletes the temp files that {@link #write} leaves beside {@code target} when the process
+   * dies between creating and renaming them ({@code .<name>.<number>.tmp}); they never became
+   * the file and are never read. Call only while nothing else writes {@code target}, at start.
+   * Returns what was removed.
+   */
+  public static List<Path> removeStaleTemps(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    List<Path> removed = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return removed;
+    }
+    // The random part of a temp name is a number, so "x.json" never matches "x.json.prev"'s.
+    String glob = "." + target.getFileName().toString().replace("*", "\\*")
+        .replace("?", "\\?").replace("[", "\\[").replace("{", "\\{") + ".[0-9]*.tmp";
+    try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, glob)) {
+      for (Path temp : temps) {
+        if (Files.isRegularFile(temp, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && Files.deleteIfExists(temp)) {
+          removed.add(temp);
+        }
+      }
+    }
+    return removed;
   }
 
   /** Replaces {@code target} with {@code content}. */

@@ -77,4 +77,29 @@ class AtomicFilesTest {
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
+
+  /** Temps a killed writer left beside a file are removed; the file and others' temps stay. */
+  @Test
+  void removesStaleTempsOfOneTargetOnly() throws IOException {
+    Path target = dir.resolve("launcher_state.json");
+    Files.writeString(target, "{}");
+    Path stale = dir.resolve(".launcher_state.json.8127361.tmp");
+    Path staleToo = dir.resolve(".launcher_state.json.1.tmp");
+    Path backupTemp = dir.resolve(".launcher_state.json.prev.77.tmp");
+    Path other = dir.resolve(".agent_state.json.5.tmp");
+    for (Path p : java.util.List.of(stale, staleToo, backupTemp, other)) {
+      Files.writeString(p, "torn");
+    }
+
+    java.util.List<Path> removed = AtomicFiles.removeStaleTemps(target);
+
+    assertEquals(java.util.Set.of(stale, staleToo), java.util.Set.copyOf(removed));
+    assertFalse(Files.exists(stale));
+    assertTrue(Files.exists(backupTemp), "launcher_state.json.prev's temp is another file's");
+    assertEquals(java.util.List.of(backupTemp),
+        AtomicFiles.removeStaleTemps(dir.resolve("launcher_state.json.prev")));
+    assertTrue(Files.exists(other), "another file's temp is not ours");
+    assertEquals("{}", Files.readString(target));
+    assertEquals(java.util.List.of(), AtomicFiles.removeStaleTemps(dir.resolve("none/x.json")));
+  }
 }
