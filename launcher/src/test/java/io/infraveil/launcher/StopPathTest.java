@@ -297,7 +297,10 @@ class StopPathTest {
     reconciler("exit 3", CrashBudget.defaults());
     reconciler.acceptDesired(desired(1, web(V1, 1, false)));
     reconciler.start();
-    await("suspended", () -> reconciler.state().agents().get("web").suspendedUntil() != null);
+    await("suspended", () -> {
+      AgentRecord record = reconciler.state().agents().get("web"); // null until the first spawn
+      return record != null && record.suspendedUntil() != null;
+    });
     assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
 
     assertFalse(TestAgents.runs(daemon), "daemonized service of the suspended agent");
