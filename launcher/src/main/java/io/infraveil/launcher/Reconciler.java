@@ -351,11 +351,9 @@ public final class Reconciler {
     switch (step) {
       case KEEP -> markKnownGood(record, now);
       case WAIT_SUSPENDED -> { }
-      case FORGET -> {
-        state = state.withoutAgent(name);
-        log.event("forget", "deployment", name);
-        persist();
-      }
+      // The agent is gone (SIGKILLed, found dead at start, suspended) but what it started may
+      // not be: stop that first, then forget, or it would run on with nobody to stop it.
+      case FORGET -> onWorker(name, () -> forget(record));
       case STOP -> onWorker(name, () -> stopNow(record, "NOT_DESIRED"));
       case SPAWN -> {
         AgentRecord current = record == null ? AgentRecord.fresh(name) : record;
@@ -447,6 +445,29 @@ public final class Reconciler {
         log.event("worker_failed", "deployment", name, "error", e.toString());
       }
     });
+  }
+
+  /**
+   * Worker: stops what a dead agent's deployment left (recorded services, its cgroups), then
+   * drops the record if the deployment is still not wanted.
+   */
+  private void forget(AgentRecord record) {
+    String name = record.deployment();
+    AgentStopper.ServicesOutcome stopped =
+        stopper.stopServices(name, record.process(), graceFor(record));
+    synchronized (this) {
+      DesiredAgentSpec now = state.desired().agent(name).orElse(null);
+      AgentRecord current = state.agents().get(name);
+      if (current == null || (now != null && !now.stop())
+          || (current.process() != null && current.process().isAlive())) {
+        return; // wanted again, or an agent runs: the next pass decides
+      }
+      state = state.withoutAgent(name);
+      log.event("forget", "deployment", name, "pids", stopped.recordedStopped(),
+          "cgroups_killed", stopped.cgroups().killed(),
+          "cgroups_left", stopped.cgroups().leftOver());
+      persist();
+    }
   }
 
   /** Worker: fetch the new version, then stop the old agent and start the new one. */

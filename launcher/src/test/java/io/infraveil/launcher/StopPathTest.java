@@ -309,6 +309,49 @@ class StopPathTest {
         + " pids=[] cgroups=1 cgroups_killed=1 cgroups_left=[]"), agents.logText());
   }
 
+  /**
+   * The agent was SIGKILLed while no launcher ran, and the deployment was deleted meanwhile:
+   * the restarted launcher finds it dead and, before it forgets the deployment, stops what the
+   * agent left: its recorded service and (with cgroups) a daemon recorded nowhere.
+   */
+  @Test
+  void deleteOfADeploymentWhoseAgentWasKilledStopsWhatItLeft() throws Exception {
+    boolean withCgroups = CgroupLayout.system().tracks();
+    if (withCgroups) {
+      cgroups = Cgroups.system(data);
+    }
+    ScheduledExecutorService firstScheduler = TestAgents.scheduler();
+    Reconciler first = agents.reconciler(agents.agent("exec sleep 1000"),
+        new FileStateStore(data), CrashBudget.defaults(), PayloadPrefetcher.AGENT_FETCHES,
+        firstScheduler);
+    first.acceptDesired(desired(1, web(V1, 1, false)));
+    first.start();
+    assertTrue(first.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity agent = first.state().agents().get("web").process();
+    spawned.add(agent);
+    ProcessIdentity service = startRecordedService("web");
+    ProcessIdentity daemon = withCgroups ? startDaemonInCgroup("web") : null;
+    first.close(false); // the launcher goes away, its agent does not
+    firstScheduler.shutdownNow();
+    first.acceptDesired(desired(2)); // the delete it received just before
+    ProcessGroups.signal(agent.pid(), "KILL");
+    await("agent dead", () -> !TestAgents.runs(agent));
+
+    reconciler("exec sleep 1000", CrashBudget.defaults());
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
+
+    assertNull(reconciler.state().agents().get("web"));
+    assertFalse(TestAgents.runs(service), "the dead agent's recorded service");
+    assertTrue(agents.logText().contains("action=forget deployment=web pids=[" + service.pid()
+        + "]"), agents.logText());
+    if (withCgroups) {
+      assertFalse(TestAgents.runs(daemon), "the dead agent's daemonized service");
+      assertNoCgroupLeft("web");
+    }
+    assertEquals(1, agents.startLines().size(), "nothing respawned for a deleted deployment");
+  }
+
   /** {@code --stop-agents-on-exit}: the launcher's close stops every agent on the full path. */
   @Test
   void stopAgentsOnExitLeavesNoProcess() throws Exception {
