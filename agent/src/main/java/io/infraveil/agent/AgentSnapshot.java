@@ -91,5 +91,15 @@ public record AgentSnapshot(
   }
 
   /** A supervised process (a start command still running after the start watch). */
-  public record ProcessSnapshot(int clusterIndex, long pid, Instant startedAt) {}
+  public record ProcessSnapshot(int clusterIndex, long pid, Instant startedAt, long startTicks) {
+
+    /** A process whose start ticks are not known (matched by start time). */
+    public ProcessSnapshot(int clusterIndex, long pid, Instant startedAt) {
+      this(clusterIndex, pid, startedAt, io.infraveil.host.process.ProcessIdentity.UNKNOWN_TICKS);
+    }
+
+    public io.infraveil.host.process.ProcessIdentity identity() {
+      return new io.infraveil.host.process.ProcessIdentity(pid, startedAt, startTicks);
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package io.infraveil.agent;
 
+import io.infraveil.host.process.ProcessIdentity;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,13 +8,18 @@ import java.util.Map;
 
 /**
  * The on-disk form of {@code <agentDir>/agent_state.json}: versions, and per service of the
- * running release its state and the identities (pid + start time) of its supervised processes,
+ * running release its state and the identities (pid + start ticks) of its supervised processes,
  * so a restarted agent can adopt them.
+ *
+ * <p>Format 2 added {@link SavedProcess#startTicks}; a format-1 file reads as format 2 with the
+ * ticks unknown (those processes match by start time, as before) and is written as format 2.
  */
 public record AgentState(int formatVersion, String releaseSha256, VersionState versions,
     Map<String, SavedService> services) {
 
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
+  /** Formats this agent can read (and upgrades on read). */
+  public static final int OLDEST_READABLE_FORMAT = 1;
 
   public static final AgentState EMPTY =
       new AgentState(FORMAT_VERSION, null, VersionState.EMPTY, Map.of());
@@ -61,6 +67,25 @@ public record AgentState(int formatVersion, String releaseSha256, VersionState v
     }
   }
 
-  /** A supervised process: which cluster index and start command, and its identity. */
-  public record SavedProcess(int clusterIndex, int commandIndex, long pid, Instant startedAt) {}
+  /**
+   * A supervised process: which cluster index and start command, and its identity. {@code
+   * startTicks} is {@link ProcessIdentity#UNKNOWN_TICKS} in a format-1 file.
+   */
+  public record SavedProcess(int clusterIndex, int commandIndex, long pid, Instant startedAt,
+      long startTicks) {
+
+    /** A process saved without its start ticks, as format 1 did. */
+    public SavedProcess(int clusterIndex, int commandIndex, long pid, Instant startedAt) {
+      this(clusterIndex, commandIndex, pid, startedAt, ProcessIdentity.UNKNOWN_TICKS);
+    }
+
+    public SavedProcess(int clusterIndex, int commandIndex, ProcessIdentity identity) {
+      this(clusterIndex, commandIndex, identity.pid(), identity.startedAt(),
+          identity.startTicks());
+    }
+
+    public ProcessIdentity identity() {
+      return new ProcessIdentity(pid, startedAt, startTicks);
+    }
+  }
 }

@@ -161,7 +161,7 @@ final class ServiceRunner {
       List<Supervised> found = new ArrayList<>();
       boolean missing = false;
       for (AgentState.SavedProcess p : saved.processes()) {
-        ProcessIdentity identity = new ProcessIdentity(p.pid(), p.startedAt());
+        ProcessIdentity identity = p.identity();
         if (identity.isAlive()) {
           found.add(new Supervised(p.clusterIndex(), p.commandIndex(), identity));
         } else {
@@ -743,8 +743,8 @@ final class ServiceRunner {
         Optional.ofNullable(lastCheckAt), Optional.ofNullable(lastCheckLatency),
         budget.counted(policy, now), restartsTotal,
         processes.stream().map(p -> new AgentSnapshot.ProcessSnapshot(p.clusterIndex(),
-            p.identity().pid(), p.identity().startedAt())).toList(), reason, lastFailure, oomKills,
-        spec.resources().memoryBytes().orElse(0));
+            p.identity().pid(), p.identity().startedAt(), p.identity().startTicks())).toList(),
+        reason, lastFailure, oomKills, spec.resources().memoryBytes().orElse(0));
   }
 
   /** The service as saved for adoption (published view, safe from any thread). */
@@ -752,8 +752,7 @@ final class ServiceRunner {
     List<Supervised> current = processes;
     Budget spent = budget;
     return new AgentState.SavedService(published.state(), current.stream()
-        .map(p -> new AgentState.SavedProcess(p.clusterIndex(), p.commandIndex(),
-            p.identity().pid(), p.identity().startedAt()))
+        .map(p -> new AgentState.SavedProcess(p.clusterIndex(), p.commandIndex(), p.identity()))
         .toList(), AgentState.SavedRestarts.of(policy.standing(spent.spent(),
             spent.healthySince(), clock.instant())), published.lastFailure(),
         List.copyOf(new TreeSet<>(watched)));

@@ -47,6 +47,7 @@ public final class Supervisor implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final AgentStateStore store;
   private final Containment containment;
+  private final ServiceSecrets secrets;
   private final HealingPolicy healingPolicy;
   private final ExecutorService workers;
   private final DropOldestBuffer<AgentEvent> events;
@@ -79,14 +80,23 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * The agent's constructor: services are contained as {@code containment} says (the host
-   * data dir's cgroups for this deployment). The shorter constructors use cgroups named after
-   * the agent dir alone, for engine tests outside a host data dir.
+   * The agent's constructor without secrets: services are contained as {@code containment}
+   * says (the host data dir's cgroups for this deployment). The shorter constructors use
+   * cgroups named after the agent dir alone, for engine tests outside a host data dir.
    */
   public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
       ScheduledExecutorService scheduler, AgentStateStore store, Containment containment)
       throws IOException {
+    this(agentDir, releases, settings, clock, scheduler, store, containment,
+        ServiceSecrets.NONE);
+  }
+
+  /** The agent's constructor: contained as above, with the secrets its releases name. */
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler, AgentStateStore store, Containment containment,
+      ServiceSecrets secrets) throws IOException {
     this.containment = Objects.requireNonNull(containment, "containment");
+    this.secrets = Objects.requireNonNull(secrets, "secrets");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
     this.releases = Objects.requireNonNull(releases, "releases");
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -142,6 +152,13 @@ public final class Supervisor implements AutoCloseable {
             ? "BAD_CONFIG" : "RELEASE_UNAVAILABLE", message, sha256);
         return new StartResult(StartResult.Outcome.REJECTED, message);
       }
+      ServiceSecrets.Prepared prepared = secrets.prepare(config);
+      if (prepared.config().isEmpty()) {
+        event(AgentEvent.Kind.DEPLOY_FAILED, "", "SECRET_UNAVAILABLE", prepared.problem(),
+            sha256);
+        return new StartResult(StartResult.Outcome.REJECTED, prepared.problem());
+      }
+      config = prepared.config().get();
       AgentState saved = loadQuietly();
       boolean adopt = sha256.equals(saved.releaseSha256()) && !saved.services().isEmpty();
       stopRunners();
@@ -338,7 +355,7 @@ public final class Supervisor implements AutoCloseable {
   private void stopLeftovers(AgentState saved) {
     List<Runnable> stops = new ArrayList<>();
     saved.services().forEach((name, service) -> service.processes().forEach(p -> {
-      var identity = new io.infraveil.host.process.ProcessIdentity(p.pid(), p.startedAt());
+      var identity = p.identity();
       if (identity.isAlive()) {
         stops.add(() -> io.infraveil.host.process.ProcessGroups.stopGroup(identity, "TERM",
             LEFTOVER_STOP_TIMEOUT));

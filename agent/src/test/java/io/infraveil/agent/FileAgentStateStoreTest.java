@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.infraveil.host.fs.JsonFiles;
+import io.infraveil.host.process.ProcessIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,8 @@ class FileAgentStateStoreTest {
         new VersionState(release, VersionStatus.KNOWN_GOOD, List.of(release), Set.of("b".repeat(64)),
             List.of()),
         Map.of("web", new AgentState.SavedService(ServiceState.RUNNING, List.of(
-            new AgentState.SavedProcess(0, 0, 4242, Instant.parse("2030-01-01T00:00:00.12Z"))))));
+            new AgentState.SavedProcess(0, 0, 4242, Instant.parse("2030-01-01T00:00:00.12Z"),
+                987654)))));
   }
 
   // What a service spent of its healing budget and its last failure survive the round trip.
@@ -100,8 +102,45 @@ class FileAgentStateStoreTest {
   void refusesAnotherFormatNamingTheFile() throws IOException {
     Files.writeString(dir.resolve(FileAgentStateStore.FILE_NAME), "{\"formatVersion\": 7}");
     IOException e = assertThrows(IOException.class, () -> new FileAgentStateStore(dir).load());
-    assertTrue(e.getMessage().contains("agent_state.json has formatVersion 7; this agent reads 1"),
+    assertTrue(e.getMessage().contains(
+        "agent_state.json has formatVersion 7; this agent reads formats 1 to 2"),
         e.getMessage());
+  }
+
+  /**
+   * The format-1 fixture (pid and start time only) reads as format 2 with the start ticks
+   * unknown, and is written as format 2 with the new field on the next save.
+   */
+  @Test
+  void upgradesFormatOneFixture() throws IOException {
+    Files.copy(getClass().getResourceAsStream("/agent_state.v1.json"),
+        dir.resolve(FileAgentStateStore.FILE_NAME));
+    FileAgentStateStore store = new FileAgentStateStore(dir);
+    AgentState upgraded = store.load();
+    assertEquals(AgentState.FORMAT_VERSION, upgraded.formatVersion());
+    AgentState.SavedProcess p = upgraded.services().get("web").processes().get(0);
+    assertEquals(new AgentState.SavedProcess(0, 0, 4242,
+        Instant.parse("2030-01-01T00:00:00.12Z"), ProcessIdentity.UNKNOWN_TICKS), p);
+    assertEquals(List.of("a".repeat(64)), upgraded.versions().knownGood());
+    store.save(upgraded);
+    String written = Files.readString(store.file());
+    assertTrue(written.contains("\"formatVersion\" : 2"), written);
+    assertTrue(written.contains("\"startTicks\" : 0"), written);
+    assertEquals(upgraded, store.load());
+  }
+
+  /** A format-1 process that is still alive gets its start ticks while it still matches. */
+  @Test
+  void formatOneLiveProcessGetsItsStartTicks() throws IOException {
+    ProcessIdentity self = ProcessIdentity.ofPid(ProcessHandle.current().pid()).orElseThrow();
+    String v1 = new String(getClass().getResourceAsStream("/agent_state.v1.json").readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8)
+        .replace("\"pid\" : 4242", "\"pid\" : " + self.pid())
+        .replace("2030-01-01T00:00:00.120Z", self.startedAt().toString());
+    Files.writeString(dir.resolve(FileAgentStateStore.FILE_NAME), v1);
+    AgentState.SavedProcess p =
+        new FileAgentStateStore(dir).load().services().get("web").processes().get(0);
+    assertEquals(self, p.identity());
   }
 
   @Test

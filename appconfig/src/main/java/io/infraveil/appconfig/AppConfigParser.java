@@ -58,6 +58,9 @@ import org.yaml.snakeyaml.reader.UnicodeReader;
  *       cpu: 0.5               # cores, 0.01..1024
  *       pids: 512              # processes and threads
  *     user: www-data           # optional account to run as (the agent must be root)
+ *     secrets:                 # optional; values set with `infraveil ctl secrets set`
+ *       - { name: db_password, env: DB_PASSWORD }   # as an environment variable
+ *       - { name: tls_key, file: tls.key }          # as $INFRAVEIL_SECRETS_DIR/tls.key
  * </pre>
  */
 public final class AppConfigParser {
@@ -75,9 +78,10 @@ public final class AppConfigParser {
 
   private static final List<String> ROOT_KEYS = List.of("services");
   private static final List<String> SERVICE_KEYS = List.of("instances", "clusters", "run",
-      "healthcheck", "env", "stop_signal", "stop_timeout", "resources", "user");
+      "healthcheck", "env", "stop_signal", "stop_timeout", "resources", "user", "secrets");
   private static final List<String> RESOURCE_KEYS = List.of("memory", "cpu", "pids");
   private static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_.-]{0,31}\\$?");
+  private static final List<String> SECRET_KEYS = List.of("name", "env", "file");
   private static final List<String> RUN_KEYS = List.of("preflight", "start", "postflight");
   private static final List<String> HEALTH_KEYS = List.of("cmd", "test", "interval", "timeout", "start_period");
 
@@ -240,11 +244,12 @@ public final class AppConfigParser {
         ServiceSpec.DEFAULT_STOP_TIMEOUT);
     ResourcesSpec resources = resources(keys.get("resources"), path + ".resources");
     Optional<String> user = user(keys.get("user"), path + ".user");
+    List<SecretRef> secrets = secrets(keys.get("secrets"), path + ".secrets", env.keySet());
     if (problems.size() != before || run == null || !nameOk) {
       return null;
     }
     return new ServiceSpec(name, instances, clusters, run, health, env, signal, stopTimeout,
-        resources, user);
+        resources, user, secrets);
   }
 
   private ResourcesSpec resources(NodeTuple tuple, String path) {
@@ -389,6 +394,86 @@ public final class AppConfigParser {
       }
     });
     return env;
+  }
+
+  private List<SecretRef> secrets(NodeTuple tuple, String path, Set<String> plainEnv) {
+    List<SecretRef> secrets = new ArrayList<>();
+    if (tuple == null || isNull(tuple.getValueNode())) {
+      return secrets;
+    }
+    Node node = tuple.getValueNode();
+    if (!(node instanceof SequenceNode sequence)) {
+      problem(node, path, "must be a list of {name, env} or {name, file} entries, got "
+          + describe(node));
+      return secrets;
+    }
+    Map<String, Integer> targets = new LinkedHashMap<>();
+    List<Node> items = sequence.getValue();
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = path + "[" + i + "]";
+      Node item = items.get(i);
+      Map<String, NodeTuple> keys = mapping(item, itemPath, SECRET_KEYS);
+      if (keys == null) {
+        continue;
+      }
+      String name = null;
+      if (!keys.containsKey("name")) {
+        problem(item, itemPath + ".name", "is required: the name given to"
+            + " `infraveil ctl secrets set`");
+      } else {
+        name = text(keys.get("name").getValueNode(), itemPath + ".name");
+        if (name != null && !SecretRef.NAME.matcher(name).matches()) {
+          problem(keys.get("name").getValueNode(), itemPath + ".name", "secret names are"
+              + " lower-case letters, digits, '_' and '-', starting with a letter or digit, at"
+              + " most 63 characters, got \"" + name + "\"");
+          name = null;
+        }
+      }
+      boolean hasEnv = keys.containsKey("env");
+      boolean hasFile = keys.containsKey("file");
+      if (hasEnv == hasFile) {
+        problem(item, itemPath, "needs exactly one of env (an environment variable name) or"
+            + " file (a file name in INFRAVEIL_SECRETS_DIR)");
+        continue;
+      }
+      NodeTuple targetTuple = hasEnv ? keys.get("env") : keys.get("file");
+      String targetPath = itemPath + (hasEnv ? ".env" : ".file");
+      String target = text(targetTuple.getValueNode(), targetPath);
+      if (target == null) {
+        continue;
+      }
+      boolean ok = true;
+      if (hasEnv) {
+        if (!ENV_NAME.matcher(target).matches()) {
+          problem(targetTuple.getValueNode(), targetPath, "environment variable names are"
+              + " letters, digits and underscores, not starting with a digit");
+          ok = false;
+        } else if (target.startsWith("INFRAVEIL_")) {
+          problem(targetTuple.getValueNode(), targetPath, "the INFRAVEIL_ prefix is reserved");
+          ok = false;
+        } else if (plainEnv.contains(target)) {
+          problem(targetTuple.getValueNode(), targetPath, target + " is also set in env:"
+              + " a variable comes from one place");
+          ok = false;
+        }
+      } else if (!SecretRef.FILE_NAME.matcher(target).matches() || target.equals("..")) {
+        problem(targetTuple.getValueNode(), targetPath, "must be a plain file name (letters,"
+            + " digits, '.', '_', '-'; no '/'; at most 128 characters), got \"" + target + "\"");
+        ok = false;
+      }
+      String key = (hasEnv ? "env " : "file ") + target;
+      if (ok && targets.containsKey(key)) {
+        problem(targetTuple.getValueNode(), targetPath, key + " is already used by "
+            + path + "[" + targets.get(key) + "]");
+        ok = false;
+      }
+      if (ok && name != null) {
+        targets.put(key, i);
+        secrets.add(new SecretRef(name, hasEnv ? SecretRef.Exposure.ENV
+            : SecretRef.Exposure.FILE, target));
+      }
+    }
+    return secrets;
   }
 
   private String signal(NodeTuple tuple, String path) {

@@ -3,6 +3,7 @@ package io.infraveil.appconfig;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,19 +19,28 @@ public record ServiceSpec(
     String stopSignal,
     Duration stopTimeout,
     ResourcesSpec resources,
-    Optional<String> user) {
+    Optional<String> user,
+    List<SecretRef> secrets) {
 
   public static final int MAX_INSTANCES = 64;
   public static final int MAX_CLUSTERS = 64;
   public static final String DEFAULT_STOP_SIGNAL = "TERM";
   public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
 
-  /** A service without resource limits that runs as the agent's own account. */
+  /** A service without resource limits or secrets that runs as the agent's own account. */
   public ServiceSpec(String name, int instances, int clusters, RunSpec run,
       Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
       Duration stopTimeout) {
     this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout,
-        ResourcesSpec.NONE, Optional.empty());
+        ResourcesSpec.NONE, Optional.empty(), List.of());
+  }
+
+  /** A service without secrets. */
+  public ServiceSpec(String name, int instances, int clusters, RunSpec run,
+      Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
+      Duration stopTimeout, ResourcesSpec resources, Optional<String> user) {
+    this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout, resources,
+        user, List.of());
   }
 
   public ServiceSpec {
@@ -53,5 +63,23 @@ public record ServiceSpec(
           + clusters);
     }
     env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
+    secrets = List.copyOf(secrets);
+  }
+
+  /** The same spec with {@code extra} added to its environment (secret values at run time). */
+  public ServiceSpec withEnv(Map<String, String> extra) {
+    Map<String, String> merged = new LinkedHashMap<>(env);
+    merged.putAll(extra);
+    return new ServiceSpec(name, instances, clusters, run, healthcheck, merged, stopSignal,
+        stopTimeout, resources, user, secrets);
+  }
+
+  /** Names the environment variables but never their values, which may be secrets. */
+  @Override
+  public String toString() {
+    return "ServiceSpec[name=" + name + ", instances=" + instances + ", clusters=" + clusters
+        + ", run=" + run + ", healthcheck=" + healthcheck + ", env=" + env.keySet()
+        + ", stopSignal=" + stopSignal + ", stopTimeout=" + stopTimeout + ", resources="
+        + resources + ", user=" + user + ", secrets=" + secrets + "]";
   }
 }

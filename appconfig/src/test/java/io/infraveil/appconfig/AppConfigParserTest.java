@@ -150,7 +150,7 @@ class AppConfigParserTest {
       clusters zero             | clusters: 0               | 4 | services.api.clusters           | must be between 1 and 64, got 0
       instances too many        | instances: 65             | 4 | services.api.instances          | must be between 1 and 64, got 65
       instances a list          | instances: [1]            | 4 | services.api.instances          | must be a positive integer, got a list
-      unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user
+      unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets
       bad stop signal           | stop_signal: PAUSE        | 4 | services.api.stop_signal        | must be one of [HUP, INT, KILL, QUIT, TERM, USR1, USR2], got "PAUSE"
       bad stop timeout          | stop_timeout: soon        | 4 | services.api.stop_timeout       | must be a duration such as "500ms", "30s", "2m", "1h" or whole seconds, got "soon"
       zero stop timeout         | stop_timeout: 0s          | 4 | services.api.stop_timeout       | must be greater than zero, got "0s"
@@ -232,7 +232,7 @@ class AppConfigParserTest {
             + " letters, digits and dashes, starting with a letter or digit, at most 63"
             + " characters"),
         new ConfigProblem("config.yaml", 11, "services.Web.colour", "unknown key; allowed keys:"
-            + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user")),
+            + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets")),
         e.problems());
     assertEquals(5, e.getMessage().lines().count());
   }
@@ -297,6 +297,72 @@ class AppConfigParserTest {
     Path file = dir.resolve("config.yaml");
     Files.writeString(file, SEED);
     assertEquals(2, AppConfigParser.parse(file).services().get("api").clusters());
+  }
+
+  // Secrets: each entry names a secret and exactly one way the service sees it.
+  @Test
+  void readsSecretsAsEnvironmentVariablesAndFiles() throws Exception {
+    AppConfig config = parse("""
+        services:
+          api:
+            run: { start: [ "sleep 1000" ] }
+            env: { PORT: "8080" }
+            secrets:
+              - name: db_password
+                env: DB_PASSWORD
+              - { name: tls_key, file: tls.key }
+              - { name: db_password, file: db.pass }
+        """);
+    ServiceSpec api = config.services().get("api");
+    assertEquals(List.of(
+        new SecretRef("db_password", SecretRef.Exposure.ENV, "DB_PASSWORD"),
+        new SecretRef("tls_key", SecretRef.Exposure.FILE, "tls.key"),
+        new SecretRef("db_password", SecretRef.Exposure.FILE, "db.pass")), api.secrets());
+    assertEquals(List.of(), parse(SEED).services().get("api").secrets());
+  }
+
+  // Each bad secrets entry is refused with its line and field path.
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      not a list          | 'secrets: { db: X }'                          | 4 | services.api.secrets          | must be a list of {name, env} or {name, file} entries, got a mapping
+      entry a string      | 'secrets: [ db_password ]'                    | 4 | services.api.secrets[0]       | must be a mapping, got "db_password"
+      no name             | 'secrets: [ { env: DB } ]'                    | 4 | services.api.secrets[0].name  | is required: the name given to `infraveil ctl secrets set`
+      bad name            | 'secrets: [ { name: Db.Pass, env: DB } ]'     | 4 | services.api.secrets[0].name  | secret names are lower-case letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters, got "Db.Pass"
+      neither env nor file | 'secrets: [ { name: db } ]'                  | 4 | services.api.secrets[0]       | needs exactly one of env (an environment variable name) or file (a file name in INFRAVEIL_SECRETS_DIR)
+      both env and file   | 'secrets: [ { name: db, env: DB, file: db } ]' | 4 | services.api.secrets[0]      | needs exactly one of env (an environment variable name) or file (a file name in INFRAVEIL_SECRETS_DIR)
+      unknown key         | 'secrets: [ { name: db, env: DB, mode: 1 } ]' | 4 | services.api.secrets[0].mode  | unknown key; allowed keys: name, env, file
+      reserved env        | 'secrets: [ { name: db, env: INFRAVEIL_DB } ]' | 4 | services.api.secrets[0].env  | the INFRAVEIL_ prefix is reserved
+      bad env name        | 'secrets: [ { name: db, env: 1DB } ]'         | 4 | services.api.secrets[0].env   | environment variable names are letters, digits and underscores, not starting with a digit
+      path as file        | 'secrets: [ { name: db, file: ../etc/x } ]'   | 4 | services.api.secrets[0].file  | must be a plain file name (letters, digits, '.', '_', '-'; no '/'; at most 128 characters), got "../etc/x"
+      dot-dot file        | 'secrets: [ { name: db, file: .. } ]'         | 4 | services.api.secrets[0].file  | must be a plain file name (letters, digits, '.', '_', '-'; no '/'; at most 128 characters), got ".."
+      env twice           | 'secrets: [ { name: a, env: DB }, { name: b, env: DB } ]' | 4 | services.api.secrets[1].env | env DB is already used by services.api.secrets[0]
+      env also plain      | 'secrets: [ { name: a, env: PORT } ]'         | 4 | services.api.secrets[0].env   | PORT is also set in env: a variable comes from one place
+      """)
+  void rejectsBadSecretsWithLineAndPath(String label, String entry, int line, String path,
+      String message) {
+    ConfigException e = reject("""
+        services:
+          api:
+            run: { start: [ "sleep 1000" ] }
+            %s
+            env: { PORT: "1" }
+        """.formatted(entry));
+    assertEquals(List.of(new ConfigProblem("config.yaml", line, path, message)), e.problems());
+  }
+
+  // A spec's text names environment variables but never their values (secrets end up there).
+  @Test
+  void specTextHidesEnvironmentValues() throws Exception {
+    ServiceSpec api = parse("""
+        services:
+          api:
+            run: { start: [ "sleep 1000" ] }
+            env: { PORT: "8080" }
+        """).services().get("api").withEnv(Map.of("DB_PASSWORD", "hunter2"));
+    assertEquals("hunter2", api.env().get("DB_PASSWORD"));
+    assertTrue(api.toString().contains("DB_PASSWORD"), api.toString());
+    assertTrue(!api.toString().contains("hunter2") && !api.toString().contains("8080"),
+        api.toString());
   }
 
   // A "billion laughs" file: nine levels of nine aliases would expand to 9^9 strings.

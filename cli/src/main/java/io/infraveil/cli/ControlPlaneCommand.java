@@ -1,6 +1,8 @@
 package io.infraveil.cli;
 
 import io.infraveil.controlplane.ControlPlane;
+import io.infraveil.logging.LogFormat;
+import io.infraveil.logging.Logging;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,10 +46,16 @@ final class ControlPlaneCommand implements Callable<Integer> {
       description = "Extra properties: YAML (nested keys become dotted) or .properties.")
   Path config;
 
+  @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
+      description = "Format of the log lines on stdout (default: ${DEFAULT-VALUE}).")
+  String logFormat;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
+    Logging.configure("controlplane", Map.of(), LogFormat.named(logFormat),
+        new Logging.Console(false));
     Map<String, Object> extra = properties();
     ControlPlane controlPlane = ControlPlane.start(dataDir, certsDir, grpcPort, extra);
     CountDownLatch stopped = new CountDownLatch(1);

@@ -2,6 +2,7 @@ package io.infraveil.controlplane;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -115,11 +116,20 @@ class DeploymentFlowTest {
     }
 
     DesiredState nextDesired() throws Exception {
-      Object next = received.poll(20, TimeUnit.SECONDS);
-      if (next instanceof SyncResponse response) {
+      Object next = next();
+      if (next instanceof SyncResponse response && response.hasDesired()) {
         return response.getDesired();
       }
       throw new AssertionError("expected a desired state, got " + next);
+    }
+
+    /** The next response or error, past the answer to the hello. */
+    Object next() throws Exception {
+      Object next = received.poll(20, TimeUnit.SECONDS);
+      if (next instanceof SyncResponse response && response.hasAccepted()) {
+        return received.poll(20, TimeUnit.SECONDS);
+      }
+      return next;
     }
   }
 
@@ -247,6 +257,19 @@ class DeploymentFlowTest {
     PayloadMac.verify(HostKeys.fromSecret(web1.secret()).macKey(), "hello", 1, sha, header.getHmac().toByteArray());
   }
 
+  // The hello is answered at once, even when the host already holds the latest revision: the
+  // launcher resets its reconnect backoff only on such an answer.
+  @Test
+  void syncAnswersEveryHelloSoTheLauncherKnowsItWasAccepted() throws Exception {
+    OpsHarness.EnrolledHost web1 = enroll("web-1");
+    SyncStream sync = new SyncStream(web1, 0);
+    Object first = sync.received.poll(20, TimeUnit.SECONDS);
+    assertTrue(first instanceof SyncResponse response && response.hasAccepted(),
+        "expected the hello to be accepted, got " + first);
+    assertEquals(0, ((SyncResponse) first).getAccepted().getRevision());
+    assertNull(sync.received.poll(300, TimeUnit.MILLISECONDS), "nothing else for a current host");
+  }
+
   @Test
   void revokingAHostClosesItsOpenSyncStreamAndRefusesItsNextCall() throws Exception {
     OpsHarness.EnrolledHost web1 = enroll("web-1");
@@ -255,7 +278,7 @@ class DeploymentFlowTest {
     var revoked = operator().revokeHost(RevokeHostRequest.newBuilder().setHostName("web-1").setReason("lost laptop").build());
     assertEquals(1, revoked.getRevokedSerialsCount());
     assertEquals(1, revoked.getClosedStreams());
-    Object closed = sync.received.poll(10, TimeUnit.SECONDS);
+    Object closed = sync.next();
     assertTrue(closed instanceof StatusRuntimeException, "expected the stream to be closed, got " + closed);
     assertEquals(Status.Code.PERMISSION_DENIED, ((StatusRuntimeException) closed).getStatus().getCode());
     assertTrue(((StatusRuntimeException) closed).getStatus().getDescription().contains("lost laptop"));

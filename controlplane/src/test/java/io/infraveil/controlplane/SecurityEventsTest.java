@@ -56,10 +56,12 @@ class SecurityEventsTest {
     List<Integer> seen = new ArrayList<>();
     events.addListener(event -> seen.add(event.occurrences()));
 
-    // A revoked launcher retrying every second for three minutes.
+    // A revoked host retrying every second for three minutes, on each of its streams in turn.
+    String[] methods = {"infraveil.v1.LauncherSyncService/Sync",
+        "infraveil.v1.AgentReportService/Heartbeat", "infraveil.v1.AgentReportService/ShipLogs"};
     for (int i = 0; i < 180; i++) {
-      events.record("REVOKED_CERTIFICATE", REVOKED, "infraveil.v1.LauncherSyncService/Sync",
-          "certificate revoked", "/10.0.0.7:" + (40000 + i));
+      events.record("REVOKED_CERTIFICATE", REVOKED, methods[i % 3],
+          "certificate revoked (" + methods[i % 3] + ")", "/10.0.0.7:" + (40000 + i));
       clock.advance(Duration.ofSeconds(1));
     }
     // Another caller, and another kind from the same caller, are rows of their own.
@@ -76,6 +78,7 @@ class SecurityEventsTest {
     assertEquals(Instant.parse("2026-01-01T10:00:00Z"), first.at());
     assertEquals(Instant.parse("2026-01-01T10:00:59Z"), first.lastAt());
     assertEquals("/10.0.0.7:40000", first.peer(), "the row keeps the first occurrence's peer");
+    assertEquals(methods[0], first.method(), "and its method");
     // Listeners (the incident rule) hear every occurrence, with its count in the row.
     assertEquals(182, seen.size());
     assertEquals(List.of(1, 2, 3), seen.subList(0, 3));

@@ -86,11 +86,11 @@ final class Battle {
   /** Both state files parse (they are replaced by rename, never left half-written). */
   static void assertStateFilesIntact(Cluster.Host host, String deployment) throws IOException {
     JsonNode launcher = launcherState(host);
-    if (launcher.path("formatVersion").asInt() != 2) {
+    if (launcher.path("formatVersion").asInt() != 3) {
       throw new AssertionError("launcher_state.json format: " + launcher);
     }
     JsonNode agent = agentState(host, deployment);
-    if (agent.path("formatVersion").asInt() != 1) {
+    if (agent.path("formatVersion").asInt() != 2) {
       throw new AssertionError("agent_state.json format: " + agent);
     }
   }

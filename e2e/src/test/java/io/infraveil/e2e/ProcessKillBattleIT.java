@@ -277,7 +277,7 @@ class ProcessKillBattleIT {
     JsonNode agentState = Battle.agentState(host, HELLO);
     assertEquals(v1Sha, agentState.path("releaseSha256").asText());
     assertEquals(v1Sha, agentState.path("versions").path("knownGood").get(0).asText());
-    String events = Files.readString(host.agentDir(HELLO).resolve("agent.err.log"));
+    String events = Files.readString(host.agentDir(HELLO).resolve("agent.log"));
     assertTrue(events.contains("ROLLED_BACK"), "rollback logged by the agent");
     assertEquals(4, Battle.count(events, 0, "DEPLOY_FAILED"), "exactly four deploy failures");
   }

@@ -1,5 +1,6 @@
 package io.infraveil.launcher;
 
+import io.infraveil.host.process.ProcStat;
 import io.infraveil.host.process.ProcessIdentity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -83,6 +83,12 @@ public record AgentRecord(String deployment, ProcessIdentity process, PayloadId 
         suspensions, lastKnownGood, reason, heldBack);
   }
 
+  /** The same record naming its process by {@code identity} (same pid, more detail). */
+  public AgentRecord withProcessIdentity(ProcessIdentity identity) {
+    return new AgentRecord(deployment, identity, payload, generation, crashes, suspendedUntil,
+        suspensions, lastKnownGood, lastReason, heldBack);
+  }
+
   /** Suspended is derived from the cooldown's end, never kept as a flag. */
   public boolean isSuspendedAt(Instant now) {
     return suspendedUntil != null && now.isBefore(suspendedUntil);

@@ -1,5 +1,6 @@
 package io.infraveil.launcher;
 
+import io.infraveil.host.process.ProcStat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.infraveil.host.fs.JsonFiles;
 import java.io.IOException;

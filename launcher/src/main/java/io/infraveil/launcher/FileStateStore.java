@@ -47,6 +47,21 @@ public final class FileStateStore implements StateStore {
     return read(backup);
   }
 
+  /**
+   * Agents recorded by an older launcher carry no start ticks; while such an agent still
+   * matches by its start time, its ticks are read from /proc so that adoption no longer depends
+   * on the wall clock. Agents that do not match keep their saved identity (they are gone).
+   */
+  private static LauncherState withStartTicks(LauncherState state) {
+    LauncherState upgraded = state;
+    for (AgentRecord record : state.agents().values()) {
+      if (record.process() != null && !record.process().hasStartTicks()) {
+        upgraded = upgraded.withAgent(record.withProcessIdentity(record.process().upgraded()));
+      }
+    }
+    return upgraded;
+  }
+
   @Override
   public boolean save(LauncherState state) throws IOException {
     boolean changed = JsonFiles.write(file, Objects.requireNonNull(state, "state"));
@@ -56,7 +71,7 @@ public final class FileStateStore implements StateStore {
 
   private static Optional<LauncherState> read(Path path) throws IOException {
     try {
-      return JsonFiles.read(path, LauncherState.class);
+      return JsonFiles.read(path, LauncherState.class).map(FileStateStore::withStartTicks);
     } catch (RuntimeException malformed) {
       throw new IOException("cannot read " + path + ": " + malformed.getMessage(), malformed);
     }

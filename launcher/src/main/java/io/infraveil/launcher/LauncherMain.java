@@ -7,12 +7,16 @@ import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
 import io.infraveil.host.payload.PublisherPins;
 import io.infraveil.payload.trust.HostKeys;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
+import io.infraveil.logging.LogFormat;
+import io.infraveil.logging.Logging;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -95,13 +99,19 @@ public final class LauncherMain implements Callable<Integer> {
   List<String> agentArgs;
 
   @Option(names = "--reconnect-max", defaultValue = "PT30S", converter = DurationConverter.class,
-      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s).")
+      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s). A refused"
+          + " identity (revoked, unknown) backs off from 30 s to 5 min instead.")
   Duration reconnectMax;
 
   @Option(names = "--metrics-port", defaultValue = "7081",
       description = "Port of GET /metrics on 127.0.0.1, plain HTTP: this launcher's metrics and"
           + " every agent's (default 7081; 0 turns it off).")
   int metricsPort;
+
+  @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
+      description = "Log format of this launcher (stdout) and of the agents it starts (their "
+          + "agent.log) (default: ${DEFAULT-VALUE}).")
+  String logFormat;
 
   @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
   boolean stopAgentsOnExit;
@@ -119,6 +129,9 @@ public final class LauncherMain implements Callable<Integer> {
     if (agentArgs != null) {
       command.addAll(agentArgs);
     }
+    if (LogFormat.named(logFormat) != LogFormat.LOGFMT) {
+      command.add("--log-format=" + LogFormat.named(logFormat).name().toLowerCase(Locale.ROOT));
+    }
     return command;
   }
 
@@ -130,8 +143,11 @@ public final class LauncherMain implements Callable<Integer> {
   public Integer call() throws Exception {
     Clock clock = Clock.systemUTC();
     LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
-    LauncherLog log = new LauncherLog(System.out, clock, metrics::observe);
+    LogFormat format = LogFormat.named(logFormat);
+    Logging.configure("launcher", Map.of(), format, new Logging.Console(false));
+    LauncherLog log = new LauncherLog(System.out, clock, metrics::observe, format);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
+    StaleTempFiles.removeAtStart(dataDir.toAbsolutePath(), identity, log);
     if (publisherKeys != null) {
       // Before enrolling: the first desired state is already held to the pinned keys.
       try {
@@ -171,8 +187,9 @@ public final class LauncherMain implements Callable<Integer> {
     });
     ManagedChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
         ControlPlaneChannels.Settings.DEFAULTS);
-    PayloadPrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
-        new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())));
+    CachePrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
+        new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())),
+        clock, log);
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
             agentCommand(),
@@ -182,9 +199,9 @@ public final class LauncherMain implements Callable<Integer> {
         prefetcher, clock, scheduler, log);
     SyncClient sync = new SyncClient(new SyncClient.Settings(host.name(), VERSION, reportInterval),
         channel, reconciler,
-        new Backoff(Duration.ofSeconds(1), reconnectMax, true,
-            RandomGenerator.getDefault()),
-        clock, scheduler, log);
+        ReconnectLoop.Settings.of(Duration.ofSeconds(1), reconnectMax),
+        RandomGenerator.getDefault(), clock, scheduler, log);
+    sync.addEventSource(prefetcher::drainEvents);
     metrics.watch(reconciler::statuses, reconciler::heldRevision);
     MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsPort, metrics, log);
 

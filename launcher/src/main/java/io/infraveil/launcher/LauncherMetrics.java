@@ -33,6 +33,9 @@ import java.util.function.Supplier;
  * infraveil_launcher_agent_stops_forced_total        counter  stops where the agent, its services or its cgroups had to be killed
  * infraveil_launcher_sync_connected                  gauge    1 while the Sync stream is up
  * infraveil_launcher_sync_reconnects_total           counter  Sync streams lost
+ * infraveil_launcher_identity_refused                gauge    1 while the control plane refuses this host's
+ *                                                             identity (revoked, unknown); agents keep running
+ * infraveil_launcher_identity_refusals_total         counter  refusal levels reached (logged once per level)
  * infraveil_launcher_detached_seconds                gauge    since the Sync stream was lost, 0 when connected
  * infraveil_launcher_desired_revision                gauge    revision of the desired state held
  * infraveil_launcher_payload_prefetch_total{outcome} counter  payloads not cached at spawn, by reason
@@ -48,7 +51,9 @@ final class LauncherMetrics {
   private final Counter spawns;
   private final Counter stopsForced;
   private final Counter reconnects;
+  private final Counter refusals;
   private volatile boolean connected;
+  private volatile boolean refused;
   private volatile Instant detachedSince;
 
   LauncherMetrics(Path dataDir, Clock clock) {
@@ -61,6 +66,10 @@ final class LauncherMetrics {
     reconnects = Counter.builder("infraveil_launcher_sync_reconnects").description("Sync streams lost (each is followed by a reconnect)").register(registry);
     Gauge.builder("infraveil_launcher_sync_connected", this, m -> m.connected ? 1 : 0)
         .description("1 while the Sync stream to the control plane is up").strongReference(true).register(registry);
+    refusals = Counter.builder("infraveil_launcher_identity_refusals").description("Backoff levels reached while the control plane refused this host's identity").register(registry);
+    Gauge.builder("infraveil_launcher_identity_refused", this, m -> m.refused ? 1 : 0)
+        .description("1 while the control plane refuses this host's identity (revoked or unknown); agents keep running on the last desired state")
+        .strongReference(true).register(registry);
     Gauge.builder("infraveil_launcher_detached_seconds", this, LauncherMetrics::detachedSeconds)
         .description("Seconds since the Sync stream was lost; 0 while connected").strongReference(true).register(registry);
   }
@@ -94,7 +103,16 @@ final class LauncherMetrics {
       case "stop_forced" -> stopsForced.increment();
       case "sync_connected" -> {
         connected = true;
+        refused = false;
         detachedSince = null;
+      }
+      case "sync_refused" -> {
+        if (connected || detachedSince == null) {
+          detachedSince = clock.instant();
+        }
+        connected = false;
+        refused = true;
+        refusals.increment();
       }
       case "sync_lost" -> {
         if (connected || detachedSince == null) {

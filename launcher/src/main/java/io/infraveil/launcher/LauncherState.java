@@ -9,12 +9,14 @@ import java.util.TreeMap;
  * it accepted and, per deployment, the agent it runs. Immutable; written whole.
  *
  * <p>Format 2 added {@link AgentRecord#heldBack}; a format-1 file reads as format 2 with
- * nothing held back and is rewritten as format 2 on the next change.
+ * nothing held back and is rewritten as format 2 on the next change. Format 3 added the raw
+ * start ticks to each agent's process identity ({@code process.startTicks}); in older files
+ * they read as unknown and {@link FileStateStore} fills them in from the live process.
  */
 public record LauncherState(int formatVersion, DesiredSnapshot desired,
     Map<String, AgentRecord> agents) {
 
-  public static final int FORMAT_VERSION = 2;
+  public static final int FORMAT_VERSION = 3;
   /** Formats this launcher can read (and upgrades on read). */
   public static final int OLDEST_READABLE_FORMAT = 1;
   public static final LauncherState EMPTY =
@@ -26,7 +28,7 @@ public record LauncherState(int formatVersion, DesiredSnapshot desired,
           + " is not supported: this launcher reads formats " + OLDEST_READABLE_FORMAT + " to "
           + FORMAT_VERSION);
     }
-    formatVersion = FORMAT_VERSION; // format 1 differs only by the absent heldBack
+    formatVersion = FORMAT_VERSION; // older formats differ only by absent fields
     desired = desired == null ? DesiredSnapshot.NONE : desired;
     agents = agents == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(agents));
     agents.forEach((name, record) -> {

@@ -156,16 +156,12 @@ public final class Reconciler {
   }
 
   /**
-   * Start-up: removes the temp files a killed launcher left ({@link StaleTemps}), recovers the
-   * saved state ({@link StateRecovery}: the state file, else its backup,
+   * Start-up: recovers the saved state ({@link StateRecovery}: the state file, else its backup,
    * else the agent dirs; live lock holders adopted), adopts live agents whose pid and start time
    * match, forgets dead ones (the next reconcile respawns them), then reconciles (which stops
    * strays) and schedules the periodic reconcile.
    */
   public synchronized void start() {
-    StaleTemps.Removed stale = StaleTemps.remove(settings.dataDir());
-    stale.files().forEach(temp -> log.event("stale_temp_removed", "path", temp));
-    stale.problems().forEach(problem -> log.event("stale_temp_failed", "error", problem));
     StateRecovery.Recovered recovered = new StateRecovery(store, settings.dataDir()).recover();
     if (!recovered.problems().isEmpty()) {
       log.event("state_unreadable", "error", String.join("; ", recovered.problems()),

@@ -4,9 +4,10 @@ import com.google.protobuf.Duration;
 import io.grpc.Channel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.infraveil.host.grpc.ControlPlaneChannels;
-import io.infraveil.host.time.Backoff;
+import io.grpc.Status;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.DesiredStateAck;
+import io.infraveil.proto.v1.HostEvent;
 import io.infraveil.proto.v1.HostReport;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.SyncHello;
@@ -15,17 +16,25 @@ import io.infraveil.proto.v1.SyncResponse;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 
 /**
  * The launcher's end of the Sync stream. Opens with a hello naming the held revision; on every
  * newer desired state it persists first, then acks, then reconciles; older revisions are
  * ignored. Sends a full report on connect, on change and every report interval. When the stream
- * breaks it reconnects with jittered exponential backoff while the reconciler keeps acting on
- * the persisted desired state; the first report after a reconnect says how long it was detached
+ * breaks it reconnects through the {@link ReconnectLoop} while the reconciler keeps acting on
+ * the persisted desired state: the backoff restarts only once the control plane accepted the
+ * stream (its first response, {@code accepted} or a desired state), and a refused identity
+ * (revoked, unknown) waits up to 5 minutes between attempts, logged once per level as
+ * {@code sync_refused} while the agents keep running; the first report after a reconnect says how long it was detached
  * ({@code detached_since}, {@code detached_for}), later reports do not (the control plane shows
  * a host whose report carries them as DETACHED, "catching up"). A detachment not yet reported
  * when the stream breaks again is carried into the next one, so its start is never lost.
@@ -47,7 +56,7 @@ public final class SyncClient {
   private final Channel channel;
   private final LauncherSyncServiceGrpc.LauncherSyncServiceStub stub;
   private final Reconciler reconciler;
-  private final Backoff backoff;
+  private final ReconnectLoop reconnect;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final LauncherLog log;
@@ -55,24 +64,45 @@ public final class SyncClient {
   // Confined to the scheduler thread.
   private ClientCallStreamObserver<SyncRequest> stream;
   private boolean connected;
+  /** The control plane answered on the current stream. */
+  private boolean accepted;
   private boolean closed;
   private int attempt;
   private Instant detachedSince;
   /** A detachment that ended and is not reported yet; null once a report carried it. */
   private Instant unreportedDetachedSince;
   private java.time.Duration unreportedDetachedFor;
+  /**
+   * A report carrying the detachment went out on this stream before the control plane
+   * accepted it: the detachment counts as reported only once it does (a refused stream
+   * recorded nothing).
+   */
+  private boolean detachmentSentUnaccepted;
   private ScheduledFuture<?> reporter;
+  /** Names this launcher process in every event id, so the control plane keeps one of each. */
+  private final String instanceId = java.util.UUID.randomUUID().toString();
+  private long lastEventSequence;
+  /** Confined to the scheduler thread. */
+  private final List<Supplier<List<HostEvent>>> eventSources = new ArrayList<>();
 
-  public SyncClient(Settings settings, Channel channel, Reconciler reconciler, Backoff backoff,
-      Clock clock, ScheduledExecutorService scheduler, LauncherLog log) {
+  public SyncClient(Settings settings, Channel channel, Reconciler reconciler,
+      ReconnectLoop.Settings reconnect, RandomGenerator random, Clock clock,
+      ScheduledExecutorService scheduler, LauncherLog log) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.channel = Objects.requireNonNull(channel, "channel");
     this.stub = LauncherSyncServiceGrpc.newStub(channel);
     this.reconciler = Objects.requireNonNull(reconciler, "reconciler");
-    this.backoff = Objects.requireNonNull(backoff, "backoff");
+    this.reconnect = new ReconnectLoop("Sync", channel, reconnect, random, scheduler,
+        this::connect);
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.log = Objects.requireNonNull(log, "log");
+  }
+
+  /** Events from beyond the reconciler (cache evictions) to send with the next report. */
+  public void addEventSource(Supplier<List<HostEvent>> source) {
+    Objects.requireNonNull(source, "source");
+    scheduler.execute(() -> eventSources.add(source));
   }
 
   /** Opens the stream and starts periodic reports. */
@@ -100,9 +130,7 @@ public final class SyncClient {
     if (closed) {
       return;
     }
-    if (attempt > 0) {
-      ControlPlaneChannels.connectNow(channel);
-    }
+    // One line per attempt: while refused that is at most a few a minute.
     log.event("sync_connect", "attempt", attempt, "held_revision", reconciler.heldRevision());
     ClientResponseObserver<SyncRequest, SyncResponse> observer = new ClientResponseObserver<>() {
       private ClientCallStreamObserver<SyncRequest> mine;
@@ -126,12 +154,13 @@ public final class SyncClient {
 
       @Override
       public void onError(Throwable t) {
-        scheduler.execute(() -> onLost(mine, t.toString()));
+        scheduler.execute(() -> onLost(mine, t));
       }
 
       @Override
       public void onCompleted() {
-        scheduler.execute(() -> onLost(mine, "stream completed by the control plane"));
+        scheduler.execute(() -> onLost(mine, Status.UNAVAILABLE
+            .withDescription("stream completed by the control plane").asRuntimeException()));
       }
     };
     stub.sync(observer);
@@ -143,15 +172,13 @@ public final class SyncClient {
     }
     stream = ready;
     connected = true;
-    attempt = 0;
+    accepted = false;
     Instant now = clock.instant();
     if (detachedSince != null) {
       unreportedDetachedSince = detachedSince;
       unreportedDetachedFor = java.time.Duration.between(detachedSince, now);
       detachedSince = null;
     }
-    log.event("sync_connected", "held_revision", reconciler.heldRevision(),
-        "detached_for", unreportedDetachedFor == null ? "none" : unreportedDetachedFor);
     send(SyncRequest.newBuilder().setHello(SyncHello.newBuilder()
         .setHostName(settings.hostName())
         .setHeldRevision(reconciler.heldRevision())
@@ -160,7 +187,23 @@ public final class SyncClient {
   }
 
   private void onResponse(ClientCallStreamObserver<SyncRequest> from, SyncResponse response) {
-    if (from != stream || !response.hasDesired()) {
+    if (from != stream) {
+      return;
+    }
+    if (!accepted) {
+      // Only an answer proves the control plane took this host: a ready channel does not.
+      accepted = true;
+      attempt = 0;
+      reconnect.accepted();
+      log.event("sync_connected", "held_revision", reconciler.heldRevision(),
+          "detached_for", unreportedDetachedFor == null ? "none" : unreportedDetachedFor);
+      if (detachmentSentUnaccepted) {
+        unreportedDetachedSince = null;
+        unreportedDetachedFor = null;
+        detachmentSentUnaccepted = false;
+      }
+    }
+    if (!response.hasDesired()) {
       return;
     }
     DesiredSnapshot desired;
@@ -188,12 +231,14 @@ public final class SyncClient {
     report();
   }
 
-  private void onLost(ClientCallStreamObserver<SyncRequest> from, String why) {
+  private void onLost(ClientCallStreamObserver<SyncRequest> from, Throwable why) {
     if (from != stream && stream != null) {
       return;
     }
     stream = null;
     connected = false;
+    accepted = false;
+    detachmentSentUnaccepted = false;
     if (detachedSince == null) {
       // Connected but the detachment before was never reported: it has not ended yet.
       detachedSince = unreportedDetachedSince != null ? unreportedDetachedSince : clock.instant();
@@ -203,10 +248,21 @@ public final class SyncClient {
     if (closed) {
       return;
     }
-    java.time.Duration delay = backoff.delay(attempt);
     attempt++;
-    log.event("sync_lost", "error", why, "retry_in", delay);
-    scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    ReconnectLoop.Retry retry = reconnect.lost(why);
+    switch (retry.reason()) {
+      case CONNECTION_LOST -> log.event("sync_lost", "error", why.toString(),
+          "retry_in", retry.delay());
+      case IDENTITY_REFUSED -> {
+        if (retry.announce()) {
+          log.event("sync_refused", "status", retry.status().getCode(),
+              "error", String.valueOf(retry.status().getDescription()), "level", retry.level(),
+              "retry_in", retry.delay(), "retry_max", retry.ceiling(),
+              "agents", "kept running on desired revision " + reconciler.heldRevision());
+        }
+      }
+      default -> throw new AssertionError("unknown reason " + retry.reason());
+    }
   }
 
   private void report() {
@@ -217,7 +273,11 @@ public final class SyncClient {
         .setReportedAt(Reconciler.timestamp(clock.instant()))
         .setDesiredRevision(reconciler.heldRevision())
         .addAllAgents(reconciler.statuses())
-        .addAllEvents(reconciler.drainEvents());
+        .addAllEvents(Stream.concat(reconciler.drainEvents().stream(),
+                eventSources.stream().flatMap(source -> source.get().stream()))
+            .map(event -> event.toBuilder().setInstanceId(instanceId)
+                .setSequence(++lastEventSequence).build())
+            .toList());
     boolean carriesDetachment = unreportedDetachedSince != null;
     if (carriesDetachment) {
       report.setDetachedSince(Reconciler.timestamp(unreportedDetachedSince));
@@ -225,6 +285,10 @@ public final class SyncClient {
           .setNanos(unreportedDetachedFor.getNano()));
     }
     if (send(SyncRequest.newBuilder().setReport(report).build()) && carriesDetachment) {
+      if (!accepted) {
+        detachmentSentUnaccepted = true; // cleared once the control plane accepts the stream
+        return;
+      }
       unreportedDetachedSince = null;
       unreportedDetachedFor = null;
     }

@@ -1,5 +1,6 @@
 package io.infraveil.launcher;
 
+import io.infraveil.host.process.ProcStat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,7 @@ class AgentLockFileTest {
   @TempDir Path dir;
 
   private static long ownStarttime() {
-    return ProcStat.starttime(ProcessHandle.current().pid()).orElseThrow();
+    return ProcStat.startTicksOf(ProcessHandle.current().pid()).orElseThrow();
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.infraveil.host.process.ProcessIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,8 +41,8 @@ class FileStateStoreTest extends StateStoreContract {
   }
 
   /**
-   * The format-1 fixture (as first shipped) is upgraded on read: nothing held back, format 2 in
-   * memory, and written as format 2 on the next save.
+   * The format-1 fixture (as first shipped) is upgraded on read: nothing held back, start ticks
+   * unknown, format 3 in memory, and written as format 3 on the next save.
    */
   @Test
   void upgradesFormatOneFixture() throws IOException {
@@ -50,19 +51,51 @@ class FileStateStoreTest extends StateStoreContract {
     FileStateStore store = new FileStateStore(data);
     LauncherState upgraded = store.load().orElseThrow();
     assertEquals(sample(), upgraded);
-    assertEquals(2, upgraded.formatVersion());
+    assertEquals(3, upgraded.formatVersion());
     assertEquals(null, upgraded.agents().get("web").heldBack());
+    assertEquals(ProcessIdentity.UNKNOWN_TICKS,
+        upgraded.agents().get("web").process().startTicks());
     assertTrue(store.save(upgraded), "an upgraded file differs on disk and is rewritten");
-    assertTrue(Files.readString(store.file()).contains("\"formatVersion\" : 2"));
+    assertTrue(Files.readString(store.file()).contains("\"formatVersion\" : 3"));
+    assertTrue(Files.readString(store.file()).contains("\"startTicks\" : 0"));
     assertEquals(sample(), store.load().orElseThrow());
   }
 
-  /** The format-2 fixture pins the current on-disk format. */
+  /** The format-2 fixture reads as format 3 with the start ticks unknown. */
   @Test
-  void readsFormatTwoFixture() throws IOException {
+  void upgradesFormatTwoFixture() throws IOException {
     Files.copy(getClass().getResourceAsStream("/launcher_state.v2.json"),
         data.resolve(FileStateStore.FILE));
-    assertEquals(sampleHoldingBack(), new FileStateStore(data).load().orElseThrow());
+    LauncherState upgraded = new FileStateStore(data).load().orElseThrow();
+    assertEquals(sampleHoldingBack(), upgraded);
+    assertEquals(3, upgraded.formatVersion());
+  }
+
+  /** The format-3 fixture pins the current on-disk format: the ticks are kept as saved. */
+  @Test
+  void readsFormatThreeFixture() throws IOException {
+    Files.copy(getClass().getResourceAsStream("/launcher_state.v3.json"),
+        data.resolve(FileStateStore.FILE));
+    LauncherState read = new FileStateStore(data).load().orElseThrow();
+    AgentRecord web = sampleHoldingBack().agents().get("web");
+    assertEquals(sampleHoldingBack().withAgent(web.withProcessIdentity(
+        new ProcessIdentity(4242, web.process().startedAt(), 987654))), read);
+  }
+
+  /**
+   * An agent recorded by a format-2 launcher that is still running (here: this JVM) gets its
+   * start ticks on read, so a later clock step cannot make it look gone.
+   */
+  @Test
+  void formatTwoLiveAgentGetsItsStartTicks() throws IOException {
+    ProcessIdentity self = ProcessIdentity.ofPid(ProcessHandle.current().pid()).orElseThrow();
+    String v2 = new String(getClass().getResourceAsStream("/launcher_state.v2.json")
+        .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+        .replace("\"pid\" : 4242", "\"pid\" : " + self.pid())
+        .replace("2025-01-01T00:00:00.120Z", self.startedAt().toString());
+    Files.writeString(data.resolve(FileStateStore.FILE), v2);
+    assertEquals(self, new FileStateStore(data).load().orElseThrow()
+        .agents().get("web").process());
   }
 
   /**
@@ -85,6 +118,6 @@ class FileStateStoreTest extends StateStoreContract {
     Files.writeString(data.resolve(FileStateStore.FILE),
         "{\"formatVersion\": 9, \"desired\": null, \"agents\": {}}");
     IOException e = assertThrows(IOException.class, () -> new FileStateStore(data).load());
-    assertTrue(e.getMessage().contains("launcher state format 9 is not supported: this launcher reads formats 1 to 2"), e.getMessage());
+    assertTrue(e.getMessage().contains("launcher state format 9 is not supported: this launcher reads formats 1 to 3"), e.getMessage());
   }
 }

@@ -95,6 +95,27 @@ class MetricsServerTest {
     assertTrue(text.contains("infraveil_launcher_sync_connected 0.0\n"), text);
   }
 
+  // A refused identity shows as a gauge until the control plane accepts the host again.
+  @Test
+  void refusedIdentityIsAGaugeUntilAcceptedAgain() {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    LauncherMetrics metrics = new LauncherMetrics(data, clock);
+    metrics.observe("sync_connected", Map.of("held_revision", "1"));
+    metrics.observe("sync_refused", Map.of("status", "PERMISSION_DENIED", "level", "0"));
+    clock.advance(Duration.ofSeconds(90));
+    metrics.observe("sync_refused", Map.of("status", "PERMISSION_DENIED", "level", "1"));
+
+    String refused = scrape(metrics);
+    assertTrue(refused.contains("infraveil_launcher_identity_refused 1.0\n"), refused);
+    assertTrue(refused.contains("infraveil_launcher_identity_refusals_total 2.0\n"), refused);
+    assertTrue(refused.contains("infraveil_launcher_detached_seconds 90.0\n"), refused);
+    assertTrue(refused.contains("infraveil_launcher_sync_connected 0.0\n"), refused);
+
+    metrics.observe("sync_connected", Map.of("held_revision", "1"));
+    String accepted = scrape(metrics);
+    assertTrue(accepted.contains("infraveil_launcher_identity_refused 0.0\n"), accepted);
+  }
+
   @Test
   void portZeroTurnsMetricsOff() {
     ByteArrayOutputStream shown = new ByteArrayOutputStream();

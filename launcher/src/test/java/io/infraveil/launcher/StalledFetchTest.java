@@ -21,7 +21,7 @@ import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.proto.v1.AgentStatus;
 import io.infraveil.proto.v1.DesiredAgent;
@@ -166,22 +166,22 @@ class StalledFetchTest {
         ControlPlaneChannels.Settings.DEFAULTS);
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
+    TestAgents agents = new TestAgents(data);
     CachePrefetcher realCache = new CachePrefetcher(PayloadCache.forHost(new CacheLayout(data),
-        channel, HostKeys.fromSecret(secret)));
+        channel, HostKeys.fromSecret(secret)), Clock.systemUTC(), agents.log);
     // "slow" goes through the real cache and its real, stalled Fetch; "fast" is left to its
     // agent, so that its respawn depends on nothing but the launcher's own threads.
     PayloadPrefetcher prefetcher = (deployment, payload) -> deployment.equals("slow")
         ? realCache.ensureCached(deployment, payload) : PayloadPrefetcher.PrefetchResult.ok();
 
-    TestAgents agents = new TestAgents(data);
     scheduler = TestAgents.scheduler(); // one thread for reconcile ticks and Sync, as in main
     reconciler = agents.reconciler(agents.agent("exec sleep 1000"), new FileStateStore(data),
         CrashBudget.defaults(), prefetcher, scheduler);
     reconciler.start();
     client = new SyncClient(new SyncClient.Settings("web-1", "test", Duration.ofMillis(200)),
         channel, reconciler,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
-        Clock.systemUTC(), scheduler, agents.log);
+        ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)),
+        new SplittableRandom(1), Clock.systemUTC(), scheduler, agents.log);
     client.start();
     TestAgents.await("connected", () -> controlPlane.toLauncher != null);
 

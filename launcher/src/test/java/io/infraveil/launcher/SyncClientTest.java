@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -14,10 +20,11 @@ import io.infraveil.certs.Identity;
 import io.infraveil.certs.KeyPairs;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.host.grpc.ControlPlaneChannels;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.DesiredAgent;
 import io.infraveil.proto.v1.DesiredState;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
+import io.infraveil.proto.v1.SyncAccepted;
 import io.infraveil.proto.v1.SyncRequest;
 import io.infraveil.proto.v1.SyncResponse;
 import io.netty.handler.ssl.ClientAuth;
@@ -33,6 +40,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,6 +56,8 @@ class SyncClientTest {
     final BlockingQueue<SyncRequest> received = new LinkedBlockingQueue<>();
     final BlockingQueue<Long> revisionOnDiskAtAck = new LinkedBlockingQueue<>();
     volatile StreamObserver<SyncResponse> toLauncher;
+    /** Answer each hello as the real control plane does. */
+    volatile boolean acceptHello = true;
 
     @Override
     public StreamObserver<SyncRequest> sync(StreamObserver<SyncResponse> responses) {
@@ -55,6 +65,10 @@ class SyncClientTest {
       return new StreamObserver<>() {
         @Override
         public void onNext(SyncRequest request) {
+          if (request.hasHello() && acceptHello) {
+            responses.onNext(SyncResponse.newBuilder().setAccepted(SyncAccepted.newBuilder()
+                .setRevision(request.getHello().getHeldRevision())).build());
+          }
           if (request.hasAck()) {
             try {
               revisionOnDiskAtAck.add(new FileStateStore(data).load().orElseThrow().desired().revision());
@@ -95,6 +109,25 @@ class SyncClientTest {
     }
   }
 
+  /** Stands in for the control plane's authorization: while {@code refuse}, every call is denied. */
+  static final class Refuser implements ServerInterceptor {
+    final AtomicInteger calls = new AtomicInteger();
+    volatile boolean refuse;
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+        ServerCallHandler<Q, R> next) {
+      calls.incrementAndGet();
+      if (refuse) {
+        call.close(Status.PERMISSION_DENIED.withDescription("its certificate is revoked"),
+            new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+      return next.startCall(call, headers);
+    }
+  }
+
+  final Refuser refuser = new Refuser();
   CertificateAuthority ca;
   X509Certificate serverCert;
   KeyPair serverKeys = KeyPairs.ecP256();
@@ -130,7 +163,8 @@ class SyncClientTest {
     reconciler.start();
     client = new SyncClient(new SyncClient.Settings("web-1", "test", Duration.ofMillis(300)),
         channel, reconciler,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
+        ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)),
+        new SplittableRandom(1),
         Clock.systemUTC(), syncScheduler, agents.log);
   }
 
@@ -141,7 +175,7 @@ class SyncClientTest {
             List.of(ca.certificate()), ClientAuth.REQUIRE))
         .permitKeepAliveTime(1, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
-        .addService(controlPlane)
+        .addService(ServerInterceptors.intercept(controlPlane, refuser))
         .build()
         .start();
   }
@@ -240,5 +274,54 @@ class SyncClientTest {
     Thread.sleep(200);
     assertEquals(1, agents.startLines().size());
     assertTrue(agents.logText().contains("action=sync_lost"), agents.logText());
+    // Logged when the control plane accepted the stream, after the first report went out.
+    assertTrue(agents.logText().matches("(?s).*action=sync_connected held_revision=2"
+        + " detached_for=PT.*"), agents.logText());
+  }
+
+  /**
+   * A control plane that refuses the host's identity (as it refuses a revoked certificate) is
+   * asked only a few times, although the TLS channel becomes ready on every attempt: the
+   * backoff climbs the refusal ladder instead of resetting at "ready". The agents keep running,
+   * each level is logged once, and the first accepted stream afterwards restarts the ladder.
+   */
+  @Test
+  void refusedIdentityBacksOffPastTheUsualCapWhileAgentsKeepRunning() throws Exception {
+    client.close();
+    client = new SyncClient(new SyncClient.Settings("web-1", "test", Duration.ofMillis(300)),
+        channel, reconciler, new ReconnectLoop.Settings(Duration.ofMillis(50),
+            Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(1600)),
+        new SplittableRandom(1), Clock.systemUTC(), syncScheduler, agents.log);
+    client.start();
+    controlPlane.next(SyncRequest.MessageCase.HELLO);
+    controlPlane.send(2, 1);
+    controlPlane.next(SyncRequest.MessageCase.ACK);
+    TestAgents.await("agent started", () -> reconciler.state().agents().containsKey("web"));
+    long agentPid = reconciler.state().agents().get("web").process().pid();
+
+    refuser.refuse = true;
+    refuser.calls.set(0);
+    controlPlane.toLauncher.onError(Status.PERMISSION_DENIED
+        .withDescription("host web-1 was revoked").asRuntimeException()); // as revocation does
+    Thread.sleep(2000);
+    int attempts = refuser.calls.get();
+    // Refusal ladder 400 ms .. 1.6 s, never below half a level: at most 3 attempts in 2 s. The
+    // usual ladder (50 .. 200 ms), reset whenever the channel is ready, makes 10 or more.
+    assertTrue(attempts >= 1 && attempts <= 3, "attempts in 2 s while refused: " + attempts);
+    String log = agents.logText();
+    int refusedLines = log.split("action=sync_refused", -1).length - 1;
+    assertTrue(refusedLines >= 1 && refusedLines <= attempts + 1,
+        "one sync_refused line per level: " + refusedLines + " for " + attempts + " refusals\n"
+            + log);
+    assertTrue(log.contains("agents=\"kept running on desired revision 2\""), log);
+    assertTrue(ProcessHandle.of(agentPid).map(ProcessHandle::isAlive).orElse(false),
+        "the agent keeps running while the host is refused");
+    assertEquals(1, agents.startLines().size(), "nothing restarted");
+
+    refuser.refuse = false;
+    int connectedBefore = log.split("action=sync_connected", -1).length - 1;
+    TestAgents.await("accepted again", () ->
+        agents.logText().split("action=sync_connected", -1).length - 1 > connectedBefore);
+    controlPlane.next(SyncRequest.MessageCase.HELLO);
   }
 }

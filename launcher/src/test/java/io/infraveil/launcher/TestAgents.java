@@ -1,5 +1,6 @@
 package io.infraveil.launcher;
 
+import io.infraveil.host.process.ProcStat;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.time.MutableClock;
 import java.io.ByteArrayOutputStream;

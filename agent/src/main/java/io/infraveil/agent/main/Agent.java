@@ -8,16 +8,23 @@ import io.infraveil.agent.AgentSnapshot;
 import io.infraveil.agent.AgentState;
 import io.infraveil.agent.FileAgentStateStore;
 import io.infraveil.agent.StartResult;
+import io.infraveil.agent.ServiceSecrets;
 import io.infraveil.agent.Supervisor;
+import io.infraveil.agent.secrets.SecretMaterializer;
+import io.infraveil.agent.secrets.SecretsFetcher;
+import io.infraveil.appconfig.ServiceSpec;
+import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.agent.metrics.AgentMetrics;
 import io.infraveil.agent.metrics.AgentMetricsWriter;
 import io.infraveil.agent.report.HeartbeatClient;
 import io.infraveil.agent.report.LogShipper;
+import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheResult;
 import io.infraveil.host.payload.PayloadOrigin;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.PayloadRef;
 import java.io.IOException;
@@ -49,6 +56,15 @@ import java.util.random.RandomGenerator;
 public final class Agent implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+  /** The deployment's secrets as last fetched, still sealed for this host. */
+  static final String SECRETS_CACHE = "secrets.sealed";
+  private static final Duration SECRETS_FETCH_DEADLINE = Duration.ofSeconds(10);
+
+  /**
+   * Reason of the event reporting a cache entry whose bytes failed verification at rest and
+   * were evicted (then fetched again): reported once, as a payload rejection.
+   */
+  static final String CACHE_ENTRY_EVICTED = "CACHE_ENTRY_EVICTED";
 
   /** The engine's settings plus reporting and retry timings. */
   public record Settings(AgentSettings engine, Duration heartbeatInterval,
@@ -97,6 +113,9 @@ public final class Agent implements AutoCloseable {
   private final CachedReleaseProvider releases;
   private final Set<String> allowed = ConcurrentHashMap.newKeySet();
   private final Supervisor supervisor;
+  /** Null when the agent has no host secret (tests without a control plane). */
+  private final SecretMaterializer secrets;
+  private final SecretsFetcher secretsFetcher;
   private final HeartbeatClient heartbeat;
   private final LogShipper shipper;
   private final AgentMetrics metrics;
@@ -116,12 +135,23 @@ public final class Agent implements AutoCloseable {
   public Agent(Path dataDir, String deployment, String hostName, Settings settings,
       Channel channel, PayloadStore store, Clock clock, ScheduledExecutorService scheduler)
       throws IOException {
-    this(dataDir, deployment, hostName, settings, channel, null, store, clock, scheduler);
+    this(dataDir, deployment, hostName, settings, channel, null, store, null, clock, scheduler);
+  }
+
+  /**
+   * As above, with the host secret whose wrap key opens the deployment's secrets (fetched over
+   * {@code channel} when a release names some).
+   */
+  public Agent(Path dataDir, String deployment, String hostName, Settings settings,
+      Channel channel, PayloadStore store, byte[] hostSecret, Clock clock,
+      ScheduledExecutorService scheduler) throws IOException {
+    this(dataDir, deployment, hostName, settings, channel, null, store, hostSecret, clock,
+        scheduler);
   }
 
   private Agent(Path dataDir, String deployment, String hostName, Settings settings,
-      Channel channel, ManagedChannel ownedChannel, PayloadStore store, Clock clock,
-      ScheduledExecutorService scheduler) throws IOException {
+      Channel channel, ManagedChannel ownedChannel, PayloadStore store, byte[] hostSecret,
+      Clock clock, ScheduledExecutorService scheduler) throws IOException {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(hostName, "hostName");
     Objects.requireNonNull(channel, "channel");
@@ -132,6 +162,7 @@ public final class Agent implements AutoCloseable {
     this.ownedChannel = ownedChannel;
     this.agentDir = AgentDesired.agentDir(dataDir, deployment);
     this.desired = AgentDesired.read(dataDir, deployment);
+    removeStaleTemps(agentDir);
     this.known = new KnownPayloads(agentDir);
     AgentState saved = new FileAgentStateStore(agentDir).load();
     this.facts = new StartPlan.Facts(desired.payload().sha256(), desired.retryMarkedBad(),
@@ -143,19 +174,26 @@ public final class Agent implements AutoCloseable {
     facts.previouslyRunning().ifPresent(allowed::add);
     allowed.addAll(facts.knownGood());
     this.releases = new CachedReleaseProvider(agentDir.resolve("releases"), store,
-        sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef);
+        sha -> allowed.contains(sha) || isLastKnownGood(sha), this::payloadRef,
+        this::cacheEntryEvicted);
+    this.secretsFetcher = hostSecret == null ? null : new SecretsFetcher(deployment, channel,
+        HostKeys.fromSecret(hostSecret).wrapKey(), agentDir.resolve(SECRETS_CACHE),
+        SECRETS_FETCH_DEADLINE);
+    this.secrets = hostSecret == null ? null : new SecretMaterializer(deployment,
+        agentDir.resolve("secrets"), secretsFetcher::current, ServiceSpec::user);
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
-        new io.infraveil.agent.FileAgentStateStore(agentDir),
-        io.infraveil.agent.Containment.of(dataDir, deployment));
-    Backoff reconnect = new Backoff(settings.reconnectInitial(), settings.reconnectMax(), true,
-        RandomGenerator.getDefault());
+        new FileAgentStateStore(agentDir), io.infraveil.agent.Containment.of(dataDir, deployment),
+        secrets == null ? ServiceSecrets.NONE : secrets);
+    ReconnectLoop.Settings reconnect = ReconnectLoop.Settings.of(settings.reconnectInitial(),
+        settings.reconnectMax());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
         desired.generation(), settings.heartbeatInterval(), settings.heartbeatMinGap(),
         settings.engine().eventCapacity(), settings.engine().healingMaxRestarts()), channel,
-        new Source(), reconnect, clock, scheduler);
+        new Source(), reconnect, RandomGenerator.getDefault(), clock, scheduler);
     this.shipper = new LogShipper(new LogShipper.Settings(hostName, deployment,
         settings.logBatchSize(), settings.logFlushInterval()), channel, supervisor.logQueue(),
-        () -> Optional.ofNullable(running).orElse(""), reconnect, scheduler);
+        () -> Optional.ofNullable(running).orElse(""), reconnect,
+        RandomGenerator.getDefault(), scheduler);
     this.fetchBackoff = new Backoff(settings.fetchRetryInitial(), settings.fetchRetryMax(), true,
         RandomGenerator.getDefault());
     this.fetcher = Executors.newSingleThreadExecutor(r -> {
@@ -181,6 +219,17 @@ public final class Agent implements AutoCloseable {
     supervisor.addListener(metricsWriter::changed);
   }
 
+  /** The files this agent writes in its dir (desired.json is the launcher's). */
+  static final List<String> OWN_FILES =
+      List.of(FileAgentStateStore.FILE_NAME, KnownPayloads.FILE, MetricsTextFiles.FILE_NAME);
+
+  /** Temp files a crash of the previous agent left behind; never read, removed at start. */
+  private static void removeStaleTemps(Path agentDir) throws IOException {
+    for (Path removed : AtomicFiles.removeStaleTemps(agentDir, OWN_FILES)) {
+      LOG.log(System.Logger.Level.INFO, "removed " + removed + ", left by an interrupted write");
+    }
+  }
+
   /**
    * The agent of an enrolled host: identity from {@code DATA/identity}, the control plane from
    * desired.json (else host.json), the shared payload cache under {@code DATA/cache}.
@@ -196,10 +245,10 @@ public final class Agent implements AutoCloseable {
     ManagedChannel channel = ControlPlaneChannels.mutualTls(target, identity,
         ControlPlaneChannels.Settings.DEFAULTS);
     try {
-      PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel,
-          identity.readSecret());
+      byte[] hostSecret = identity.readSecret();
+      PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel, hostSecret);
       return new Agent(dataDir, deployment, host.name(), settings, channel, channel, store,
-          clock, scheduler);
+          hostSecret, clock, scheduler);
     } catch (IOException | RuntimeException e) {
       channel.shutdownNow();
       throw e;
@@ -231,6 +280,14 @@ public final class Agent implements AutoCloseable {
    */
   public void shutdown() {
     supervisor.stop();
+    if (secrets != null) {
+      try {
+        secrets.clear();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot remove the secret files of "
+            + desired.deployment(), e);
+      }
+    }
     close();
   }
 
@@ -284,6 +341,10 @@ public final class Agent implements AutoCloseable {
         ? PayloadOrigin.LAUNCHER_FALLBACK : PayloadOrigin.CONTROL_PLANE);
     switch (result.status()) {
       case CACHED -> {
+        if (result.evicted() != null) {
+          supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED,
+              result.evicted() + "; fetched again and verified", ref.getSha256());
+        }
         try {
           known.remember(desired.payload());
         } catch (IOException e) {
@@ -297,6 +358,14 @@ public final class Agent implements AutoCloseable {
       default -> throw new AssertionError("unhandled cache status " + result.status());
     }
     return result.status();
+  }
+
+  /**
+   * Extraction found the cached bytes or the release dir altered: reported once, as the repair
+   * happens once.
+   */
+  private void cacheEntryEvicted(String sha, String what) {
+    supervisor.recordEvent(AgentEvent.Kind.PAYLOAD_REJECTED, CACHE_ENTRY_EVICTED, what, sha);
   }
 
   private StartPlan.Facts factsNow() {
@@ -320,6 +389,38 @@ public final class Agent implements AutoCloseable {
     }
     if (plan.retryFetch()) {
       scheduleFetchRetry();
+    } else if (running == null && secretsUnreachable()) {
+      scheduleSecretsRetry();
+    }
+  }
+
+  private boolean secretsUnreachable() {
+    return secretsFetcher != null && secretsFetcher.unreachable();
+  }
+
+  /**
+   * The desired version was refused only because its secrets could not be fetched (control
+   * plane unreachable, nothing kept): try it again with backoff until they can.
+   */
+  private void scheduleSecretsRetry() {
+    Duration delay = fetchBackoff.delay(fetchAttempt++);
+    scheduler.schedule(() -> fetcher.execute(this::retrySecrets), delay.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  private void retrySecrets() {
+    if (running != null) {
+      return;
+    }
+    String sha = desired.payload().sha256();
+    StartResult result = supervisor.start(sha);
+    if (result.outcome() != StartResult.Outcome.REJECTED) {
+      running = sha;
+      plan = new StartPlan(List.of(sha), StartPlan.Reason.DESIRED, false);
+      LOG.log(System.Logger.Level.INFO, "running " + sha + " (" + result.outcome()
+          + ", secrets fetched on retry)");
+    } else if (secretsUnreachable()) {
+      scheduleSecretsRetry();
     }
   }
 

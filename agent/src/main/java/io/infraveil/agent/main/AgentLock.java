@@ -129,17 +129,12 @@ public final class AgentLock implements AutoCloseable {
    * fields are counted from the last ')'.
    */
   static String startTimeTicks(String statLine) {
-    int close = statLine.lastIndexOf(')');
-    if (close < 0) {
-      throw new IllegalArgumentException("not a /proc stat line: " + statLine);
-    }
-    String[] rest = statLine.substring(close + 1).trim().split("\\s+");
-    int index = 22 - 3; // rest[0] is field 3 (state)
-    if (rest.length <= index || !rest[index].matches("\\d+")) {
+    try {
+      return Long.toString(io.infraveil.host.process.ProcStat.parse(statLine).startTicks());
+    } catch (RuntimeException e) {
       throw new IllegalArgumentException("no start time (field 22) in /proc stat line: "
-          + statLine);
+          + statLine, e);
     }
-    return rest[index];
   }
 
   private static String holderLine(Path file) {

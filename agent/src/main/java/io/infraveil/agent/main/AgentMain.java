@@ -1,7 +1,10 @@
 package io.infraveil.agent.main;
 
 import io.infraveil.agent.AgentSettings;
+import io.infraveil.logging.LogFormat;
+import io.infraveil.logging.Logging;
 import java.nio.file.Path;
+import java.util.Map;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -43,6 +46,11 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
       description = "Full heartbeat interval (default PT10S).")
   java.time.Duration heartbeatInterval;
 
+  @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
+      description = "Format of this agent's own log, DATA/agents/NAME/agent.log, rotated at "
+          + "10 MiB, 3 kept (default: ${DEFAULT-VALUE}).")
+  String logFormat;
+
   @Option(names = "--report-reconnect-max", converter = DurationConverter.class,
       description = "Cap of the reconnect and fetch-retry backoff (default PT30S).")
   java.time.Duration reconnectMax;
@@ -83,6 +91,20 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     }
   }
 
+  /**
+   * The agent's own log: a size-rotated file in its dir, in the format every Infraveil program
+   * writes. Standard error (the launcher's agent.err.log) keeps only what comes before this, or
+   * what the JVM itself prints.
+   */
+  void configureLogging() {
+    Logging.configure("agent", Map.of("deployment", deployment), LogFormat.named(logFormat),
+        new Logging.RollingFile(AgentDesired.agentDir(dataDir, deployment).resolve(LOG_FILE),
+            Logging.DEFAULT_MAX_BYTES, Logging.DEFAULT_KEEP));
+  }
+
+  /** The agent's own log file in its dir. */
+  public static final String LOG_FILE = "agent.log";
+
   /** Exit code of an agent that finds its deployment already supervised. */
   static final int EXIT_ALREADY_SUPERVISED = 3;
 
@@ -105,6 +127,13 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
       return EXIT_ALREADY_SUPERVISED;
     }
     try {
+      try {
+        configureLogging();
+      } catch (RuntimeException e) {
+        System.err.println("agent for deployment '" + deployment + "' cannot start: "
+            + e.getMessage());
+        return 1;
+      }
       return supervise();
     } finally {
       // The lock must live as long as this process: the kernel drops it when the process ends.
@@ -126,6 +155,8 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     } catch (java.io.IOException | RuntimeException e) {
       System.err.println("agent for deployment '" + deployment + "' cannot start: "
           + e.getMessage());
+      org.slf4j.LoggerFactory.getLogger(AgentMain.class).error("agent for deployment '"
+          + deployment + "' cannot start: " + e.getMessage(), e);
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);

@@ -21,6 +21,9 @@ final class CachePayloadStore implements PayloadStore {
   private final PayloadCache cache;
   private final ReleaseExtractor extractor;
   private final HostKeys keys;
+  /** Who chose each payload this agent asked for, so a refetch is judged the same way. */
+  private final java.util.Map<String, PayloadOrigin> origins =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   CachePayloadStore(String deployment, CacheLayout layout, PayloadCache cache,
       ReleaseExtractor extractor, HostKeys keys) {
@@ -42,6 +45,7 @@ final class CachePayloadStore implements PayloadStore {
 
   @Override
   public CacheResult ensureCached(PayloadRef desired, PayloadOrigin origin) {
+    origins.put(desired.getSha256(), origin);
     return cache.ensureCached(deployment, desired, origin);
   }
 
@@ -51,8 +55,16 @@ final class CachePayloadStore implements PayloadStore {
       return extractor.extract(layout.entryDir(payload.getSha256()), deployment, payload, keys,
           releasesDir);
     } catch (PayloadRejectedException e) {
-      throw new IOException("cached payload " + payload.getSha256()
-          + " no longer verifies and was not extracted: " + e.getMessage(), e);
+      throw new CachedBytesRejectedException("cached payload " + payload.getSha256()
+          + " no longer verifies and was not extracted (" + e.reason() + ": " + e.getMessage()
+          + ")", e);
     }
+  }
+
+  @Override
+  public CacheResult refetch(PayloadRef payload, String why) {
+    // A launcher fallback's payload is fetched again as what it was asked for: a fallback.
+    return cache.refetch(deployment, payload, why,
+        origins.getOrDefault(payload.getSha256(), PayloadOrigin.CONTROL_PLANE));
   }
 }

@@ -23,8 +23,16 @@ public interface PayloadStore {
    * Returns {@code releasesDir/<sha256>/}, extracting the verified cache entry of
    * {@code payload} when it is not there yet (it appears whole or not at all).
    *
-   * @throws IOException not in the cache, cached bytes that no longer verify, or disk trouble;
-   *     the message says which
+   * @throws CachedBytesRejectedException the cached bytes no longer verify: {@link #refetch}
+   * @throws IOException not in the cache, or disk trouble; the message says which
    */
   Path extract(PayloadRef payload, Path releasesDir) throws IOException;
+
+  /**
+   * Evicts the cache entry of {@code payload}, whose bytes failed verification ({@code why}),
+   * and fetches it again; the result says whether it is cached now.
+   */
+  default CacheResult refetch(PayloadRef payload, String why) {
+    return CacheResult.unavailable("this payload store cannot fetch again: " + why);
+  }
 }

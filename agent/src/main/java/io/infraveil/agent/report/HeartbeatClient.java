@@ -5,10 +5,9 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.infraveil.agent.AgentEvent;
 import io.infraveil.agent.AgentSnapshot;
-import io.infraveil.host.grpc.ControlPlaneChannels;
-import io.infraveil.host.process.ProcessIdentity;
+import io.grpc.Status;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.host.process.ProcessUsage;
-import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.HeartbeatRequest;
 import io.infraveil.proto.v1.HeartbeatResponse;
@@ -24,16 +23,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 
 /**
  * The agent's end of the Heartbeat stream. Sends a full report on connect, every interval, on
  * every change (bursts coalesced to one report per {@code minGap}) and when nudged. Events stay
  * in a bounded buffer (oldest dropped and counted) and are re-sent in every report until the
- * control plane acks a report that carried them. When the stream breaks it reconnects with
- * jittered exponential backoff; reports made while detached keep the latest state and events,
+ * control plane acks a report that carried them; each carries this process's instance id and
+ * its own sequence, so the control plane keeps one of each however often it arrives. When the stream breaks it reconnects through
+ * the {@link ReconnectLoop} (the backoff restarts at the first ack, and a refused identity waits
+ * up to 5 minutes, logged once per level); reports made while detached keep the latest state and events,
  * and reports after a reconnect carry {@code detached_since} until one of them is acked.
  *
  * <p>State is guarded by one lock, so any scheduler works; nothing here blocks a caller.
@@ -89,11 +92,14 @@ public final class HeartbeatClient implements AutoCloseable {
 
   private record Pending(long id, HostEvent event) {}
 
+  /** Names this agent process in every event id: re-sent events stay recognizable. */
+  private final String instanceId = UUID.randomUUID().toString();
+
   private final Settings settings;
   private final Channel channel;
   private final AgentReportServiceGrpc.AgentReportServiceStub stub;
   private final Source source;
-  private final Backoff backoff;
+  private final ReconnectLoop reconnect;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final Object lock = new Object();
@@ -102,8 +108,10 @@ public final class HeartbeatClient implements AutoCloseable {
   private ClientCallStreamObserver<HeartbeatRequest> stream;
   /** Guarded by {@code lock}. */
   private boolean closed;
-  /** Guarded by {@code lock}: reconnect attempts since the last successful connect. */
-  private int attempt;
+  /** Set when the control plane answered that the deployment is no longer placed here. */
+  private boolean released;
+  /** Guarded by {@code lock}: the control plane acked a report on the current stream. */
+  private boolean accepted;
   /** Guarded by {@code lock}: when the control plane was lost; null once a report saying so was acked. */
   private Instant detachedSince;
   /** Guarded by {@code lock}. */
@@ -124,13 +132,15 @@ public final class HeartbeatClient implements AutoCloseable {
   private boolean changeQueued;
   private ScheduledFuture<?> periodic;
 
-  public HeartbeatClient(Settings settings, Channel channel, Source source, Backoff backoff,
-      Clock clock, ScheduledExecutorService scheduler) {
+  public HeartbeatClient(Settings settings, Channel channel, Source source,
+      ReconnectLoop.Settings reconnect, RandomGenerator random, Clock clock,
+      ScheduledExecutorService scheduler) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.channel = Objects.requireNonNull(channel, "channel");
     this.stub = AgentReportServiceGrpc.newStub(channel);
     this.source = Objects.requireNonNull(source, "source");
-    this.backoff = Objects.requireNonNull(backoff, "backoff");
+    this.reconnect = new ReconnectLoop("Heartbeat", channel, reconnect, random, scheduler,
+        this::connect);
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
   }
@@ -209,15 +219,10 @@ public final class HeartbeatClient implements AutoCloseable {
   }
 
   private void connect() {
-    boolean reconnecting;
     synchronized (lock) {
       if (closed) {
         return;
       }
-      reconnecting = attempt > 0;
-    }
-    if (reconnecting) {
-      ControlPlaneChannels.connectNow(channel);
     }
     stub.heartbeat(new ClientResponseObserver<HeartbeatRequest, HeartbeatResponse>() {
       private ClientCallStreamObserver<HeartbeatRequest> mine;
@@ -241,14 +246,50 @@ public final class HeartbeatClient implements AutoCloseable {
 
       @Override
       public void onError(Throwable t) {
-        onLost(mine, t.toString());
+        onLost(mine, t);
       }
 
       @Override
       public void onCompleted() {
-        onLost(mine, "stream completed by the control plane");
+        onLost(mine, Status.UNAVAILABLE.withDescription("stream completed by the control plane")
+            .asRuntimeException());
       }
     });
+  }
+
+  /**
+   * The control plane no longer places this deployment here (deleted or moved away): every
+   * further heartbeat would be turned away, so reporting ends for good. Stopping the services
+   * is left to the launcher, whose desired state says the same: an agent that stopped them and
+   * exited on its own would look like a crash to a launcher that has not heard yet, and be
+   * respawned.
+   */
+  private void released(ClientCallStreamObserver<HeartbeatRequest> from, String reason) {
+    synchronized (lock) {
+      if (from != stream || closed) {
+        return;
+      }
+      closed = true;
+      released = true;
+      stream = null;
+    }
+    if (periodic != null) {
+      periodic.cancel(false);
+    }
+    LOG.log(System.Logger.Level.WARNING, "heartbeats end: " + reason
+        + "; the launcher stops this agent");
+    try {
+      from.onCompleted();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing heartbeat stream", e);
+    }
+  }
+
+  /** True once the control plane said this deployment is no longer placed on this host. */
+  public boolean isReleased() {
+    synchronized (lock) {
+      return released;
+    }
   }
 
   private void onReady(ClientCallStreamObserver<HeartbeatRequest> ready) {
@@ -258,7 +299,7 @@ public final class HeartbeatClient implements AutoCloseable {
         return;
       }
       stream = ready;
-      attempt = 0;
+      accepted = false;
       inFlight.clear();
       detachedReportedIn = 0;
       LOG.log(System.Logger.Level.INFO, "heartbeat connected"
@@ -269,9 +310,18 @@ public final class HeartbeatClient implements AutoCloseable {
 
   private void onResponse(ClientCallStreamObserver<HeartbeatRequest> from,
       HeartbeatResponse response) {
+    if (response.getStop()) {
+      released(from, response.getStopReason());
+      return;
+    }
     synchronized (lock) {
       if (from != stream) {
         return;
+      }
+      if (!accepted) {
+        // Only an ack proves the control plane took this agent: a ready channel does not.
+        accepted = true;
+        reconnect.accepted();
       }
       long acked = response.getAckedSequence();
       long newestEvent = -1;
@@ -291,8 +341,8 @@ public final class HeartbeatClient implements AutoCloseable {
     }
   }
 
-  private void onLost(ClientCallStreamObserver<HeartbeatRequest> from, String why) {
-    Duration delay;
+  private void onLost(ClientCallStreamObserver<HeartbeatRequest> from, Throwable why) {
+    ReconnectLoop.Retry retry;
     synchronized (lock) {
       if (stream != null && from != stream) {
         return; // an older stream ending late
@@ -306,12 +356,11 @@ public final class HeartbeatClient implements AutoCloseable {
       if (closed) {
         return;
       }
-      delay = backoff.delay(attempt);
-      attempt++;
+      retry = reconnect.lost(why);
     }
-    LOG.log(System.Logger.Level.WARNING, "heartbeat stream lost (" + why + "); retry in "
-        + delay);
-    scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    if (retry.reason() == ReconnectLoop.Reason.CONNECTION_LOST || retry.announce()) {
+      LOG.log(System.Logger.Level.WARNING, reconnect.describe(retry));
+    }
   }
 
   private void reportSafely() {
@@ -334,8 +383,9 @@ public final class HeartbeatClient implements AutoCloseable {
         pending.removeFirst();
         droppedEvents++;
       }
-      pending.addLast(new Pending(++lastEventId,
-          ProtoMapper.event(event, settings.deployment(), payloads)));
+      long id = ++lastEventId;
+      pending.addLast(new Pending(id, ProtoMapper.event(event, settings.deployment(), payloads)
+          .toBuilder().setInstanceId(instanceId).setSequence(id).build()));
     }
     if (stream == null) {
       return;
@@ -380,7 +430,7 @@ public final class HeartbeatClient implements AutoCloseable {
   /** The service's memory and CPU: its supervised processes and whatever they forked. */
   private static ServiceStatus withUsage(ServiceStatus status, AgentSnapshot.ServiceSnapshot service) {
     ProcessUsage usage = ProcessUsage.ofTrees(service.processes().stream()
-        .map(p -> new ProcessIdentity(p.pid(), p.startedAt()))
+        .map(AgentSnapshot.ProcessSnapshot::identity)
         .toList());
     return status.toBuilder()
         .setMemoryBytes(usage.rssBytes())

@@ -5,8 +5,8 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.infraveil.agent.LogLine;
 import io.infraveil.agent.LogQueue;
-import io.infraveil.host.grpc.ControlPlaneChannels;
-import io.infraveil.host.time.Backoff;
+import io.grpc.Status;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.ShipLogsRequest;
 import io.infraveil.proto.v1.ShipLogsResponse;
@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 /**
  * Moves console lines from the supervisor's {@link LogQueue} to the control plane over a
@@ -24,7 +25,10 @@ import java.util.function.Supplier;
  * {@code batchSize} lines while the stream can take them. Lines are taken from the queue only
  * when they can be sent, so a slow or absent control plane leaves them in the queue, which drops
  * the oldest and counts; nothing here ever blocks a service. Each batch says how many lines
- * were dropped since the previous one. A broken stream is reopened with jittered backoff.
+ * were dropped since the previous one. A broken stream is reopened through the
+ * {@link ReconnectLoop}. ShipLogs answers only when the stream ends, so the stream counts as
+ * accepted once it is still open at the flush after the one that sent its first batch: the
+ * control plane refuses a caller when the call starts, long before that.
  */
 public final class LogShipper implements AutoCloseable {
 
@@ -56,7 +60,7 @@ public final class LogShipper implements AutoCloseable {
   private final AgentReportServiceGrpc.AgentReportServiceStub stub;
   private final LogQueue queue;
   private final Supplier<String> payloadSha256;
-  private final Backoff backoff;
+  private final ReconnectLoop reconnect;
   private final ScheduledExecutorService scheduler;
   private final Object lock = new Object();
 
@@ -64,8 +68,10 @@ public final class LogShipper implements AutoCloseable {
   private ClientCallStreamObserver<ShipLogsRequest> stream;
   /** Guarded by {@code lock}: a stream is being opened or waits for its reconnect delay. */
   private boolean opening;
-  /** Guarded by {@code lock}. */
-  private int attempt;
+  /** Guarded by {@code lock}: batches handed to the current stream. */
+  private long batchesOnStream;
+  /** Guarded by {@code lock}: the current stream outlived its first batch by a flush. */
+  private boolean accepted;
   /** Guarded by {@code lock}. */
   private boolean closed;
   /** Guarded by {@code lock}: the queue's drop count already reported. */
@@ -79,14 +85,21 @@ public final class LogShipper implements AutoCloseable {
    *     shipped (at most one flush interval after they were read)
    */
   public LogShipper(Settings settings, Channel channel, LogQueue queue,
-      Supplier<String> payloadSha256, Backoff backoff, ScheduledExecutorService scheduler) {
+      Supplier<String> payloadSha256, ReconnectLoop.Settings reconnect, RandomGenerator random,
+      ScheduledExecutorService scheduler) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.channel = Objects.requireNonNull(channel, "channel");
     this.stub = AgentReportServiceGrpc.newStub(channel);
     this.queue = Objects.requireNonNull(queue, "queue");
     this.payloadSha256 = Objects.requireNonNull(payloadSha256, "payloadSha256");
-    this.backoff = Objects.requireNonNull(backoff, "backoff");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.reconnect = new ReconnectLoop("ShipLogs", channel, reconnect, random, scheduler, () -> {
+      synchronized (lock) {
+        if (!closed) {
+          open();
+        }
+      }
+    });
   }
 
   public void start() {
@@ -144,6 +157,10 @@ public final class LogShipper implements AutoCloseable {
       }
       return;
     }
+    if (!accepted && batchesOnStream > 0) {
+      accepted = true;
+      reconnect.accepted();
+    }
     String sha = payloadSha256.get();
     while (stream.isReady()) {
       List<LogLine> lines = queue.drain(settings.batchSize());
@@ -159,6 +176,7 @@ public final class LogShipper implements AutoCloseable {
       stream.onNext(batch.build());
       droppedReported = dropped;
       shipped += lines.size();
+      batchesOnStream++;
       if (lines.size() < settings.batchSize()) {
         return;
       }
@@ -179,7 +197,8 @@ public final class LogShipper implements AutoCloseable {
             if (!readySeen) {
               readySeen = true;
               opening = false;
-              attempt = 0;
+              batchesOnStream = 0;
+              accepted = false;
               if (closed) {
                 mine.cancel("log shipper closed", null);
                 return;
@@ -192,22 +211,29 @@ public final class LogShipper implements AutoCloseable {
       }
 
       @Override
-      public void onNext(ShipLogsResponse response) {}
+      public void onNext(ShipLogsResponse response) {
+        if (response.getStop()) {
+          // The deployment is no longer placed here: later lines would be turned away too.
+          LOG.log(System.Logger.Level.WARNING, "log shipping ends: " + response.getStopReason());
+          close();
+        }
+      }
 
       @Override
       public void onError(Throwable t) {
-        lost(mine, t.toString());
+        lost(mine, t);
       }
 
       @Override
       public void onCompleted() {
-        lost(mine, "stream completed by the control plane");
+        lost(mine, Status.UNAVAILABLE.withDescription("stream completed by the control plane")
+            .asRuntimeException());
       }
     });
   }
 
-  private void lost(ClientCallStreamObserver<ShipLogsRequest> from, String why) {
-    Duration delay;
+  private void lost(ClientCallStreamObserver<ShipLogsRequest> from, Throwable why) {
+    ReconnectLoop.Retry retry;
     synchronized (lock) {
       if (stream != null && stream != from) {
         return;
@@ -216,18 +242,11 @@ public final class LogShipper implements AutoCloseable {
       if (closed) {
         return;
       }
-      opening = true; // until the delayed open below
-      delay = backoff.delay(attempt);
-      attempt++;
+      opening = true; // until the delayed open the loop schedules
+      retry = reconnect.lost(why);
     }
-    LOG.log(System.Logger.Level.WARNING, "log stream lost (" + why + "); retry in " + delay);
-    scheduler.schedule(() -> {
-      ControlPlaneChannels.connectNow(channel); // outside the lock: it may run channel callbacks
-      synchronized (lock) {
-        if (!closed) {
-          open();
-        }
-      }
-    }, delay.toMillis(), TimeUnit.MILLISECONDS);
+    if (retry.reason() == ReconnectLoop.Reason.CONNECTION_LOST || retry.announce()) {
+      LOG.log(System.Logger.Level.WARNING, reconnect.describe(retry));
+    }
   }
 }

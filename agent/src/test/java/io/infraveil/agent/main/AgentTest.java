@@ -123,6 +123,23 @@ class AgentTest {
         .filter(x -> !x.processes().isEmpty()).map(x -> x.processes().get(0).pid()).orElse(-1L);
   }
 
+  // Temp files of the agent's own state writes, left by a crash, are removed at start; the
+  // launcher's desired.json temp (it may be writing right now) is left alone.
+  @Test
+  void removesStaleTempsOfItsOwnFilesAtStart() throws Exception {
+    Path dir = data.resolve("agents/web");
+    Files.createDirectories(dir);
+    Path state = Files.writeString(dir.resolve(".agent_state.json.31337.tmp"), "{\"half");
+    Path payloads = Files.writeString(dir.resolve(".payloads.json.42.tmp"), "{");
+    Path launchers = Files.writeString(dir.resolve(".desired.json.77.tmp"), "{");
+
+    agent(A, false);
+
+    assertFalse(Files.exists(state));
+    assertFalse(Files.exists(payloads));
+    assertTrue(Files.exists(launchers), "the launcher's temp file is not the agent's to remove");
+  }
+
   // A rejected new payload never runs; the next agent keeps A's live process (adopted, same
   // pid) and records the rejection with the cache's reason.
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.infraveil.agent.AgentEvent;
@@ -17,7 +18,7 @@ import io.infraveil.certs.Identity;
 import io.infraveil.certs.KeyPairs;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.host.grpc.ControlPlaneChannels;
-import io.infraveil.host.time.Backoff;
+import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HeartbeatRequest;
@@ -37,6 +38,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
@@ -67,13 +69,29 @@ class HeartbeatClientTest {
     final BlockingQueue<HeartbeatRequest> heartbeats = new LinkedBlockingQueue<>();
     final BlockingQueue<ShipLogsRequest> logs = new LinkedBlockingQueue<>();
     volatile boolean ack = true;
+    /** Refuse every heartbeat as the control plane refuses a deployment not placed here. */
+    volatile boolean refuse;
+    /** Answer as the control plane answers for a deployment deleted from this host. */
+    volatile boolean deleted;
+    final AtomicInteger streams = new AtomicInteger();
 
     @Override
     public StreamObserver<HeartbeatRequest> heartbeat(StreamObserver<HeartbeatResponse> out) {
+      streams.incrementAndGet();
       return new StreamObserver<>() {
         @Override
         public void onNext(HeartbeatRequest request) {
+          if (refuse) {
+            out.onError(Status.PERMISSION_DENIED.withDescription("host web-1 may not report for"
+                + " deployment web: it is not placed on web-1").asRuntimeException());
+            return;
+          }
           heartbeats.add(request);
+          if (deleted) {
+            out.onNext(HeartbeatResponse.newBuilder().setStop(true)
+                .setStopReason("deployment web was deleted").build());
+            return;
+          }
           if (ack) {
             out.onNext(HeartbeatResponse.newBuilder()
                 .setAckedSequence(request.getSequence()).build());
@@ -182,6 +200,10 @@ class HeartbeatClientTest {
   }
 
   private HeartbeatClient client(Duration interval) {
+    return client(interval, ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)));
+  }
+
+  private HeartbeatClient client(Duration interval, ReconnectLoop.Settings reconnect) {
     HeartbeatClient.Source source = new HeartbeatClient.Source() {
       @Override
       public AgentSnapshot snapshot() {
@@ -205,8 +227,7 @@ class HeartbeatClientTest {
     };
     client = new HeartbeatClient(new HeartbeatClient.Settings("web-1", "web", 7, interval,
         Duration.ofMillis(200), 100, 8), channel, source,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
-        Clock.systemUTC(), scheduler);
+        reconnect, new SplittableRandom(1), Clock.systemUTC(), scheduler);
     supervisor.addListener(s -> client.changed());
     return client;
   }
@@ -279,6 +300,46 @@ class HeartbeatClientTest {
     assertEquals(1.0 / 8, healed.getPressure().getRestartPressure());
   }
 
+  // A deployment deleted on the control plane gets a "stop" answer, not a refusal: the agent
+  // stops reporting for good (no new stream, no further heartbeat) and leaves the stop of its
+  // services to the launcher.
+  @Test
+  void stopAnswerEndsReportingWithoutReconnecting() throws Exception {
+    reports.deleted = true;
+    HeartbeatClient c = client(Duration.ofMillis(100));
+    c.start();
+    reports.await("any", h -> true, Duration.ofSeconds(10));
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!c.isReleased() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(c.isReleased(), "the stop answer releases the client");
+    reports.heartbeats.clear();
+    supervisor.start(SHA); // a change that would otherwise be reported at once
+
+    Thread.sleep(1000); // ten heartbeat intervals and several reconnect delays
+    assertEquals(0, reports.heartbeats.size(), "no heartbeat after the stop answer");
+    assertEquals(1, reports.streams.get(), "no new stream after the stop answer");
+  }
+
+  // A refusal (the stream opens, the first heartbeat is refused) climbs the refusal ladder:
+  // opening the stream is not acceptance, so the backoff does not reset on every attempt.
+  @Test
+  void refusedHeartbeatBacksOffOnTheRefusalLadderUntilAccepted() throws Exception {
+    reports.refuse = true;
+    client(Duration.ofMillis(150), new ReconnectLoop.Settings(Duration.ofMillis(50),
+        Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(1600))).start();
+    Thread.sleep(2000);
+    int attempts = reports.streams.get();
+    // At 0, then after >= 200 ms, >= 400 ms, >= 800 ms: at most 4 in 2 s. The usual ladder
+    // (50 .. 200 ms) reset at every ready stream makes 10 or more.
+    assertTrue(attempts >= 2 && attempts <= 4, "heartbeat streams in 2 s while refused: "
+        + attempts);
+
+    reports.refuse = false;
+    reports.await("a heartbeat once accepted", h -> true, Duration.ofSeconds(5));
+  }
+
   // Without acks every report repeats the events; after an ack they are gone.
   @Test
   void eventsAreResentUntilAcked() throws Exception {
@@ -292,6 +353,14 @@ class HeartbeatClientTest {
         .orElseThrow();
     assertEquals("web", started.getDeployment());
     assertEquals(REF, started.getPayload());
+    // Each event names this agent process and its place among its events, so the control
+    // plane can keep one of each however often it is re-sent.
+    assertFalse(started.getInstanceId().isEmpty());
+    assertTrue(first.getEventsList().stream()
+        .allMatch(e -> e.getInstanceId().equals(started.getInstanceId())));
+    List<Long> sequences = first.getEventsList().stream().map(HostEvent::getSequence).toList();
+    assertEquals(sequences.stream().sorted().distinct().toList(), sequences, "increasing");
+    assertTrue(sequences.get(0) >= 1, sequences.toString());
     HeartbeatRequest again = reports.await("a later report", h ->
         h.getSequence() >= first.getSequence() + 2, Duration.ofSeconds(5));
     assertTrue(again.getEventsList().contains(started), "re-sent while unacked");
@@ -340,7 +409,8 @@ class HeartbeatClientTest {
   void logLinesAreShippedWithThePayloadHash() throws Exception {
     LogShipper shipper = new LogShipper(new LogShipper.Settings("web-1", "web", 500,
         Duration.ofMillis(100)), channel, supervisor.logQueue(), () -> SHA,
-        new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), true, new SplittableRandom(1)),
+        ReconnectLoop.Settings.of(Duration.ofMillis(50), Duration.ofMillis(200)),
+        new SplittableRandom(1),
         scheduler);
     shipper.start();
     try {

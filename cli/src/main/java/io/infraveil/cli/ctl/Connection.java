@@ -4,6 +4,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
+import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
@@ -34,6 +35,12 @@ final class Connection implements AutoCloseable {
   /** For unary calls: fails with DEADLINE_EXCEEDED after {@link #UNARY_DEADLINE_SECONDS}. */
   OperatorServiceGrpc.OperatorServiceBlockingStub unary() {
     return OperatorServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Secrets administration, with the unary deadline. */
+  SecretAdminServiceGrpc.SecretAdminServiceBlockingStub secrets() {
+    return SecretAdminServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 

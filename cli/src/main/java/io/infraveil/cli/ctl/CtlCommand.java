@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
         RollbackCommand.class,
         WatchCommand.class,
         SecurityEventsCommand.class,
+        SecretsCommand.class,
     })
 public final class CtlCommand implements Runnable {
 

@@ -6,6 +6,8 @@ import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.PayloadServiceGrpc;
+import io.infraveil.proto.v1.SecretAdminServiceGrpc;
+import io.infraveil.proto.v1.SecretServiceGrpc;
 import java.util.Optional;
 
 /**
@@ -32,11 +34,13 @@ final class MethodPolicy {
       return Audience.ANYONE;
     }
     String service = fullMethodName.substring(0, Math.max(0, fullMethodName.indexOf('/')));
-    if (service.equals(OperatorServiceGrpc.SERVICE_NAME)) {
+    if (service.equals(OperatorServiceGrpc.SERVICE_NAME)
+        || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)) {
       return Audience.OPERATORS;
     }
     if (service.equals(LauncherSyncServiceGrpc.SERVICE_NAME)
         || service.equals(PayloadServiceGrpc.SERVICE_NAME)
+        || service.equals(SecretServiceGrpc.SERVICE_NAME)
         || service.equals(AgentReportServiceGrpc.SERVICE_NAME)
         || service.equals(EnrollmentServiceGrpc.SERVICE_NAME)) {
       return Audience.HOSTS;

@@ -62,8 +62,8 @@ public final class HistoryStore {
   }
 
   /**
-   * Deletes history and security events older than {@code cutoff} and incidents resolved before
-   * it; returns rows deleted.
+   * Deletes history and security events older than {@code cutoff}, incidents resolved before
+   * it and event marks not updated since; returns rows deleted.
    */
   public int pruneBefore(Instant cutoff) {
     try (Connection c = dataSource.getConnection()) {
@@ -86,6 +86,11 @@ public final class HistoryStore {
       // Security events share the retention bound: a row goes once its latest occurrence is old.
       try (PreparedStatement s = c.prepareStatement(
           "DELETE FROM security_events WHERE COALESCE(last_at, at) < ?")) {
+        s.setTimestamp(1, at);
+        deleted += s.executeUpdate();
+      }
+      // Marks of agent and launcher processes not heard from within the retention (V6).
+      try (PreparedStatement s = c.prepareStatement("DELETE FROM host_event_marks WHERE seen_at < ?")) {
         s.setTimestamp(1, at);
         deleted += s.executeUpdate();
       }

@@ -15,7 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * What hosts report, as live state in memory: the latest heartbeat of every agent. Host events
  * are passed on, not kept here: listeners (incidents, watchers, metrics, history) hear every
- * report at once, and history stores them.
+ * report at once, and history stores them. An event re-sent by a host (events are re-sent until
+ * acknowledged) is passed on once: {@link HostEventMarks} drops the copies, so one event makes
+ * one history row, one piece of evidence, one pipeline step and one security event.
  */
 @Singleton
 public final class ReportIngest {
@@ -39,11 +41,13 @@ public final class ReportIngest {
   }
 
   private final Clock clock;
+  private final HostEventMarks marks;
   private final Map<String, AgentReport> agents = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
-  public ReportIngest(Clock clock) {
+  public ReportIngest(Clock clock, HostEventMarks marks) {
     this.clock = clock;
+    this.marks = marks;
   }
 
   public void addListener(Listener listener) {
@@ -71,6 +75,9 @@ public final class ReportIngest {
   }
 
   private void recordEvent(String host, HostEvent event, Origin origin) {
+    if (!marks.firstSeen(host, event)) {
+      return;
+    }
     ReceivedEvent received = new ReceivedEvent(host, clock.instant(), event, origin);
     listeners.forEach(listener -> listener.event(received));
   }

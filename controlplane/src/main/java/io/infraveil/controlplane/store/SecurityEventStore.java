@@ -120,15 +120,17 @@ public final class SecurityEventStore {
   }
 
   /**
-   * What makes two events identical: kind, caller, method and message. The caller is the
-   * identity, else the peer's address without its port (a retry comes from a new port).
+   * What makes two events one refusal: kind and caller. The caller is the identity, else the
+   * peer's address without its port (a retry comes from a new port). Method and message are
+   * left out on purpose: a revoked host is refused on every stream it has (Sync, Heartbeat,
+   * ShipLogs, Fetch), and each retry of each is the same refusal; the row keeps the first
+   * occurrence's method and message.
    */
   static String fingerprint(SecurityEventRecord event) {
     String caller = event.identity() != null && !event.identity().isEmpty()
         ? event.identity()
         : "address " + addressOf(event.peer());
-    String key = event.kind() + '\0' + caller + '\0' + (event.method() == null ? "" : event.method())
-        + '\0' + truncate(event.message(), MAX_MESSAGE);
+    String key = event.kind() + '\0' + caller;
     return Sha256Hex.format(Sha256Hex.newDigest().digest(key.getBytes(StandardCharsets.UTF_8)));
   }
 

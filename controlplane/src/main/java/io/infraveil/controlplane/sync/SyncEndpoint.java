@@ -10,6 +10,7 @@ import io.infraveil.controlplane.ingest.ReportIngest;
 import io.infraveil.controlplane.store.HostStore;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.SyncRequest;
+import io.infraveil.proto.v1.SyncAccepted;
 import io.infraveil.proto.v1.SyncResponse;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -72,6 +73,10 @@ final class SyncEndpoint extends LauncherSyncServiceGrpc.LauncherSyncServiceImpl
               return;
             }
             greeted = true;
+            // Before register: nothing else writes to this stream yet. The launcher resets its
+            // reconnect backoff only on an answer, and a current launcher gets no desired state.
+            out.onNext(SyncResponse.newBuilder().setAccepted(SyncAccepted.newBuilder()
+                .setRevision(desiredStates.current(host).getRevision())).build());
             sessions.register(host, out);
             liveness.streamOpened(host);
             LOG.info("sync_open host={} held_revision={}", host, request.getHello().getHeldRevision());

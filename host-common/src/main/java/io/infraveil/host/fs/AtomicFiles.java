@@ -4,14 +4,16 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.DirectoryStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -32,32 +34,6 @@ public final class AtomicFiles {
     }
     write(target, content, null);
     return true;
-  }
-
-  /**
-   * Deletes the temp files that {@link #write} leaves beside {@code target} when the process
-   * dies between creating and renaming them ({@code .<name>.<number>.tmp}); they never became
-   * the file and are never read. Call only while nothing else writes {@code target}, at start.
-   * Returns what was removed.
-   */
-  public static List<Path> removeStaleTemps(Path target) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    List<Path> removed = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
-      return removed;
-    }
-    // The random part of a temp name is a number, so "x.json" never matches "x.json.prev"'s.
-    String glob = "." + target.getFileName().toString().replace("*", "\\*")
-        .replace("?", "\\?").replace("[", "\\[").replace("{", "\\{") + ".[0-9]*.tmp";
-    try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, glob)) {
-      for (Path temp : temps) {
-        if (Files.isRegularFile(temp, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-            && Files.deleteIfExists(temp)) {
-          removed.add(temp);
-        }
-      }
-    }
-    return removed;
   }
 
   /** Replaces {@code target} with {@code content}. */
@@ -102,6 +78,50 @@ public final class AtomicFiles {
           + "keep both on one file system", e);
     }
     fsyncDirectory(target.toAbsolutePath().getParent());
+  }
+
+  /**
+   * Removes the temp files a crash left behind in {@code dir} for the given target names:
+   * {@code .<name>.<digits>.tmp} as written here, and {@code .<name><digits>.tmp} as older
+   * writers named them. Only the caller's own targets are matched, so a temp file that
+   * another process (an agent beside the launcher) is writing right now is never touched.
+   * Call it at start, before the first write. Returns the files removed, for the log.
+   */
+  public static List<Path> removeStaleTemps(Path dir, Collection<String> targetNames)
+      throws IOException {
+    List<Path> removed = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return removed;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, ".*.tmp")) {
+      for (Path entry : entries) {
+        if (isTempOf(entry.getFileName().toString(), targetNames)
+            && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+          Files.deleteIfExists(entry);
+          removed.add(entry);
+        }
+      }
+    }
+    if (!removed.isEmpty()) {
+      fsyncDirectory(dir);
+    }
+    return removed;
+  }
+
+  static boolean isTempOf(String fileName, Collection<String> targetNames) {
+    for (String name : targetNames) {
+      String prefix = "." + name;
+      if (fileName.startsWith(prefix) && fileName.endsWith(".tmp")) {
+        String middle = fileName.substring(prefix.length(), fileName.length() - ".tmp".length());
+        if (middle.startsWith(".")) {
+          middle = middle.substring(1);
+        }
+        if (!middle.isEmpty() && middle.chars().allMatch(Character::isDigit)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Flushes a file's content to disk. */

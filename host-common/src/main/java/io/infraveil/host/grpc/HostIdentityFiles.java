@@ -5,6 +5,7 @@ import io.infraveil.certs.Pem;
 import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.host.fs.JsonFiles;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -90,9 +91,8 @@ public final class HostIdentityFiles {
 
   /** Puts a renewed key and certificate in place: next files first, then two renames. */
   public void installRenewed(PrivateKey key, String certificatePem) throws IOException {
-    Pem.writeSecret(nextKeyFile(), Pem.encode(key));
-    Pem.writePublic(nextCertificateFile(), certificatePem);
-    AtomicFiles.fsyncDirectory(dir);
+    writeSecretPem(nextKeyFile(), Pem.encode(key));
+    writePublicPem(nextCertificateFile(), certificatePem);
     AtomicFiles.moveDurably(nextCertificateFile(), certificateFile());
     AtomicFiles.moveDurably(nextKeyFile(), keyFile());
   }
@@ -132,7 +132,7 @@ public final class HostIdentityFiles {
 
   /** Writes the private key (0600). Called first, before anything leaves the host. */
   public void writeKey(PrivateKey key) throws IOException {
-    Pem.writeSecret(keyFile(), Pem.encode(key));
+    writeSecretPem(keyFile(), Pem.encode(key));
   }
 
   public PrivateKey readKey() throws IOException {
@@ -141,8 +141,8 @@ public final class HostIdentityFiles {
 
   /** Writes the certificate and CA bundle (0644). */
   public void writeCertificates(String certificatePem, String caBundlePem) throws IOException {
-    Pem.writePublic(caFile(), caBundlePem);
-    Pem.writePublic(certificateFile(), certificatePem);
+    writePublicPem(caFile(), caBundlePem);
+    writePublicPem(certificateFile(), certificatePem);
   }
 
   /** Writes the 32-byte host secret, created 0600 before any byte lands. */
@@ -166,6 +166,27 @@ public final class HostIdentityFiles {
   /** Writes host.json last: its presence marks a finished enrollment. */
   public void writeHostInfo(HostInfo info) throws IOException {
     JsonFiles.write(hostInfoFile(), info);
+  }
+
+  /**
+   * Removes temp files that a crash left while one of the identity files was being written.
+   * Called at launcher start, before anything is written here.
+   */
+  public List<Path> removeStaleTemps() throws IOException {
+    return AtomicFiles.removeStaleTemps(dir, List.of(caFile(), certificateFile(), keyFile(),
+            secretFile(), hostInfoFile(), nextCertificateFile(), nextKeyFile()).stream()
+        .map(f -> f.getFileName().toString()).toList());
+  }
+
+  /** A private key: temp file created 0600 before any byte lands, fsync, rename, fsync dir. */
+  private static void writeSecretPem(Path file, String pem) throws IOException {
+    AtomicFiles.write(file, pem.getBytes(StandardCharsets.US_ASCII),
+        PosixFilePermissions.fromString("rw-------"));
+  }
+
+  private static void writePublicPem(Path file, String pem) throws IOException {
+    AtomicFiles.write(file, pem.getBytes(StandardCharsets.US_ASCII),
+        PosixFilePermissions.fromString("rw-r--r--"));
   }
 
   public Optional<HostInfo> readHostInfo() throws IOException {

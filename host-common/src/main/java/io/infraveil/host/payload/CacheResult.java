@@ -11,8 +11,11 @@ import java.util.Objects;
  *
  * @param entry the verified cache entry, only for {@code CACHED}
  * @param reason only for {@code REJECTED}
+ * @param evicted set when a cached entry of this hash failed verification and was deleted on
+ *     the way (then fetched again: see {@code status}); says why, to be reported once
  */
-public record CacheResult(Status status, RejectionReason reason, String message, Path entry) {
+public record CacheResult(Status status, RejectionReason reason, String message, Path entry,
+    String evicted) {
 
   /** The three outcomes. */
   public enum Status { CACHED, REJECTED, UNAVAILABLE }
@@ -31,14 +34,20 @@ public record CacheResult(Status status, RejectionReason reason, String message,
   }
 
   public static CacheResult cached(Path entry) {
-    return new CacheResult(Status.CACHED, null, "cached and verified", entry);
+    return new CacheResult(Status.CACHED, null, "cached and verified", entry, null);
   }
 
   public static CacheResult rejected(RejectionReason reason, String message) {
-    return new CacheResult(Status.REJECTED, reason, message, null);
+    return new CacheResult(Status.REJECTED, reason, message, null, null);
   }
 
   public static CacheResult unavailable(String message) {
-    return new CacheResult(Status.UNAVAILABLE, null, message, null);
+    return new CacheResult(Status.UNAVAILABLE, null, message, null, null);
+  }
+
+  /** This result, noting that a cached entry failed verification and was evicted first. */
+  public CacheResult afterEviction(String why) {
+    Objects.requireNonNull(why, "why");
+    return new CacheResult(status, reason, message, entry, why);
   }
 }

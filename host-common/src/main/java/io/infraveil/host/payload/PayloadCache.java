@@ -22,6 +22,8 @@ import java.util.Optional;
  *   cache/&lt;sha&gt;/ exists --&gt; header for (deployment, sequence) there? verify it (MAC, key)
  *                          else fetch the header only, verify it against the cached bytes,
  *                          keep it as header-&lt;deployment&gt;-&lt;sequence&gt;.pb --&gt; CACHED
+ *                          cached bytes fail --&gt; entry evicted, fetched again as below;
+ *                          the result says what was evicted (report it once)
  *   otherwise ------------&gt; fetch (resume) --&gt; verify --&gt; assemble .partial/&lt;sha&gt;.tmpdir,
  *                          fsync, rename to cache/&lt;sha&gt;/, fsync cache/ --&gt; CACHED
  *   sequence replayed ----&gt; (publisher keys pinned) nothing fetched or read --&gt; REJECTED
@@ -33,6 +35,10 @@ import java.util.Optional;
  * 0 before the payload is rejected: a power cut can leave an unsynced, torn tail in the
  * partial file, which is damage, not tampering. Calls for one hash are serialized within the
  * JVM; a second process gets UNAVAILABLE while the first holds the hash.
+ *
+ * <p>An entry is trusted only as far as it verifies: one whose bytes fail (replaced at rest by
+ * another version's, say) is evicted and fetched again, here or through {@link #refetch} when
+ * extraction finds it, so the version can run again without anyone clearing the cache.
  */
 public final class PayloadCache {
 
@@ -73,6 +79,27 @@ public final class PayloadCache {
    * only matters for the replay check with pinned publisher keys ({@link PayloadOrigin}).
    */
   public CacheResult ensureCached(String deployment, PayloadRef desired, PayloadOrigin origin) {
+    return locked(deployment, desired, null, origin);
+  }
+
+  /**
+   * Evicts the entry of {@code desired} (its bytes failed verification elsewhere, for example
+   * while extracting: {@code why}) and fetches it again; the result carries {@code why} as
+   * {@link CacheResult#evicted()}.
+   */
+  public CacheResult refetch(String deployment, PayloadRef desired, String why) {
+    return refetch(deployment, desired, why, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  /** As above, for a payload chosen by {@code origin} (see {@link PayloadOrigin}). */
+  public CacheResult refetch(String deployment, PayloadRef desired, String why,
+      PayloadOrigin origin) {
+    Objects.requireNonNull(why, "why");
+    return locked(deployment, desired, why, origin);
+  }
+
+  private CacheResult locked(String deployment, PayloadRef desired, String evict,
+      PayloadOrigin origin) {
     Objects.requireNonNull(origin, "origin");
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(desired, "desired");
@@ -89,6 +116,11 @@ public final class PayloadCache {
       if (held == null) {
         return CacheResult.unavailable("payload " + sha
             + " is being fetched by another process on this host; try again");
+      }
+      if (evict != null) {
+        FileTrees.deleteRecursively(layout.entryDir(sha));
+        CacheResult fetched = ensureLocked(deployment, desired, sha, origin);
+        return fetched.evicted() != null ? fetched : fetched.afterEviction(evict);
       }
       return ensureLocked(deployment, desired, sha, origin);
     } catch (InterruptedException e) {
@@ -113,14 +145,32 @@ public final class PayloadCache {
     Path entry = layout.entryDir(sha);
     if (Files.isDirectory(entry)
         && Files.isRegularFile(entry.resolve(CacheLayout.CIPHERTEXT))) {
-      return useCached(deployment, desired, entry, origin);
+      Verification cached = useCached(deployment, desired, entry, origin);
+      if (cached.isOk()) {
+        return CacheResult.cached(entry);
+      }
+      if (!failedAtRest(cached.reason())) {
+        return rejected(cached); // the header was refused, not the bytes: nothing to heal
+      }
+      // The bytes at rest do not verify: a refusal every few seconds for ever would help
+      // nobody. Evict them and fetch again; a fresh download that fails too is REJECTED.
+      FileTrees.deleteRecursively(entry);
+      return fetchAndVerify(deployment, desired, sha, origin).afterEviction("cache entry " + sha
+          + " failed verification and was evicted (" + cached.reason() + ": "
+          + cached.message() + ")");
     }
     if (Files.exists(entry)) {
       // Not something this class ever makes (an entry appears whole, by rename): rebuild it.
       FileTrees.deleteRecursively(entry);
     }
+    return fetchAndVerify(deployment, desired, sha, origin);
+  }
+
+  private CacheResult fetchAndVerify(String deployment, PayloadRef desired, String sha,
+      PayloadOrigin origin) throws IOException {
     // Left by a crash between assembling and renaming: never trusted, rebuilt from scratch.
     FileTrees.deleteRecursively(layout.assemblyDir(sha));
+    Path entry = layout.entryDir(sha);
     for (int attempt = 0; ; attempt++) {
       PayloadFetcher.FetchResult fetched =
           fetcher.fetch(deployment, desired, h -> checkHeader(deployment, desired, h, origin));
@@ -145,28 +195,44 @@ public final class PayloadCache {
     }
   }
 
-  private CacheResult useCached(String deployment, PayloadRef desired, Path entry,
+  /** Checks an entry on disk for {@code desired}; not OK when its bytes fail verification. */
+  private Verification useCached(String deployment, PayloadRef desired, Path entry,
       PayloadOrigin origin) throws IOException {
     String sha = desired.getSha256();
     long sequence = desired.getSequence();
     Optional<FetchHeader> stored = EntryHeaders.find(entry, deployment, sequence);
     if (stored.isPresent() && checkHeader(deployment, desired, stored.get(), origin).isOk()) {
       publishers.recordAccepted(deployment, sequence, sha);
-      return CacheResult.cached(entry);
+      return Verification.ok();
+    }
+    long size = Files.size(entry.resolve(CacheLayout.CIPHERTEXT));
+    Optional<FetchHeader> first = EntryHeaders.read(entry.resolve(CacheLayout.HEADER));
+    if (first.isPresent() && first.get().getCiphertextSize() != size) {
+      // The bytes changed size since they were verified: no header can open them.
+      return Verification.rejected(RejectionReason.SIZE_MISMATCH, "cached ciphertext of " + sha
+          + " is " + size + " bytes; it was " + first.get().getCiphertextSize()
+          + " when verified");
     }
     // No header for this deployment and sequence, or one that no longer verifies (a new host
     // secret): ask for the header alone and prove it opens the bytes already cached.
-    FetchHeader fresh = fetcher.fetchHeader(deployment, sha,
-        Files.size(entry.resolve(CacheLayout.CIPHERTEXT)));
+    FetchHeader fresh = fetcher.fetchHeader(deployment, sha, size);
     Verification verdict = verifier.verify(deployment, desired, fresh,
         entry.resolve(CacheLayout.CIPHERTEXT), origin);
     if (!verdict.isOk()) {
-      return rejected(verdict);
+      return verdict;
     }
     AtomicFiles.write(entry.resolve(CacheLayout.headerFileName(deployment, sequence)),
         fresh.toByteArray());
     publishers.recordAccepted(deployment, sequence, sha);
-    return CacheResult.cached(entry);
+    return Verification.ok();
+  }
+
+  /** Reasons that condemn the bytes on disk rather than what the control plane sent. */
+  static boolean failedAtRest(RejectionReason reason) {
+    return switch (reason) {
+      case DECRYPT_FAILED, TRUNCATED, TRAILING_DATA, HASH_MISMATCH, SIZE_MISMATCH -> true;
+      default -> false;
+    };
   }
 
   private Verification checkHeader(String deployment, PayloadRef desired, FetchHeader header,

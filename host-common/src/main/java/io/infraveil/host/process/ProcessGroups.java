@@ -1,7 +1,7 @@
 package io.infraveil.host.process;
 
+import com.sun.jna.LastErrorException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts processes as leaders of their own session and process group, and stops whole groups.
+ * Signals are sent with kill(2) and killpg(2) through JNA, never by forking a binary. Starting
+ * still goes through the {@code setsid} program: the JDK offers no hook to call setsid(2)
+ * between fork and exec, and calling fork from Java is not safe.
  * A process in its own session outlives its parent (a launcher or agent restart leaves it
  * running), and stopping the group also stops whatever it forked.
  */
@@ -44,14 +47,49 @@ public final class ProcessGroups {
     return builder.start();
   }
 
-  /** Sends a signal (for example "TERM", "KILL") to every process of the group led by pid. */
+  /**
+   * Sends a signal (for example "TERM", "KILL") to every process of group {@code pgid}, with
+   * one system call. False when the group no longer exists or may not be signalled.
+   */
   public static boolean signalGroup(long pgid, String signal) {
-    return runKill("-" + signal, "--", "-" + pgid);
+    return signalGroup(pgid, Signal.named(signal));
   }
 
-  /** Sends a signal to one process. */
+  /** Sends {@code signal} to every process of group {@code pgid}; false when none got it. */
+  public static boolean signalGroup(long pgid, Signal signal) {
+    int group = checkedId(pgid, "process group");
+    try {
+      return LibC.killpg(group, signal.number()) == 0;
+    } catch (LastErrorException e) {
+      return false; // ESRCH: the group is gone; EPERM: it is not ours to signal
+    }
+  }
+
+  /** Sends a signal to one process, with one system call; false when it is gone. */
   public static boolean signal(long pid, String signal) {
-    return runKill("-" + signal, Long.toString(pid));
+    return signal(pid, Signal.named(signal));
+  }
+
+  /** Sends {@code signal} to one process; false when it is gone or may not be signalled. */
+  public static boolean signal(long pid, Signal signal) {
+    int process = checkedId(pid, "pid");
+    try {
+      return LibC.kill(process, signal.number()) == 0;
+    } catch (LastErrorException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Ids 0 and 1 (and negatives) mean "my own group", "init" or "every process I may signal" to
+   * kill(2): a corrupt state file must never turn into one of those.
+   */
+  private static int checkedId(long id, String what) {
+    if (id <= 1 || id > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(what + " " + id + " cannot be signalled: only ids from 2 to "
+          + Integer.MAX_VALUE + " name one process or group");
+    }
+    return (int) id;
   }
 
   /**
@@ -96,7 +134,7 @@ public final class ProcessGroups {
       return false; // the pid names another process now: its group is not ours
     }
     boolean ours = groupMembers(leader.pid()).stream()
-        .anyMatch(m -> !m.startedAt().isBefore(leader.startedAt()) && m.isAlive());
+        .anyMatch(m -> m.startedNoEarlierThan(leader) && m.isAlive());
     return ours && signalGroup(leader.pid(), "KILL");
   }
 
@@ -113,14 +151,7 @@ public final class ProcessGroups {
 
   /** The process group id of {@code pid} (from /proc/PID/stat), or -1 when it is gone. */
   public static long processGroupOf(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Long.parseLong(fields[2]);
-    } catch (IOException | RuntimeException gone) {
-      return -1;
-    }
+    return ProcStat.read(pid).map(ProcStat::processGroup).orElse(-1L);
   }
 
   private static void awaitExit(ProcessHandle handle, Duration timeout) {
@@ -133,21 +164,4 @@ public final class ProcessGroups {
     }
   }
 
-  private static boolean runKill(String... args) {
-    List<String> command = new ArrayList<>();
-    command.add("kill");
-    command.addAll(List.of(args));
-    try {
-      Process kill = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
-      return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run kill " + String.join(" ", args), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
 }

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,32 +76,43 @@ class AtomicFilesTest {
     assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(target));
   }
 
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+  /**
+   * A crash between the temp write and the rename leaves a temp file; at start the owner
+   * removes the temps of its own targets only (another process may be writing its own).
+   */
+  @Test
+  void removeStaleTempsRemovesOnlyTheTempsOfTheNamedTargets() throws IOException {
+    Path target = dir.resolve("state.json");
+    AtomicFiles.write(target, bytes("whole"));
+    Path ours = Files.write(dir.resolve(".state.json.4711.tmp"), bytes("{\"half"));
+    Path oursOldStyle = Files.write(dir.resolve(".state.json99.tmp"), bytes("{"));
+    Path otherTarget = Files.write(dir.resolve(".agent_state.json.4711.tmp"), bytes("{"));
+    Path notATemp = Files.write(dir.resolve(".state.json.backup.tmp"), bytes("keep"));
+    Files.createDirectory(dir.resolve(".state.json.1.tmp"));
+
+    List<Path> removed = AtomicFiles.removeStaleTemps(dir, List.of("state.json"));
+
+    assertEquals(Set.of(ours, oursOldStyle), Set.copyOf(removed));
+    assertFalse(Files.exists(ours));
+    assertFalse(Files.exists(oursOldStyle));
+    assertTrue(Files.exists(otherTarget), "another owner's temp file is left alone");
+    assertTrue(Files.exists(notATemp));
+    assertTrue(Files.isDirectory(dir.resolve(".state.json.1.tmp")));
+    assertEquals("whole", Files.readString(target));
+    assertEquals(List.of(), AtomicFiles.removeStaleTemps(dir.resolve("absent"), List.of("x")));
   }
 
-  /** Temps a killed writer left beside a file are removed; the file and others' temps stay. */
+  /** The temp names this class writes are exactly what the clean-up matches. */
   @Test
-  void removesStaleTempsOfOneTargetOnly() throws IOException {
-    Path target = dir.resolve("launcher_state.json");
-    Files.writeString(target, "{}");
-    Path stale = dir.resolve(".launcher_state.json.8127361.tmp");
-    Path staleToo = dir.resolve(".launcher_state.json.1.tmp");
-    Path backupTemp = dir.resolve(".launcher_state.json.prev.77.tmp");
-    Path other = dir.resolve(".agent_state.json.5.tmp");
-    for (Path p : java.util.List.of(stale, staleToo, backupTemp, other)) {
-      Files.writeString(p, "torn");
-    }
+  void tempNamesOfWritesAreRecognised() throws IOException {
+    Path target = dir.resolve("t.json");
+    Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    assertTrue(AtomicFiles.isTempOf(temp.getFileName().toString(), List.of("t.json")));
+    assertFalse(AtomicFiles.isTempOf(".t.json..tmp", List.of("t.json")));
+    assertFalse(AtomicFiles.isTempOf("t.json.1.tmp", List.of("t.json")));
+  }
 
-    java.util.List<Path> removed = AtomicFiles.removeStaleTemps(target);
-
-    assertEquals(java.util.Set.of(stale, staleToo), java.util.Set.copyOf(removed));
-    assertFalse(Files.exists(stale));
-    assertTrue(Files.exists(backupTemp), "launcher_state.json.prev's temp is another file's");
-    assertEquals(java.util.List.of(backupTemp),
-        AtomicFiles.removeStaleTemps(dir.resolve("launcher_state.json.prev")));
-    assertTrue(Files.exists(other), "another file's temp is not ours");
-    assertEquals("{}", Files.readString(target));
-    assertEquals(java.util.List.of(), AtomicFiles.removeStaleTemps(dir.resolve("none/x.json")));
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

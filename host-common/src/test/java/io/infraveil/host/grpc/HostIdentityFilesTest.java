@@ -52,6 +52,50 @@ class HostIdentityFilesTest {
     assertTrue(files.isComplete());
   }
 
+  /**
+   * The private key and certificates go through the durable write: the key is 0600, the
+   * certificates 0644, and no temp file stays behind.
+   */
+  @Test
+  void keyAndCertificatesAreWrittenWholeWithTheirModes() throws Exception {
+    HostIdentityFiles files = HostIdentityFiles.inDataDir(data);
+    java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+    generator.initialize(256);
+    java.security.PrivateKey key = generator.generateKeyPair().getPrivate();
+    files.writeKey(key);
+    files.writeCertificates("CERT\n", "CA\n");
+    assertEquals("rw-------", mode(files.keyFile()));
+    assertEquals("rw-r--r--", mode(files.certificateFile()));
+    assertEquals("rw-r--r--", mode(files.caFile()));
+    assertArrayEquals(key.getEncoded(), files.readKey().getEncoded());
+    assertEquals("CERT\n", Files.readString(files.certificateFile()));
+    try (var names = Files.list(files.dir())) {
+      assertEquals(java.util.List.of("ca.crt", "host.crt", "host.key"),
+          names.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  /** Temp files of identity writes a crash interrupted are removed; nothing else is. */
+  @Test
+  void removesStaleTempsOfIdentityFilesOnly() throws IOException {
+    HostIdentityFiles files = HostIdentityFiles.inDataDir(data);
+    files.writeSecret(new byte[32]);
+    Path keyTemp = Files.writeString(files.dir().resolve(".host.key.8812731.tmp"), "half a key");
+    Path oldStyle = Files.writeString(files.dir().resolve(".host.crt5512.tmp"), "half");
+    Path foreign = Files.writeString(files.dir().resolve(".notes.txt.123.tmp"), "keep");
+
+    assertEquals(java.util.Set.of(keyTemp, oldStyle), java.util.Set.copyOf(files.removeStaleTemps()));
+
+    assertFalse(Files.exists(keyTemp));
+    assertFalse(Files.exists(oldStyle));
+    assertTrue(Files.exists(foreign));
+    assertTrue(Files.exists(files.secretFile()));
+  }
+
+  private static String mode(Path file) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
+  }
+
   @Test
   void parsesTargets() {
     assertEquals(new ControlPlaneChannels.Target("cp.example", 7443),

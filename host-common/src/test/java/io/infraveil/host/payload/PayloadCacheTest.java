@@ -285,6 +285,74 @@ class PayloadCacheTest {
     assertEquals(List.of("header.pb", "payload.enc"), names(layout.entryDir(app.sha())));
   }
 
+  /** Replaces the cached ciphertext of {@code app} with another version's, as an attacker or a bad disk would. */
+  private void replaceCachedBytesWithAnotherVersion() throws IOException {
+    TestPayloads.Sealed other = TestPayloads.app(Files.createDirectories(work.resolve("other")),
+        "other", 90_000, 6);
+    Files.write(layout.entryDir(app.sha()).resolve(CacheLayout.CIPHERTEXT), other.ciphertext());
+  }
+
+  // A second deployment finds the entry's bytes replaced: the entry is evicted, fetched again,
+  // and the result says so (to be reported once) instead of refusing the version for ever.
+  @Test
+  void cachedBytesReplacedAtRestAreEvictedAndFetchedAgain() throws Exception {
+    serveGenuine();
+    service.serve("shop-eu", app.sha(), app.header("shop-eu"), app.ciphertext());
+    PayloadCache cache = cache();
+    cache.ensureCached(DEPLOYMENT, app.ref());
+    replaceCachedBytesWithAnotherVersion();
+
+    CacheResult eu = cache.ensureCached("shop-eu", app.ref());
+
+    assertEquals(CacheResult.Status.CACHED, eu.status(), eu.message());
+    assertTrue(eu.evicted().contains("cache entry " + app.sha() + " failed verification and was"
+        + " evicted"), eu.evicted());
+    assertArrayEquals(app.ciphertext(), Files.readAllBytes(eu.entry().resolve("payload.enc")));
+    assertEquals(List.of("header.pb", "payload.enc"), names(eu.entry()),
+        "a fresh entry: the old headers went with the bad bytes");
+    assertTrue(eu.evicted().contains("SIZE_MISMATCH"), eu.evicted());
+    assertEquals(2, service.requests.size(), "the first fetch, then the fetch again");
+    assertEquals("shop-eu", service.requests.get(1).getDeployment());
+    assertEquals(0, service.requests.get(1).getOffset(), "fetched again from byte 0");
+
+    CacheResult again = cache.ensureCached("shop-eu", app.ref());
+    assertEquals(CacheResult.Status.CACHED, again.status(), again.message());
+    assertNull(again.evicted(), "reported once: the next call finds a good entry");
+  }
+
+  // Extraction found the bytes altered: refetch evicts and fetches again from byte 0.
+  @Test
+  void refetchEvictsAndFetchesAgain() throws Exception {
+    serveGenuine();
+    PayloadCache cache = cache();
+    cache.ensureCached(DEPLOYMENT, app.ref());
+    replaceCachedBytesWithAnotherVersion();
+
+    CacheResult result = cache.refetch(DEPLOYMENT, app.ref(), "extraction failed: DECRYPT_FAILED");
+
+    assertEquals(CacheResult.Status.CACHED, result.status(), result.message());
+    assertEquals("extraction failed: DECRYPT_FAILED", result.evicted());
+    assertArrayEquals(app.ciphertext(), Files.readAllBytes(result.entry().resolve("payload.enc")));
+    assertEquals(2, service.requests.size());
+  }
+
+  // When the fresh copy is bad too, it is a rejection like any other, and nothing is kept.
+  @Test
+  void refetchOfABadPayloadIsRejectedAndKeepsNothing() throws Exception {
+    serveGenuine();
+    PayloadCache cache = cache();
+    cache.ensureCached(DEPLOYMENT, app.ref());
+    byte[] tampered = app.ciphertext().clone();
+    tampered[tampered.length / 3] ^= 0x01;
+    service.serve(DEPLOYMENT, app.sha(), app.header(DEPLOYMENT), tampered);
+
+    CacheResult result = cache.refetch(DEPLOYMENT, app.ref(), "extraction failed");
+
+    assertRejected(result, RejectionReason.DECRYPT_FAILED);
+    assertEquals("extraction failed", result.evicted());
+    assertNothingCachedOrKept();
+  }
+
   /** Fails every write once {@code limit} bytes were written through it, like a full disk. */
   static final class FullDisk implements CacheFiles {
     private final AtomicLong left;

@@ -1,5 +1,6 @@
 package io.infraveil.host.payload;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,31 @@ class ReleaseExtractorTest {
     extractor.extract(entry, "shop", app.ref(), TestPayloads.KEYS, releases);
     assertFalse(Files.exists(release.resolve("touched")), "incomplete release rebuilt");
     assertFalse(Files.exists(releases.resolve(app.sha() + ".tmp-crashed")));
+  }
+
+  // A shipped file replaced (by another version's, say) no longer matches the marker's list:
+  // the release is extracted again from the verified cache; added files do not count.
+  @Test
+  void releaseWhoseShippedFilesChangedIsExtractedAgain() throws Exception {
+    ReleaseExtractor extractor = new ReleaseExtractor();
+    Path release = extractor.extract(entry, "shop", app.ref(), TestPayloads.KEYS, releases);
+    byte[] genuine = Files.readAllBytes(release.resolve("run.sh"));
+    Files.writeString(release.resolve("node_modules.txt"), "installed by a preflight");
+    assertEquals(Optional.empty(), ReleaseExtractor.mismatch(release, app.sha()),
+        "files added after extraction are allowed");
+
+    Files.writeString(release.resolve("run.sh"), "#!/bin/sh\necho another version\n");
+    assertEquals(Optional.of("shipped file run.sh was changed"),
+        ReleaseExtractor.mismatch(release, app.sha()));
+    extractor.extract(entry, "shop", app.ref(), TestPayloads.KEYS, releases);
+    assertArrayEquals(genuine, Files.readAllBytes(release.resolve("run.sh")));
+    assertEquals(Optional.empty(), ReleaseExtractor.mismatch(release, app.sha()));
+
+    Files.delete(release.resolve("lib/blob.bin"));
+    assertEquals(Optional.of("shipped file lib/blob.bin is missing"),
+        ReleaseExtractor.mismatch(release, app.sha()));
+    assertEquals(Optional.of("its marker names payload " + app.sha()),
+        ReleaseExtractor.mismatch(release, "0".repeat(64)));
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.infraveil.host.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -18,6 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Group stops with real processes: pid reuse must never make us signal somebody else. */
 class ProcessGroupsTest {
+
+  /**
+   * A leader that forks a member and exits: it lingers a moment so that its identity can be
+   * read before it is gone (a leader that exits at once may leave nothing to identify).
+   */
+  private static final String EXITING_LEADER =
+      "sleep 1000 & echo $! > child.pid; sleep 0.3; exit 0";
 
   @TempDir Path dir;
   private Process started;
@@ -36,7 +44,7 @@ class ProcessGroupsTest {
   /** The leader exited but its child lives on in the group: the child is killed. */
   @Test
   void stopGroupOfExitedLeaderKillsTheRemainingMembers() throws Exception {
-    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; exit 0");
+    ProcessIdentity leader = startGroup(EXITING_LEADER);
     assertTrue(started.waitFor(5, TimeUnit.SECONDS));
     assertFalse(leader.isAlive());
     assertEquals(leader.pid(), ProcessGroups.processGroupOf(child));
@@ -53,7 +61,8 @@ class ProcessGroupsTest {
   @Test
   void stopGroupNeverSignalsAGroupWhosePidWasReused() throws Exception {
     ProcessIdentity other = startGroup("sleep 1000 & echo $! > child.pid; wait");
-    ProcessIdentity stale = new ProcessIdentity(other.pid(), other.startedAt().minusSeconds(60));
+    ProcessIdentity stale = new ProcessIdentity(other.pid(), other.startedAt().minusSeconds(60),
+        other.startTicks() - 1);
 
     ProcessGroups.stopGroup(stale, "TERM", Duration.ofMillis(200));
 
@@ -69,14 +78,58 @@ class ProcessGroupsTest {
    */
   @Test
   void stopGroupLeavesAGroupWhoseMembersPredateTheLeader() throws Exception {
-    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; exit 0");
+    ProcessIdentity leader = startGroup(EXITING_LEADER);
     assertTrue(started.waitFor(5, TimeUnit.SECONDS));
-    ProcessIdentity later = new ProcessIdentity(leader.pid(), Instant.now().plusSeconds(3600));
+    ProcessIdentity later = new ProcessIdentity(leader.pid(), Instant.now().plusSeconds(3600),
+        leader.startTicks() + 3600 * 100);
 
     ProcessGroups.stopGroup(later, "TERM", Duration.ofMillis(200));
 
     Thread.sleep(300);
     assertTrue(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  /** One killpg call reaches every member of the group: the leader and the child it forked. */
+  @Test
+  void signalGroupReachesEveryMember() throws Exception {
+    ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; wait");
+
+    assertTrue(ProcessGroups.signalGroup(leader.pid(), Signal.KILL));
+
+    assertTrue(started.waitFor(5, TimeUnit.SECONDS));
+    assertEquals(128 + 9, started.exitValue(), "the leader died of SIGKILL");
+    assertTrue(awaitGone(child), "member " + child + " still alive");
+    assertFalse(ProcessGroups.signalGroup(leader.pid(), Signal.KILL), "no group left to signal");
+  }
+
+  /** kill(2) reaches the one process only; a process that is gone reports false. */
+  @Test
+  void signalReachesOneProcessOnly() throws Exception {
+    ProcessIdentity leader =
+        startGroup("sleep 1000 & echo $! > child.pid; wait; exec sleep 1001");
+
+    assertTrue(ProcessGroups.signal(child, "TERM"));
+
+    assertTrue(awaitGone(child));
+    assertTrue(started.isAlive(), "the leader was not signalled");
+    assertTrue(ProcessGroups.signal(leader.pid(), "SIGKILL"));
+    assertTrue(started.waitFor(5, TimeUnit.SECONDS));
+    assertFalse(ProcessGroups.signal(leader.pid(), "KILL"), "a reaped process got a signal");
+  }
+
+  /** Ids kill(2) reads as "everyone" or "my own group" are refused before any call. */
+  @Test
+  void refusesIdsThatNameMoreThanOneProcessOrGroup() {
+    for (long id : new long[] {-1, 0, 1, 1L << 40}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> ProcessGroups.signalGroup(id, Signal.TERM));
+      assertTrue(e.getMessage().startsWith("process group " + id + " cannot be signalled"),
+          e.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> ProcessGroups.signal(id, "TERM"));
+    }
+    IllegalArgumentException unknown =
+        assertThrows(IllegalArgumentException.class, () -> ProcessGroups.signal(2, "BOGUS"));
+    assertTrue(unknown.getMessage().startsWith("unknown signal 'BOGUS'"), unknown.getMessage());
   }
 
   @Test

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.infraveil.host.fs.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,19 +29,73 @@ class ProcessIdentityTest {
     assertTrue(self.isAlive());
   }
 
-  /** A saved pid with another start time is a reused pid: never adopted. */
+  /** A saved pid with other start ticks is a reused pid: never adopted. */
   @Test
-  void refusesWrongStartTime() {
+  void refusesOtherStartTicks() {
     ProcessIdentity self = ProcessIdentity.ofPid(ProcessHandle.current().pid()).orElseThrow();
-    ProcessIdentity reused = new ProcessIdentity(self.pid(), self.startedAt().minusSeconds(1));
+    ProcessIdentity reused =
+        new ProcessIdentity(self.pid(), self.startedAt(), self.startTicks() - 1);
     assertTrue(reused.find().isEmpty());
     assertFalse(reused.isAlive());
+  }
+
+  /**
+   * A system clock stepped by an hour moves the JDK's start instant (derived from btime) by an
+   * hour: the process is still the same one, because the raw start ticks did not move. Before
+   * the ticks were compared, this identity was "gone" and a restarted launcher respawned it.
+   */
+  @Test
+  void matchesByStartTicksWhenTheClockWasSteppedByAnHour() {
+    ProcessIdentity self = ProcessIdentity.ofPid(ProcessHandle.current().pid()).orElseThrow();
+    for (Duration step : List.of(Duration.ofHours(1), Duration.ofHours(-1))) {
+      ProcessIdentity savedBeforeStep =
+          new ProcessIdentity(self.pid(), self.startedAt().minus(step), self.startTicks());
+      assertEquals(self.pid(), savedBeforeStep.find().orElseThrow().pid(), "step " + step);
+    }
+  }
+
+  @Test
+  void startTicksAreThoseOfProcStat() {
+    ProcessIdentity self = ProcessIdentity.ofPid(ProcessHandle.current().pid()).orElseThrow();
+    assertEquals(ProcStat.read(self.pid()).orElseThrow().startTicks(), self.startTicks());
+    assertTrue(self.hasStartTicks());
+  }
+
+  /** An identity saved before ticks were recorded still matches by start instant, as it did. */
+  @Test
+  void identityWithoutTicksMatchesByStartInstantAndUpgrades() {
+    ProcessIdentity self = ProcessIdentity.ofPid(ProcessHandle.current().pid()).orElseThrow();
+    ProcessIdentity legacy =
+        new ProcessIdentity(self.pid(), self.startedAt(), ProcessIdentity.UNKNOWN_TICKS);
+    assertTrue(legacy.isAlive());
+    assertEquals(self, legacy.upgraded());
+
+    ProcessIdentity legacyOther = new ProcessIdentity(self.pid(), self.startedAt().minusSeconds(1),
+        ProcessIdentity.UNKNOWN_TICKS);
+    assertFalse(legacyOther.isAlive());
+    assertEquals(legacyOther, legacyOther.upgraded(), "a non-matching identity stays as saved");
+  }
+
+  /** The saved form: the ticks are one more field; files without it read as UNKNOWN_TICKS. */
+  @Test
+  void jsonKeepsFieldNamesAndReadsOldFiles() throws IOException {
+    ObjectMapper mapper = JsonFiles.mapper();
+    ProcessIdentity id = new ProcessIdentity(4242, Instant.parse("2025-01-01T00:00:00.120Z"), 777);
+    var tree = mapper.readTree(mapper.writeValueAsBytes(id));
+    List<String> names = new java.util.ArrayList<>();
+    tree.fieldNames().forEachRemaining(names::add);
+    assertEquals(List.of("pid", "startedAt", "startTicks"), names);
+    assertEquals(id, mapper.readValue(mapper.writeValueAsBytes(id), ProcessIdentity.class));
+    ProcessIdentity old = mapper.readValue(
+        "{\"pid\":4242,\"startedAt\":\"2025-01-01T00:00:00.120Z\"}", ProcessIdentity.class);
+    assertEquals(ProcessIdentity.UNKNOWN_TICKS, old.startTicks());
+    assertFalse(old.hasStartTicks());
   }
 
   @Test
   void refusesNonPositivePid() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new ProcessIdentity(0, java.time.Instant.EPOCH));
+        () -> new ProcessIdentity(0, Instant.EPOCH, 1));
     assertEquals("pid must be positive, got 0", e.getMessage());
   }
 

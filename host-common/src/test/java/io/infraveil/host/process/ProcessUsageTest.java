@@ -37,6 +37,6 @@ class ProcessUsageTest {
       shell.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
     assertEquals(ProcessUsage.NONE, ProcessUsage.ofTrees(List.of(new ProcessIdentity(shell.pid(),
-        java.time.Instant.EPOCH))), "an identity that no longer matches counts as nothing");
+        java.time.Instant.EPOCH, 1))), "an identity that no longer matches counts as nothing");
   }
 }
