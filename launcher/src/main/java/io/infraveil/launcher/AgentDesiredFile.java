@@ -7,10 +7,13 @@ import java.util.Objects;
 
 /**
  * {@code DATA/agents/<deployment>/desired.json}: what the launcher tells an agent to run. Written
- * atomically before the agent is spawned; a contract with the agent.
+ * atomically before the agent is spawned; a contract with the agent. {@code launcherFallback}
+ * says the payload is the launcher's own choice, its last known good standing in after agent
+ * crashes, not the control plane's: on a host with pinned publisher keys the agent then accepts
+ * an older sequence this host accepted before (added within format 1; absent means false).
  */
 public record AgentDesiredFile(int formatVersion, String deployment, PayloadId payload,
-    long generation, boolean retryMarkedBad, String controlPlane) {
+    long generation, boolean retryMarkedBad, String controlPlane, boolean launcherFallback) {
 
   public static final int FORMAT_VERSION = 1;
   public static final String FILE = "desired.json";
@@ -21,9 +24,16 @@ public record AgentDesiredFile(int formatVersion, String deployment, PayloadId p
     Objects.requireNonNull(controlPlane, "controlPlane");
   }
 
+  /** The file for what the control plane wants. */
   public static AgentDesiredFile of(DesiredAgentSpec spec, String controlPlane) {
+    return of(spec, controlPlane, false);
+  }
+
+  /** The file for {@code spec}; {@code launcherFallback} when the launcher chose it itself. */
+  public static AgentDesiredFile of(DesiredAgentSpec spec, String controlPlane,
+      boolean launcherFallback) {
     return new AgentDesiredFile(FORMAT_VERSION, spec.deployment(), spec.payload(),
-        spec.generation(), spec.retryMarkedBad(), controlPlane);
+        spec.generation(), spec.retryMarkedBad(), controlPlane, launcherFallback);
   }
 
   public static Path agentDir(Path dataDir, String deployment) {

@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
+import io.infraveil.host.process.cgroup.Cgroups;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,23 +16,61 @@ import java.util.concurrent.TimeUnit;
  * Stops a deployment's agent so that nothing of the deployment is left: the agent gets its own
  * stop (it stops its services in parallel, each within its stop_timeout) for {@code grace};
  * an agent that has not exited by then is killed with its process group, and so is every
- * service process the agent recorded in its state file and that still runs. Blocking: run it
- * on the deployment's worker, never on the thread that reports.
+ * service process the agent recorded in its state file and that still runs. Last, every
+ * cgroup of the deployment is killed and removed: that catches what left its process group
+ * (a pm2 daemon, a double fork) and was never recorded. Without a writable cgroup hierarchy
+ * that last step finds nothing to do. Blocking: run it on the deployment's worker, never on
+ * the thread that reports.
  */
 final class AgentStopper {
 
-  /** What a stop found; {@code servicesKilled} are pids the launcher had to kill itself. */
-  record Outcome(boolean agentExitedInTime, List<Long> servicesKilled) {}
+  /**
+   * What a stop found; {@code servicesKilled} are pids the launcher had to kill itself,
+   * {@code cgroups} what was left in the deployment's cgroups once the agent was gone.
+   */
+  record Outcome(boolean agentExitedInTime, List<Long> servicesKilled,
+      Cgroups.KillReport cgroups) {
+
+    Outcome {
+      servicesKilled = List.copyOf(servicesKilled);
+      Objects.requireNonNull(cgroups, "cgroups");
+    }
+
+    /** True when the launcher had to kill anything itself. */
+    boolean forced() {
+      return !agentExitedInTime || !servicesKilled.isEmpty() || cgroups.killed() > 0
+          || !cgroups.leftOver().isEmpty();
+    }
+  }
+
+  /** What stopping a dead agent's services did. */
+  record ServicesOutcome(List<Long> recordedStopped, Cgroups.KillReport cgroups) {
+
+    ServicesOutcome {
+      recordedStopped = List.copyOf(recordedStopped);
+      Objects.requireNonNull(cgroups, "cgroups");
+    }
+  }
 
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
 
   private final Path dataDir;
+  private final Cgroups cgroups;
 
+  /** The stopper of a host data dir, with that dir's cgroups (the agents' own naming). */
   AgentStopper(Path dataDir) {
-    this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+    this(dataDir, Cgroups.system(dataDir));
   }
 
-  /** SIGTERM to the agent's group, {@code grace}, then SIGKILL to it and to its services. */
+  AgentStopper(Path dataDir, Cgroups cgroups) {
+    this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+    this.cgroups = Objects.requireNonNull(cgroups, "cgroups");
+  }
+
+  /**
+   * SIGTERM to the agent's group, {@code grace}, then SIGKILL to it, to its recorded services
+   * and to every process still in the deployment's cgroups.
+   */
   Outcome stop(String deployment, ProcessIdentity agent, Duration grace) {
     Path agentDir = AgentDesiredFile.agentDir(dataDir, deployment);
     // Read before the stop too: an agent killed half-way may have dropped entries already.
@@ -53,19 +92,35 @@ final class AgentStopper {
     // SIGKILL to whatever is left of the agent's group (identity-checked by ProcessGroups).
     ProcessGroups.stopGroup(agent, "KILL", KILL_WAIT);
     services.addAll(AgentServiceProcesses.read(agentDir));
-    return new Outcome(exitedInTime, killServices(List.copyOf(services), Duration.ZERO));
+    List<Long> killed = killServices(List.copyOf(services), Duration.ZERO);
+    // The agent is gone: whatever its cgroups still hold has nobody left to stop it.
+    return new Outcome(exitedInTime, killed, killCgroups(deployment, "KILL", Duration.ZERO));
   }
 
   /**
-   * Stops the recorded services of a deployment whose agent is gone (suspended): the stop
-   * signal, {@code grace}, then SIGKILL to each service's group. Returns the pids stopped.
+   * Stops the services of a deployment whose agent is gone (suspended): SIGTERM to every
+   * process in the deployment's cgroups and to each recorded service's group, {@code grace},
+   * then SIGKILL to what is left.
    */
-  List<Long> stopServices(String deployment, ProcessIdentity deadAgent, Duration grace) {
+  ServicesOutcome stopServices(String deployment, ProcessIdentity deadAgent, Duration grace) {
     if (deadAgent != null) {
       ProcessGroups.stopGroup(deadAgent, "KILL", KILL_WAIT); // leftovers of the agent's group
     }
-    return killServices(AgentServiceProcesses.read(AgentDesiredFile.agentDir(dataDir, deployment)),
-        grace);
+    // Cgroups first: one TERM reaches every process of the deployment at once, daemons too;
+    // the recorded services are then the fallback for hosts (or processes) without cgroups.
+    Cgroups.KillReport report = killCgroups(deployment, "TERM", grace);
+    List<Long> stopped = killServices(
+        AgentServiceProcesses.read(AgentDesiredFile.agentDir(dataDir, deployment)), grace);
+    return new ServicesOutcome(stopped, report);
+  }
+
+  /** Kills the deployment's cgroups; a hierarchy that cannot be read is reported, not thrown. */
+  private Cgroups.KillReport killCgroups(String deployment, String signal, Duration grace) {
+    try {
+      return cgroups.killDeployment(deployment, signal, grace);
+    } catch (RuntimeException e) {
+      return new Cgroups.KillReport(0, 0, List.of("unreadable: " + e.getMessage()));
+    }
   }
 
   private static List<Long> killServices(List<AgentServiceProcesses.Recorded> recorded,

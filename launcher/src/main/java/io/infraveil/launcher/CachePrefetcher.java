@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import io.infraveil.host.payload.CacheResult;
 import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HostEvent;
 import io.infraveil.proto.v1.PayloadRef;
@@ -46,7 +47,13 @@ final class CachePrefetcher implements PayloadPrefetcher {
 
   @Override
   public PrefetchResult ensureCached(String deployment, PayloadRef payload) {
-    CacheResult result = cache.ensureCached(deployment, payload);
+    return ensureCached(deployment, payload, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  @Override
+  public PrefetchResult ensureCached(String deployment, PayloadRef payload,
+      PayloadOrigin origin) {
+    CacheResult result = cache.ensureCached(deployment, payload, origin);
     if (result.evicted() != null) {
       String message = result.evicted() + "; fetched again: " + result.message();
       log.event("cache_entry_evicted", "deployment", deployment, "payload", payload.getSha256(),

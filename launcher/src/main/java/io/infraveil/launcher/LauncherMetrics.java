@@ -30,7 +30,7 @@ import java.util.function.Supplier;
  * infraveil_launcher_agent_crashes_total             counter  agent exits the launcher did not ask for
  * infraveil_launcher_agent_suspensions_total         counter  crash budget exhausted
  * infraveil_launcher_agent_spawns_total              counter
- * infraveil_launcher_agent_stops_forced_total        counter  stops where the agent or its services had to be killed
+ * infraveil_launcher_agent_stops_forced_total        counter  stops where the agent, its services or its cgroups had to be killed
  * infraveil_launcher_sync_connected                  gauge    1 while the Sync stream is up
  * infraveil_launcher_sync_reconnects_total           counter  Sync streams lost
  * infraveil_launcher_identity_refused                gauge    1 while the control plane refuses this host's
@@ -62,7 +62,7 @@ final class LauncherMetrics {
     crashes = Counter.builder("infraveil_launcher_agent_crashes").description("Agent exits the launcher did not ask for").register(registry);
     suspensions = Counter.builder("infraveil_launcher_agent_suspensions").description("Agents suspended after exhausting their crash budget").register(registry);
     spawns = Counter.builder("infraveil_launcher_agent_spawns").description("Agents started").register(registry);
-    stopsForced = Counter.builder("infraveil_launcher_agent_stops_forced").description("Stops where the agent did not exit within its grace or left service processes, which the launcher killed").register(registry);
+    stopsForced = Counter.builder("infraveil_launcher_agent_stops_forced").description("Stops where the agent did not exit within its grace or left service processes or cgroups, which the launcher killed").register(registry);
     reconnects = Counter.builder("infraveil_launcher_sync_reconnects").description("Sync streams lost (each is followed by a reconnect)").register(registry);
     Gauge.builder("infraveil_launcher_sync_connected", this, m -> m.connected ? 1 : 0)
         .description("1 while the Sync stream to the control plane is up").strongReference(true).register(registry);

@@ -1,5 +1,6 @@
 package io.infraveil.launcher;
 
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.proto.v1.PayloadRef;
 
 /**
@@ -21,6 +22,16 @@ public interface PayloadPrefetcher {
   }
 
   PrefetchResult ensureCached(String deployment, PayloadRef payload);
+
+  /**
+   * As above, for a payload chosen by {@code origin}: the launcher's own fallback to its last
+   * known good may be older than what pinned publisher keys accepted last. Prefetchers that
+   * check no sequence (the fakes of tests, {@link #AGENT_FETCHES}) need not tell them apart.
+   */
+  default PrefetchResult ensureCached(String deployment, PayloadRef payload,
+      PayloadOrigin origin) {
+    return ensureCached(deployment, payload);
+  }
 
   /** Leaves fetching to the agent (which checks the payload itself before running it). */
   PayloadPrefetcher AGENT_FETCHES = (deployment, payload) -> PrefetchResult.ok();

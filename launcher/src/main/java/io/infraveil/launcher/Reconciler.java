@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import com.google.protobuf.Timestamp;
 import io.infraveil.host.fs.JsonFiles;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.proto.v1.AgentState;
@@ -346,11 +347,9 @@ public final class Reconciler {
     switch (step) {
       case KEEP -> markKnownGood(record, now);
       case WAIT_SUSPENDED -> { }
-      case FORGET -> {
-        state = state.withoutAgent(name);
-        log.event("forget", "deployment", name);
-        persist();
-      }
+      // The agent is gone (SIGKILLed, found dead at start, suspended) but what it started may
+      // not be: stop that first, then forget, or it would run on with nobody to stop it.
+      case FORGET -> onWorker(name, () -> forget(record));
       case STOP -> onWorker(name, () -> stopNow(record, "NOT_DESIRED"));
       case SPAWN -> {
         AgentRecord current = record == null ? AgentRecord.fresh(name) : record;
@@ -405,8 +404,12 @@ public final class Reconciler {
         // them running unwatched until the cooldown is over.
         ProcessIdentity deadAgent = record.process();
         onWorker(name, () -> {
-          List<Long> stopped = stopper.stopServices(name, deadAgent, graceFor(record));
-          log.event("suspended_services_stopped", "deployment", name, "pids", stopped);
+          AgentStopper.ServicesOutcome stopped =
+              stopper.stopServices(name, deadAgent, graceFor(record));
+          log.event("suspended_services_stopped", "deployment", name, "pids",
+              stopped.recordedStopped(), "cgroups", stopped.cgroups().cgroups(),
+              "cgroups_killed", stopped.cgroups().killed(),
+              "cgroups_left", stopped.cgroups().leftOver());
         });
       }
       case RESPAWN -> {
@@ -438,6 +441,29 @@ public final class Reconciler {
         log.event("worker_failed", "deployment", name, "error", e.toString());
       }
     });
+  }
+
+  /**
+   * Worker: stops what a dead agent's deployment left (recorded services, its cgroups), then
+   * drops the record if the deployment is still not wanted.
+   */
+  private void forget(AgentRecord record) {
+    String name = record.deployment();
+    AgentStopper.ServicesOutcome stopped =
+        stopper.stopServices(name, record.process(), graceFor(record));
+    synchronized (this) {
+      DesiredAgentSpec now = state.desired().agent(name).orElse(null);
+      AgentRecord current = state.agents().get(name);
+      if (current == null || (now != null && !now.stop())
+          || (current.process() != null && current.process().isAlive())) {
+        return; // wanted again, or an agent runs: the next pass decides
+      }
+      state = state.withoutAgent(name);
+      log.event("forget", "deployment", name, "pids", stopped.recordedStopped(),
+          "cgroups_killed", stopped.cgroups().killed(),
+          "cgroups_left", stopped.cgroups().leftOver());
+      persist();
+    }
   }
 
   /** Worker: fetch the new version, then stop the old agent and start the new one. */
@@ -476,7 +502,11 @@ public final class Reconciler {
             false, false)
         : wanted;
     String name = desired.deployment();
-    var fetched = prefetcher.ensureCached(name, desired.payload().toProto());
+    // The last known good standing in is this host's own choice, not a replay by the control
+    // plane: with pinned publisher keys its older sequence is accepted (it was before).
+    PayloadOrigin origin = fallback ? PayloadOrigin.LAUNCHER_FALLBACK
+        : PayloadOrigin.CONTROL_PLANE;
+    var fetched = prefetcher.ensureCached(name, desired.payload().toProto(), origin);
     synchronized (this) {
       if (!fetched.cached()) {
         rejectPayload(record, desired, fetched.reason());
@@ -490,7 +520,8 @@ public final class Reconciler {
         return;
       }
       try {
-        AgentDesiredFile.of(desired, settings.controlPlane()).write(settings.dataDir());
+        AgentDesiredFile.of(desired, settings.controlPlane(), fallback)
+            .write(settings.dataDir());
         List<String> command = new ArrayList<>(settings.agentCommand());
         command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
         Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),
@@ -567,9 +598,11 @@ public final class Reconciler {
     log.event("stop", "deployment", name, "pid", record.process().pid(), "reason", reason,
         "grace", grace);
     AgentStopper.Outcome outcome = stopper.stop(name, record.process(), grace);
-    if (!outcome.agentExitedInTime() || !outcome.servicesKilled().isEmpty()) {
+    if (outcome.forced()) {
       log.event("stop_forced", "deployment", name, "agent_exited_in_time",
-          outcome.agentExitedInTime(), "services_killed", outcome.servicesKilled());
+          outcome.agentExitedInTime(), "services_killed", outcome.servicesKilled(),
+          "cgroups_killed", outcome.cgroups().killed(),
+          "cgroups_left", outcome.cgroups().leftOver());
     }
     synchronized (this) {
       AgentRecord current = state.agents().get(name);

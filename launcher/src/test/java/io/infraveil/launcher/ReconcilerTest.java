@@ -141,7 +141,7 @@ class ReconcilerTest {
     assertEquals(List.of("start --data-dir " + data + " --deployment web"), agents.startLines());
     AgentDesiredFile written = JsonFiles.read(data.resolve("agents/web/desired.json"),
         AgentDesiredFile.class).orElseThrow();
-    assertEquals(new AgentDesiredFile(1, "web", V1, 1, false, "cp.test:7443"), written);
+    assertEquals(new AgentDesiredFile(1, "web", V1, 1, false, "cp.test:7443", false), written);
     AgentRecord record = reconciler.state().agents().get("web");
     assertTrue(record.process().isAlive());
     assertEquals(V1, record.payload());
@@ -316,7 +316,7 @@ class ReconcilerTest {
     assertEquals(1, held.crashes().size());
     assertNull(held.suspendedUntil());
     assertEquals("CRASHES_FALL_BACK_TO_LAST_KNOWN_GOOD", held.lastReason());
-    assertEquals(new AgentDesiredFile(1, "web", V1, 1, false, "cp.test:7443"),
+    assertEquals(new AgentDesiredFile(1, "web", V1, 1, false, "cp.test:7443", true),
         JsonFiles.read(data.resolve("agents/web/desired.json"), AgentDesiredFile.class)
             .orElseThrow());
     assertEquals(Step.KEEP, Reconciler.decide(web(V2, 1, false), held, true,
@@ -342,7 +342,7 @@ class ReconcilerTest {
     start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES,
         desired(1, new DesiredAgentSpec("web", V2, 4, false, true)));
     awaitStarts(1);
-    assertEquals(new AgentDesiredFile(1, "web", V2, 4, true, "cp.test:7443"),
+    assertEquals(new AgentDesiredFile(1, "web", V2, 4, true, "cp.test:7443", false),
         JsonFiles.read(data.resolve("agents/web/desired.json"), AgentDesiredFile.class)
             .orElseThrow());
     assertTrue(DesiredAgentSpec.of(io.infraveil.proto.v1.DesiredAgent.newBuilder()

@@ -9,10 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.infraveil.host.fs.JsonFiles;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
+import io.infraveil.host.process.cgroup.CgroupLayout;
+import io.infraveil.host.process.cgroup.CgroupLimits;
+import io.infraveil.host.process.cgroup.Cgroups;
+import io.infraveil.host.process.cgroup.ContainedCommand;
+import io.infraveil.host.process.cgroup.ServiceCgroup;
 import io.infraveil.proto.v1.AgentState;
 import io.infraveil.proto.v1.EventKind;
 import java.nio.file.Files;
@@ -21,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,6 +49,8 @@ class StopPathTest {
   ScheduledExecutorService scheduler;
   Reconciler reconciler;
   final List<ProcessIdentity> spawned = new ArrayList<>();
+  /** The data dir's cgroups, named as the agents name them; set by tests that need them. */
+  Cgroups cgroups;
 
   @BeforeEach
   void setUp() {
@@ -51,6 +60,9 @@ class StopPathTest {
 
   @AfterEach
   void tearDown() {
+    if (cgroups != null) {
+      cgroups.killDeployment("web", "KILL", Duration.ZERO); // whatever a failed test left
+    }
     if (reconciler != null) {
       reconciler.close(false); // starts nothing any more
     }
@@ -212,6 +224,132 @@ class StopPathTest {
         .anyMatch(e -> e.getKind() == EventKind.EVENT_KIND_AGENT_SUSPENDED));
     assertTrue(agents.logText().contains("action=suspended_services_stopped deployment=web pids=["
         + service.pid() + "]"), agents.logText());
+  }
+
+  /** The data dir's cgroups; the test is skipped, saying why, without a writable hierarchy. */
+  private Cgroups needCgroups() {
+    CgroupLayout layout = CgroupLayout.system();
+    assumeTrue(layout.tracks(), "skipped: no writable cgroup hierarchy here: "
+        + layout.description());
+    cgroups = Cgroups.system(data);
+    return cgroups;
+  }
+
+  /**
+   * A service whose start command daemonized (double fork into a new session, the starter
+   * gone), in the deployment's cgroup as the agent puts it: recorded nowhere, outside every
+   * process group the launcher knows. Returns the daemon.
+   */
+  private ProcessIdentity startDaemonInCgroup(String deployment) throws Exception {
+    ServiceCgroup cgroup = cgroups.service(deployment, "api", 0);
+    cgroup.create(CgroupLimits.NONE);
+    Process starter = ProcessGroups.startInNewSession(ContainedCommand.shell(
+        "(setsid sh -c 'trap \"\" TERM; exec sleep 1000' &) ; exit 0", Optional.of(cgroup),
+        Optional.empty()), data, Map.of(), data.resolve("daemon.out"), data.resolve("daemon.err"));
+    assertEquals(0, starter.waitFor(), "the start command exits at once, as pm2 start does");
+    await("daemon in the cgroup", () -> !cgroup.pids().isEmpty());
+    ProcessIdentity daemon = ProcessIdentity.ofPid(cgroup.pids().get(0)).orElseThrow();
+    spawned.add(daemon);
+    assertTrue(daemon.isAlive());
+    return daemon;
+  }
+
+  private void assertNoCgroupLeft(String deployment) {
+    assertEquals(List.of(), cgroups.deploymentCgroups(deployment), "cgroups left");
+    Path deploymentDir = cgroups.service(deployment, "api", 0).path().getParent();
+    assertFalse(Files.exists(deploymentDir), deploymentDir + " still exists");
+  }
+
+  /**
+   * Delete of a deployment whose agent is SIGSTOPped and whose service daemonized: the agent
+   * stops nothing, the daemon is in no recorded group; the launcher kills the deployment's
+   * cgroups after the agent, so no process and no cgroup is left.
+   */
+  @Test
+  void deleteKillsDaemonizedServiceThroughCgroups() throws Exception {
+    needCgroups();
+    reconciler("exec sleep 1000", CrashBudget.defaults());
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity agent = reconciler.state().agents().get("web").process();
+    ProcessIdentity daemon = startDaemonInCgroup("web");
+    ProcessGroups.signal(agent.pid(), "STOP");
+
+    reconciler.acceptDesired(desired(2)); // deleted
+    reconciler.reconcile();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
+
+    assertFalse(TestAgents.runs(agent), "agent");
+    assertFalse(TestAgents.runs(daemon), "daemonized service");
+    assertNoCgroupLeft("web");
+    assertNull(reconciler.state().agents().get("web"));
+    assertTrue(agents.logText().contains("action=stop_forced deployment=web"
+        + " agent_exited_in_time=false services_killed=[] cgroups_killed=1 cgroups_left=[]"),
+        agents.logText());
+  }
+
+  /** A suspended agent's daemonized service gets SIGTERM, then the kill, through its cgroup. */
+  @Test
+  void suspensionStopsDaemonizedServiceThroughCgroups() throws Exception {
+    needCgroups();
+    ProcessIdentity daemon = startDaemonInCgroup("web");
+    reconciler("exit 3", CrashBudget.defaults());
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    await("suspended", () -> {
+      AgentRecord record = reconciler.state().agents().get("web"); // null until the first spawn
+      return record != null && record.suspendedUntil() != null;
+    });
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
+
+    assertFalse(TestAgents.runs(daemon), "daemonized service of the suspended agent");
+    assertNoCgroupLeft("web");
+    assertTrue(agents.logText().contains("action=suspended_services_stopped deployment=web"
+        + " pids=[] cgroups=1 cgroups_killed=1 cgroups_left=[]"), agents.logText());
+  }
+
+  /**
+   * The agent was SIGKILLed while no launcher ran, and the deployment was deleted meanwhile:
+   * the restarted launcher finds it dead and, before it forgets the deployment, stops what the
+   * agent left: its recorded service and (with cgroups) a daemon recorded nowhere.
+   */
+  @Test
+  void deleteOfADeploymentWhoseAgentWasKilledStopsWhatItLeft() throws Exception {
+    boolean withCgroups = CgroupLayout.system().tracks();
+    if (withCgroups) {
+      cgroups = Cgroups.system(data);
+    }
+    ScheduledExecutorService firstScheduler = TestAgents.scheduler();
+    Reconciler first = agents.reconciler(agents.agent("exec sleep 1000"),
+        new FileStateStore(data), CrashBudget.defaults(), PayloadPrefetcher.AGENT_FETCHES,
+        firstScheduler);
+    first.acceptDesired(desired(1, web(V1, 1, false)));
+    first.start();
+    assertTrue(first.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity agent = first.state().agents().get("web").process();
+    spawned.add(agent);
+    ProcessIdentity service = startRecordedService("web");
+    ProcessIdentity daemon = withCgroups ? startDaemonInCgroup("web") : null;
+    first.close(false); // the launcher goes away, its agent does not
+    firstScheduler.shutdownNow();
+    first.acceptDesired(desired(2)); // the delete it received just before
+    ProcessGroups.signal(agent.pid(), "KILL");
+    await("agent dead", () -> !TestAgents.runs(agent));
+
+    reconciler("exec sleep 1000", CrashBudget.defaults());
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
+
+    assertNull(reconciler.state().agents().get("web"));
+    assertFalse(TestAgents.runs(service), "the dead agent's recorded service");
+    assertTrue(agents.logText().contains("action=forget deployment=web pids=[" + service.pid()
+        + "]"), agents.logText());
+    if (withCgroups) {
+      assertFalse(TestAgents.runs(daemon), "the dead agent's daemonized service");
+      assertNoCgroupLeft("web");
+    }
+    assertEquals(1, agents.startLines().size(), "nothing respawned for a deleted deployment");
   }
 
   /** {@code --stop-agents-on-exit}: the launcher's close stops every agent on the full path. */

@@ -23,6 +23,7 @@ import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.host.time.Backoff;
 import io.infraveil.proto.v1.PayloadRef;
@@ -334,7 +335,10 @@ public final class Agent implements AutoCloseable {
 
   private CacheResult.Status fetchDesired() {
     PayloadRef ref = desired.payload().toProto();
-    CacheResult result = store.ensureCached(ref);
+    // Only the launcher writes desired.json, and only it sets this: the control plane cannot
+    // claim a fallback to get an older signed version past the replay check.
+    CacheResult result = store.ensureCached(ref, desired.launcherFallback()
+        ? PayloadOrigin.LAUNCHER_FALLBACK : PayloadOrigin.CONTROL_PLANE);
     switch (result.status()) {
       case CACHED -> {
         if (result.evicted() != null) {

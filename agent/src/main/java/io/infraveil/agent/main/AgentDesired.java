@@ -10,9 +10,12 @@ import java.util.Objects;
  * {@code DATA/agents/<deployment>/desired.json}, written atomically by the launcher before it
  * spawns the agent (the launcher's {@code AgentDesiredFile}; the JSON is the contract, this
  * record reads it). Unknown fields are ignored, so the launcher may add some.
+ * {@code launcherFallback} (absent: false) marks the launcher's own fallback to its last known
+ * good after agent crashes; with pinned publisher keys it lets an older sequence this host
+ * accepted before through the replay check.
  */
 public record AgentDesired(int formatVersion, String deployment, Payload payload,
-    long generation, boolean retryMarkedBad, String controlPlane) {
+    long generation, boolean retryMarkedBad, String controlPlane, boolean launcherFallback) {
 
   public static final int FORMAT_VERSION = 1;
   public static final String FILE = "desired.json";

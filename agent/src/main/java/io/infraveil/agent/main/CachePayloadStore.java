@@ -4,6 +4,7 @@ import io.grpc.Channel;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.CacheResult;
 import io.infraveil.host.payload.PayloadCache;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.host.payload.ReleaseExtractor;
 import io.infraveil.payload.PayloadRejectedException;
 import io.infraveil.payload.trust.HostKeys;
@@ -20,6 +21,9 @@ final class CachePayloadStore implements PayloadStore {
   private final PayloadCache cache;
   private final ReleaseExtractor extractor;
   private final HostKeys keys;
+  /** Who chose each payload this agent asked for, so a refetch is judged the same way. */
+  private final java.util.Map<String, PayloadOrigin> origins =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   CachePayloadStore(String deployment, CacheLayout layout, PayloadCache cache,
       ReleaseExtractor extractor, HostKeys keys) {
@@ -40,8 +44,9 @@ final class CachePayloadStore implements PayloadStore {
   }
 
   @Override
-  public CacheResult ensureCached(PayloadRef desired) {
-    return cache.ensureCached(deployment, desired);
+  public CacheResult ensureCached(PayloadRef desired, PayloadOrigin origin) {
+    origins.put(desired.getSha256(), origin);
+    return cache.ensureCached(deployment, desired, origin);
   }
 
   @Override
@@ -58,6 +63,8 @@ final class CachePayloadStore implements PayloadStore {
 
   @Override
   public CacheResult refetch(PayloadRef payload, String why) {
-    return cache.refetch(deployment, payload, why);
+    // A launcher fallback's payload is fetched again as what it was asked for: a fallback.
+    return cache.refetch(deployment, payload, why,
+        origins.getOrDefault(payload.getSha256(), PayloadOrigin.CONTROL_PLANE));
   }
 }

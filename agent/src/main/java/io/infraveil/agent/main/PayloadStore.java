@@ -1,6 +1,7 @@
 package io.infraveil.agent.main;
 
 import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.proto.v1.PayloadRef;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,8 +13,11 @@ import java.nio.file.Path;
  */
 public interface PayloadStore {
 
-  /** Fetches (with resume) and verifies {@code desired} unless it is cached already. */
-  CacheResult ensureCached(PayloadRef desired);
+  /**
+   * Fetches (with resume) and verifies {@code desired} unless it is cached already;
+   * {@code origin} says who chose it (the launcher's own fallback may be an older sequence).
+   */
+  CacheResult ensureCached(PayloadRef desired, PayloadOrigin origin);
 
   /**
    * Returns {@code releasesDir/<sha256>/}, extracting the verified cache entry of

@@ -53,7 +53,7 @@ class AgentMainTest {
     identity.writeHostInfo(new HostIdentityFiles.HostInfo("web-1", "127.0.0.1:" + closedPort,
         "test.infraveil"));
     new AgentDesired(AgentDesired.FORMAT_VERSION, "web",
-        new AgentDesired.Payload("c".repeat(64), 10, 1, "v1"), 1, false, "").write(data);
+        new AgentDesired.Payload("c".repeat(64), 10, 1, "v1"), 1, false, "", false).write(data);
   }
 
   @AfterEach

@@ -14,6 +14,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.infraveil.agent.AgentSettings;
 import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.payload.seal.DataKeys;
 import io.infraveil.payload.secret.SecretSeal;
 import io.infraveil.payload.trust.HostKeys;
@@ -73,7 +74,7 @@ class AgentSecretsTest {
   /** Extracts a release whose service writes the secret's value where the test reads it. */
   private final PayloadStore store = new PayloadStore() {
     @Override
-    public CacheResult ensureCached(PayloadRef desired) {
+    public CacheResult ensureCached(PayloadRef desired, PayloadOrigin origin) {
       return CacheResult.cached(data);
     }
 
@@ -110,7 +111,7 @@ class AgentSecretsTest {
           }
         }).build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
-    new AgentDesired(1, "web", new AgentDesired.Payload(SHA, 10, 1, "v"), 1, false, "")
+    new AgentDesired(1, "web", new AgentDesired.Payload(SHA, 10, 1, "v"), 1, false, "", false)
         .write(data);
     Agent.Settings settings = Agent.Settings.defaults().withEngine(AgentSettings.defaults()
             .withStartWatch(Duration.ofMillis(200)).withTick(Duration.ofMillis(50)))

@@ -11,6 +11,7 @@ import io.infraveil.agent.AgentSnapshot;
 import io.infraveil.agent.ServiceState;
 import io.infraveil.agent.VersionStatus;
 import io.infraveil.host.payload.CacheResult;
+import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.payload.RejectionReason;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HostEvent;
@@ -50,9 +51,11 @@ class AgentTest {
   final class StandInStore implements PayloadStore {
     final Map<String, CacheResult> answers = new ConcurrentHashMap<>();
     final List<String> extracted = new ArrayList<>();
+    final List<PayloadOrigin> origins = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
-    public CacheResult ensureCached(PayloadRef desired) {
+    public CacheResult ensureCached(PayloadRef desired, PayloadOrigin origin) {
+      origins.add(origin);
       return answers.getOrDefault(desired.getSha256(), CacheResult.unavailable("no answer"));
     }
 
@@ -82,8 +85,13 @@ class AgentTest {
   }
 
   private Agent agent(String sha, boolean retryMarkedBad) throws Exception {
+    return agent(sha, retryMarkedBad, false);
+  }
+
+  private Agent agent(String sha, boolean retryMarkedBad, boolean launcherFallback)
+      throws Exception {
     new AgentDesired(1, "web", new AgentDesired.Payload(sha, 10, 1, "v"), 1, retryMarkedBad,
-        "127.0.0.1:1").write(data);
+        "127.0.0.1:1", launcherFallback).write(data);
     Agent.Settings settings = Agent.Settings.defaults().withEngine(AgentSettings.defaults()
             .withStartWatch(Duration.ofMillis(200))
             .withVersions(Duration.ofMillis(200), 4, Duration.ofMinutes(10))
@@ -200,5 +208,35 @@ class AgentTest {
       Thread.sleep(20);
     }
     assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "stopped");
+  }
+
+  // desired.json's launcherFallback reaches the cache as the launcher's own choice, so pinned
+  // publisher keys judge the older sequence as a fallback; without it, as the control plane's.
+  @Test
+  void launcherFallbackInDesiredFileIsPassedToTheCache() throws Exception {
+    store.answers.put(A, CacheResult.cached(data));
+    Agent fallback = agent(A, false, true);
+    fallback.start();
+    await(fallback, "A running", x -> runningPid(x) > 0);
+    assertEquals(List.of(PayloadOrigin.LAUNCHER_FALLBACK), store.origins);
+    fallback.shutdown();
+    agents.remove(fallback);
+
+    store.origins.clear();
+    Agent desired = agent(A, false, false);
+    desired.start();
+    await(desired, "A running", x -> runningPid(x) > 0);
+    assertEquals(List.of(PayloadOrigin.CONTROL_PLANE), store.origins);
+  }
+
+  // A desired.json written before the flag existed reads as the control plane's choice.
+  @Test
+  void desiredFileWithoutTheFlagIsNotAFallback() throws Exception {
+    Path file = data.resolve("agents/web/desired.json");
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, "{\"formatVersion\":1,\"deployment\":\"web\",\"payload\":{"
+        + "\"sha256\":\"" + A + "\",\"size\":10,\"sequence\":1,\"version\":\"v\"},"
+        + "\"generation\":1,\"retryMarkedBad\":false,\"controlPlane\":\"\"}");
+    assertFalse(AgentDesired.read(data, "web").launcherFallback());
   }
 }

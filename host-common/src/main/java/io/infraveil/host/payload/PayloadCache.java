@@ -69,8 +69,17 @@ public final class PayloadCache {
         new PayloadVerifier(keys, publishers), publishers, CacheFiles.DEFAULT);
   }
 
+  /** {@link #ensureCached(String, PayloadRef, PayloadOrigin)} for the control plane's choice. */
   public CacheResult ensureCached(String deployment, PayloadRef desired) {
-    return locked(deployment, desired, null);
+    return ensureCached(deployment, desired, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  /**
+   * Makes sure {@code desired} is cached and verified; {@code origin} says who chose it, which
+   * only matters for the replay check with pinned publisher keys ({@link PayloadOrigin}).
+   */
+  public CacheResult ensureCached(String deployment, PayloadRef desired, PayloadOrigin origin) {
+    return locked(deployment, desired, null, origin);
   }
 
   /**
@@ -79,11 +88,19 @@ public final class PayloadCache {
    * {@link CacheResult#evicted()}.
    */
   public CacheResult refetch(String deployment, PayloadRef desired, String why) {
-    Objects.requireNonNull(why, "why");
-    return locked(deployment, desired, why);
+    return refetch(deployment, desired, why, PayloadOrigin.CONTROL_PLANE);
   }
 
-  private CacheResult locked(String deployment, PayloadRef desired, String evict) {
+  /** As above, for a payload chosen by {@code origin} (see {@link PayloadOrigin}). */
+  public CacheResult refetch(String deployment, PayloadRef desired, String why,
+      PayloadOrigin origin) {
+    Objects.requireNonNull(why, "why");
+    return locked(deployment, desired, why, origin);
+  }
+
+  private CacheResult locked(String deployment, PayloadRef desired, String evict,
+      PayloadOrigin origin) {
+    Objects.requireNonNull(origin, "origin");
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(desired, "desired");
     String sha = desired.getSha256();
@@ -102,10 +119,10 @@ public final class PayloadCache {
       }
       if (evict != null) {
         FileTrees.deleteRecursively(layout.entryDir(sha));
-        CacheResult fetched = ensureLocked(deployment, desired, sha);
+        CacheResult fetched = ensureLocked(deployment, desired, sha, origin);
         return fetched.evicted() != null ? fetched : fetched.afterEviction(evict);
       }
-      return ensureLocked(deployment, desired, sha);
+      return ensureLocked(deployment, desired, sha, origin);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return CacheResult.unavailable("interrupted while waiting for payload " + sha);
@@ -116,19 +133,19 @@ public final class PayloadCache {
     }
   }
 
-  private CacheResult ensureLocked(String deployment, PayloadRef desired, String sha)
-      throws IOException {
+  private CacheResult ensureLocked(String deployment, PayloadRef desired, String sha,
+      PayloadOrigin origin) throws IOException {
     try {
       // A replayed version is refused before any byte is fetched or any cached byte is read,
       // even when it is still in the cache from the time it was current.
-      publishers.checkSequence(deployment, desired.getSequence(), sha);
+      publishers.checkSequence(deployment, desired.getSequence(), sha, origin);
     } catch (PayloadRejectedException e) {
       return rejected(Verification.of(e));
     }
     Path entry = layout.entryDir(sha);
     if (Files.isDirectory(entry)
         && Files.isRegularFile(entry.resolve(CacheLayout.CIPHERTEXT))) {
-      Verification cached = useCached(deployment, desired, entry);
+      Verification cached = useCached(deployment, desired, entry, origin);
       if (cached.isOk()) {
         return CacheResult.cached(entry);
       }
@@ -138,7 +155,7 @@ public final class PayloadCache {
       // The bytes at rest do not verify: a refusal every few seconds for ever would help
       // nobody. Evict them and fetch again; a fresh download that fails too is REJECTED.
       FileTrees.deleteRecursively(entry);
-      return fetchAndVerify(deployment, desired, sha).afterEviction("cache entry " + sha
+      return fetchAndVerify(deployment, desired, sha, origin).afterEviction("cache entry " + sha
           + " failed verification and was evicted (" + cached.reason() + ": "
           + cached.message() + ")");
     }
@@ -146,17 +163,17 @@ public final class PayloadCache {
       // Not something this class ever makes (an entry appears whole, by rename): rebuild it.
       FileTrees.deleteRecursively(entry);
     }
-    return fetchAndVerify(deployment, desired, sha);
+    return fetchAndVerify(deployment, desired, sha, origin);
   }
 
-  private CacheResult fetchAndVerify(String deployment, PayloadRef desired, String sha)
-      throws IOException {
+  private CacheResult fetchAndVerify(String deployment, PayloadRef desired, String sha,
+      PayloadOrigin origin) throws IOException {
     // Left by a crash between assembling and renaming: never trusted, rebuilt from scratch.
     FileTrees.deleteRecursively(layout.assemblyDir(sha));
     Path entry = layout.entryDir(sha);
     for (int attempt = 0; ; attempt++) {
       PayloadFetcher.FetchResult fetched =
-          fetcher.fetch(deployment, desired, h -> checkHeader(deployment, desired, h));
+          fetcher.fetch(deployment, desired, h -> checkHeader(deployment, desired, h, origin));
       if (fetched instanceof PayloadFetcher.FetchResult.Refused refused) {
         discardPartial(sha);
         return rejected(refused.verification());
@@ -164,7 +181,7 @@ public final class PayloadCache {
       PayloadFetcher.FetchResult.Complete complete =
           (PayloadFetcher.FetchResult.Complete) fetched;
       Verification verdict = verifier.verify(deployment, desired, complete.header(),
-          layout.partialCiphertext(sha));
+          layout.partialCiphertext(sha), origin);
       if (!verdict.isOk()) {
         discardPartial(sha);
         if (complete.resumedFrom() > 0 && attempt == 0) {
@@ -179,12 +196,12 @@ public final class PayloadCache {
   }
 
   /** Checks an entry on disk for {@code desired}; not OK when its bytes fail verification. */
-  private Verification useCached(String deployment, PayloadRef desired, Path entry)
-      throws IOException {
+  private Verification useCached(String deployment, PayloadRef desired, Path entry,
+      PayloadOrigin origin) throws IOException {
     String sha = desired.getSha256();
     long sequence = desired.getSequence();
     Optional<FetchHeader> stored = EntryHeaders.find(entry, deployment, sequence);
-    if (stored.isPresent() && checkHeader(deployment, desired, stored.get()).isOk()) {
+    if (stored.isPresent() && checkHeader(deployment, desired, stored.get(), origin).isOk()) {
       publishers.recordAccepted(deployment, sequence, sha);
       return Verification.ok();
     }
@@ -200,7 +217,7 @@ public final class PayloadCache {
     // secret): ask for the header alone and prove it opens the bytes already cached.
     FetchHeader fresh = fetcher.fetchHeader(deployment, sha, size);
     Verification verdict = verifier.verify(deployment, desired, fresh,
-        entry.resolve(CacheLayout.CIPHERTEXT));
+        entry.resolve(CacheLayout.CIPHERTEXT), origin);
     if (!verdict.isOk()) {
       return verdict;
     }
@@ -218,9 +235,10 @@ public final class PayloadCache {
     };
   }
 
-  private Verification checkHeader(String deployment, PayloadRef desired, FetchHeader header) {
+  private Verification checkHeader(String deployment, PayloadRef desired, FetchHeader header,
+      PayloadOrigin origin) {
     try {
-      return verifier.checkHeader(deployment, desired, header);
+      return verifier.checkHeader(deployment, desired, header, origin);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

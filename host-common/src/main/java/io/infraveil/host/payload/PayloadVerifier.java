@@ -36,8 +36,14 @@ public final class PayloadVerifier {
   /** Everything that can be checked before downloading: fields, MAC, signatures, key unwrap. */
   public Verification checkHeader(String deployment, PayloadRef desired, FetchHeader header)
       throws IOException {
+    return checkHeader(deployment, desired, header, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  /** As above, for a payload chosen by {@code origin} (see {@link PayloadOrigin}). */
+  public Verification checkHeader(String deployment, PayloadRef desired, FetchHeader header,
+      PayloadOrigin origin) throws IOException {
     try {
-      unwrapChecked(deployment, desired, header);
+      unwrapChecked(deployment, desired, header, origin);
       return Verification.ok();
     } catch (PayloadRejectedException e) {
       return Verification.of(e);
@@ -47,8 +53,14 @@ public final class PayloadVerifier {
   /** The whole chain over a ciphertext file; the plaintext is only hashed, never kept. */
   public Verification verify(String deployment, PayloadRef desired, FetchHeader header,
       Path ciphertext) throws IOException {
+    return verify(deployment, desired, header, ciphertext, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  /** As above, for a payload chosen by {@code origin} (see {@link PayloadOrigin}). */
+  public Verification verify(String deployment, PayloadRef desired, FetchHeader header,
+      Path ciphertext, PayloadOrigin origin) throws IOException {
     try (InputStream in = Files.newInputStream(ciphertext)) {
-      open(deployment, desired, header, in, OutputStream.nullOutputStream());
+      open(deployment, desired, header, in, OutputStream.nullOutputStream(), origin);
       return Verification.ok();
     } catch (PayloadRejectedException e) {
       return Verification.of(e);
@@ -61,20 +73,26 @@ public final class PayloadVerifier {
    */
   void open(String deployment, PayloadRef desired, FetchHeader header, InputStream ciphertext,
       OutputStream plaintext) throws IOException, PayloadRejectedException {
-    SecretKey dataKey = unwrapChecked(deployment, desired, header);
+    open(deployment, desired, header, ciphertext, plaintext, PayloadOrigin.CONTROL_PLANE);
+  }
+
+  private void open(String deployment, PayloadRef desired, FetchHeader header,
+      InputStream ciphertext, OutputStream plaintext, PayloadOrigin origin)
+      throws IOException, PayloadRejectedException {
+    SecretKey dataKey = unwrapChecked(deployment, desired, header, origin);
     RecordOpener.open(ciphertext, plaintext, dataKey, header.getNoncePrefix().toByteArray(),
         header.getRecordSize(), desired.getSize()).requireSha256(desired.getSha256());
   }
 
-  private SecretKey unwrapChecked(String deployment, PayloadRef desired, FetchHeader header)
-      throws PayloadRejectedException, IOException {
+  private SecretKey unwrapChecked(String deployment, PayloadRef desired, FetchHeader header,
+      PayloadOrigin origin) throws PayloadRejectedException, IOException {
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(desired, "desired");
     Objects.requireNonNull(header, "header");
     checkFields(deployment, desired, header);
     PayloadMac.verify(keys.macKey(), deployment, desired.getSequence(), desired.getSha256(),
         header.getHmac().toByteArray());
-    publishers.check(header);
+    publishers.check(header, origin);
     return KeyWrap.unwrap(keys.wrapKey(), header.getWrappedKey().toByteArray(),
         desired.getSha256());
   }

@@ -27,22 +27,96 @@ import java.util.TreeMap;
  * key, and a deployment's sequence must be above the highest one accepted before, or be that
  * very version again (same sequence, same hash), so an old signed version cannot be replayed
  * as new. The highest accepted sequence and its hash are kept in
- * {@code DATA/cache/sequences.json}.
+ * {@code DATA/cache/sequences.json}, with the last {@value #HISTORY} accepted versions of each
+ * deployment: the launcher's own crash fallback ({@link PayloadOrigin#LAUNCHER_FALLBACK}) may go
+ * back to one of those, the control plane may not.
  */
 public final class PublisherTrust {
 
+  /** How many accepted versions per deployment are remembered for launcher fallbacks. */
+  public static final int HISTORY = 8;
+
+  /** One version accepted for a deployment. */
+  record Accepted(long sequence, String sha256) {
+    Accepted {
+      Objects.requireNonNull(sha256, "sha256");
+    }
+  }
+
   /**
    * On-disk form of the accepted sequences; {@code version} names the format. {@code sha256}
-   * (the hash accepted at the highest sequence) was added within format 1: a file without it
-   * accepts any hash at the highest sequence, as before.
+   * (the hash accepted at the highest sequence) and {@code history} (the last {@value #HISTORY}
+   * accepted versions, oldest first) were added within format 1: a file without a hash accepts
+   * any hash at the highest sequence, as before; a file without history knows only its highest.
    */
-  record Sequences(int version, Map<String, Long> highest, Map<String, String> sha256) {
+  record Sequences(int version, Map<String, Long> highest, Map<String, String> sha256,
+      Map<String, List<Accepted>> history) {
     static final int VERSION = 1;
 
     Sequences {
       highest = highest == null ? Map.of() : Map.copyOf(highest);
       sha256 = sha256 == null ? Map.of() : Map.copyOf(sha256);
+      history = history == null ? Map.of() : Map.copyOf(history);
     }
+
+    static Sequences empty() {
+      return new Sequences(VERSION, Map.of(), Map.of(), Map.of());
+    }
+
+    /** True when this host accepted exactly (sequence, sha256) for the deployment. */
+    boolean acceptedBefore(String deployment, long sequence, String sha256) {
+      Long top = highest.get(deployment);
+      if (top != null && top == sequence && sha256.equals(this.sha256.get(deployment))) {
+        return true;
+      }
+      return history.getOrDefault(deployment, List.of()).contains(new Accepted(sequence, sha256));
+    }
+  }
+
+  /** Why a sequence was accepted or refused; flows unchanged into messages and tests. */
+  enum SequenceReason {
+    /** Nothing accepted for the deployment yet. */
+    FIRST,
+    /** Above the highest accepted. */
+    NEWER,
+    /** The highest accepted version again (a restart, a re-fetch). */
+    SAME_VERSION,
+    /** Older, but the launcher's fallback to a version this host accepted before. */
+    FALLBACK_ACCEPTED_BEFORE,
+    /** Older, from the control plane: a replay. */
+    OLDER,
+    /** Older, a launcher fallback to a version this host never accepted (or forgot). */
+    FALLBACK_NOT_ACCEPTED_BEFORE,
+    /** The highest accepted sequence, but another hash. */
+    OTHER_HASH_AT_SEQUENCE
+  }
+
+  /** The decision on one (deployment, sequence, sha256). */
+  record SequenceVerdict(boolean accepted, SequenceReason reason) {}
+
+  /** Pure: what {@code accepted} says about a version of {@code origin}. */
+  static SequenceVerdict judge(Sequences accepted, String deployment, long sequence,
+      String sha256, PayloadOrigin origin) {
+    Long highest = accepted.highest().get(deployment);
+    if (highest == null) {
+      return new SequenceVerdict(true, SequenceReason.FIRST);
+    }
+    if (sequence > highest) {
+      return new SequenceVerdict(true, SequenceReason.NEWER);
+    }
+    if (sequence == highest) {
+      String acceptedSha = accepted.sha256().get(deployment);
+      return acceptedSha == null || acceptedSha.equals(sha256)
+          ? new SequenceVerdict(true, SequenceReason.SAME_VERSION)
+          : new SequenceVerdict(false, SequenceReason.OTHER_HASH_AT_SEQUENCE);
+    }
+    return switch (origin) {
+      case CONTROL_PLANE -> new SequenceVerdict(false, SequenceReason.OLDER);
+      case LAUNCHER_FALLBACK -> accepted.acceptedBefore(deployment, sequence, sha256)
+          ? new SequenceVerdict(true, SequenceReason.FALLBACK_ACCEPTED_BEFORE)
+          : new SequenceVerdict(false, SequenceReason.FALLBACK_NOT_ACCEPTED_BEFORE);
+      default -> throw new AssertionError("unknown origin " + origin);
+    };
   }
 
   private static final PublisherTrust NONE = new PublisherTrust(List.of(), null);
@@ -92,7 +166,8 @@ public final class PublisherTrust {
   }
 
   /** Checks signatures and sequence; does nothing when no key is pinned. */
-  void check(FetchHeader header) throws PayloadRejectedException, IOException {
+  void check(FetchHeader header, PayloadOrigin origin)
+      throws PayloadRejectedException, IOException {
     if (!required()) {
       return;
     }
@@ -108,37 +183,41 @@ public final class PublisherTrust {
     }
     PublisherSignatures.verify(pinned, deployment, sequence, header.getPayload().getSha256(),
         signatures);
-    checkSequence(deployment, sequence, header.getPayload().getSha256());
+    checkSequence(deployment, sequence, header.getPayload().getSha256(), origin);
   }
 
   /**
    * Refuses a replay before anything is fetched or read: a sequence below the highest accepted
-   * for the deployment, or the highest sequence naming another hash. Does nothing when no key
-   * is pinned.
+   * for the deployment (unless it is the launcher's fallback to a version accepted before), or
+   * the highest sequence naming another hash. Does nothing when no key is pinned.
    */
-  void checkSequence(String deployment, long sequence, String sha256)
+  void checkSequence(String deployment, long sequence, String sha256, PayloadOrigin origin)
       throws PayloadRejectedException, IOException {
     if (!required()) {
       return;
     }
     Sequences accepted = readSequences();
-    Long highest = accepted.highest().get(deployment);
-    if (highest == null || sequence > highest) {
+    SequenceVerdict verdict = judge(accepted, deployment, sequence, sha256,
+        Objects.requireNonNull(origin, "origin"));
+    if (verdict.accepted()) {
       return;
     }
-    if (sequence < highest) {
-      throw new PayloadRejectedException(RejectionReason.STALE_SEQUENCE,
-          "deployment '" + deployment + "' sequence " + sequence + " is older than sequence "
-              + highest + " already accepted on this host: an old signed version cannot be"
-              + " replayed as new; deploy it again signed with a higher sequence");
-    }
-    String acceptedSha = accepted.sha256().get(deployment);
-    if (acceptedSha != null && !acceptedSha.equals(sha256)) {
-      throw new PayloadRejectedException(RejectionReason.STALE_SEQUENCE,
-          "deployment '" + deployment + "' sequence " + sequence + " was accepted on this host"
-              + " for sha256 " + acceptedSha + ", not " + sha256 + ": one sequence names one"
-              + " version; sign the new one with a higher sequence");
-    }
+    Long highest = accepted.highest().get(deployment);
+    String message = switch (verdict.reason()) {
+      case OLDER -> "deployment '" + deployment + "' sequence " + sequence + " is older than"
+          + " sequence " + highest + " already accepted on this host: an old signed version"
+          + " cannot be replayed as new; deploy it again signed with a higher sequence";
+      case FALLBACK_NOT_ACCEPTED_BEFORE -> "deployment '" + deployment + "' sequence " + sequence
+          + " (sha256 " + sha256 + ") is older than sequence " + highest + " and is not among"
+          + " the last " + HISTORY + " versions this host accepted, so the launcher cannot fall"
+          + " back to it; deploy it again signed with a higher sequence";
+      case OTHER_HASH_AT_SEQUENCE -> "deployment '" + deployment + "' sequence " + sequence
+          + " was accepted on this host for sha256 " + accepted.sha256().get(deployment)
+          + ", not " + sha256 + ": one sequence names one version; sign the new one with a"
+          + " higher sequence";
+      default -> throw new AssertionError("refused for " + verdict.reason());
+    };
+    throw new PayloadRejectedException(RejectionReason.STALE_SEQUENCE, message);
   }
 
   /**
@@ -172,12 +251,27 @@ public final class PublisherTrust {
     next.put(deployment, sequence);
     Map<String, String> hashes = new TreeMap<>(current.sha256());
     hashes.put(deployment, sha256);
-    JsonFiles.write(sequencesFile, new Sequences(Sequences.VERSION, next, hashes));
+    Map<String, List<Accepted>> history = new TreeMap<>(current.history());
+    history.put(deployment, remember(current, deployment, new Accepted(sequence, sha256)));
+    JsonFiles.write(sequencesFile, new Sequences(Sequences.VERSION, next, hashes, history));
+  }
+
+  /** The deployment's history with {@code latest} added, oldest first, at most HISTORY long. */
+  private static List<Accepted> remember(Sequences current, String deployment, Accepted latest) {
+    List<Accepted> kept = new ArrayList<>(current.history().getOrDefault(deployment, List.of()));
+    Long highest = current.highest().get(deployment);
+    String highestSha = current.sha256().get(deployment);
+    if (kept.isEmpty() && highest != null && highestSha != null) {
+      kept.add(new Accepted(highest, highestSha)); // a file written before history was kept
+    }
+    kept.removeIf(a -> a.sequence() == latest.sequence()); // one hash per sequence
+    kept.add(latest);
+    return List.copyOf(kept.subList(Math.max(0, kept.size() - HISTORY), kept.size()));
   }
 
   private Sequences readSequences() throws IOException {
     Sequences read = JsonFiles.read(sequencesFile, Sequences.class)
-        .orElse(new Sequences(Sequences.VERSION, Map.of(), Map.of()));
+        .orElse(Sequences.empty());
     if (read.version() != Sequences.VERSION) {
       throw new IOException(sequencesFile + " has format version " + read.version()
           + "; this host understands " + Sequences.VERSION);

@@ -136,4 +136,31 @@ class PayloadCachePublisherTest {
     // The current version is still good, again and again.
     assertEquals(CacheResult.Status.CACHED, cache().ensureCached(DEPLOYMENT, v2.ref()).status());
   }
+
+  /**
+   * The launcher's crash fallback to v1, which this host accepted and ran before v2: accepted
+   * from the cache with no fetch, while the control plane naming v1 is still a replay.
+   */
+  @Test
+  void launcherFallbackToAVersionAcceptedBeforeIsCachedButTheSameFromTheControlPlaneIsNot()
+      throws Exception {
+    service.serve(DEPLOYMENT, v1.sha(), signed(v1, publisher, 1), v1.ciphertext());
+    service.serve(DEPLOYMENT, v2.sha(), signed(v2, publisher, 2), v2.ciphertext());
+    assertEquals(CacheResult.Status.CACHED, cache().ensureCached(DEPLOYMENT, v1.ref()).status());
+    assertEquals(CacheResult.Status.CACHED, cache().ensureCached(DEPLOYMENT, v2.ref()).status());
+    int requests = service.requests.size();
+
+    CacheResult fallback = cache().ensureCached(DEPLOYMENT, v1.ref(),
+        PayloadOrigin.LAUNCHER_FALLBACK);
+
+    assertEquals(CacheResult.Status.CACHED, fallback.status(), fallback.message());
+    assertEquals(layout.entryDir(v1.sha()), fallback.entry());
+    assertEquals(requests, service.requests.size(), "served from the cache");
+    CacheResult replay = cache().ensureCached(DEPLOYMENT, v1.ref(), PayloadOrigin.CONTROL_PLANE);
+    assertEquals(CacheResult.Status.REJECTED, replay.status(), replay.message());
+    assertEquals(RejectionReason.STALE_SEQUENCE, replay.reason());
+    // The fallback did not lower the record: v2 is still the highest, and v1 still a replay.
+    assertEquals(2L, io.infraveil.host.fs.JsonFiles.read(layout.sequencesFile(),
+        PublisherTrust.Sequences.class).orElseThrow().highest().get(DEPLOYMENT));
+  }
 }
