@@ -288,7 +288,11 @@ class ReconcilerTest {
     reconciler.start();
     settle();
     Instant t0 = agents.clock.instant();
-    agents.clock.advance(Duration.ofSeconds(300));
+    // A run is measured from the agent's start as the OS reports it, which lies after the
+    // fixture's clock reading by however long starting took (long under load): the window is
+    // counted from whichever is later.
+    Instant started = reconciler.state().agents().get("web").process().startedAt();
+    agents.clock.set((started.isAfter(t0) ? started : t0).plus(Duration.ofSeconds(300)));
     reconcileAndSettle();
     assertEquals(V1, reconciler.state().agents().get("web").lastKnownGood());
     // Back to the wall clock: the crashing V2 agents must not look like a window-long run.
