@@ -23,6 +23,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -271,6 +273,42 @@ class ReconcilerTest {
     assertEquals(21, agents.startLines().size());
     assertEquals("NEW_VERSION_LIFTS_SUSPENSION",
         reconciler.drainEvents().get(0).getReason());
+  }
+
+  /**
+   * Every exit of a crash-looping agent wakes a reconcile pass, a finished spawn wakes one
+   * more, and here a second thread runs passes without pause on top: however they interleave
+   * with the spawns, each agent's exit is counted as exactly one crash, so the 7th crash (and
+   * not an earlier, double-counted one) suspends.
+   */
+  @Test
+  void extraPassesNeverCountACrashTwice() throws Exception {
+    reconciler = agents.reconciler(agents.agent("exit 3"), new FileStateStore(data),
+        CrashBudget.defaults(), PayloadPrefetcher.AGENT_FETCHES, scheduler);
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    AtomicBoolean hammering = new AtomicBoolean(true);
+    Thread hammer = new Thread(() -> {
+      while (hammering.get()) {
+        reconciler.reconcile();
+        LockSupport.parkNanos(100_000); // let the workers have the lock too
+      }
+    }, "extra-passes");
+    reconciler.start();
+    hammer.start();
+    try {
+      await("suspension", () -> reconciler.state().agents().get("web") != null
+          && reconciler.state().agents().get("web").suspendedUntil() != null);
+    } finally {
+      hammering.set(false);
+      hammer.join(5_000);
+    }
+    settle();
+
+    List<String> spawned = agents.pidsLogged("spawn");
+    assertEquals(7, spawned.size(), agents.logText());
+    assertEquals(spawned, agents.pidsLogged("crash"), agents.logText());
+    assertEquals(7, agents.startLines().size());
+    assertEquals(1, reconciler.state().agents().get("web").suspensions());
   }
 
   /**

@@ -113,17 +113,9 @@ class StopPathTest {
    * ran, breaks the pairing).
    */
   private void assertEachSpawnCrashedOnce(int n) {
-    List<String> spawned = pidsOf("spawn");
-    List<String> crashed = pidsOf("crash");
+    List<String> spawned = agents.pidsLogged("spawn");
     assertEquals(n, spawned.size(), agents.logText());
-    assertEquals(spawned, crashed, agents.logText());
-  }
-
-  private List<String> pidsOf(String action) {
-    return agents.logText().lines()
-        .filter(line -> line.contains(" action=" + action + " "))
-        .map(line -> line.replaceFirst(".* pid=(\\d+) .*", "$1"))
-        .toList();
+    assertEquals(spawned, agents.pidsLogged("crash"), agents.logText());
   }
 
   /**
