@@ -23,6 +23,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -274,6 +276,42 @@ class ReconcilerTest {
   }
 
   /**
+   * Every exit of a crash-looping agent wakes a reconcile pass, a finished spawn wakes one
+   * more, and here a second thread runs passes without pause on top: however they interleave
+   * with the spawns, each agent's exit is counted as exactly one crash, so the 7th crash (and
+   * not an earlier, double-counted one) suspends.
+   */
+  @Test
+  void extraPassesNeverCountACrashTwice() throws Exception {
+    reconciler = agents.reconciler(agents.agent("exit 3"), new FileStateStore(data),
+        CrashBudget.defaults(), PayloadPrefetcher.AGENT_FETCHES, scheduler);
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    AtomicBoolean hammering = new AtomicBoolean(true);
+    Thread hammer = new Thread(() -> {
+      while (hammering.get()) {
+        reconciler.reconcile();
+        LockSupport.parkNanos(100_000); // let the workers have the lock too
+      }
+    }, "extra-passes");
+    reconciler.start();
+    hammer.start();
+    try {
+      await("suspension", () -> reconciler.state().agents().get("web") != null
+          && reconciler.state().agents().get("web").suspendedUntil() != null);
+    } finally {
+      hammering.set(false);
+      hammer.join(5_000);
+    }
+    settle();
+
+    List<String> spawned = agents.pidsLogged("spawn");
+    assertEquals(7, spawned.size(), agents.logText());
+    assertEquals(spawned, agents.pidsLogged("crash"), agents.logText());
+    assertEquals(7, agents.startLines().size());
+    assertEquals(1, reconciler.state().agents().get("web").suspensions());
+  }
+
+  /**
    * An agent that crashes on a new payload (V2) is respawned on the last known good (V1) from
    * the first crash, V2 is held back (no restart loop, no suspension), and a later payload from
    * the control plane lifts the hold.
@@ -288,7 +326,11 @@ class ReconcilerTest {
     reconciler.start();
     settle();
     Instant t0 = agents.clock.instant();
-    agents.clock.advance(Duration.ofSeconds(300));
+    // A run is measured from the agent's start as the OS reports it, which lies after the
+    // fixture's clock reading by however long starting took (long under load): the window is
+    // counted from whichever is later.
+    Instant started = reconciler.state().agents().get("web").process().startedAt();
+    agents.clock.set((started.isAfter(t0) ? started : t0).plus(Duration.ofSeconds(300)));
     reconcileAndSettle();
     assertEquals(V1, reconciler.state().agents().get("web").lastKnownGood());
     // Back to the wall clock: the crashing V2 agents must not look like a window-long run.

@@ -21,6 +21,7 @@ import io.infraveil.host.process.cgroup.ContainedCommand;
 import io.infraveil.host.process.cgroup.ServiceCgroup;
 import io.infraveil.proto.v1.AgentState;
 import io.infraveil.proto.v1.EventKind;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,6 +107,27 @@ class StopPathTest {
     assertEquals(agent.pid(), ProcessGroups.processGroupOf(pid), "child in the agent's group");
     spawned.add(child);
     return child;
+  }
+
+  private static void awaitLines(Path file, int n) throws InterruptedException {
+    await(n + " lines in " + file.getFileName(), () -> {
+      try {
+        return Files.exists(file) && Files.readAllLines(file).size() >= n;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+
+  /**
+   * The launcher's own account: {@code n} agents spawned, each one's exit counted as exactly one
+   * crash, in the order they were spawned (a crash counted twice, or for an agent that never
+   * ran, breaks the pairing).
+   */
+  private void assertEachSpawnCrashedOnce(int n) {
+    List<String> spawned = agents.pidsLogged("spawn");
+    assertEquals(n, spawned.size(), agents.logText());
+    assertEquals(spawned, agents.pidsLogged("crash"), agents.logText());
   }
 
   /**
@@ -197,13 +219,18 @@ class StopPathTest {
   void suspensionStopsTheServicesOfTheSuspendedAgent() throws Exception {
     ProcessIdentity service = startRecordedService("web");
     Path marker = data.resolve("crash-now");
-    reconciler("[ -e '" + marker + "' ] && exit 3\nexec sleep 1000", CrashBudget.defaults());
+    Path passed = data.resolve("passed-marker-check.txt");
+    reconciler("[ -e '" + marker + "' ] && exit 3\necho up >> '" + passed + "'\nexec sleep 1000",
+        CrashBudget.defaults());
     reconciler.acceptDesired(desired(1, web(V1, 1, false)));
     reconciler.start();
     assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
 
-    // One crash: respawned, the service untouched.
+    // One crash: respawned, the service untouched. An agent is killed only once its script
+    // wrote its start line and passed the marker check: a kill that came earlier would leave
+    // a spawn without a start line, and a marker written earlier would make it exit by itself.
     ProcessIdentity first = reconciler.state().agents().get("web").process();
+    awaitLines(passed, 1);
     ProcessGroups.signal(first.pid(), "KILL");
     await("respawned", () -> {
       AgentRecord r = reconciler.state().agents().get("web");
@@ -211,13 +238,16 @@ class StopPathTest {
     });
     assertTrue(service.isAlive(), "a respawn leaves the services to the new agent");
 
+    ProcessIdentity second = reconciler.state().agents().get("web").process();
+    awaitLines(passed, 2);
     Files.writeString(marker, "");
-    ProcessGroups.signal(reconciler.state().agents().get("web").process().pid(), "KILL");
+    ProcessGroups.signal(second.pid(), "KILL");
     await("suspended", () -> reconciler.state().agents().get("web").suspendedUntil() != null);
     assertTrue(reconciler.awaitIdle(Duration.ofSeconds(20)));
 
     assertFalse(TestAgents.runs(service), "the suspended agent's service was stopped");
     assertEquals(7, agents.startLines().size(), "the first start and six respawns");
+    assertEachSpawnCrashedOnce(7);
     assertEquals(AgentState.AGENT_STATE_SUSPENDED, reconciler.statuses().get(0).getState());
     assertEquals("CRASH_BUDGET_EXHAUSTED", reconciler.statuses().get(0).getReason());
     assertTrue(reconciler.drainEvents().stream()

@@ -61,6 +61,14 @@ final class TestAgents {
     return logBytes.toString(StandardCharsets.UTF_8);
   }
 
+  /** The pids named by the launcher's log lines of {@code action}, in the order logged. */
+  List<String> pidsLogged(String action) {
+    return logText().lines()
+        .filter(line -> line.contains(" action=" + action + " "))
+        .map(line -> line.replaceFirst(".* pid=(\\d+) .*", "$1"))
+        .toList();
+  }
+
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (!condition.getAsBoolean()) {

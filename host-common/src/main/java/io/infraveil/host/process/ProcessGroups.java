@@ -25,9 +25,14 @@ public final class ProcessGroups {
 
   private ProcessGroups() {}
 
+  /** How long a start waits for {@code setsid} to make the process a group leader. */
+  private static final Duration LEADER_WAIT = Duration.ofSeconds(5);
+
   /**
    * Starts {@code command} in a new session; stdout and stderr are appended to the given files
-   * (files, not pipes, so the process survives the death of its parent).
+   * (files, not pipes, so the process survives the death of its parent). Returns once the
+   * process leads its own group (or has exited): until {@code setsid} has run, a stop sent to
+   * the group would reach nobody.
    */
   public static Process startInNewSession(
       List<String> command, Path workDir, Map<String, String> env, Path stdout, Path stderr)
@@ -44,7 +49,27 @@ public final class ProcessGroups {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()))
         .redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile()));
     builder.environment().putAll(env);
-    return builder.start();
+    Process process = builder.start();
+    awaitGroupLeader(process);
+    return process;
+  }
+
+  /**
+   * Waits, bounded, until {@code setsid} made the process a group leader or the process is gone.
+   * This takes a few milliseconds; on a machine so loaded that it takes longer than the bound,
+   * the caller gets the process anyway.
+   */
+  private static void awaitGroupLeader(Process process) {
+    long deadline = System.nanoTime() + LEADER_WAIT.toNanos();
+    while (processGroupOf(process.pid()) != process.pid() && process.isAlive()
+        && ProcStat.isRunning(process.pid()) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /**

@@ -132,6 +132,35 @@ class ProcessGroupsTest {
     assertTrue(unknown.getMessage().startsWith("unknown signal 'BOGUS'"), unknown.getMessage());
   }
 
+  /**
+   * A process is stopped through its group, so it must lead one as soon as it is started: a
+   * stop sent while {@code setsid} had not run yet found no group, and the process never got
+   * its TERM (nor, later, its KILL). Each start is checked at once, with no wait of our own.
+   */
+  @Test
+  void startedProcessLeadsItsOwnGroupAtOnce() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      Process process = ProcessGroups.startInNewSession(List.of("sleep", "1000"), dir, Map.of(),
+          dir.resolve("out.log"), dir.resolve("err.log"));
+      try {
+        assertEquals(process.pid(), ProcessGroups.processGroupOf(process.pid()), "start " + i);
+        assertTrue(ProcessGroups.signalGroup(process.pid(), "TERM"), "start " + i);
+        assertTrue(process.waitFor(5, TimeUnit.SECONDS), "start " + i);
+      } finally {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  /** A command that exits at once is returned too, without waiting for a group it never led. */
+  @Test
+  void startReturnsForACommandThatExitsAtOnce() throws Exception {
+    started = ProcessGroups.startInNewSession(List.of("sh", "-c", "exit 3"), dir, Map.of(),
+        dir.resolve("out.log"), dir.resolve("err.log"));
+    assertTrue(started.waitFor(5, TimeUnit.SECONDS));
+    assertEquals(3, started.exitValue());
+  }
+
   @Test
   void groupMembersListsLeaderAndChild() throws Exception {
     ProcessIdentity leader = startGroup("sleep 1000 & echo $! > child.pid; wait");
