@@ -154,16 +154,18 @@ class ServiceCgroupTest {
     for (ServiceCgroup g : List.of(a, b, other)) {
       g.create(CgroupLimits.NONE);
     }
-    start(a, "(setsid sleep 300 &); exit 0");
+    Process starter = start(a, "(setsid sleep 300 &); exit 0");
     start(b, "trap '' TERM; sleep 300");
     start(other, "sleep 300");
+    // Only once the starter has exited is the daemon all that is left in a: a TERM sent while
+    // the starter was still forking would miss the daemon and leave it to the kill.
+    assertTrue(starter.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
     awaitPids(a, 1);
     awaitPids(b, 1);
     awaitPids(other, 1);
     try {
-      // A grace long enough for `a` to die of its TERM on a loaded machine; `b` ignores TERM,
-      // so it alone needs the kill.
-      Cgroups.KillReport report = cgroups.killDeployment("dep", "TERM", Duration.ofSeconds(3));
+      // `b` ignores TERM, so it alone needs the kill.
+      Cgroups.KillReport report = cgroups.killDeployment("dep", "TERM", Duration.ofSeconds(1));
       assertEquals(2, report.cgroups());
       assertEquals(1, report.killed());
       assertEquals(List.of(), report.leftOver());
