@@ -78,10 +78,12 @@ class AgentTest {
   private final StandInStore store = new StandInStore();
 
   @AfterEach
-  void tearDown() {
+  void tearDown() throws InterruptedException {
     agents.forEach(Agent::shutdown);
     scheduler.shutdownNow();
     nowhere.shutdownNow();
+    // A metrics or state write already running must end before the temp dir is deleted.
+    scheduler.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   private Agent agent(String sha, boolean retryMarkedBad) throws Exception {

@@ -22,6 +22,11 @@ public final class Caller {
   }
 
   /** The full gRPC method name of the current call. */
+  /** The calling operator's identity URI, for "who did it" in records and Watch. */
+  public static String operatorUri() {
+    return identity().map(io.infraveil.certs.Identity::uri).orElse("unknown operator");
+  }
+
   public static String method() {
     String method = METHOD.get();
     return method == null ? "?" : method;

@@ -55,7 +55,6 @@ import io.infraveil.controlplane.pipeline.PipelineTelemetry;
 import io.infraveil.proto.v1.CreateApiTokenRequest;
 import io.infraveil.proto.v1.CreateApiTokenResponse;
 import io.infraveil.proto.v1.Deployment;
-import io.infraveil.proto.v1.EvidenceSource;
 import io.infraveil.proto.v1.ListIncidentsRequest;
 import io.infraveil.proto.v1.ListIncidentsResponse;
 import io.infraveil.proto.v1.WatchRequest;
@@ -106,7 +105,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
 
   @Override
   public StreamObserver<UploadPayloadRequest> uploadPayload(StreamObserver<UploadPayloadResponse> responses) {
-    String operator = operatorUri();
+    String operator = Caller.operatorUri();
     return new StreamObserver<>() {
       private PayloadIntake.Upload upload;
       private boolean failed;
@@ -216,7 +215,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   public void rollbackDeployment(RollbackDeploymentRequest request,
       StreamObserver<RollbackDeploymentResponse> responses) {
     deployments.rollback(request.getName());
-    announce(request.getName(), "deployment " + request.getName() + " rolled back by " + operatorUri());
+    announce(request.getName(), "deployment " + request.getName() + " rolled back by " + Caller.operatorUri());
     responses.onNext(RollbackDeploymentResponse.newBuilder()
         .setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
@@ -225,7 +224,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   @Override
   public void pauseDeployment(PauseDeploymentRequest request, StreamObserver<PauseDeploymentResponse> responses) {
     deployments.pause(request.getName());
-    announce(request.getName(), "deployment " + request.getName() + " paused by " + operatorUri());
+    announce(request.getName(), "deployment " + request.getName() + " paused by " + Caller.operatorUri());
     responses.onNext(PauseDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
   }
@@ -233,7 +232,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   @Override
   public void resumeDeployment(ResumeDeploymentRequest request, StreamObserver<ResumeDeploymentResponse> responses) {
     deployments.resume(request.getName());
-    announce(request.getName(), "deployment " + request.getName() + " resumed by " + operatorUri());
+    announce(request.getName(), "deployment " + request.getName() + " resumed by " + Caller.operatorUri());
     responses.onNext(ResumeDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
   }
@@ -242,7 +241,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   public void restartDeployment(RestartDeploymentRequest request,
       StreamObserver<RestartDeploymentResponse> responses) {
     deployments.restart(request.getName());
-    announce(request.getName(), "deployment " + request.getName() + " restarted by " + operatorUri());
+    announce(request.getName(), "deployment " + request.getName() + " restarted by " + Caller.operatorUri());
     responses.onNext(RestartDeploymentResponse.newBuilder().setDeployment(deploymentViews.one(request.getName())).build());
     responses.onCompleted();
   }
@@ -284,7 +283,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
       throw Status.INVALID_ARGUMENT.withDescription("ttl_seconds must be between 0 (one day) and "
           + ApiTokens.MAX_TTL.toSeconds() + ", got " + request.getTtlSeconds()).asRuntimeException();
     }
-    var created = apiTokens.create(request.getName(), ttl, operatorUri());
+    var created = apiTokens.create(request.getName(), ttl, Caller.operatorUri());
     responses.onNext(CreateApiTokenResponse.newBuilder()
         .setToken(created.token())
         .setExpiresAt(ProtoTime.timestamp(created.expiresAt()))
@@ -332,7 +331,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
           + request.getTtlSeconds()).asRuntimeException();
     }
     var created = joinTokens.create(request.getHostName(), Duration.ofSeconds(request.getTtlSeconds()),
-        request.getLabelsMap(), operatorUri(), request.getReplace());
+        request.getLabelsMap(), Caller.operatorUri(), request.getReplace());
     responses.onNext(CreateJoinTokenResponse.newBuilder()
         .setJoinToken(created.token())
         .setExpiresAt(ProtoTime.timestamp(created.expiresAt()))
@@ -344,7 +343,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
 
   @Override
   public void revokeHost(RevokeHostRequest request, StreamObserver<RevokeHostResponse> responses) {
-    var revoked = revocation.revoke(request.getHostName(), request.getReason(), operatorUri());
+    var revoked = revocation.revoke(request.getHostName(), request.getReason(), Caller.operatorUri());
     responses.onNext(RevokeHostResponse.newBuilder()
         .addAllRevokedSerials(revoked.serials())
         .setClosedStreams(revoked.closedStreams())
@@ -365,15 +364,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   }
 
   private void announce(String deployment, String text) {
-    watchHub.publish(WatchResponse.newBuilder()
-        .setAt(ProtoTime.timestamp(clock.instant()))
-        .setSource(EvidenceSource.EVIDENCE_SOURCE_PIPELINE)
-        .setDeployment(deployment)
-        .setText(text)
-        .build());
+    watchHub.announceChange(clock.instant(), deployment, text);
   }
 
-  private static String operatorUri() {
-    return Caller.identity().map(Identity::uri).orElse("unknown operator");
-  }
 }

@@ -22,6 +22,16 @@ public final class WatchHub {
     subscribers.forEach(subscriber -> subscriber.accept(event));
   }
 
+  /** An operator's change to a deployment (deploy, delete, pause, a secret set), for Watch. */
+  public void announceChange(java.time.Instant at, String deployment, String text) {
+    publish(WatchResponse.newBuilder()
+        .setAt(io.infraveil.controlplane.grpc.ProtoTime.timestamp(at))
+        .setSource(io.infraveil.proto.v1.EvidenceSource.EVIDENCE_SOURCE_PIPELINE)
+        .setDeployment(deployment)
+        .setText(text)
+        .build());
+  }
+
   public int subscribers() {
     return subscribers.size();
   }

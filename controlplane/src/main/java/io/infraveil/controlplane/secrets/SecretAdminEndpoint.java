@@ -1,21 +1,18 @@
 package io.infraveil.controlplane.secrets;
 
 import io.grpc.stub.StreamObserver;
-import io.infraveil.certs.Identity;
 import io.infraveil.controlplane.auth.Caller;
 import io.infraveil.controlplane.grpc.ProtoTime;
 import io.infraveil.controlplane.ops.WatchHub;
 import io.infraveil.controlplane.store.SecretStore.SecretRecord;
 import io.infraveil.proto.v1.DeleteSecretRequest;
 import io.infraveil.proto.v1.DeleteSecretResponse;
-import io.infraveil.proto.v1.EvidenceSource;
 import io.infraveil.proto.v1.ListSecretsRequest;
 import io.infraveil.proto.v1.ListSecretsResponse;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import io.infraveil.proto.v1.SecretInfo;
 import io.infraveil.proto.v1.SetSecretRequest;
 import io.infraveil.proto.v1.SetSecretResponse;
-import io.infraveil.proto.v1.WatchResponse;
 import jakarta.inject.Singleton;
 import java.time.Clock;
 
@@ -41,13 +38,13 @@ final class SecretAdminEndpoint extends SecretAdminServiceGrpc.SecretAdminServic
     byte[] value = request.getValue().toByteArray();
     Secrets.SetResult result;
     try {
-      result = secrets.set(request.getDeployment(), request.getName(), value, operatorUri());
+      result = secrets.set(request.getDeployment(), request.getName(), value, Caller.operatorUri());
     } finally {
       java.util.Arrays.fill(value, (byte) 0);
     }
     announce(request.getDeployment(), "secret " + request.getName() + " of deployment "
         + request.getDeployment() + " set to version " + result.secret().version() + " by "
-        + operatorUri() + (result.restarted() ? "; the deployment restarts to pick it up" : ""));
+        + Caller.operatorUri() + (result.restarted() ? "; the deployment restarts to pick it up" : ""));
     responses.onNext(SetSecretResponse.newBuilder()
         .setSecret(info(result.secret()))
         .setRestarted(result.restarted())
@@ -70,19 +67,14 @@ final class SecretAdminEndpoint extends SecretAdminServiceGrpc.SecretAdminServic
     boolean deleted = secrets.delete(request.getDeployment(), request.getName());
     if (deleted) {
       announce(request.getDeployment(), "secret " + request.getName() + " of deployment "
-          + request.getDeployment() + " deleted by " + operatorUri());
+          + request.getDeployment() + " deleted by " + Caller.operatorUri());
     }
     responses.onNext(DeleteSecretResponse.newBuilder().setDeleted(deleted).build());
     responses.onCompleted();
   }
 
   private void announce(String deployment, String text) {
-    watchHub.publish(WatchResponse.newBuilder()
-        .setAt(ProtoTime.timestamp(clock.instant()))
-        .setSource(EvidenceSource.EVIDENCE_SOURCE_PIPELINE)
-        .setDeployment(deployment)
-        .setText(text)
-        .build());
+    watchHub.announceChange(clock.instant(), deployment, text);
   }
 
   private static SecretInfo info(SecretRecord record) {
@@ -95,7 +87,4 @@ final class SecretAdminEndpoint extends SecretAdminServiceGrpc.SecretAdminServic
         .build();
   }
 
-  private static String operatorUri() {
-    return Caller.identity().map(Identity::uri).orElse("unknown operator");
-  }
 }
