@@ -146,46 +146,6 @@ public final class PayloadArchive {
   }
 
   /**
-   * Returns {@code config.yaml} from the archive root ({@code config.yaml} or
-   * {@code ./config.yaml}), at most 1 MiB. The whole archive is read: a second
-   * {@code config.yaml} entry would let the reader and the extractor see different files,
-   * so it is refused, as are entry names {@link #extract} would refuse.
-   */
-  public static byte[] readConfigYaml(InputStream tarGz) throws IOException {
-    Objects.requireNonNull(tarGz, "tarGz");
-    byte[] config = null;
-    int entries = 0;
-    try (TarArchiveInputStream tar = open(tarGz)) {
-      for (TarArchiveEntry entry; (entry = nextEntry(tar)) != null; ) {
-        if (++entries > ExtractionLimits.DEFAULT_MAX_ENTRIES) {
-          throw tooManyEntries(ExtractionLimits.DEFAULT_MAX_ENTRIES);
-        }
-        if (!ArchivePaths.entryPath(entry.getName()).equals(CONFIG_YAML)) {
-          continue;
-        }
-        if (config != null) {
-          throw new InvalidArchiveException("payload has more than one config.yaml at its root;"
-              + " keep exactly one");
-        }
-        if (!entry.isFile()) {
-          throw new InvalidArchiveException(
-              "config.yaml at the payload root is not a regular file (a link or directory)");
-        }
-        if (entry.getSize() > MAX_CONFIG_YAML_BYTES) {
-          throw new InvalidArchiveException("config.yaml is " + entry.getSize()
-              + " bytes; the limit is " + MAX_CONFIG_YAML_BYTES + " bytes");
-        }
-        config = tar.readNBytes(MAX_CONFIG_YAML_BYTES);
-      }
-    }
-    if (config == null) {
-      throw new InvalidArchiveException("payload has no config.yaml at its root;"
-          + " add one next to the application files and pack again");
-    }
-    return config;
-  }
-
-  /**
    * Reads the whole archive and refuses it exactly as {@link #extract} would, with the same
    * message, without writing anything; then returns its {@code config.yaml}, which must be a
    * regular file of at most 1 MiB at the root (a symlink is refused as such). The control plane

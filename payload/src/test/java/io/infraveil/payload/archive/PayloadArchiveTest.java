@@ -113,35 +113,35 @@ class PayloadArchiveTest {
   }
 
   @Test
-  void readConfigYamlReturnsRootConfig() throws Exception {
+  void checkReturnsRootConfig() throws Exception {
     assertEquals("services: {}\n",
-        new String(PayloadArchive.readConfigYaml(new ByteArrayInputStream(pack(appDir()))), UTF_8));
+        new String(PayloadArchive.check(new ByteArrayInputStream(pack(appDir())), ExtractionLimits.DEFAULT), UTF_8));
   }
 
   @Test
-  void readConfigYamlAcceptsDotSlashPrefix() throws Exception {
+  void checkAcceptsDotSlashPrefix() throws Exception {
     byte[] archive = tarGz(tar -> file(tar, "./config.yaml", "a: 1\n"));
 
     assertEquals("a: 1\n",
-        new String(PayloadArchive.readConfigYaml(new ByteArrayInputStream(archive)), UTF_8));
+        new String(PayloadArchive.check(new ByteArrayInputStream(archive), ExtractionLimits.DEFAULT), UTF_8));
   }
 
   @Test
-  void readConfigYamlRejectsPayloadWithoutRootConfig() throws Exception {
+  void checkRejectsPayloadWithoutRootConfig() throws Exception {
     byte[] archive = tarGz(tar -> file(tar, "sub/config.yaml", "a: 1\n"));
 
     InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
-        () -> PayloadArchive.readConfigYaml(new ByteArrayInputStream(archive)));
+        () -> PayloadArchive.check(new ByteArrayInputStream(archive), ExtractionLimits.DEFAULT));
 
     assertTrue(e.getMessage().startsWith("payload has no config.yaml at its root"), e.getMessage());
   }
 
   @Test
-  void readConfigYamlRejectsConfigAbove1MiB() throws Exception {
+  void checkRejectsConfigAbove1MiB() throws Exception {
     byte[] archive = tarGz(tar -> file(tar, "config.yaml", "#".repeat((1 << 20) + 1)));
 
     InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
-        () -> PayloadArchive.readConfigYaml(new ByteArrayInputStream(archive)));
+        () -> PayloadArchive.check(new ByteArrayInputStream(archive), ExtractionLimits.DEFAULT));
 
     assertTrue(e.getMessage().contains("config.yaml is 1048577 bytes; the limit is 1048576"),
         e.getMessage());
@@ -149,22 +149,23 @@ class PayloadArchiveTest {
 
   // Two entries would let the control plane read one config and the host extract another.
   @Test
-  void readConfigYamlRejectsSecondConfig() throws Exception {
+  void checkRejectsSecondConfig() throws Exception {
     byte[] archive = tarGz(tar -> {
       file(tar, "config.yaml", "a: 1\n");
       file(tar, "./config.yaml", "a: 2\n");
     });
 
     InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
-        () -> PayloadArchive.readConfigYaml(new ByteArrayInputStream(archive)));
+        () -> PayloadArchive.check(new ByteArrayInputStream(archive), ExtractionLimits.DEFAULT));
 
-    assertTrue(e.getMessage().contains("more than one config.yaml"), e.getMessage());
+    assertEquals("archive entry 'config.yaml' appears more than once (or collides with a link);"
+        + " each path may appear once", e.getMessage());
   }
 
   @Test
-  void readConfigYamlRejectsNonGzipInput() {
+  void checkRejectsNonGzipInput() {
     InvalidArchiveException e = assertThrows(InvalidArchiveException.class,
-        () -> PayloadArchive.readConfigYaml(new ByteArrayInputStream("not gzip".getBytes(UTF_8))));
+        () -> PayloadArchive.check(new ByteArrayInputStream("not gzip".getBytes(UTF_8)), ExtractionLimits.DEFAULT));
 
     assertTrue(e.getMessage().startsWith("payload is not a gzip stream"), e.getMessage());
   }
