@@ -314,9 +314,11 @@ class StopPathTest {
     assertFalse(TestAgents.runs(daemon), "daemonized service");
     assertNoCgroupLeft("web");
     assertNull(reconciler.state().agents().get("web"));
-    assertTrue(agents.logText().contains("action=stop_forced deployment=web"
-        + " agent_exited_in_time=false services_killed=[] cgroups_killed=1 cgroups_left=[]"),
-        agents.logText());
+    // SIGKILL with no grace: the cgroup may already be empty when it is looked at again, so
+    // cgroups_killed is 0 or 1; what matters is that nothing is left.
+    assertTrue(agents.logText().matches("(?s).*action=stop_forced deployment=web"
+        + " agent_exited_in_time=false services_killed=\\[\\] cgroups_killed=[01]"
+        + " cgroups_left=\\[\\].*"), agents.logText());
   }
 
   /** A suspended agent's daemonized service gets SIGTERM, then the kill, through its cgroup. */
