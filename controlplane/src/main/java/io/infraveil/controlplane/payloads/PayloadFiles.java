@@ -1,6 +1,7 @@
 package io.infraveil.controlplane.payloads;
 
 import io.infraveil.controlplane.ControlPlaneSettings;
+import io.infraveil.controlplane.DurableFiles;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,13 +30,8 @@ public final class PayloadFiles {
           Files.deleteIfExists(file);
         }
       }
-      // A crash while sealing leaves ".<sha256>.*.tmp" beside the payloads: never renamed, never
-      // used. The control plane alone writes here, so every temp file is stale at start.
-      try (var stale = Files.newDirectoryStream(payloads, ".*.tmp")) {
-        for (Path file : stale) {
-          Files.deleteIfExists(file);
-        }
-      }
+      // A crash while sealing leaves ".<sha256>.*.tmp" beside the payloads: never renamed, never used.
+      DurableFiles.removeStaleTemps(payloads, ".*.tmp");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare payload directories in " + settings.dataDir(), e);
     }
