@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -39,8 +43,9 @@ class RevokedHostBattleIT {
       long service = cluster.pidOfService("web-1", "hello", "hello");
       Node launcher = host.launcher();
       int logFrom = launcher.log().length();
-      int eventsBefore = refusalsOf(cluster, "web-1");
+      int eventsBefore = refusalsOf(cluster, "web-1").size();
 
+      Instant revokedAt = Instant.now();
       cluster.ctlOk("revoke", "web-1", "--reason", "battle test");
       cluster.waitFor("the launcher logs the refusal", UP,
           () -> Battle.count(launcher.log(), logFrom, "action=sync_refused") > 0);
@@ -53,7 +58,10 @@ class RevokedHostBattleIT {
       String log = launcher.log();
       int attempts = Battle.count(log, logFrom, "action=sync_connect ");
       int refusedLines = Battle.count(log, logFrom, "action=sync_refused");
-      int events = refusalsOf(cluster, "web-1") - eventsBefore;
+      List<JsonNode> rows = refusalsOf(cluster, "web-1");
+      int events = rows.size() - eventsBefore;
+      long minutesSpanned = ChronoUnit.MINUTES.between(revokedAt.truncatedTo(ChronoUnit.MINUTES),
+          Instant.now().truncatedTo(ChronoUnit.MINUTES)) + 1;
       Cluster.timing("battle: revoked host, Sync attempts in 20 s = " + attempts
           + ", refusals recorded = " + events, Duration.ofNanos(System.nanoTime() - refusedAt));
       // The first refusal waits 15..30 s, the next 30..60 s: at most 2 reconnects in 20 s (the
@@ -62,11 +70,17 @@ class RevokedHostBattleIT {
       assertTrue(refusedLines >= 1 && refusedLines <= attempts + 1,
           "sync_refused once per level: " + refusedLines + "\n" + log);
       // Every refusal of one kind from one caller in a minute shares a row, whichever stream
-      // (Sync, Heartbeat, ShipLogs) was refused: one row per kind, two where the watch window
-      // crosses a minute boundary.
-      int kinds = refusalKindsOf(cluster, "web-1");
-      assertTrue(events >= 1 && events <= 2 * kinds, "refusal rows recorded in 20 s: " + events
-          + " of " + kinds + " kinds");
+      // (Sync, Heartbeat, ShipLogs) was refused: one row per kind and minute, so at most one
+      // per kind for each minute the run touched (the wait for the first refusal included).
+      Map<String, Long> rowsPerKindAndMinute = rows.stream().collect(Collectors.groupingBy(
+          row -> row.path("kind").asText() + " at minute "
+              + Instant.parse(row.path("at").asText()).truncatedTo(ChronoUnit.MINUTES),
+          Collectors.counting()));
+      rowsPerKindAndMinute.forEach((key, count) ->
+          assertEquals(1L, count, "refusals of one kind in one minute share a row: " + key));
+      long kinds = rows.stream().map(row -> row.path("kind").asText()).distinct().count();
+      assertTrue(events >= 1 && events <= kinds * minutesSpanned, "refusal rows recorded: " + events
+          + " of " + kinds + " kinds over " + minutesSpanned + " minute(s): " + rowsPerKindAndMinute);
       assertEquals(service, cluster.pidOfService("web-1", "hello", "hello"),
           "the service was not restarted");
       String metrics = Cluster.httpGet(metricsPort, "/metrics").orElse("");
@@ -79,26 +93,15 @@ class RevokedHostBattleIT {
     return Cluster.httpGet(cluster.helloPort(), "/").equals(Optional.of("v1"));
   }
 
-  /** Security events refusing {@code host}'s certificate (newest 1000). */
-  private static int refusalKindsOf(Cluster cluster, String host) {
-    java.util.Set<String> kinds = new java.util.HashSet<>();
+  /** Security event rows refusing {@code host}'s certificate (newest 1000). */
+  private static List<JsonNode> refusalsOf(Cluster cluster, String host) {
+    List<JsonNode> rows = new ArrayList<>();
     for (JsonNode event : cluster.ctlJson("security-events", "--limit", "1000").path("events")) {
       if (event.path("identity").asText().endsWith("/host/" + host)
           && !event.path("kind").asText().equals("HOST_REVOKED")) {
-        kinds.add(event.path("kind").asText());
+        rows.add(event);
       }
     }
-    return kinds.size();
-  }
-
-  private static int refusalsOf(Cluster cluster, String host) {
-    int n = 0;
-    for (JsonNode event : cluster.ctlJson("security-events", "--limit", "1000").path("events")) {
-      if (event.path("identity").asText().endsWith("/host/" + host)
-          && !event.path("kind").asText().equals("HOST_REVOKED")) {
-        n++;
-      }
-    }
-    return n;
+    return rows;
   }
 }

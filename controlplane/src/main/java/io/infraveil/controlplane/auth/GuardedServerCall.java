@@ -43,13 +43,16 @@ final class GuardedServerCall<ReqT, RespT>
     }
   }
 
-  /** Closes the call unless it already ended; true if this closed it. */
+  /**
+   * Closes the call unless it already ended; true if this closed it. A forced close is the
+   * control plane's own act (a revocation, a replacing enrollment), recorded once by whoever
+   * forced it with the count of streams closed, so it is not a refusal of this call's own.
+   */
   synchronized boolean closeIfOpen(Status status) {
     if (closed) {
       return false;
     }
     closed = true;
-    onClose.accept(status);
     super.close(status, new Metadata());
     return true;
   }
