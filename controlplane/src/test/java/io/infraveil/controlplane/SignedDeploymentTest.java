@@ -41,6 +41,7 @@ class SignedDeploymentTest {
   void start() throws Exception {
     harness = new OpsHarness(dir, Map.of());
     publisher = PublisherKeys.newKeyPair(new SecureRandom());
+    harness.enroll("nobody"); // where uploads are parked: deployments name enrolled hosts only
   }
 
   @AfterEach
