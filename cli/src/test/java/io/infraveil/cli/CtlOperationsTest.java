@@ -57,6 +57,7 @@ class CtlOperationsTest {
     server = new TestControlPlane(dir, Map.of(
         "infraveil.incident-check-interval", "100ms",
         "infraveil.auth-failure-threshold", "2"));
+    server.enrolled("web-1", Map.of());
   }
 
   @AfterEach

@@ -52,6 +52,7 @@ class SignedDeployCommandTest {
   @BeforeEach
   void start() throws Exception {
     server = new TestControlPlane(dir);
+    server.enrolled("web-1", Map.of());
     keys = dir.resolve("keys");
     assertEquals(0, Cli.run("keys", "create-publisher", "--dir", keys.toString(), "release").code());
     pinned = PublisherKeys.fromPem(Files.readString(keys.resolve("release.pub")));

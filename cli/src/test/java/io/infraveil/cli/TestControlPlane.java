@@ -44,6 +44,15 @@ final class TestControlPlane implements AutoCloseable {
         """.formatted(controlPlane.grpcPort(), controlPlane.httpPort()));
   }
 
+  /**
+   * Records {@code name} as an enrolled host (its row only, no launcher behind it), so
+   * deployments may be placed on it: placement refuses hosts that are not enrolled.
+   */
+  void enrolled(String name, Map<String, String> labels) {
+    controlPlane.bean(io.infraveil.controlplane.store.HostStore.class).upsert(name,
+        "spiffe://test.infraveil/host/" + name, labels, new byte[32], java.time.Instant.now());
+  }
+
   int port() {
     return controlPlane.grpcPort();
   }

@@ -76,6 +76,9 @@ class OperationsHttpTest {
     var dashboard = ops.get(ops.http(null), "/dashboard", created.getToken());
     assertEquals(200, dashboard.statusCode());
     assertTrue(dashboard.body().contains("shop") && dashboard.body().contains("api-token ci"), dashboard.body());
+    assertTrue(dashboard.body().contains("<h2>Deployment history</h2>"), dashboard.body());
+    assertTrue(dashboard.body().contains("<tr class=\"history\"><td><b>shop</b></td><td>v1 (sequence 1)</td><td>none</td>"
+        + "<td>1</td>"), dashboard.body());
 
     var bad = ops.get(ops.http(null), "/client/api/operations", "ivt_not-a-real-token");
     assertEquals(403, bad.statusCode());

@@ -41,6 +41,9 @@ class SignedDeploymentTest {
   void start() throws Exception {
     harness = new OpsHarness(dir, Map.of());
     publisher = PublisherKeys.newKeyPair(new SecureRandom());
+    // Deployments name enrolled hosts only: where uploads are parked, and targets of the tests.
+    harness.enroll("nobody");
+    harness.enroll("somebody");
   }
 
   @AfterEach
@@ -94,10 +97,10 @@ class SignedDeploymentTest {
   void sequenceNotAboveTheLastOneIsRefusedAndNothingChanges() throws Exception {
     String v1 = upload("v1");
     String v2 = upload("v2");
-    put(v1, 5, List.of(sign("web", 5, v1)), "web-1");
+    put(v1, 5, List.of(sign("web", 5, v1)), "nobody");
 
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-        () -> put(v2, 5, List.of(sign("web", 5, v2)), "web-1"));
+        () -> put(v2, 5, List.of(sign("web", 5, v2)), "nobody"));
 
     assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
     assertTrue(refused.getStatus().getDescription().contains(
@@ -116,7 +119,7 @@ class SignedDeploymentTest {
     String v1 = upload("v1");
 
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-        () -> put(v1, 0, List.of(sign("web", 1, v1)), "web-1"));
+        () -> put(v1, 0, List.of(sign("web", 1, v1)), "nobody"));
 
     assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode());
     assertTrue(refused.getStatus().getDescription().contains("publisher signatures but no sequence"),
@@ -127,9 +130,9 @@ class SignedDeploymentTest {
   void unsignedDeployAfterASignedOneContinuesAboveTheSignedSequence() throws Exception {
     String v1 = upload("v1");
     String v2 = upload("v2");
-    put(v1, 100, List.of(sign("web", 100, v1)), "web-1");
+    put(v1, 100, List.of(sign("web", 100, v1)), "nobody");
 
-    Deployment unsigned = put(v2, 0, List.of(), "web-1");
+    Deployment unsigned = put(v2, 0, List.of(), "nobody");
 
     assertEquals(101, unsigned.getPayload().getSequence());
     assertEquals(0, unsigned.getSignaturesCount());
@@ -139,13 +142,13 @@ class SignedDeploymentTest {
   void changingOnlyTheTargetsKeepsSequenceAndSignatures() throws Exception {
     String v1 = upload("v1");
     PublisherSignature signature = sign("web", 7, v1);
-    put(v1, 7, List.of(signature), "web-1");
+    put(v1, 7, List.of(signature), "nobody");
 
-    Deployment moved = put(v1, 0, List.of(), "web-2");
+    Deployment moved = put(v1, 0, List.of(), "somebody");
 
     assertEquals(7, moved.getPayload().getSequence());
     assertEquals(List.of(signature), moved.getSignaturesList());
-    assertEquals(List.of("web-2"), moved.getHostsList());
+    assertEquals(List.of("somebody"), moved.getHostsList());
   }
 
   private static DesiredAgent awaitAgent(LinkedBlockingQueue<Object> received, String deployment)

@@ -81,6 +81,21 @@ class StatusPageBrowserTest {
     }
   }
 
+  // After the page's own script re-rendered from /status.json, a failed update every host
+  // survived still reads "serving previous version", with no host or version name in the DOM.
+  @Test
+  void aFailedUpdateEveryHostSurvivedRendersAsServingPreviousVersion() throws Exception {
+    PublicStatusTest.newVersionRolledBackOnTwoHosts(ops, "cart", "web-7", "web-8");
+    String url = "https://127.0.0.1:" + ops.controlPlane.httpPort() + "/status";
+    String dom = chromium(List.of("--dump-dom", "--virtual-time-budget=7000", url));
+    assertTrue(dom.contains("<b>cart</b></td><td><span class=\"badge serving-previous-version\">serving previous version"
+        + "</span></td><td>2 / 2</td>"), dom);
+    assertTrue(dom.contains("A new version was rolled back</td><td>cart</td><td>2</td>"), "grouped per deployment: " + dom);
+    for (String secret : List.of("web-1", "web-7", "web-8", PublicStatusTest.OLD, PublicStatusTest.NEW, "v1", "v3")) {
+      assertTrue(!dom.contains(secret), secret + " must not appear on the public page: " + dom);
+    }
+  }
+
   String chromium(List<String> extra) throws Exception {
     List<String> command = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
         "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",

@@ -37,6 +37,11 @@ import picocli.CommandLine.Spec;
         WatchCommand.class,
         SecurityEventsCommand.class,
         SecretsCommand.class,
+        PlanCommand.class,
+        PauseCommand.class,
+        ResumeCommand.class,
+        RestartCommand.class,
+        DeleteCommand.class,
     })
 public final class CtlCommand implements Runnable {
 

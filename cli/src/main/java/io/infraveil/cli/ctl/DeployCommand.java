@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -77,8 +76,8 @@ final class DeployCommand implements Callable<Integer> {
     List<String> hosts = new ArrayList<>();
 
     @Option(names = "--labels", required = true, split = ",", paramLabel = "k=v",
-        description = "Host labels that must all match.")
-    Map<String, String> labels = new LinkedHashMap<>();
+        description = "Host labels that must all match (one value per key).")
+    List<String> labels = new ArrayList<>();
   }
 
   @Override
@@ -104,6 +103,8 @@ final class DeployCommand implements Callable<Integer> {
       throw new CliException(source + " is neither a directory nor a .tar.gz file");
     }
     try (Connection connection = ctl.connect()) {
+      // A selector no host can match is refused before anything is uploaded.
+      Map<String, String> labels = LabelSelector.parse(targets.labels, LabelSelector.hostsOf(connection));
       UploadMetadata metadata = UploadMetadata.newBuilder()
           .setVersion(version)
           .setSourceName(source.getFileName().toString())
@@ -125,7 +126,7 @@ final class DeployCommand implements Callable<Integer> {
           .setName(name)
           .setPayloadSha256(sha256)
           .addAllHosts(targets.hosts)
-          .putAllLabels(targets.labels)
+          .putAllLabels(labels)
           .setRetryMarkedBad(retryMarkedBad);
       if (!signers.isEmpty() || sequence > 0) {
         long signed = sequence > 0 ? sequence : nextSequence(connection);
@@ -151,6 +152,7 @@ final class DeployCommand implements Callable<Integer> {
             + ", services: " + String.join(", ", uploaded.getServicesList()));
         printDeployment(deployed.getDeployment(), out);
       }
+      printWarnings(deployed.getWarningsList(), ctl.err());
     } finally {
       if (packed) {
         Files.deleteIfExists(archive);
@@ -159,7 +161,7 @@ final class DeployCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static String sha256Of(Path file) throws IOException {
+  static String sha256Of(Path file) throws IOException {
     MessageDigest digest = Sha256Hex.newDigest();
     try (InputStream in = Files.newInputStream(file)) {
       byte[] buffer = new byte[64 * 1024];
@@ -182,9 +184,16 @@ final class DeployCommand implements Callable<Integer> {
         .findFirst().orElse(1);
   }
 
+  /** Warnings go to stderr, one line each, so -o json stays parseable. */
+  static void printWarnings(List<String> warnings, PrintWriter err) {
+    warnings.forEach(warning -> err.println("warning: " + warning));
+    err.flush();
+  }
+
   static void printDeployment(Deployment deployment, PrintWriter out) {
     out.println("deployment " + deployment.getName() + ": " + Format.payload(deployment.getPayload())
         + ", generation " + deployment.getGeneration()
+        + " (grows with each new version and restart; hosts restart the deployment when it changes)"
         + (deployment.getPaused() ? ", paused" : ""));
     out.println("  placed on: " + (deployment.getPlacedHostsCount() == 0 ? "no host yet"
         : String.join(", ", deployment.getPlacedHostsList())));

@@ -73,6 +73,8 @@ final class StatusCommand implements Callable<Integer> {
     out.println();
     out.println("DEPLOYMENTS");
     DeploymentsCommand.printDeployments(status.getDeploymentsList(), out);
+    status.getDeploymentsList().forEach(deployment ->
+        deployment.getPlacementWarningsList().forEach(warning -> out.println("warning: " + warning)));
     Table services = new Table("DEPLOYMENT", "HOST", "VERSION", "STATUS", "SERVICE", "STATE",
         "HEALTH", "RESTARTS", "LAST CHECK", "REASON");
     List<String> failed = new ArrayList<>();

@@ -54,7 +54,9 @@ public final class DeploymentViews {
         .addAllPlacedHosts(placed)
         .setPaused(record.paused())
         .setUpdatedAt(ProtoTime.timestamp(record.updatedAt()))
-        .addAllSignatures(DesiredStates.Signatures.decode(record.signatures()));
+        .addAllSignatures(DesiredStates.Signatures.decode(record.signatures()))
+        .setInstances(record.maxInstances())
+        .addAllPlacementWarnings(PlacementReview.warnings(record.name(), record.maxInstances(), placed));
     if (record.previousSha256() != null) {
       out.setPreviousPayload(ref(record.previousSha256(),
           record.previousSequence() == null ? 0 : record.previousSequence()));

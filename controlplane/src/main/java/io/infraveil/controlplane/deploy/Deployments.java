@@ -5,6 +5,7 @@ import io.infraveil.certs.Identity;
 import io.infraveil.controlplane.store.DeploymentStore;
 import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
 import io.infraveil.controlplane.store.DeploymentStore.Frozen;
+import io.infraveil.controlplane.store.HostStore;
 import io.infraveil.controlplane.store.PayloadStore;
 import io.infraveil.proto.v1.PublisherSignature;
 import jakarta.inject.Singleton;
@@ -26,12 +27,15 @@ public final class Deployments {
   private final DeploymentStore store;
   private final PayloadStore payloads;
   private final DesiredStates desiredStates;
+  private final HostStore hosts;
   private final Clock clock;
 
-  public Deployments(DeploymentStore store, PayloadStore payloads, DesiredStates desiredStates, Clock clock) {
+  public Deployments(DeploymentStore store, PayloadStore payloads, DesiredStates desiredStates, HostStore hosts,
+      Clock clock) {
     this.store = store;
     this.payloads = payloads;
     this.desiredStates = desiredStates;
+    this.hosts = hosts;
     this.clock = clock;
   }
 
@@ -53,20 +57,15 @@ public final class Deployments {
     var payload = payloads.find(request.payloadSha256()).orElseThrow(() -> Status.NOT_FOUND
         .withDescription("payload " + request.payloadSha256() + " is not uploaded: upload it first "
             + "(infraveil ctl deploy DIR does both)").asRuntimeException());
-    boolean byHosts = !request.hosts().isEmpty();
-    boolean byLabels = !request.labels().isEmpty();
-    if (byHosts == byLabels) {
-      throw Status.INVALID_ARGUMENT.withDescription("deployment " + request.name() + " needs exactly one "
-          + "kind of target: hosts (--hosts a,b) or labels (--labels k=v)").asRuntimeException();
-    }
-    for (String host : request.hosts()) {
-      if (!Identity.isValidName(host)) {
-        throw Status.INVALID_ARGUMENT.withDescription("host name \"" + host + "\" is invalid").asRuntimeException();
-      }
-    }
+    checkTargets(request.name(), request.hosts(), request.labels());
     int maxInstances = payload.services().stream()
         .mapToInt(entry -> Integer.parseInt(entry.substring(entry.indexOf('=') + 1)))
         .max().orElse(0);
+    var placement = PlacementReview.review(request.name(), request.hosts(), request.labels(), maxInstances,
+        hosts.list());
+    if (placement.refused()) {
+      throw refusal(placement);
+    }
     Optional<DeploymentRecord> existing = store.find(request.name());
     long sequence = sequenceFor(request, payload.sha256(), existing);
     DeploymentRecord next;
@@ -79,8 +78,9 @@ public final class Deployments {
       DeploymentRecord old = existing.get();
       boolean newVersion = !old.payloadSha256().equals(payload.sha256());
       boolean sameSequence = sequence == old.sequence();
-      // Retrying a version the hosts marked bad needs a restart even when the payload is the same.
-      long generation = request.retryMarkedBad() && !newVersion ? old.generation() + 1 : old.generation();
+      // The generation grows with every new version, and with a retry of a version the hosts
+      // marked bad (which needs a restart even when the payload is the same).
+      long generation = newVersion || request.retryMarkedBad() ? old.generation() + 1 : old.generation();
       // Changing only the targets keeps the signatures the version was deployed with.
       byte[] signatures = sameSequence && request.signatures().isEmpty()
           ? old.signatures() : DesiredStates.Signatures.encode(request.signatures());
@@ -103,7 +103,7 @@ public final class Deployments {
           + "to roll back to").asRuntimeException();
     }
     DeploymentRecord next = new DeploymentRecord(name, old.previousSha256(), store.nextSequence(name),
-        old.payloadSha256(), old.sequence(), old.generation(), old.hosts(), old.labels(),
+        old.payloadSha256(), old.sequence(), old.generation() + 1, old.hosts(), old.labels(),
         old.maxInstances(), old.paused(), false, null, old.frozen(), clock.instant());
     store.upsert(next);
     desiredStates.recomputeAll();
@@ -146,6 +146,27 @@ public final class Deployments {
     store.delete(name);
     desiredStates.recomputeAll();
     return placed;
+  }
+
+  /** A valid name and exactly one kind of target, each host name well formed. */
+  static void checkTargets(String name, List<String> hosts, Map<String, String> labels) {
+    requireName(name);
+    if (hosts.isEmpty() == labels.isEmpty()) {
+      throw Status.INVALID_ARGUMENT.withDescription("deployment " + name + " needs exactly one "
+          + "kind of target: hosts (--hosts a,b) or labels (--labels k=v)").asRuntimeException();
+    }
+    for (String host : hosts) {
+      if (!Identity.isValidName(host)) {
+        throw Status.INVALID_ARGUMENT.withDescription("host name \"" + host + "\" is invalid").asRuntimeException();
+      }
+    }
+  }
+
+  /** The gRPC status for a refused placement: a malformed selector, or targets the fleet lacks. */
+  static io.grpc.StatusRuntimeException refusal(PlacementReview.Outcome outcome) {
+    Status status = outcome.refusal() == PlacementReview.Refusal.INVALID_TARGET
+        ? Status.INVALID_ARGUMENT : Status.FAILED_PRECONDITION;
+    return status.withDescription(outcome.message()).asRuntimeException();
   }
 
   public List<DeploymentRecord> list() {

@@ -4,12 +4,13 @@ import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
 import io.infraveil.controlplane.store.HostStore.HostRecord;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Which hosts a deployment runs on: the named hosts, or the hosts whose labels all match,
- * never a revoked one. With labels, {@code instances} from config.yaml caps the count (the
- * first hosts by name, so placement is stable); named hosts are all used.
+ * Which hosts a deployment runs on: the named hosts, or every host whose labels all match,
+ * never a revoked one, in name order. {@code instances} does not cap either kind of target: it
+ * is how many hosts the deployment should have, and fewer is a warning
+ * ({@link PlacementReview}). Targets are checked against the fleet when they are stored; this
+ * only follows the fleet as hosts enroll, change or are revoked.
  */
 final class Placement {
 
@@ -23,16 +24,9 @@ final class Placement {
     if (!deployment.hosts().isEmpty()) {
       return eligible.stream().map(HostRecord::name).filter(deployment.hosts()::contains).toList();
     }
-    List<String> matching = eligible.stream()
-        .filter(host -> matches(host.labels(), deployment.labels()))
+    return eligible.stream()
+        .filter(host -> PlacementReview.matches(host.labels(), deployment.labels()))
         .map(HostRecord::name)
         .toList();
-    int cap = deployment.maxInstances();
-    return cap > 0 && matching.size() > cap ? matching.subList(0, cap) : matching;
-  }
-
-  private static boolean matches(Map<String, String> hostLabels, Map<String, String> wanted) {
-    return !wanted.isEmpty()
-        && wanted.entrySet().stream().allMatch(e -> e.getValue().equals(hostLabels.get(e.getKey())));
   }
 }

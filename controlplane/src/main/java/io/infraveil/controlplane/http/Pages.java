@@ -38,7 +38,8 @@ final class Pages {
         th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
         .badge { display:inline-block; padding: 1px 10px; border-radius: 999px; font-size: 12px; font-weight: 600; color:#fff; background: var(--muted); }
         .healthy, .operational, .online, .OPEN-no { background: var(--ok); }
-        .degraded, .pending, .detached, .rolled-back { background: var(--warn); }
+        .degraded, .pending, .updating, .detached { background: var(--warn); }
+        .serving-previous-version { background: #0969da; }
         .failed, .outage, .offline, .OPEN { background: var(--bad); }
         .RESOLVED { background: var(--muted); }
         .banner { font-size: 18px; font-weight: 600; padding: 14px 20px; border-radius: 8px; color:#fff; margin-bottom: 20px; }
@@ -80,14 +81,11 @@ final class Pages {
     if (s.deployments().isEmpty()) {
       html.append("<p class=\"muted\">No deployments yet.</p>");
     } else {
-      html.append("<table><thead><tr><th>Deployment</th><th>Version</th><th>Health</th><th>Servers healthy</th>")
-          .append("<th>Updated</th><th>Failed</th></tr></thead><tbody>");
+      html.append("<table><thead><tr><th>Deployment</th><th>Status</th><th>Servers serving</th></tr></thead><tbody>");
       for (PublicDeployment d : s.deployments()) {
-        html.append("<tr class=\"deployment\"><td><b>").append(e(d.name())).append("</b></td><td>")
-            .append(e(d.version())).append("</td><td><span class=\"badge ").append(e(d.health())).append("\">")
-            .append(e(d.health())).append("</span></td><td>").append(d.hostsHealthy()).append(" / ")
-            .append(d.hostsTotal()).append("</td><td>").append(d.hostsUpdated()).append("</td><td>")
-            .append(d.hostsFailed()).append("</td></tr>");
+        html.append("<tr class=\"deployment\"><td><b>").append(e(d.name())).append("</b></td><td><span class=\"badge ")
+            .append(e(d.health())).append("\">").append(e(d.summary())).append("</span></td><td>")
+            .append(d.hostsServing()).append(" / ").append(d.hostsTotal()).append("</td></tr>");
       }
       html.append("</tbody></table>");
     }
@@ -95,10 +93,10 @@ final class Pages {
     if (s.openIncidents().isEmpty()) {
       html.append("<p class=\"muted\">No open incidents.</p>");
     } else {
-      html.append("<table><thead><tr><th>Since</th><th>What</th><th>Deployment</th></tr></thead><tbody>");
+      html.append("<table><thead><tr><th>Since</th><th>What</th><th>Deployment</th><th>Servers</th></tr></thead><tbody>");
       for (PublicIncident i : s.openIncidents()) {
-        html.append("<tr><td>").append(e(i.openedAt())).append("</td><td>").append(e(i.title()))
-            .append("</td><td>").append(e(i.deployment())).append("</td></tr>");
+        html.append("<tr class=\"incident\"><td>").append(e(i.since())).append("</td><td>").append(e(i.title()))
+            .append("</td><td>").append(e(i.deployment())).append("</td><td>").append(i.hosts()).append("</td></tr>");
       }
       html.append("</tbody></table>");
     }
@@ -120,19 +118,19 @@ final class Pages {
             + count('detached', s.hosts.detached) + count('offline', s.hosts.offline) + '</div></section>';
           h += '<section><h2>Deployments</h2>';
           if (!s.deployments.length) { h += '<p class="muted">No deployments yet.</p>'; } else {
-            h += '<table><thead><tr><th>Deployment</th><th>Version</th><th>Health</th><th>Servers healthy</th><th>Updated</th><th>Failed</th></tr></thead><tbody>';
+            h += '<table><thead><tr><th>Deployment</th><th>Status</th><th>Servers serving</th></tr></thead><tbody>';
             s.deployments.forEach(function (d) {
-              h += '<tr class="deployment"><td><b>' + esc(d.name) + '</b></td><td>' + esc(d.version) + '</td><td><span class="badge '
-                + esc(d.health) + '">' + esc(d.health) + '</span></td><td>' + d.hostsHealthy + ' / ' + d.hostsTotal + '</td><td>'
-                + d.hostsUpdated + '</td><td>' + d.hostsFailed + '</td></tr>';
+              h += '<tr class="deployment"><td><b>' + esc(d.name) + '</b></td><td><span class="badge ' + esc(d.health) + '">'
+                + esc(d.summary) + '</span></td><td>' + d.hostsServing + ' / ' + d.hostsTotal + '</td></tr>';
             });
             h += '</tbody></table>';
           }
           h += '</section><section><h2>Open incidents</h2>';
           if (!s.openIncidents.length) { h += '<p class="muted">No open incidents.</p>'; } else {
-            h += '<table><thead><tr><th>Since</th><th>What</th><th>Deployment</th></tr></thead><tbody>';
+            h += '<table><thead><tr><th>Since</th><th>What</th><th>Deployment</th><th>Servers</th></tr></thead><tbody>';
             s.openIncidents.forEach(function (i) {
-              h += '<tr><td>' + esc(i.openedAt) + '</td><td>' + esc(i.title) + '</td><td>' + esc(i.deployment) + '</td></tr>';
+              h += '<tr class="incident"><td>' + esc(i.since) + '</td><td>' + esc(i.title) + '</td><td>' + esc(i.deployment)
+                + '</td><td>' + i.hosts + '</td></tr>';
             });
             h += '</tbody></table>';
           }
@@ -180,6 +178,20 @@ final class Pages {
           .append(e(on.getPayload().getVersion().isEmpty() ? shortSha(on.getPayload().getSha256()) : on.getPayload().getVersion()))
           .append(' ').append(on.getVersionStatus().name().replace("VERSION_STATUS_", "")).append("<br>"));
       html.append("</td></tr>");
+    }
+    html.append("</tbody></table></section>");
+    // What the stored deployments record today: current and previous version per deployment.
+    // Stored rollouts (one row per version with its per-host outcome) extend this table.
+    html.append("<section><h2>Deployment history</h2><table><thead><tr><th>Deployment</th><th>Current</th>")
+        .append("<th>Previous</th><th>Generation</th><th>Changed</th><th>Warnings</th></tr></thead><tbody>");
+    for (Deployment d : ops.getDeploymentsList()) {
+      html.append("<tr class=\"history\"><td><b>").append(e(d.getName())).append("</b></td><td>")
+          .append(e(d.getPayload().getVersion())).append(" (sequence ").append(d.getPayload().getSequence())
+          .append(")</td><td>").append(d.hasPreviousPayload() ? e(d.getPreviousPayload().getVersion())
+              + " (sequence " + d.getPreviousPayload().getSequence() + ")" : "none").append("</td><td>")
+          .append(d.getGeneration()).append("</td><td>")
+          .append(d.hasUpdatedAt() ? e(ProtoTime.instant(d.getUpdatedAt()).toString()) : "").append("</td><td>")
+          .append(e(String.join("; ", d.getPlacementWarningsList()))).append("</td></tr>");
     }
     html.append("</tbody></table></section>");
     html.append("<section><h2>Services</h2><table><thead><tr><th>Deployment</th><th>Service</th><th>Instances</th>")

@@ -20,7 +20,10 @@ import io.infraveil.proto.v1.RevokeHostRequest;
 import io.infraveil.proto.v1.RevokeHostResponse;
 import jakarta.inject.Singleton;
 import io.grpc.StatusRuntimeException;
+import io.infraveil.controlplane.deploy.DeploymentPlans;
 import io.infraveil.controlplane.deploy.DeploymentViews;
+import io.infraveil.proto.v1.PlanDeploymentRequest;
+import io.infraveil.proto.v1.PlanDeploymentResponse;
 import io.infraveil.controlplane.deploy.Deployments;
 import io.infraveil.controlplane.ingest.ConsoleLogs;
 import io.infraveil.controlplane.payloads.PayloadIntake;
@@ -83,11 +86,13 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   private final WatchHub watchHub;
   private final PipelineTelemetry pipeline;
   private final ApiTokens apiTokens;
+  private final DeploymentPlans plans;
 
   OperatorEndpoint(JoinTokens joinTokens, HostRevocation revocation, HostViews hostViews,
       SecurityEvents securityEvents, PayloadIntake intake, Deployments deployments,
       DeploymentViews deploymentViews, ConsoleLogs consoleLogs, Clock clock, OperationsViews operations,
-      WatchHub watchHub, PipelineTelemetry pipeline, ApiTokens apiTokens) {
+      WatchHub watchHub, PipelineTelemetry pipeline, ApiTokens apiTokens, DeploymentPlans plans) {
+    this.plans = plans;
     this.operations = operations;
     this.watchHub = watchHub;
     this.pipeline = pipeline;
@@ -193,7 +198,8 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
     Deployment view = deploymentViews.one(record.name());
     announce(view.getName(), "deployment " + view.getName() + " now runs " + EvidenceTexts.payload(view.getPayload())
         + " on " + view.getPlacedHostsList() + " (generation " + view.getGeneration() + ")");
-    responses.onNext(PutDeploymentResponse.newBuilder().setDeployment(view).build());
+    responses.onNext(PutDeploymentResponse.newBuilder().setDeployment(view)
+        .addAllWarnings(view.getPlacementWarningsList()).build());
     responses.onCompleted();
   }
 
@@ -360,6 +366,12 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
       out.addEvents(OperationsViews.securityEvent(event));
     }
     responses.onNext(out.build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void planDeployment(PlanDeploymentRequest request, StreamObserver<PlanDeploymentResponse> responses) {
+    responses.onNext(plans.plan(request));
     responses.onCompleted();
   }
 

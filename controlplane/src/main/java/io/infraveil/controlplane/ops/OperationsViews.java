@@ -37,19 +37,26 @@ public final class OperationsViews {
   static final int SECURITY_EVENTS = 50;
   static final int PIPELINE_RUNS = 100;
 
-  /** The public status page's data. */
+  /** The public status page's data: aggregates only, no host names, version names or messages. */
   public record PublicStatus(String generatedAt, String overall, HostCounts hosts,
       List<PublicDeployment> deployments, List<PublicIncident> openIncidents) {}
 
   /** Hosts by connection state. */
   public record HostCounts(int total, int online, int detached, int offline) {}
 
-  /** One deployment, aggregated over its hosts. */
-  public record PublicDeployment(String name, String version, String health, int hostsTotal, int hostsUpdated,
-      int hostsHealthy, int hostsFailed) {}
+  /**
+   * One deployment, aggregated over its hosts. {@code health} is a slug for scripts and CSS,
+   * {@code summary} the words shown; {@code hostsServing} counts hosts whose services all run
+   * and pass their checks, whichever version they run.
+   */
+  public record PublicDeployment(String name, String health, String summary, int hostsTotal, int hostsServing,
+      int hostsUpdated, int hostsFailed) {}
 
-  /** An open incident without anything an outsider should not read. */
-  public record PublicIncident(String rule, String title, String deployment, String openedAt) {}
+  /**
+   * Open incidents of one cause on one deployment (or on none, for host and access
+   * incidents), counted by the hosts involved; {@code since} is when the first opened.
+   */
+  public record PublicIncident(String rule, String title, String deployment, int hosts, String since) {}
 
   private final HostViews hosts;
   private final DeploymentViews deployments;
@@ -110,18 +117,64 @@ public final class OperationsViews {
     List<PublicDeployment> publicDeployments = new ArrayList<>();
     for (Deployment d : deployments.all()) {
       var p = d.getProgress();
-      publicDeployments.add(new PublicDeployment(d.getName(), d.getPayload().getVersion(), health(d),
-          p.getHostsTotal(), p.getHostsUpdated(), p.getHostsHealthy(), p.getHostsFailed()));
+      String health = health(d);
+      publicDeployments.add(new PublicDeployment(d.getName(), health, summary(health), p.getHostsTotal(),
+          (int) servingHosts(d), p.getHostsUpdated(), p.getHostsFailed()));
     }
-    List<PublicIncident> open = incidents.list(true).stream()
-        .map(i -> new PublicIncident(i.getRule(), publicTitle(i.getRule()), i.getDeployment(),
-            humanTime(ProtoTime.instant(i.getOpenedAt()))))
-        .toList();
-    String overall = open.isEmpty() && offline == 0
-        && publicDeployments.stream().allMatch(d -> d.health().equals("healthy") || d.health().equals("pending"))
-        ? "operational" : publicDeployments.stream().anyMatch(d -> d.health().equals("failed")) ? "outage" : "degraded";
+    List<PublicIncident> open = groupIncidents(incidents.list(true));
+    String overall = overall(publicDeployments, open, offline);
     return new PublicStatus(humanTime(clock.instant()), overall, new HostCounts(counted, online, detached, offline),
         publicDeployments, open);
+  }
+
+  /** Incidents about a release that did not stop any host from serving. */
+  private static final java.util.Set<String> RELEASE_RULES = java.util.Set.of("ROLLED_BACK", "PAYLOAD_REJECTED",
+      "ROLLOUT_STUCK");
+
+  /**
+   * outage when a deployment has no host serving; degraded when one serves on fewer hosts
+   * than placed, a host is offline, or an incident other than a held-back release is open;
+   * operational otherwise, so a failed update that every host survived is no outage.
+   */
+  static String overall(List<PublicDeployment> deployments, List<PublicIncident> open, int offlineHosts) {
+    if (deployments.stream().anyMatch(d -> d.health().equals("outage"))) {
+      return "outage";
+    }
+    boolean fullyServing = deployments.stream().allMatch(d -> switch (d.health()) {
+      case "healthy", "pending", "updating", "serving-previous-version" -> true;
+      default -> false;
+    });
+    boolean onlyReleaseIncidents = open.stream().allMatch(i -> RELEASE_RULES.contains(i.rule()));
+    return fullyServing && onlyReleaseIncidents && offlineHosts == 0 ? "operational" : "degraded";
+  }
+
+  /** One row per (deployment, rule), counting distinct hosts (or incidents when none names a host). */
+  static List<PublicIncident> groupIncidents(List<Incident> open) {
+    record Key(String deployment, String rule) {}
+    Map<Key, List<Incident>> groups = new LinkedHashMap<>();
+    open.stream()
+        .sorted(java.util.Comparator.comparing((Incident i) -> ProtoTime.instant(i.getOpenedAt())))
+        .forEach(i -> groups.computeIfAbsent(new Key(i.getDeployment(), i.getRule()), k -> new ArrayList<>()).add(i));
+    List<PublicIncident> out = new ArrayList<>();
+    groups.forEach((key, incidents) -> {
+      long hosts = incidents.stream().map(Incident::getHostName).filter(h -> !h.isEmpty()).distinct().count();
+      out.add(new PublicIncident(key.rule(), publicTitle(key.rule()), key.deployment(),
+          (int) (hosts == 0 ? incidents.size() : hosts), humanTime(ProtoTime.instant(incidents.get(0).getOpenedAt()))));
+    });
+    return out;
+  }
+
+  /** The words the public page shows for a health slug. */
+  static String summary(String health) {
+    return switch (health) {
+      case "serving-previous-version" -> "serving previous version";
+      case "healthy" -> "healthy";
+      case "updating" -> "updating";
+      case "degraded" -> "degraded";
+      case "outage" -> "not serving";
+      case "pending" -> "starting";
+      default -> throw new AssertionError("unknown health " + health);
+    };
   }
 
   private static final java.time.format.DateTimeFormatter HUMAN_TIME =
@@ -132,8 +185,16 @@ public final class OperationsViews {
   }
 
   /**
-   * healthy, degraded, rolled-back (the new version failed everywhere, but every host serves
-   * its last known good one), failed, or pending (no host has reported the current version).
+   * The public health of a deployment, from what its hosts report:
+   * <ul>
+   *   <li>{@code pending}: placed nowhere yet, or nothing serves and nothing failed (first start);</li>
+   *   <li>{@code healthy}: every placed host runs the current version with every service healthy;</li>
+   *   <li>{@code serving-previous-version}: the current version failed (no host runs it healthy,
+   *       at least one failed or rolled back) while every placed host serves an earlier version;</li>
+   *   <li>{@code updating}: every placed host serves, not all on the current version yet;</li>
+   *   <li>{@code degraded}: some placed hosts do not serve;</li>
+   *   <li>{@code outage}: no placed host serves and something failed.</li>
+   * </ul>
    */
   static String health(Deployment d) {
     var p = d.getProgress();
@@ -143,13 +204,14 @@ public final class OperationsViews {
     if (p.getHostsHealthy() == p.getHostsTotal()) {
       return "healthy";
     }
-    if (p.getHostsFailed() > 0 && p.getHostsHealthy() == 0) {
-      return servingHosts(d) == p.getHostsTotal() ? "rolled-back" : "failed";
+    long serving = servingHosts(d);
+    if (serving >= p.getHostsTotal()) {
+      return p.getHostsFailed() > 0 && p.getHostsHealthy() == 0 ? "serving-previous-version" : "updating";
     }
-    if (p.getHostsFailed() > 0 || p.getHostsHealthy() > 0) {
-      return "degraded";
+    if (serving == 0) {
+      return p.getHostsFailed() == 0 ? "pending" : "outage";
     }
-    return "pending";
+    return "degraded";
   }
 
   /** Hosts whose services all run and pass their checks, whatever version they run. */

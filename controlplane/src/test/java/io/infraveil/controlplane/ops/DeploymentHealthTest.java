@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The public health of a deployment: a new version that failed while every host still serves
- * its last known good one is "rolled-back", not an outage.
+ * its last known good one is "serving-previous-version", not an outage.
  */
 class DeploymentHealthTest {
 
@@ -21,11 +21,14 @@ class DeploymentHealthTest {
   @CsvSource({
       "0, 0, 0, 0, pending",
       "2, 2, 0, 2, healthy",
-      "2, 1, 0, 2, degraded",
-      "2, 1, 1, 2, degraded",
-      "2, 0, 2, 2, rolled-back",
-      "2, 0, 2, 1, failed",
-      "1, 0, 1, 0, failed",
+      "2, 1, 0, 2, updating",
+      "2, 1, 1, 2, updating",
+      "2, 0, 2, 2, serving-previous-version",
+      "2, 0, 1, 2, serving-previous-version",
+      "2, 0, 2, 1, degraded",
+      "2, 1, 0, 1, degraded",
+      "1, 0, 1, 0, outage",
+      "2, 0, 1, 0, outage",
       "2, 0, 0, 0, pending"})
   void healthFollowsProgressAndWhatHostsServe(int total, int healthy, int failed, int serving, String expected) {
     Deployment.Builder deployment = Deployment.newBuilder().setName("hello").setProgress(RolloutProgress.newBuilder()
