@@ -298,7 +298,8 @@ class ReleaseInstallIT {
 
   /**
    * The launcher as the worker's unit runs it, with the settings of launcher.yaml as flags
-   * (reports every second for the test; metrics off: three hosts share one loopback).
+   * (reports every second and reconnects within 2 s for the test; metrics off: three hosts
+   * share one loopback).
    */
   private static List<String> launcherCommand(Path root, int grpcPort, String... extra) {
     List<String> args = new ArrayList<>(List.of("launcher",
@@ -306,7 +307,7 @@ class ReleaseInstallIT {
         "--control-plane", "localhost:" + grpcPort,
         "--ca", root.resolve("etc/infraveil/ca.crt").toString(),
         "--metrics-port", "0", "--report-interval", "PT1S", "--reconcile-interval", "PT1S",
-        "--stop-grace", "PT5S"));
+        "--stop-grace", "PT5S", "--reconnect-max", "PT2S"));
     args.addAll(List.of(extra));
     return Release.command(root, args.toArray(String[]::new));
   }
