@@ -7,7 +7,7 @@
 #   /usr/local/bin/infraveil                -> /opt/infraveil/current/bin/infraveil
 #   /etc/infraveil/controlplane.yaml, launcher.yaml   examples, written only when missing
 #   /etc/infraveil/pki/                      the control plane's PKI directory (0700)
-#   /var/lib/infraveil/                      data dirs (controlplane/, host/)
+#   /var/lib/infraveil/                      data dirs (controlplane/, launcher/)
 #   /etc/systemd/system/infraveil-controlplane.service, infraveil-launcher.service
 #
 # Running it again is safe: an identical release is not installed twice, an existing config
@@ -133,7 +133,7 @@ fi
 # ---- data dirs (systemd's StateDirectory= makes them too, with the unit's owner)
 install -d -m 0755 "$VAR"
 [[ -d "$VAR/controlplane" ]] || install -d -m 0700 "$VAR/controlplane"
-[[ -d "$VAR/host" ]] || install -d -m 0711 "$VAR/host"
+[[ -d "$VAR/launcher" ]] || install -d -m 0711 "$VAR/launcher"
 
 # ---- systemd units: part of the release, replaced by each install (customize with drop-ins)
 mkdir -p "$UNITS"
@@ -171,7 +171,8 @@ install: done. Next (docs/install.md):
   control plane host:  infraveil certs init --dir /etc/infraveil/pki
                        infraveil certs issue --dir /etc/infraveil/pki --server controlplane --san NAME --san IP
                        systemctl enable --now infraveil-controlplane
-  worker host:         infraveil launcher enroll --token T --name N --control-plane HOST:7443 --data-dir /var/lib/infraveil/host
+  worker host:         (set control-plane: and ca: in /etc/infraveil/launcher.yaml)
+                       infraveil launcher enroll --config /etc/infraveil/launcher.yaml --token T --name N --data-dir /var/lib/infraveil/launcher
                        systemctl enable --now infraveil-launcher
   upgrade:             install.sh of the new release, then systemctl restart infraveil-launcher
                        (agents and services keep running) or infraveil-controlplane

@@ -115,7 +115,7 @@ class ReleaseInstallIT {
           Duration.between(deployed, Instant.now()));
 
       // The host programs run on lib/host alone, from the installed release.
-      Path agentDir = w1.resolve("var/lib/infraveil/host/agents/hello");
+      Path agentDir = w1.resolve("var/lib/infraveil/launcher/agents/hello");
       long agentPid = agentPid(agentDir);
       long servicePid = Cluster.savedServicePid(agentDir, "hello").orElseThrow();
       Path oldRelease = w1.resolve("opt/infraveil/current").toRealPath();
@@ -245,7 +245,7 @@ class ReleaseInstallIT {
     assertTrue(controlPlane.lines().anyMatch("StateDirectory=infraveil/controlplane"::equals));
     assertTrue(launcher.lines().anyMatch("KillMode=process"::equals));
     assertTrue(launcher.lines().anyMatch("Delegate=yes"::equals));
-    assertTrue(launcher.lines().anyMatch("StateDirectory=infraveil/host"::equals));
+    assertTrue(launcher.lines().anyMatch("StateDirectory=infraveil/launcher"::equals));
 
     Optional<Path> analyze = Stream.of("/usr/bin/systemd-analyze", "/bin/systemd-analyze")
         .map(Path::of).filter(Files::isExecutable).findFirst();
@@ -264,6 +264,50 @@ class ReleaseInstallIT {
           copy.toString()), run, Duration.ofSeconds(60));
       assertEquals(0, verified.code(), verified.toString());
       assertFalse(verified.output().contains(name + ":"), "no complaint: " + verified);
+    }
+  }
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void debianPackageHoldsTheSameReleaseAndInstallsItTheSameWay() throws Exception {
+    Optional<Path> dpkgDeb = Stream.of("/usr/bin/dpkg-deb", "/bin/dpkg-deb").map(Path::of)
+        .filter(Files::isExecutable).findFirst();
+    Assumptions.assumeTrue(dpkgDeb.isPresent(),
+        "dpkg-deb is not installed here, so the build made no Debian package: skipped");
+    Path distDir = Path.of(System.getProperty("infraveil.dist.dir", "../dist/target"));
+    Path deb;
+    try (Stream<Path> files = Files.list(distDir)) {
+      deb = files.filter(p -> p.getFileName().toString().matches("infraveil_.*_all\\.deb"))
+          .findFirst().orElseThrow(() -> new AssertionError("dpkg-deb is installed but "
+              + distDir + " has no infraveil_*_all.deb: the dist module's deb profile did not run"));
+    }
+    Path run = Cluster.runDir("ReleaseInstallIT-deb");
+    String fields = Release.run(List.of(dpkgDeb.get().toString(), "--field", deb.toString(),
+        "Package", "Architecture", "Depends"), run, Duration.ofSeconds(30)).ok().output();
+    assertTrue(fields.contains("Package: infraveil"), fields);
+    assertTrue(fields.contains("Architecture: all"), fields);
+    assertTrue(fields.contains("java17-runtime-headless"), fields);
+    Release.run(List.of(dpkgDeb.get().toString(), "-e", deb.toString(),
+        run.resolve("control").toString()), run, Duration.ofSeconds(30)).ok();
+    assertTrue(Files.readString(run.resolve("control/postinst"))
+        .contains("/usr/lib/infraveil/release/install.sh"));
+
+    // Unpacked, it is the tarball's release, and its installer lays it out the same way.
+    Release.run(List.of(dpkgDeb.get().toString(), "-x", deb.toString(),
+        run.resolve("unpacked").toString()), run, Duration.ofSeconds(60)).ok();
+    Path packaged = run.resolve("unpacked/usr/lib/infraveil/release");
+    Path release = Release.extract(run.resolve("download"));
+    assertEquals(jarNames(release), jarNames(packaged));
+    Path root = run.resolve("root");
+    Release.install(packaged, root);
+    assertTrue(Files.isExecutable(root.resolve("opt/infraveil/current/bin/infraveil")));
+    assertTrue(Files.isRegularFile(root.resolve("etc/systemd/system/infraveil-launcher.service")));
+  }
+
+  private static List<String> jarNames(Path release) throws Exception {
+    try (Stream<Path> files = Files.walk(release.resolve("lib"))) {
+      return files.filter(Files::isRegularFile).map(p -> release.relativize(p).toString())
+          .sorted().toList();
     }
   }
 
@@ -303,7 +347,7 @@ class ReleaseInstallIT {
    */
   private static List<String> launcherCommand(Path root, int grpcPort, String... extra) {
     List<String> args = new ArrayList<>(List.of("launcher",
-        "--data-dir", root.resolve("var/lib/infraveil/host").toString(),
+        "--data-dir", root.resolve("var/lib/infraveil/launcher").toString(),
         "--control-plane", "localhost:" + grpcPort,
         "--ca", root.resolve("etc/infraveil/ca.crt").toString(),
         "--metrics-port", "0", "--report-interval", "PT1S", "--reconcile-interval", "PT1S",
