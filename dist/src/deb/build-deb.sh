@@ -2,7 +2,9 @@
 # Builds infraveil_VERSION_all.deb from the staged release tree (the same tree as the
 # tarball). The package holds the release in /usr/lib/infraveil/release/ and, when configured,
 # runs that release's install.sh: the installed layout, the upgrade rules and the
-# never-overwritten configuration are the tarball's (docs/install.md).
+# never-overwritten configuration are the tarball's (docs/install.md). Nothing runs from
+# /usr/lib/infraveil/release itself: dpkg replaces those files in place on an upgrade, while
+# agents keep running on the copy under /opt/infraveil/releases/ they were started from.
 #
 # Usage: build-deb.sh STAGE_DIR MAVEN_VERSION OUT_DIR
 set -euo pipefail
