@@ -45,7 +45,7 @@ final class Release {
     Path tarball = configured == null ? null : Path.of(configured).toAbsolutePath().normalize();
     if (tarball == null || !Files.isRegularFile(tarball)) {
       throw new AssertionError("no release tarball at " + tarball + ": build it with "
-          + "`./mvnw -B -DskipTests package -pl dist -am` (system property infraveil.dist.tarball)");
+          + "`./mvnw -B -Pdist package` (system property infraveil.dist.tarball)");
     }
     return tarball;
   }
