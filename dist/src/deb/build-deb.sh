@@ -69,6 +69,6 @@ chmod 0755 "$ROOT/DEBIAN/postinst" "$ROOT/DEBIAN/postrm"
 
 mkdir -p "$OUT"
 DEB="$OUT/infraveil_${DEB_VERSION}_all.deb"
-dpkg-deb --root-owner-group -Zgzip --build "$ROOT" "$DEB" > /dev/null
+dpkg-deb --root-owner-group -Zgzip -z1 --build "$ROOT" "$DEB" > /dev/null
 rm -rf "$ROOT"
 echo "$DEB"
