@@ -236,8 +236,8 @@ class ReleaseInstallIT {
     String controlPlane = Files.readString(units.resolve("infraveil-controlplane.service"));
     String launcher = Files.readString(units.resolve("infraveil-launcher.service"));
     for (String unit : List.of(controlPlane, launcher)) {
-      for (String line : List.of("Restart=always", "NoNewPrivileges=yes", "ProtectSystem=strict",
-          "PrivateTmp=yes", "LimitNOFILE=65536")) {
+      for (String line : List.of("Restart=always", "RestartPreventExitStatus=2",
+          "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "LimitNOFILE=65536")) {
         assertTrue(unit.lines().anyMatch(line::equals), line + " in\n" + unit);
       }
     }
