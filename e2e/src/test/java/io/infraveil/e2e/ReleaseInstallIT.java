@@ -59,6 +59,10 @@ class ReleaseInstallIT {
         Release.install(release, root);
       }
 
+      String version = Files.readString(release.resolve("VERSION")).strip();
+      Release.Result printed = ok(cp, "--version");
+      assertTrue(printed.output().contains("infraveil " + version), printed.toString());
+
       // --- control plane host: PKI with the name the workers dial, then the unit's command.
       Path pki = cp.resolve("etc/infraveil/pki");
       ok(cp, "certs", "init", "--dir", pki.toString());
