@@ -3,6 +3,7 @@ package io.infraveil.controlplane;
 import io.infraveil.controlplane.http.OperationsHttpServer;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.grpc.server.GrpcEmbeddedServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -42,6 +43,7 @@ public final class ControlPlane implements AutoCloseable {
     properties.put("datasources.default.url", "jdbc:h2:file:" + data.resolve("controlplane")
         + ";DB_CLOSE_ON_EXIT=FALSE");
     properties.putAll(extra);
+    refuseNewerSchema(data, properties);
     ApplicationContext context = ApplicationContext.builder()
         .properties(properties)
         .deduceEnvironment(false)
@@ -56,6 +58,25 @@ public final class ControlPlane implements AutoCloseable {
       context.close();
       throw e;
     }
+  }
+
+  /**
+   * A database migrated by a newer release is refused before anything opens it for writing
+   * (an existing H2 file, or any other database URL); a new data dir has nothing to check.
+   */
+  private static void refuseNewerSchema(Path data, Map<String, Object> properties) {
+    String url = String.valueOf(properties.get("datasources.default.url"));
+    String h2File = "jdbc:h2:file:";
+    if (url.startsWith(h2File)) {
+      String file = url.substring(h2File.length()).split(";", 2)[0];
+      if (!Files.exists(Path.of(file + ".mv.db"))) {
+        return;
+      }
+    }
+    SchemaVersionGuard.refuseNewerSchema(url,
+        String.valueOf(properties.getOrDefault("datasources.default.username", "sa")),
+        String.valueOf(properties.getOrDefault("datasources.default.password", "")),
+        "data dir " + data);
   }
 
   /** The port the gRPC server listens on. */
