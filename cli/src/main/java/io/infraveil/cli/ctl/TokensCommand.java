@@ -89,8 +89,10 @@ final class TokensCommand implements Runnable {
           }
           out.println();
           out.println("enroll the host with:");
-          out.println("  bin/infraveil launcher --data-dir DIR --control-plane " + context.endpoint()
-              + " --ca " + context.ca() + " --join-token " + response.getJoinToken() + " --name " + hostName);
+          out.println("  infraveil launcher enroll --token " + response.getJoinToken() + " --name "
+              + hostName + " --control-plane " + context.endpoint() + " --ca " + context.ca()
+              + " --data-dir DIR");
+          out.println("then run it with: infraveil launcher --data-dir DIR");
         });
       }
       return 0;
