@@ -41,9 +41,8 @@ public final class ControlPlaneProperties {
       ConfigurationProperties prefix = reader.getAnnotation(ConfigurationProperties.class);
       if (prefix != null && reader.isRecord()) {
         for (RecordComponent component : reader.getRecordComponents()) {
-          Bindable bindable = component.getAnnotation(Bindable.class);
           out.add(new Property(prefix.value() + "." + kebab(component.getName()),
-              component.getType(), bindable == null ? "" : bindable.defaultValue()));
+              component.getType(), bindableDefault(reader, component)));
         }
       }
       for (Constructor<?> constructor : reader.getConstructors()) {
@@ -63,6 +62,34 @@ public final class ControlPlaneProperties {
       }
     }
     return List.copyOf(out);
+  }
+
+  /** The component's {@code @Bindable(defaultValue)}, wherever Java put the annotation. */
+  private static String bindableDefault(Class<?> record, RecordComponent component) {
+    List<java.lang.reflect.AnnotatedElement> places = new ArrayList<>(
+        List.of(component, component.getAccessor()));
+    try {
+      places.add(record.getDeclaredField(component.getName()));
+      Class<?>[] types = java.util.Arrays.stream(record.getRecordComponents())
+          .map(RecordComponent::getType).toArray(Class<?>[]::new);
+      Parameter[] parameters = record.getDeclaredConstructor(types).getParameters();
+      RecordComponent[] components = record.getRecordComponents();
+      for (int i = 0; i < components.length; i++) {
+        if (components[i].getName().equals(component.getName())) {
+          places.add(parameters[i]);
+        }
+      }
+    } catch (NoSuchFieldException | NoSuchMethodException e) {
+      throw new IllegalStateException("record " + record.getName() + " lost its component "
+          + component.getName(), e);
+    }
+    for (java.lang.reflect.AnnotatedElement place : places) {
+      Bindable bindable = place.getAnnotation(Bindable.class);
+      if (bindable != null) {
+        return bindable.defaultValue();
+      }
+    }
+    return "";
   }
 
   /** {@code hostCertificateLifetime} → {@code host-certificate-lifetime}, as Micronaut binds it. */

@@ -121,13 +121,21 @@ public final class ConfigFile {
   String unknown(Entry entry, Set<String> known) {
     String key = entry.key();
     String hint = null;
-    if (entry.value() instanceof MappingNode || key.contains(".")) {
-      String flat = key.substring(key.lastIndexOf('.') + 1);
-      if (known.contains(flat)) {
-        hint = "keys are flat: write " + flat + ": at the top level";
-      } else if (entry.value() instanceof MappingNode) {
-        hint = "keys are flat (no nested mappings)";
+    String flat = key.substring(key.lastIndexOf('.') + 1);
+    if (!flat.equals(key) && known.contains(flat)) {
+      hint = "keys are flat: write " + flat + ": at the top level";
+    } else if (entry.value() instanceof MappingNode nested) {
+      List<String> inner = new ArrayList<>();
+      for (NodeTuple tuple : nested.getValue()) {
+        if (tuple.getKeyNode() instanceof ScalarNode scalar) {
+          String name = scalar.getValue().substring(scalar.getValue().lastIndexOf('.') + 1);
+          if (known.contains(name)) {
+            inner.add(name + ":");
+          }
+        }
       }
+      hint = inner.isEmpty() ? "keys are flat (no nested mappings)"
+          : "keys are flat: write " + String.join(", ", inner) + " at the top level";
     }
     if (hint == null) {
       String nearest = Suggestions.nearest(key, known);
