@@ -59,6 +59,10 @@ public final class ConfigFile {
     if (!Files.isRegularFile(file)) {
       throw new ConfigFileException(file + ": config file does not exist or is not a regular file");
     }
+    if (file.getFileName().toString().endsWith(".properties")) {
+      throw new ConfigFileException(file + ": config files are YAML with flat keys"
+          + " (data-dir: /var/lib/infraveil); .properties files are not read");
+    }
     Node root;
     try {
       if (Files.size(file) > MAX_BYTES) {

@@ -151,6 +151,10 @@ class CommandConfigTest {
     Path broken = file("port: [1\n");
     assertTrue(assertThrows(ConfigFileException.class, () -> ConfigFile.read(broken)).getMessage()
         .startsWith(broken + ":2: not valid YAML"));
+    Path properties = Files.writeString(dir.resolve("old.properties"), "infraveil.retention=7d\n");
+    assertEquals(properties + ": config files are YAML with flat keys (data-dir:"
+        + " /var/lib/infraveil); .properties files are not read",
+        assertThrows(ConfigFileException.class, () -> ConfigFile.read(properties)).getMessage());
     Path empty = file("port:\n");
     CommandLine line = new CommandLine(new Toy());
     line.parseArgs();
