@@ -65,7 +65,8 @@ public final class CommandConfig {
         if (option != null) {
           values.put(entry.key(), optionValue(file, entry, option));
         } else if (extraKeys.containsKey(entry.key())) {
-          values.put(entry.key(), file.value(entry, extraKeys.get(entry.key()), String.class, null));
+          values.put(entry.key(),
+              file.value(entry, extraKeys.get(entry.key()), String.class, null, null));
         } else {
           problems.add(file.unknown(entry, known));
         }
@@ -126,9 +127,9 @@ public final class CommandConfig {
     CommandLine.ITypeConverter<?>[] converters = option.converters();
     CommandLine.ITypeConverter<?> converter = converters.length > 0 ? converters[0] : null;
     if (option.arity().max() == 0 && (type == boolean.class || type == Boolean.class)) {
-      return file.value(entry, Boolean.class, Boolean.class, null);
+      return file.value(entry, Boolean.class, Boolean.class, null, null);
     }
     Class<?> element = auxiliary.length > 0 ? auxiliary[0] : type;
-    return file.value(entry, type, element, converter);
+    return file.value(entry, type, element, converter, option.splitRegex());
   }
 }

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -151,27 +152,48 @@ public final class ConfigFile {
 
   /**
    * The entry's value as {@code type}: a list for collection types (a YAML sequence, or one
-   * value), a map of strings for map types, otherwise one scalar. {@code converter} (may be
-   * null) turns scalars into the element type when given.
+   * value), a map of strings for map types (a YAML mapping), otherwise one scalar.
+   * {@code converter} (may be null) turns scalars into the element type when given. When
+   * {@code split} is a regex (the option's, as on the command line), one scalar given for a
+   * list or map is split by it ({@code zone=a,tier=web}).
    *
    * @throws Problem saying what is wrong with the value
    */
   Object value(Entry entry, Class<?> type, Class<?> elementType,
-      CommandLine.ITypeConverter<?> converter) throws Problem {
+      CommandLine.ITypeConverter<?> converter, String split) throws Problem {
     Node node = entry.value();
+    boolean splits = split != null && !split.isEmpty() && node instanceof ScalarNode
+        && !((ScalarNode) node).getTag().equals(Tag.NULL);
     if (Collection.class.isAssignableFrom(type)) {
-      List<Node> items = node instanceof SequenceNode sequence ? sequence.getValue() : List.of(node);
       List<Object> out = new ArrayList<>();
+      if (splits) {
+        for (String part : ((ScalarNode) node).getValue().split(split)) {
+          out.add(scalar(new ScalarNode(Tag.STR, part, node.getStartMark(), node.getEndMark(),
+              DumperOptions.ScalarStyle.PLAIN), elementType, converter));
+        }
+        return out;
+      }
+      List<Node> items = node instanceof SequenceNode sequence ? sequence.getValue() : List.of(node);
       for (Node item : items) {
         out.add(scalar(item, elementType, converter));
       }
       return out;
     }
     if (Map.class.isAssignableFrom(type)) {
+      Map<String, String> out = new LinkedHashMap<>();
+      if (splits) {
+        for (String part : ((ScalarNode) node).getValue().split(split)) {
+          int eq = part.indexOf('=');
+          if (eq <= 0) {
+            throw new Problem("must be name=value pairs or a mapping, got \"" + part + "\"");
+          }
+          out.put(part.substring(0, eq).strip(), part.substring(eq + 1).strip());
+        }
+        return out;
+      }
       if (!(node instanceof MappingNode mapping)) {
         throw new Problem("must be a mapping (name: value, one per line), got " + kind(node));
       }
-      Map<String, String> out = new LinkedHashMap<>();
       for (NodeTuple tuple : mapping.getValue()) {
         out.put((String) scalar(tuple.getKeyNode(), String.class, null),
             (String) scalar(tuple.getValueNode(), String.class, null));

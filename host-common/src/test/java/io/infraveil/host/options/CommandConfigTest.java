@@ -75,6 +75,23 @@ class CommandConfigTest {
     assertEquals("123", toy.name);
   }
 
+  // A list or map option given as one scalar is split as on the command line.
+  @Test
+  void scalarsOfSplittingOptionsSplitAsOnTheCommandLine() throws Exception {
+    Path file = file("labels: zone=a,tier=web\n");
+    Toy toy = new Toy();
+    CommandLine line = new CommandLine(toy);
+    line.parseArgs();
+    CommandConfig.apply(ConfigFile.read(file), line.getCommandSpec(), line.getCommandSpec(), Map.of());
+    assertEquals(Map.of("zone", "a", "tier", "web"), toy.labels);
+
+    Path bad = file("labels: zone\n");
+    ConfigFileException error = assertThrows(ConfigFileException.class, () -> CommandConfig.apply(
+        ConfigFile.read(bad), line.getCommandSpec(), line.getCommandSpec(), Map.of()));
+    assertEquals(bad + ":1: labels: must be name=value pairs or a mapping, got \"zone\"",
+        error.getMessage());
+  }
+
   // A flag on the command line wins over the file's key, whatever its kind.
   @Test
   void flagsWinOverTheFile() throws Exception {
