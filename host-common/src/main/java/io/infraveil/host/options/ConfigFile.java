@@ -203,6 +203,11 @@ public final class ConfigFile {
     return scalar(node, type, converter);
   }
 
+  /** Types a key can set without a converter of its own (elements of lists, for lists). */
+  public static final Set<Class<?>> SCALAR_TYPES = Set.of(Duration.class, int.class,
+      Integer.class, long.class, Long.class, boolean.class, Boolean.class, Path.class,
+      String.class);
+
   private Object scalar(Node node, Class<?> type, CommandLine.ITypeConverter<?> converter)
       throws Problem {
     if (!(node instanceof ScalarNode scalar)) {
