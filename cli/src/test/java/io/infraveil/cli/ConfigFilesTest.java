@@ -38,7 +38,7 @@ class ConfigFilesTest {
   @TempDir Path dir;
 
   @Test
-  void everyOptionOfTheProgramsWithConfigFilesHasASettableKey() {
+  void everyOptionAndPropertyOfTheProgramsWithConfigFilesHasASettableKey() {
     List<String> unsettable = new ArrayList<>();
     CommandLine launcher = LauncherMain.commandLine();
     for (CommandSpec spec : List.of(controlPlane().getCommandSpec(), launcher.getCommandSpec(),
@@ -53,6 +53,11 @@ class ConfigFilesTest {
         }
       }
     }
+    ControlPlaneCommand.propertyKeys().forEach((key, type) -> {
+      if (!ConfigFile.SCALAR_TYPES.contains(type)) {
+        unsettable.add("controlplane.yaml " + key + " (" + type + ")");
+      }
+    });
     assertEquals(List.of(), unsettable, "teach ConfigFile.scalar these types");
   }
 

@@ -39,7 +39,11 @@ public final class ControlPlaneProperties {
     List<Property> out = new ArrayList<>();
     for (Class<?> reader : READERS) {
       ConfigurationProperties prefix = reader.getAnnotation(ConfigurationProperties.class);
-      if (prefix != null && reader.isRecord()) {
+      if (prefix != null && !reader.isRecord()) {
+        throw new IllegalStateException(reader.getName() + ": @ConfigurationProperties classes"
+            + " are records here (STYLE 13), so their properties can be listed");
+      }
+      if (prefix != null) {
         for (RecordComponent component : reader.getRecordComponents()) {
           out.add(new Property(prefix.value() + "." + kebab(component.getName()),
               component.getType(), bindableDefault(reader, component)));
