@@ -126,7 +126,8 @@ class LauncherEnrollTest {
         control_plane: localhost:1
         crash-window: soon
         """);
-    ExternalProcess.Result result = launcher("enroll", "--config", config.toString(),
+    // The file named before the subcommand (launcher --config FILE enroll) is read the same.
+    ExternalProcess.Result result = launcher("--config", config.toString(), "enroll",
         "--token", "ivj_x", "--name", "web-1", "--ca", "ca.crt");
     assertEquals(2, result.code(), result::toString);
     assertTrue(result.output().contains(config + ":2: control_plane: unknown key; did you mean"

@@ -72,6 +72,9 @@ final class EnrollCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (config == null && spec.parent().userObject() instanceof LauncherMain launcher) {
+      config = launcher.config; // `launcher --config FILE enroll ...` reads the same file
+    }
     LauncherMain.applyConfig(config, spec.parent(), spec);
     PrintWriter out = spec.commandLine().getOut();
     LogFormat format = LogFormat.named(logFormat);
