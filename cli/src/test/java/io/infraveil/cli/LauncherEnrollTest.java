@@ -49,8 +49,9 @@ class LauncherEnrollTest {
           crash-window: 5m
           """.formatted(controlPlane.port()));
 
+      Path tokenFile = Files.writeString(dir.resolve("join-token"), token + "\n");
       ExternalProcess.Result enrolled = launcher("enroll", "--config", config.toString(),
-          "--token", token, "--name", "web-1", "--labels", "zone=a,tier=web");
+          "--token-file", tokenFile.toString(), "--name", "web-1", "--labels", "zone=a,tier=web");
       assertEquals(0, enrolled.code(), enrolled::toString);
       assertTrue(enrolled.output().contains("enrolled as web-1 (identity in " + identity),
           enrolled::toString);

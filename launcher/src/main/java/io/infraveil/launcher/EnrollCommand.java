@@ -7,10 +7,12 @@ import io.infraveil.logging.LogFormat;
 import io.infraveil.logging.Logging;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,6 +45,11 @@ final class EnrollCommand implements Callable<Integer> {
   @Option(names = {"--token", "--join-token"}, paramLabel = "TOKEN",
       description = "One-time join token (`infraveil ctl tokens create NAME`).")
   String token;
+
+  @Option(names = "--token-file", paramLabel = "FILE",
+      description = "Read the join token from this file instead (kept out of the process"
+          + " list; surrounding whitespace ignored).")
+  Path tokenFile;
 
   @Option(names = "--name", paramLabel = "NAME", description = "This host's name.")
   String name;
@@ -94,6 +101,19 @@ final class EnrollCommand implements Callable<Integer> {
               + identity.dir() + " away and run enroll again"));
       out.flush();
       return same ? ENROLLED : FAILED;
+    }
+    if (tokenFile != null) {
+      if (token != null) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "give the join token once: --token or --token-file, not both");
+      }
+      try {
+        token = Files.readString(tokenFile).strip();
+      } catch (IOException e) {
+        spec.commandLine().getErr().println("error: cannot read the join token from "
+            + tokenFile + ": " + e.getMessage());
+        return FAILED;
+      }
     }
     CommandConfig.require(spec, "--token", "--name", "--control-plane", "--ca");
     HostIdentityFiles.HostInfo host;
