@@ -47,7 +47,7 @@ import org.yaml.snakeyaml.reader.UnicodeReader;
  *     healthcheck:             # optional; without it a service is healthy while it runs
  *       cmd: "curl -s ..."     # required in the block
  *       test: ok               # optional: output must contain it; else exit 0
- *       interval: 30s          # 500ms, 30s, 2m, 1h or whole seconds
+ *       interval: 30s          # 500ms, 30s, 2m, 1h, 1h30m, whole seconds or PT30S
  *       timeout: 10s
  *       start_period: 20s      # optional: how long the first check after a start may fail
  *     env: { KEY: value }      # optional; INFRAVEIL_* is reserved
@@ -524,8 +524,7 @@ public final class AppConfigParser {
       return fallback;
     }
     Node node = tuple.getValueNode();
-    String bad = "must be a duration such as \"500ms\", \"30s\", \"2m\", \"1h\" or whole"
-        + " seconds, got ";
+    String bad = "must be a duration (" + Durations.ACCEPTED_FORMS + "), got ";
     if (!(node instanceof ScalarNode scalar) || isNull(node)) {
       problem(node, path, bad + describe(node));
       return fallback;

@@ -152,10 +152,10 @@ class AppConfigParserTest {
       instances a list          | instances: [1]            | 4 | services.api.instances          | must be a positive integer, got a list
       unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets
       bad stop signal           | stop_signal: PAUSE        | 4 | services.api.stop_signal        | must be one of [HUP, INT, KILL, QUIT, TERM, USR1, USR2], got "PAUSE"
-      bad stop timeout          | stop_timeout: soon        | 4 | services.api.stop_timeout       | must be a duration such as "500ms", "30s", "2m", "1h" or whole seconds, got "soon"
+      bad stop timeout          | stop_timeout: soon        | 4 | services.api.stop_timeout       | must be a duration (500ms, 30s, 5m, 1h, 2d, 1h30m, a whole number of seconds, or ISO-8601 such as PT30S), got "soon"
       zero stop timeout         | stop_timeout: 0s          | 4 | services.api.stop_timeout       | must be greater than zero, got "0s"
       healthcheck without cmd   | healthcheck: { test: ok } | 4 | services.api.healthcheck.cmd    | is required in a healthcheck
-      healthcheck bad interval  | healthcheck: { cmd: x, interval: 3d } | 4 | services.api.healthcheck.interval | must be a duration such as "500ms", "30s", "2m", "1h" or whole seconds, got "3d"
+      healthcheck bad interval  | healthcheck: { cmd: x, interval: 3w } | 4 | services.api.healthcheck.interval | must be a duration (500ms, 30s, 5m, 1h, 2d, 1h30m, a whole number of seconds, or ISO-8601 such as PT30S), got "3w"
       healthcheck unknown key   | healthcheck: { cmd: x, retries: 3 } | 4 | services.api.healthcheck.retries | unknown key; allowed keys: cmd, test, interval, timeout, start_period
       env reserved name         | env: { INFRAVEIL_X: 1 }   | 4 | services.api.env.INFRAVEIL_X    | the INFRAVEIL_ prefix is reserved
       env bad name              | env: { 9LIVES: 1 }        | 4 | services.api.env.9LIVES         | environment variable names are letters, digits and underscores, not starting with a digit
@@ -226,8 +226,7 @@ class AppConfigParserTest {
             "must be a positive integer, got \"two\""),
         new ConfigProblem("config.yaml", 5, "services.api.run.start", "needs at least one command"),
         new ConfigProblem("config.yaml", 8, "services.api.healthcheck.timeout",
-            "must be a duration such as \"500ms\", \"30s\", \"2m\", \"1h\" or whole seconds,"
-                + " got \"forever\""),
+            "must be a duration (" + Durations.ACCEPTED_FORMS + "), got \"forever\""),
         new ConfigProblem("config.yaml", 9, "services.Web", "service name must be lower-case"
             + " letters, digits and dashes, starting with a letter or digit, at most 63"
             + " characters"),

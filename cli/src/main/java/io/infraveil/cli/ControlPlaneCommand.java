@@ -1,11 +1,17 @@
 package io.infraveil.cli;
 
+import io.infraveil.appconfig.Durations;
 import io.infraveil.controlplane.ControlPlane;
+import io.infraveil.controlplane.ControlPlaneProperties;
+import io.infraveil.host.options.CommandConfig;
+import io.infraveil.host.options.ConfigFile;
 import io.infraveil.logging.LogFormat;
 import io.infraveil.logging.Logging;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -22,14 +28,22 @@ import picocli.CommandLine.Spec;
 final class ControlPlaneCommand implements Callable<Integer> {
 
   static final String HTTP_PORT_PROPERTY = "infraveil.http-port";
-  static final String GRPC_PORT_PROPERTY = "grpc.server.port";
   static final String GRPC_HOST_PROPERTY = "grpc.server.host";
 
-  @Option(names = "--data-dir", required = true, paramLabel = "DIR",
+  /** Properties set by a flag rather than by a key of their own. */
+  static final Map<String, String> FLAG_PROPERTIES = Map.of(
+      "infraveil.data-dir", "--data-dir",
+      "infraveil.certs-dir", "--certs",
+      HTTP_PORT_PROPERTY, "--http-port");
+
+  /** A key of controlplane.yaml that is not a flag: the Micronaut property it sets. */
+  static final String GRPC_HOST_KEY = "grpc-host";
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
       description = "Database and master key.")
   Path dataDir;
 
-  @Option(names = "--certs", required = true, paramLabel = "DIR",
+  @Option(names = "--certs", paramLabel = "DIR",
       description = "PKI directory made by `certs init` (ca.crt, ca.key; the server "
           + "certificate controlplane.crt is issued there on first start when missing).")
   Path certsDir;
@@ -43,7 +57,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
   int httpPort;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "Extra properties: YAML (nested keys become dotted) or .properties.")
+      description = "controlplane.yaml: a key for every option here and for every infraveil.*"
+          + " property (retention: 30d); options given on the command line win.")
   Path config;
 
   @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
@@ -54,9 +69,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Map<String, Object> extra = properties();
     Logging.configure("controlplane", Map.of(), LogFormat.named(logFormat),
         new Logging.Console(false));
-    Map<String, Object> extra = properties();
     ControlPlane controlPlane = ControlPlane.start(dataDir, certsDir, grpcPort, extra);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -74,19 +89,36 @@ final class ControlPlaneCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The config file's properties, with flags given on the command line taking precedence. */
-  Map<String, Object> properties() throws Exception {
+  /**
+   * Reads {@code --config} into the options the command line did not give and returns the
+   * Micronaut properties it sets (durations in ISO-8601, which Micronaut reads).
+   */
+  Map<String, Object> properties() {
     Map<String, Object> extra = new LinkedHashMap<>();
     if (config != null) {
-      extra.putAll(ConfigFile.read(config));
+      Map<String, Object> values = CommandConfig.apply(ConfigFile.read(config), spec, spec,
+          propertyKeys());
+      values.forEach((key, value) -> extra.put(property(key),
+          value instanceof Duration duration ? Durations.iso(duration) : value));
     }
-    var parsed = spec.commandLine().getParseResult();
-    if (parsed.hasMatchedOption("--grpc-port")) {
-      extra.remove(GRPC_PORT_PROPERTY);
-    }
-    if (parsed.hasMatchedOption("--http-port") || !extra.containsKey(HTTP_PORT_PROPERTY)) {
-      extra.put(HTTP_PORT_PROPERTY, httpPort);
-    }
+    CommandConfig.require(spec, "--data-dir", "--certs");
+    extra.put(HTTP_PORT_PROPERTY, httpPort);
     return extra;
+  }
+
+  /** The keys of controlplane.yaml that are properties rather than flags, with their types. */
+  static Map<String, Class<?>> propertyKeys() {
+    Map<String, Class<?>> keys = new TreeMap<>();
+    for (ControlPlaneProperties.Property property : ControlPlaneProperties.all()) {
+      if (!FLAG_PROPERTIES.containsKey(property.name())) {
+        keys.put(property.name().substring("infraveil.".length()), property.type());
+      }
+    }
+    keys.put(GRPC_HOST_KEY, String.class);
+    return keys;
+  }
+
+  private static String property(String key) {
+    return key.equals(GRPC_HOST_KEY) ? GRPC_HOST_PROPERTY : "infraveil." + key;
   }
 }

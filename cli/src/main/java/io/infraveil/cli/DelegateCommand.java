@@ -63,8 +63,9 @@ abstract class DelegateCommand implements Callable<Integer> {
   }
 
   @Command(name = "launcher", mixinStandardHelpOptions = false,
-      description = "Run the host daemon (one per host): "
-          + "--data-dir DIR --control-plane HOST:PORT --ca FILE [--join-token T --name NAME].")
+      description = "Run the host daemon (one per host): [--config launcher.yaml] "
+          + "[--data-dir DIR] ...; `launcher enroll --token T --name N --control-plane HOST:PORT"
+          + " --ca FILE` enrolls first. `launcher --help` lists every option.")
   static final class Launcher extends DelegateCommand {
     @Override
     String mainClass() {

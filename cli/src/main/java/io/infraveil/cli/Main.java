@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.infraveil.cli.ctl.CtlCommand;
 import io.infraveil.cli.keys.KeysCommand;
+import io.infraveil.host.options.ConfigFileException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -97,6 +98,10 @@ public final class Main implements Runnable {
 
   /** Turns an exception from a command into one message on stderr and an exit code. */
   static int report(Exception e, PrintWriter err) {
+    if (e instanceof ConfigFileException bad) {
+      err.println("error: " + bad.getMessage());
+      return EXIT_USAGE;
+    }
     if (e instanceof CliException cli) {
       err.println("error: " + cli.getMessage());
       return cli.exitCode();

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -20,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * `infraveil controlplane` as a real process: it says when it serves, answers ctl, and SIGTERM
- * stops it cleanly (the shutdown hook closes the server and the database).
+ * `infraveil controlplane --config controlplane.yaml` as a real process: it says when it serves,
+ * answers ctl, and SIGTERM stops it cleanly (the shutdown hook closes the server and the
+ * database).
  */
 class ControlPlaneCommandTest {
 
@@ -36,10 +38,18 @@ class ControlPlaneCommandTest {
     pki.init("test.infraveil");
     pki.issue(Identity.Kind.OPERATOR, "alice", List.of(), Duration.ofHours(1));
     Path errLog = dir.resolve("controlplane.err");
+    // The form a systemd unit runs: every setting in controlplane.yaml.
+    Path config = Files.writeString(dir.resolve("controlplane.yaml"), """
+        data-dir: data
+        certs: pki
+        grpc-port: 0
+        http-port: 0
+        retention: 1h30m
+        join-token-ttl: PT2H
+        """);
     Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Main.class.getName(), "controlplane",
-        "--data-dir", dir.resolve("data").toString(), "--certs", pkiDir.toString(),
-        "--grpc-port", "0", "--http-port", "0")
+        "--config", config.toString())
         .redirectError(errLog.toFile())
         .start();
     try {
@@ -62,6 +72,17 @@ class ControlPlaneCommandTest {
 
       Cli.Result hosts = Cli.run("ctl", "--context", context.toString(), "hosts");
       assertEquals(0, hosts.code(), hosts::toString);
+
+      // join-token-ttl from the file reached the control plane: tokens last 2 h, not 1 h.
+      Instant asked = Instant.now();
+      Cli.Result token = Cli.run("ctl", "--context", context.toString(), "tokens", "create",
+          "web-9", "-o", "json");
+      assertEquals(0, token.code(), token::toString);
+      Matcher expires = Pattern.compile("\"expiresAt\": \"([^\"]+)\"").matcher(token.out());
+      assertTrue(expires.find(), token::toString);
+      Duration ttl = Duration.between(asked, Instant.parse(expires.group(1)));
+      assertTrue(ttl.compareTo(Duration.ofMinutes(119)) > 0
+          && ttl.compareTo(Duration.ofMinutes(121)) < 0, ttl::toString);
 
       process.destroy(); // SIGTERM
       assertTrue(process.waitFor(30, TimeUnit.SECONDS), "still running 30 s after SIGTERM");

@@ -1,17 +1,22 @@
 package io.infraveil.launcher;
 
+import io.grpc.ManagedChannel;
 import io.infraveil.certs.Csrs;
 import io.infraveil.certs.KeyPairs;
 import io.infraveil.certs.Pem;
 import io.infraveil.certs.PeerIdentity;
+import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.proto.v1.EnrollRequest;
 import io.infraveil.proto.v1.EnrollResponse;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * First start of a host: makes the key pair here, writes host.key (0600) before anything leaves
@@ -34,11 +39,35 @@ public final class Enroller {
   }
 
   /**
+   * Enrolls with the control plane at {@code controlPlane} (HOST:PORT) over TLS trusting only
+   * {@code caFile}, presenting no client certificate; the one way both {@code launcher} (first
+   * start) and {@code launcher enroll} enroll a host.
+   */
+  public HostIdentityFiles.HostInfo enroll(String controlPlane, Path caFile, String joinToken,
+      String hostName, Map<String, String> labels) throws IOException {
+    ManagedChannel anonymous = ControlPlaneChannels.anonymous(controlPlane, caFile,
+        ControlPlaneChannels.Settings.DEFAULTS);
+    try {
+      return enroll(EnrollmentServiceGrpc.newBlockingStub(anonymous)
+          .withDeadlineAfter(30, TimeUnit.SECONDS), joinToken, hostName, controlPlane, labels);
+    } finally {
+      anonymous.shutdownNow();
+    }
+  }
+
+  /**
    * Enrolls over {@code stub}, which must be on a TLS channel trusting the installation CA and
    * presenting no client certificate.
    */
   public HostIdentityFiles.HostInfo enroll(EnrollmentServiceGrpc.EnrollmentServiceBlockingStub stub,
       String joinToken, String hostName, String controlPlane) throws IOException {
+    return enroll(stub, joinToken, hostName, controlPlane, Map.of());
+  }
+
+  /** As above, offering {@code labels} for placement (merged with the token's). */
+  public HostIdentityFiles.HostInfo enroll(EnrollmentServiceGrpc.EnrollmentServiceBlockingStub stub,
+      String joinToken, String hostName, String controlPlane, Map<String, String> labels)
+      throws IOException {
     Objects.requireNonNull(joinToken, "joinToken");
     Objects.requireNonNull(hostName, "hostName");
     KeyPair keys = KeyPairs.ecP256();
@@ -48,6 +77,7 @@ public final class Enroller {
         .setJoinToken(joinToken)
         .setHostName(hostName)
         .setCsrPem(Csrs.createPem(keys, hostName))
+        .putAllLabels(labels)
         .build());
     X509Certificate certificate = Pem.certificate(response.getCertificatePem());
     if (!certificate.getPublicKey().equals(keys.getPublic())) {

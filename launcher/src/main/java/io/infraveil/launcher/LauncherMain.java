@@ -3,6 +3,10 @@ package io.infraveil.launcher;
 import io.grpc.ManagedChannel;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.grpc.HostIdentityFiles;
+import io.infraveil.host.options.CommandConfig;
+import io.infraveil.host.options.ConfigFile;
+import io.infraveil.host.options.ConfigFileException;
+import io.infraveil.host.options.DurationConverter;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
 import io.infraveil.host.payload.PublisherPins;
@@ -10,7 +14,6 @@ import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.logging.LogFormat;
 import io.infraveil.logging.Logging;
-import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,33 +24,53 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code infraveil launcher}: the host daemon. SIGTERM stops the launcher, not the agents. */
 @Command(name = "launcher", mixinStandardHelpOptions = true,
+    subcommands = EnrollCommand.class,
     description = "Keeps this host's agents in line with the control plane's desired state.")
 public final class LauncherMain implements Callable<Integer> {
 
   static final String VERSION = "0.1.0";
 
-  @Option(names = "--data-dir", required = true, description = "Host data dir.")
+  /** Where an installed host keeps its data unless told otherwise. */
+  static final String DEFAULT_DATA_DIR = "/var/lib/infraveil/launcher";
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "launcher.yaml: a key for every option here (data-dir: ..., crash-window:"
+          + " 5m); options given on the command line win.")
+  Path config;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = DEFAULT_DATA_DIR,
+      description = "Host data dir (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
-  @Option(names = "--control-plane", required = true, description = "HOST:PORT of the control plane.")
+  @Option(names = "--control-plane", paramLabel = "HOST:PORT",
+      description = "The control plane (default: the one this host enrolled with).")
   String controlPlane;
 
-  @Option(names = "--ca", required = true, description = "CA certificate to trust when enrolling.")
+  @Option(names = "--ca", paramLabel = "FILE",
+      description = "CA certificate to trust when enrolling (needed only to enroll).")
   Path caFile;
 
-  @Option(names = "--join-token", description = "One-time join token (first start only).")
+  @Option(names = "--join-token", paramLabel = "TOKEN",
+      description = "One-time join token: enroll on first start (or use `launcher enroll`).")
   String joinToken;
 
-  @Option(names = "--name", description = "This host's name (first start only).")
+  @Option(names = "--name", paramLabel = "NAME",
+      description = "This host's name (to enroll on first start).")
   String name;
+
+  @Option(names = "--labels", paramLabel = "K=V", split = ",",
+      description = "Labels this host offers for placement when it enrolls on first start"
+          + " (k=v,k=v; merged with the join token's).")
+  Map<String, String> labels;
 
   @Option(names = "--publisher-key", paramLabel = "FILE",
       description = "Pin this publisher public key (NAME.pub from `infraveil keys"
@@ -55,29 +78,31 @@ public final class LauncherMain implements Callable<Integer> {
           + " fetched: from then on only versions it signed run here. Keys are only added.")
   List<Path> publisherKeys;
 
-  @Option(names = "--report-interval", defaultValue = "PT10S", converter = DurationConverter.class,
-      description = "Full host report interval (ISO-8601 duration, default PT10S).")
+  @Option(names = "--report-interval", defaultValue = "10s", converter = DurationConverter.class,
+      description = "Full host report interval (default: ${DEFAULT-VALUE}).")
   Duration reportInterval;
 
-  @Option(names = "--reconcile-interval", defaultValue = "PT5S", converter = DurationConverter.class)
+  @Option(names = "--reconcile-interval", defaultValue = "5s", converter = DurationConverter.class,
+      description = "Reconcile pass interval, besides passes on every change (default:"
+          + " ${DEFAULT-VALUE}).")
   Duration reconcileInterval;
 
-  @Option(names = "--stop-grace", defaultValue = "PT10S", converter = DurationConverter.class,
+  @Option(names = "--stop-grace", defaultValue = "10s", converter = DurationConverter.class,
       description = "Least time an agent gets to stop its services before the launcher kills it"
-          + " and them (default PT10S).")
+          + " and them (default: ${DEFAULT-VALUE}).")
   Duration stopGrace;
 
-  @Option(names = "--stop-margin", defaultValue = "PT5S", converter = DurationConverter.class,
+  @Option(names = "--stop-margin", defaultValue = "5s", converter = DurationConverter.class,
       description = "Added to the longest stop_timeout of an agent's services to give its stop"
-          + " time (default PT5S); the larger of this and --stop-grace applies.")
+          + " time (default: ${DEFAULT-VALUE}); the larger of this and --stop-grace applies.")
   Duration stopMargin;
 
   @Option(names = "--agent-command", split = " ",
       description = "Command that runs an agent (default: this JVM with io.infraveil.agent.main.AgentMain).")
   List<String> agentCommand;
 
-  @Option(names = "--crash-window", defaultValue = "PT300S", converter = DurationConverter.class,
-      description = "Rolling window in which agent crashes count (default PT300S).")
+  @Option(names = "--crash-window", defaultValue = "5m", converter = DurationConverter.class,
+      description = "Rolling window in which agent crashes count (default: ${DEFAULT-VALUE}).")
   Duration crashWindow;
 
   @Option(names = "--crash-limit", defaultValue = "6",
@@ -85,21 +110,22 @@ public final class LauncherMain implements Callable<Integer> {
           + " the 7th crash suspends).")
   int crashLimit;
 
-  @Option(names = "--suspend-cooldown", defaultValue = "PT5M", converter = DurationConverter.class,
-      description = "First suspension's cooldown; doubles per consecutive suspension (default PT5M).")
+  @Option(names = "--suspend-cooldown", defaultValue = "5m", converter = DurationConverter.class,
+      description = "First suspension's cooldown; doubles per consecutive suspension (default:"
+          + " ${DEFAULT-VALUE}).")
   Duration suspendCooldown;
 
-  @Option(names = "--suspend-cooldown-max", defaultValue = "PT1H",
-      converter = DurationConverter.class, description = "Cooldown cap (default PT1H).")
+  @Option(names = "--suspend-cooldown-max", defaultValue = "1h",
+      converter = DurationConverter.class, description = "Cooldown cap (default: ${DEFAULT-VALUE}).")
   Duration suspendCooldownMax;
 
   @Option(names = "--agent-arg",
       description = "Extra argument for every agent, before --data-dir (repeatable), e.g."
-          + " --agent-arg=--stabilization=PT5S.")
+          + " --agent-arg=--stabilization=5s.")
   List<String> agentArgs;
 
-  @Option(names = "--reconnect-max", defaultValue = "PT30S", converter = DurationConverter.class,
-      description = "Cap of the Sync reconnect backoff (default PT30S; it starts at 1 s). A refused"
+  @Option(names = "--reconnect-max", defaultValue = "30s", converter = DurationConverter.class,
+      description = "Cap of the Sync reconnect backoff (default ${DEFAULT-VALUE}; it starts at 1 s). A refused"
           + " identity (revoked, unknown) backs off from 30 s to 5 min instead.")
   Duration reconnectMax;
 
@@ -116,12 +142,7 @@ public final class LauncherMain implements Callable<Integer> {
   @Option(names = "--stop-agents-on-exit", description = "Development: stop agents when the launcher exits.")
   boolean stopAgentsOnExit;
 
-  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      return Duration.parse(value);
-    }
-  }
+  @Spec CommandSpec spec;
 
   List<String> agentCommand() {
     List<String> command = new java.util.ArrayList<>(agentCommand == null
@@ -136,11 +157,31 @@ public final class LauncherMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new LauncherMain()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The launcher's command line, {@code enroll} included; a bad config file exits 2. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new LauncherMain())
+        .setExecutionExceptionHandler((e, line, parsed) -> {
+          if (e instanceof ConfigFileException bad) {
+            line.getErr().println("error: " + bad.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+  }
+
+  /** Fills the options the command line did not give from {@code --config}, if any. */
+  static void applyConfig(Path config, CommandSpec launcher, CommandSpec target) {
+    if (config != null) {
+      CommandConfig.apply(ConfigFile.read(config), launcher, target, Map.of());
+    }
   }
 
   @Override
   public Integer call() throws Exception {
+    applyConfig(config, spec, spec);
     Clock clock = Clock.systemUTC();
     LauncherMetrics metrics = new LauncherMetrics(dataDir.toAbsolutePath(), clock);
     LogFormat format = LogFormat.named(logFormat);
@@ -163,21 +204,20 @@ public final class LauncherMain implements Callable<Integer> {
     Enroller enroller = new Enroller(identity, log);
     if (!enroller.isEnrolled()) {
       if (joinToken == null || name == null) {
-        log.event("not_enrolled", "data_dir", dataDir, "hint", "pass --join-token and --name");
+        log.event("not_enrolled", "data_dir", dataDir, "hint", "run `infraveil launcher enroll"
+            + " --token T --name N --control-plane HOST:PORT --ca FILE` first (or pass"
+            + " --join-token and --name)");
         return 2;
       }
-      ManagedChannel anonymous = ControlPlaneChannels.anonymous(controlPlane, caFile,
-          ControlPlaneChannels.Settings.DEFAULTS);
-      try {
-        enroller.enroll(EnrollmentServiceGrpc.newBlockingStub(anonymous)
-            .withDeadlineAfter(30, TimeUnit.SECONDS), joinToken, name, controlPlane);
-      } finally {
-        anonymous.shutdownNow();
-      }
+      CommandConfig.require(spec, "--control-plane", "--ca");
+      enroller.enroll(controlPlane, caFile, joinToken, name, labels == null ? Map.of() : labels);
     } else {
       log.event("enrollment_skipped", "reason", "IDENTITY_PRESENT");
     }
     HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow();
+    if (controlPlane == null) {
+      controlPlane = host.controlPlane();
+    }
     log.event("identity_checked", "rotation", identity.recoverRotation());
 
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -1,6 +1,7 @@
 package io.infraveil.agent.main;
 
 import io.infraveil.agent.AgentSettings;
+import io.infraveil.host.options.DurationConverter;
 import io.infraveil.logging.LogFormat;
 import io.infraveil.logging.Logging;
 import java.nio.file.Path;
@@ -34,16 +35,16 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
   String deployment;
 
   @Option(names = "--stabilization", converter = DurationConverter.class,
-      description = "Healthy time before a candidate is known good (default PT60S).")
+      description = "Healthy time before a candidate is known good (default 60s).")
   java.time.Duration stabilization;
 
   @Option(names = "--healing-stable-period", converter = DurationConverter.class,
       description = "Healthy time after which a service's restarts are earned back"
-          + " (default PT10M).")
+          + " (default 10m).")
   java.time.Duration healingStablePeriod;
 
   @Option(names = "--heartbeat-interval", converter = DurationConverter.class,
-      description = "Full heartbeat interval (default PT10S).")
+      description = "Full heartbeat interval (default 10s).")
   java.time.Duration heartbeatInterval;
 
   @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
@@ -52,15 +53,8 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
   String logFormat;
 
   @Option(names = "--report-reconnect-max", converter = DurationConverter.class,
-      description = "Cap of the reconnect and fetch-retry backoff (default PT30S).")
+      description = "Cap of the reconnect and fetch-retry backoff (default 30s).")
   java.time.Duration reconnectMax;
-
-  static final class DurationConverter implements CommandLine.ITypeConverter<java.time.Duration> {
-    @Override
-    public java.time.Duration convert(String value) {
-      return java.time.Duration.parse(value);
-    }
-  }
 
   /** The defaults, with whatever the command line overrides (battle tests use seconds). */
   Agent.Settings settings() {

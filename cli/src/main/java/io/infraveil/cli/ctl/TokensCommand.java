@@ -1,6 +1,7 @@
 package io.infraveil.cli.ctl;
 
 import io.infraveil.cli.CliException;
+import io.infraveil.host.options.DurationConverter;
 import io.infraveil.proto.v1.CreateApiTokenRequest;
 import io.infraveil.proto.v1.CreateApiTokenResponse;
 import io.infraveil.proto.v1.CreateJoinTokenRequest;
@@ -41,7 +42,7 @@ final class TokensCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "NAME", description = "Host name the token enrolls.")
     String hostName;
 
-    @Option(names = "--ttl", paramLabel = "DURATION", converter = Durations.class,
+    @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class,
         description = "How long the token stays valid, e.g. 15m, 1h, 2d "
             + "(default: the control plane's, 1h).")
     Duration ttl;
@@ -88,8 +89,10 @@ final class TokensCommand implements Runnable {
           }
           out.println();
           out.println("enroll the host with:");
-          out.println("  bin/infraveil launcher --data-dir DIR --control-plane " + context.endpoint()
-              + " --ca " + context.ca() + " --join-token " + response.getJoinToken() + " --name " + hostName);
+          out.println("  infraveil launcher enroll --token " + response.getJoinToken() + " --name "
+              + hostName + " --control-plane " + context.endpoint() + " --ca " + context.ca()
+              + " --data-dir DIR");
+          out.println("then run it with: infraveil launcher --data-dir DIR");
         });
       }
       return 0;
@@ -109,7 +112,7 @@ final class TokensCommand implements Runnable {
         description = "Token name, shown as the operator identity it acts as.")
     String name;
 
-    @Option(names = "--ttl", paramLabel = "DURATION", converter = Durations.class,
+    @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class,
         description = "How long the token stays valid, e.g. 8h, 24h, 30d "
             + "(default: the control plane's, 24h; at most 365d).")
     Duration ttl;
