@@ -2,6 +2,7 @@ package io.infraveil.controlplane.auth;
 
 import io.infraveil.certs.Identity;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
+import io.infraveil.proto.v1.DashboardSignInServiceGrpc;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
@@ -35,7 +36,8 @@ final class MethodPolicy {
     }
     String service = fullMethodName.substring(0, Math.max(0, fullMethodName.indexOf('/')));
     if (service.equals(OperatorServiceGrpc.SERVICE_NAME)
-        || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)) {
+        || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)
+        || service.equals(DashboardSignInServiceGrpc.SERVICE_NAME)) {
       return Audience.OPERATORS;
     }
     if (service.equals(LauncherSyncServiceGrpc.SERVICE_NAME)
