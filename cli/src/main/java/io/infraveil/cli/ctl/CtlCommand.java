@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
         WatchCommand.class,
         SecurityEventsCommand.class,
         SecretsCommand.class,
+        DashboardCommand.class,
     })
 public final class CtlCommand implements Runnable {
 

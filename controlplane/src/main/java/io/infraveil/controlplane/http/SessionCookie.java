@@ -16,7 +16,7 @@ final class SessionCookie {
 
   /** The Set-Cookie value for a new session. */
   static String set(String sessionId, Instant now, Instant expiresAt) {
-    long maxAge = Math.max(1, Duration.between(now, expiresAt).toSeconds());
+    long maxAge = Math.max(1, (Duration.between(now, expiresAt).toMillis() + 999) / 1000);
     return DashboardPaths.COOKIE + "=" + sessionId + "; Path=/; Max-Age=" + maxAge
         + "; HttpOnly; Secure; SameSite=Strict";
   }
