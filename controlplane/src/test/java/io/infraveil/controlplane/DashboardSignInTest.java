@@ -84,10 +84,17 @@ class DashboardSignInTest {
     assertEquals(403, again.statusCode());
     assertTrue(again.body().contains("already used"), again.body());
     assertTrue(again.headers().firstValue("Set-Cookie").isEmpty(), "a refused link sets no cookie");
+    assertTrue(ops.controlPlane.bean(io.infraveil.controlplane.store.SecurityEventStore.class).recent(10).stream()
+        .anyMatch(e -> e.kind().equals("DASHBOARD_LINK_REFUSED") && e.message().startsWith("ALREADY_USED")),
+        "a refused link is a security event");
+
+    var fresh = alice.createDashboardSignInLink(CreateDashboardSignInLinkRequest.getDefaultInstance());
+    assertEquals(200, send("HEAD", fresh.getPath(), Map.of()).statusCode());
+    assertEquals(200, send("GET", fresh.getPath(), Map.of()).statusCode(), "a HEAD does not use the link up");
 
     var unused = alice.createDashboardSignInLink(CreateDashboardSignInLinkRequest.getDefaultInstance());
     var revoked = alice.revokeDashboardSessions(RevokeDashboardSessionsRequest.getDefaultInstance());
-    assertEquals(1, revoked.getSessionsRevoked());
+    assertEquals(2, revoked.getSessionsRevoked());
     assertEquals(1, revoked.getLinksRevoked());
     var after = send("GET", "/dashboard", Map.of("Cookie", cookie, "Accept", "text/html"));
     assertEquals(401, after.statusCode());

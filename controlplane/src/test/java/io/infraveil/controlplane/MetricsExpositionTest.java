@@ -82,7 +82,7 @@ class MetricsExpositionTest {
     assertTrue(info.group(1).contains("java_version=\"" + System.getProperty("java.version") + "\""), info.group(1));
     assertTrue(info.group(1).matches(".*version=\"[0-9][^\"]*\".*"), "the project version: " + info.group(1));
     for (String jvm : List.of("jvm_memory_used_bytes", "jvm_threads_live_threads", "jvm_classes_loaded_classes",
-        "process_cpu_usage", "process_uptime_seconds", "process_files_open_files", "jvm_gc_pause_seconds")) {
+        "process_cpu_usage", "process_uptime_seconds", "process_files_open_files", "jvm_gc_max_data_size_bytes")) {
       assertTrue(body.contains("# TYPE " + jvm + " "), jvm + " in " + body);
     }
     assertEquals(1, count(body, "# TYPE infraveil_build_info "), "one family per name");

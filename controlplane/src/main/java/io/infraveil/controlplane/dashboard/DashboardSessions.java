@@ -2,9 +2,11 @@ package io.infraveil.controlplane.dashboard;
 
 import static java.util.Objects.requireNonNull;
 
+import io.infraveil.controlplane.ServerPki;
 import io.infraveil.controlplane.auth.ApiTokens;
 import io.infraveil.controlplane.store.Jdbc;
 import io.infraveil.payload.Sha256Hex;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -94,9 +96,9 @@ public final class DashboardSessions {
   private final Predicate<Principal> credentialHolds;
 
   /** The control plane's: a certificate holds while not revoked, a token while it verifies. */
-  @jakarta.inject.Inject
+  @Inject
   public DashboardSessions(Jdbc jdbc, Clock clock, SecureRandom random, DashboardSettings settings,
-      io.infraveil.controlplane.ServerPki pki, ApiTokens tokens) {
+      ServerPki pki, ApiTokens tokens) {
     this(jdbc, clock, random, settings, principal -> switch (principal.kind()) {
       case OPERATOR_CERTIFICATE -> !pki.revocations().isRevoked(principal.credential());
       case API_TOKEN -> tokens.holdsHash(principal.credential());

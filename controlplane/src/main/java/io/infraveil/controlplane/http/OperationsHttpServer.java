@@ -74,6 +74,7 @@ public final class OperationsHttpServer {
   private final ExecutorService executor;
   private final DashboardSessions sessions;
   private final Clock clock;
+  private final SecurityEvents securityEvents;
   private final String host;
 
   public OperationsHttpServer(OperationsSettings settings, ServerPki pki, ApiTokens tokens,
@@ -82,6 +83,7 @@ public final class OperationsHttpServer {
     this.views = views;
     this.sessions = sessions;
     this.clock = clock;
+    this.securityEvents = securityEvents;
     this.host = settings.httpHost();
     this.metrics = metrics;
     this.access = new OperatorAccess(pki, tokens, securityEvents);
@@ -226,11 +228,17 @@ public final class OperationsHttpServer {
 
   /** GET /dashboard/sign-in?code=: a used, expired or unknown code gets the sign-in page saying which. */
   private void signIn(HttpExchange exchange) throws IOException {
+    if (exchange.getRequestMethod().equals("HEAD")) {
+      send(exchange, 200, "text/html; charset=utf-8", ""); // a link checker must not use the link up
+      return;
+    }
     String code = queryParameter(exchange, "code");
     var redeemed = sessions.redeem(code);
     if (redeemed.session().isEmpty()) {
-      LOG.info("dashboard_sign_in_refused reason={} peer={}", redeemed.refusal().orElseThrow(),
-          exchange.getRemoteAddress());
+      var refusal = redeemed.refusal().orElseThrow();
+      LOG.info("dashboard_sign_in_refused reason={} peer={}", refusal, exchange.getRemoteAddress());
+      securityEvents.record("DASHBOARD_LINK_REFUSED", null, "GET " + DashboardPaths.SIGN_IN,
+          refusal.name() + ": " + refusal.message(), String.valueOf(exchange.getRemoteAddress()));
       send(exchange, 403, "text/html; charset=utf-8", DashboardPages.signIn(redeemed.refusal().orElseThrow().message()
           + "."));
       return;
