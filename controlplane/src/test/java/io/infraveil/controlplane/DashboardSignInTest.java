@@ -129,6 +129,10 @@ class DashboardSignInTest {
     var dashboard = send("GET", "/dashboard", Map.of("Cookie", cookie));
     assertEquals(200, dashboard.statusCode());
     assertTrue(dashboard.body().contains("api-token grafana"), dashboard.body());
+    // alice made the token: revoking her sessions ends the token's too.
+    assertEquals(1, signInService("alice").revokeDashboardSessions(RevokeDashboardSessionsRequest.getDefaultInstance())
+        .getSessionsRevoked());
+    assertEquals(401, send("GET", "/dashboard", Map.of("Cookie", cookie)).statusCode());
 
     assertEquals(401, send("POST", DashboardPaths.SIGN_IN_LINKS, Map.of()).statusCode(), "no credential, no link");
     assertEquals(403, send("POST", DashboardPaths.SIGN_IN_LINKS, Map.of("Authorization", "Bearer ivt_nope"))
