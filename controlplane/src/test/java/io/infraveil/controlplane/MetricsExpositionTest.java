@@ -55,7 +55,10 @@ class MetricsExpositionTest {
         ended.completeExceptionally(e);
       }
     });
-    Thread.sleep(300); // let the stream open on the server before it is cancelled
+    // Cancelled only once the server holds the stream, so it ends there as a stream.
+    for (int i = 0; i < 200 && !ops.get(ops.http(null), "/metrics", null).body().contains("infraveil_watch_streams 1"); i++) {
+      Thread.sleep(50);
+    }
     watching.cancel(null);
     String body = "";
     for (int i = 0; i < 100 && !body.contains("OperatorService/Watch"); i++) {
