@@ -2,10 +2,13 @@ package io.infraveil.cli;
 
 import io.infraveil.certs.CertificateAuthority;
 import io.infraveil.certs.Identity;
+import io.infraveil.certs.Pem;
 import io.infraveil.certs.PkiDirectory;
+import io.infraveil.certs.Pkcs12;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,6 +85,15 @@ final class CertsCommand implements Runnable {
     @Option(names = "--force", description = "Replace an existing NAME.crt / NAME.key.")
     boolean force;
 
+    @Option(names = "--p12",
+        description = "Also write DIR/NAME.p12 (mode 0600): key, certificate and CA in one PKCS#12 file for a "
+            + "browser or keychain to import. Its password is printed once unless --p12-password-file is given.")
+    boolean p12;
+
+    @Option(names = "--p12-password-file", paramLabel = "FILE",
+        description = "Read the PKCS#12 password from the first line of FILE instead of making one.")
+    Path p12PasswordFile;
+
     @Spec CommandSpec spec;
 
     /** Exactly one kind of identity. */
@@ -121,6 +133,17 @@ final class CertsCommand implements Runnable {
       if (!sans.isEmpty() && who.kind() != Identity.Kind.CONTROL_PLANE) {
         throw CliException.usage("--san is only for server certificates (--server NAME)");
       }
+      if ((p12 || p12PasswordFile != null) && who.kind() != Identity.Kind.OPERATOR) {
+        throw CliException.usage("--p12 is for operator certificates (--operator NAME): browsers present them");
+      }
+      char[] password = null;
+      if (p12PasswordFile != null) {
+        List<String> lines = Files.exists(p12PasswordFile) ? Files.readAllLines(p12PasswordFile) : List.of();
+        if (lines.isEmpty() || lines.get(0).isEmpty()) {
+          throw CliException.usage("--p12-password-file " + p12PasswordFile + " is missing or its first line is empty");
+        }
+        password = lines.get(0).toCharArray();
+      }
       if (days < 1) {
         throw CliException.usage("--days must be at least 1, got " + days);
       }
@@ -145,6 +168,18 @@ final class CertsCommand implements Runnable {
       }
       out.println("  " + issued.certFile());
       out.println("  " + issued.keyFile() + "  (private key, mode 0600)");
+      if (p12 || p12PasswordFile != null) {
+        boolean made = password == null;
+        if (made) {
+          password = Pkcs12.randomPassword(new SecureRandom());
+        }
+        Path bundle = dir.resolve(name + ".p12");
+        Pkcs12.write(bundle, name, Pem.readPrivateKey(issued.keyFile()),
+            List.of(issued.certificate(), Pem.readCertificate(pki.caCertFile())), password);
+        out.println("  " + bundle + "  (PKCS#12 for a browser, mode 0600"
+            + (made ? "; password, shown once: " + new String(password) : "; password from " + p12PasswordFile) + ")");
+        out.println("  import it into the browser, and open the dashboard with it: no sign-in link needed");
+      }
       return 0;
     }
   }

@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
         CtlCommand.class,
         KeysCommand.class,
         DevCommand.class,
+        CompletionCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A generic gRPC client with nothing but the CA and an operator certificate can discover and
- * call the control plane (server reflection over mTLS); without a certificate it cannot.
+ * call the control plane (server reflection over mTLS); without a certificate it is told it
+ * needs one.
  */
 class BufCurlTest {
 
@@ -72,10 +73,14 @@ class BufCurlTest {
   }
 
   @Test
-  void refusesACallWithoutClientCertificate() throws Exception {
+  void refusesACallWithoutClientCertificateSayingACertificateIsNeeded() throws Exception {
     ExternalProcess.Result call = curl(false, "-d", "{}", url("/infraveil.v1.OperatorService/ListHosts"));
 
     assertNotEquals(0, call.code(), call::toString);
+    // Reflection answers anyone, so buf reaches the method and shows why it was refused.
+    assertTrue(call.toString().contains("unauthenticated"), call::toString);
+    assertTrue(call.toString().contains("present a client certificate"), call::toString);
+    assertTrue(!call.toString().contains("failed to find service"), call::toString);
     assertTrue(server.controlPlane.bean(SecurityEventStore.class).recent(10).stream()
             .anyMatch(event -> event.kind().equals("NO_CLIENT_CERTIFICATE")),
         "no NO_CLIENT_CERTIFICATE security event recorded\n" + call);

@@ -130,4 +130,56 @@ class CertsCommandTest {
       assertEquals(List.of("ca.crt", "ca.key"), files.map(f -> f.getFileName().toString()).sorted().toList());
     }
   }
+
+  @Test
+  void issueOperatorWithP12WritesABundleOpensslAndJavaOpenWithThePrintedPassword() throws Exception {
+    Cli.run("certs", "init", "--dir", dir.toString());
+
+    Cli.Result result = Cli.run("certs", "issue", "--dir", dir.toString(), "--operator", "alice", "--p12");
+
+    assertEquals(0, result.code(), result::toString);
+    Path bundle = dir.resolve("alice.p12");
+    assertEquals("rw-------", mode(bundle));
+    var printed = java.util.regex.Pattern.compile("password, shown once: (\\S+)\\)").matcher(result.out());
+    assertTrue(printed.find(), result::toString);
+    char[] password = printed.group(1).toCharArray();
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(bundle)) {
+      store.load(in, password);
+    }
+    var chain = store.getCertificateChain("alice");
+    assertEquals(2, chain.length, "leaf and CA");
+    assertEquals(Pem.readCertificate(dir.resolve("alice.crt")), chain[0]);
+    assertEquals(Pem.readCertificate(dir.resolve("ca.crt")), chain[1]);
+    assertEquals(Pem.readPrivateKey(dir.resolve("alice.key")), store.getKey("alice", password));
+
+    Path openssl = Path.of("/usr/bin/openssl");
+    if (Files.isExecutable(openssl)) { // a second, independent reader of the format browsers import
+      Process p = new ProcessBuilder(openssl.toString(), "pkcs12", "-in", bundle.toString(), "-nokeys",
+          "-passin", "pass:" + new String(password)).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertEquals(0, p.waitFor(), out);
+      assertTrue(out.contains("operator/alice") || out.contains("BEGIN CERTIFICATE"), out);
+    }
+  }
+
+  @Test
+  void p12IsOnlyForOperatorsAndTakesAPasswordFile() throws Exception {
+    Cli.run("certs", "init", "--dir", dir.toString());
+    Cli.Result host = Cli.run("certs", "issue", "--dir", dir.toString(), "--host", "web-1", "--p12");
+    assertEquals(2, host.code(), host::toString);
+    assertTrue(host.err().contains("--p12 is for operator certificates"), host::toString);
+
+    Path passwordFile = dir.resolve("pw");
+    Files.writeString(passwordFile, "correct horse\n");
+    Cli.Result bob = Cli.run("certs", "issue", "--dir", dir.toString(), "--operator", "bob",
+        "--p12-password-file", passwordFile.toString());
+    assertEquals(0, bob.code(), bob::toString);
+    assertFalse(bob.out().contains("correct horse"), "a given password is never printed");
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(dir.resolve("bob.p12"))) {
+      store.load(in, "correct horse".toCharArray());
+    }
+    assertTrue(store.isKeyEntry("bob"));
+  }
 }

@@ -1,5 +1,6 @@
 package io.infraveil.controlplane;
 
+import io.infraveil.controlplane.dashboard.DashboardSettings;
 import io.infraveil.controlplane.ops.OperationsSettings;
 import io.infraveil.controlplane.payloads.PayloadIntake;
 import io.micronaut.context.annotation.ConfigurationProperties;
@@ -25,7 +26,8 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class);
+      List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
+          DashboardSettings.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 

@@ -77,10 +77,26 @@ class ControlPlaneAccessTest {
   }
 
   @Test
-  void serverRefusesHealthAndReflectionWithoutClientCertificate() throws Exception {
+  void serverRefusesHealthWithoutClientCertificate() throws Exception {
     var error = assertThrows(StatusRuntimeException.class, () -> withChannel(null,
         channel -> HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance())));
     assertEquals(Status.Code.UNAUTHENTICATED, error.getStatus().getCode());
+  }
+
+  /** Reflection is the public contract: a client without a certificate finds the method, then learns it needs one. */
+  @Test
+  void reflectionAnswersACallerWithoutClientCertificate() throws Exception {
+    var answer = new java.util.concurrent.CompletableFuture<io.grpc.reflection.v1.ServerReflectionResponse>();
+    withChannel(null, channel -> {
+      var requests = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel).serverReflectionInfo(
+          OpsHarness.observer(answer));
+      requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+      var response = answer.orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+      requests.onCompleted();
+      return response;
+    });
+    assertTrue(answer.get().getListServicesResponse().getServiceList().stream()
+        .anyMatch(service -> service.getName().equals("infraveil.v1.OperatorService")), answer.get().toString());
   }
 
   @Test

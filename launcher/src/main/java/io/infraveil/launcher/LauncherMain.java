@@ -14,6 +14,8 @@ import io.infraveil.payload.trust.HostKeys;
 import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.logging.LogFormat;
 import io.infraveil.logging.Logging;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -134,6 +136,12 @@ public final class LauncherMain implements Callable<Integer> {
           + " every agent's (default 7081; 0 turns it off).")
   int metricsPort;
 
+  @Option(names = "--metrics-bind", paramLabel = "HOST:PORT",
+      description = "Address and port of GET /metrics instead of 127.0.0.1:--metrics-port, e.g. 0.0.0.0:7081"
+          + " for a central Prometheus ([::]:7081 for IPv6, port 0 turns it off). It asks for no credentials:"
+          + " bind an address only the scraper's network reaches.")
+  String metricsBind;
+
   @Option(names = "--log-format", defaultValue = "logfmt", paramLabel = "logfmt|json",
       description = "Log format of this launcher (stdout) and of the agents it starts (their "
           + "agent.log) (default: ${DEFAULT-VALUE}).")
@@ -189,6 +197,14 @@ public final class LauncherMain implements Callable<Integer> {
     LauncherLog log = new LauncherLog(System.out, clock, metrics::observe, format);
     HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir.toAbsolutePath());
     StaleTempFiles.removeAtStart(dataDir.toAbsolutePath(), identity, log);
+    InetSocketAddress metricsAddress;
+    try {
+      metricsAddress = metricsBind == null ? new InetSocketAddress(InetAddress.getLoopbackAddress(), metricsPort)
+          : MetricsServer.parseBind(metricsBind);
+    } catch (IllegalArgumentException e) {
+      log.event("metrics_bind_refused", "error", e.getMessage());
+      return 2;
+    }
     if (publisherKeys != null) {
       // Before enrolling: the first desired state is already held to the pinned keys.
       try {
@@ -243,7 +259,7 @@ public final class LauncherMain implements Callable<Integer> {
         RandomGenerator.getDefault(), clock, scheduler, log);
     sync.addEventSource(prefetcher::drainEvents);
     metrics.watch(reconciler::statuses, reconciler::heldRevision);
-    MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsPort, metrics, log);
+    MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsAddress, metrics, log);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -258,7 +274,7 @@ public final class LauncherMain implements Callable<Integer> {
     }, "launcher-shutdown"));
     log.event("launcher_start", "host", host.name(), "control_plane", controlPlane,
         "data_dir", dataDir.toAbsolutePath(), "metrics",
-        metricsServer == null ? "off" : "http://127.0.0.1:" + metricsServer.port() + "/metrics");
+        metricsServer == null ? "off" : metricsServer.url());
     reconciler.start();
     sync.start();
     new CertificateRenewer(identity, channel, clock, scheduler, log, Duration.ofHours(1)).start();

@@ -3,6 +3,7 @@ package io.infraveil.launcher;
 import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.proto.v1.AgentState;
 import io.infraveil.proto.v1.AgentStatus;
+import io.infraveil.host.metrics.ProgramMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -59,6 +60,7 @@ final class LauncherMetrics {
   LauncherMetrics(Path dataDir, Clock clock) {
     this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
     this.clock = Objects.requireNonNull(clock, "clock");
+    ProgramMetrics.bind(registry, "launcher", null);
     crashes = Counter.builder("infraveil_launcher_agent_crashes").description("Agent exits the launcher did not ask for").register(registry);
     suspensions = Counter.builder("infraveil_launcher_agent_suspensions").description("Agents suspended after exhausting their crash budget").register(registry);
     spawns = Counter.builder("infraveil_launcher_agent_spawns").description("Agents started").register(registry);

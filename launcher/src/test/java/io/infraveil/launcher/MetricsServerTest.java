@@ -132,4 +132,23 @@ class MetricsServerTest {
       throw new java.io.UncheckedIOException(e);
     }
   }
+
+  @Test
+  void metricsBindAcceptsHostPortIpv6AndEveryAddressAndNamesWhatIsWrong() {
+    assertEquals(new java.net.InetSocketAddress("0.0.0.0", 7081), MetricsServer.parseBind("0.0.0.0:7081"));
+    assertEquals(new java.net.InetSocketAddress("::1", 9100), MetricsServer.parseBind("[::1]:9100"));
+    assertEquals(new java.net.InetSocketAddress(7081), MetricsServer.parseBind(":7081"));
+    for (String bad : List.of("7081", "0.0.0.0:x", "0.0.0.0:70000")) {
+      var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> MetricsServer.parseBind(bad));
+      assertTrue(e.getMessage().contains("--metrics-bind \"" + bad + "\""), e.getMessage());
+    }
+  }
+
+  @Test
+  void theDefaultBindIsLoopbackOnly() throws Exception {
+    try (MetricsServer server = MetricsServer.start(0, new LauncherMetrics(data, Clock.systemUTC()))) {
+      assertTrue(server.url().startsWith("http://127.0.0.1:"), server.url());
+    }
+  }
 }

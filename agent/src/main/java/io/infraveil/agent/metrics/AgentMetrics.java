@@ -4,6 +4,7 @@ import io.infraveil.agent.AgentEvent;
 import io.infraveil.agent.AgentSnapshot;
 import io.infraveil.agent.ServiceState;
 import io.infraveil.host.metrics.MetricsTextFiles;
+import io.infraveil.host.metrics.ProgramMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -61,6 +62,7 @@ public final class AgentMetrics {
   public AgentMetrics(Path file, String deployment, Reporting reporting) {
     this.file = Objects.requireNonNull(file, "file");
     registry.config().commonTags("deployment", Objects.requireNonNull(deployment, "deployment"));
+    ProgramMetrics.bind(registry, "agent", deployment);
     for (AgentEvent.Kind kind : AgentEvent.Kind.values()) {
       events.put(kind, Counter.builder("infraveil_agent_events")
           .description("Events the agent recorded, by kind (ROLLED_BACK, PAYLOAD_REJECTED, "

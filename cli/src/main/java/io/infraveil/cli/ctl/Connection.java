@@ -3,6 +3,7 @@ package io.infraveil.cli.ctl;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
+import io.infraveil.proto.v1.DashboardSignInServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import java.io.IOException;
@@ -41,6 +42,12 @@ final class Connection implements AutoCloseable {
   /** Secrets administration, with the unary deadline. */
   SecretAdminServiceGrpc.SecretAdminServiceBlockingStub secrets() {
     return SecretAdminServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Dashboard sign-in links and sessions, with the unary deadline. */
+  DashboardSignInServiceGrpc.DashboardSignInServiceBlockingStub dashboard() {
+    return DashboardSignInServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 

@@ -42,18 +42,20 @@ import picocli.CommandLine.Spec;
         ResumeCommand.class,
         RestartCommand.class,
         DeleteCommand.class,
+        DashboardCommand.class,
     })
 public final class CtlCommand implements Runnable {
 
-  /** Output form. */
-  enum Output { table, json }
+  /** Output form: tables for people (wide adds columns), protobuf JSON or YAML for scripts. */
+  enum Output { table, wide, json, yaml }
 
   @Option(names = "--context", paramLabel = "FILE", scope = ScopeType.INHERIT,
       description = "Context file (endpoint, ca, cert, key); default: $INFRAVEIL_CONTEXT.")
   Path contextFile;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "json|table", scope = ScopeType.INHERIT,
-      defaultValue = "table", description = "table for people (default), json for scripts.")
+  @Option(names = {"-o", "--output"}, paramLabel = "table|wide|json|yaml", scope = ScopeType.INHERIT,
+      defaultValue = "table", description = "table for people (default), wide for a table with more columns,"
+          + " json (protobuf JSON names) or yaml (the same document) for scripts.")
   Output output;
 
   @ParentCommand Main main;
@@ -82,8 +84,13 @@ public final class CtlCommand implements Runnable {
     return Connection.open(context());
   }
 
+  /** True for json and yaml: the answer as a document, not a table. */
   boolean json() {
-    return output == Output.json;
+    return output == Output.json || output == Output.yaml;
+  }
+
+  boolean wide() {
+    return output == Output.wide;
   }
 
   PrintWriter out() {
@@ -96,17 +103,34 @@ public final class CtlCommand implements Runnable {
 
   /** Prints a response: protobuf JSON with -o json, else the table {@code human} prints. */
   void print(MessageOrBuilder message, Consumer<PrintWriter> human) {
+    print(message, human, human);
+  }
+
+  /** As {@link #print(MessageOrBuilder, Consumer)}, with a table of more columns for -o wide. */
+  void print(MessageOrBuilder message, Consumer<PrintWriter> human, Consumer<PrintWriter> wideHuman) {
     if (json()) {
-      out().println(toJson(message, false));
+      printDocument(toJson(message, false));
     } else {
-      human.accept(out());
+      (wide() ? wideHuman : human).accept(out());
     }
     out().flush();
   }
 
-  /** One message of a stream: a single JSON line with -o json. */
+  /** A JSON document as is (-o json) or as YAML (-o yaml). */
+  void printDocument(String json) {
+    if (output == Output.yaml) {
+      out().print(Yamls.fromJson(json));
+    } else {
+      out().println(json);
+    }
+    out().flush();
+  }
+
+  /** One message of a stream: a single JSON line with -o json, one YAML document each with -o yaml. */
   void printStreamed(MessageOrBuilder message, Consumer<PrintWriter> human) {
-    if (json()) {
+    if (output == Output.yaml) {
+      out().print("---\n" + Yamls.fromJson(toJson(message, true)));
+    } else if (json()) {
       out().println(toJson(message, true));
     } else {
       human.accept(out());

@@ -141,9 +141,8 @@ final class DeployCommand implements Callable<Integer> {
       }
       PutDeploymentResponse deployed = connection.unary().putDeployment(request.build());
       if (ctl.json()) {
-        ctl.out().println("{\"upload\": " + CtlCommand.toJson(uploaded, false)
+        ctl.printDocument("{\"upload\": " + CtlCommand.toJson(uploaded, false)
             + ",\n\"deployment\": " + CtlCommand.toJson(deployed, false) + "}");
-        ctl.out().flush();
       } else {
         PrintWriter out = ctl.out();
         out.println("uploaded " + source.getFileName() + ": " + Format.payload(uploaded.getPayload())

@@ -21,7 +21,8 @@ final class DeploymentsCommand implements Callable<Integer> {
     try (Connection connection = ctl.connect()) {
       ListDeploymentsResponse response =
           connection.unary().listDeployments(ListDeploymentsRequest.getDefaultInstance());
-      ctl.print(response, out -> printDeployments(response.getDeploymentsList(), out));
+      ctl.print(response, out -> printDeployments(response.getDeploymentsList(), out),
+          out -> printDeploymentsWide(response.getDeploymentsList(), out));
     }
     return 0;
   }
@@ -35,6 +36,24 @@ final class DeploymentsCommand implements Callable<Integer> {
           deployment.getGeneration(), progress.getHostsTotal(), progress.getHostsUpdated(),
           progress.getHostsHealthy(), progress.getHostsFailed(), deployment.getPaused() ? "yes" : "no",
           Format.time(deployment.getUpdatedAt()), Format.signers(deployment.getSignaturesList()));
+    }
+    table.print(out, "no deployments yet: `infraveil ctl deploy DIR --name N --hosts HOST`");
+  }
+
+  /** {@code -o wide}: the previous payload, the targets and the hosts it is placed on too. */
+  static void printDeploymentsWide(List<Deployment> deployments, PrintWriter out) {
+    Table table = new Table("NAME", "PAYLOAD", "GEN", "HOSTS", "UPDATED", "HEALTHY", "FAILED",
+        "PAUSED", "CHANGED", "SIGNED BY", "PREVIOUS", "TARGETS", "PLACED ON");
+    for (Deployment deployment : deployments) {
+      var progress = deployment.getProgress();
+      String targets = deployment.getHostsList().isEmpty()
+          ? "labels " + Format.labels(deployment.getLabelsMap()) : "hosts " + String.join(",", deployment.getHostsList());
+      table.row(deployment.getName(), Format.payload(deployment.getPayload()),
+          deployment.getGeneration(), progress.getHostsTotal(), progress.getHostsUpdated(),
+          progress.getHostsHealthy(), progress.getHostsFailed(), deployment.getPaused() ? "yes" : "no",
+          Format.time(deployment.getUpdatedAt()), Format.signers(deployment.getSignaturesList()),
+          Format.payload(deployment.getPreviousPayload()), targets,
+          deployment.getPlacedHostsList().isEmpty() ? "-" : String.join(",", deployment.getPlacedHostsList()));
     }
     table.print(out, "no deployments yet: `infraveil ctl deploy DIR --name N --hosts HOST`");
   }

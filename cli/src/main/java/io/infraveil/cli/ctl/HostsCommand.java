@@ -20,7 +20,8 @@ final class HostsCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try (Connection connection = ctl.connect()) {
       ListHostsResponse response = connection.unary().listHosts(ListHostsRequest.getDefaultInstance());
-      ctl.print(response, out -> printHosts(response.getHostsList(), out));
+      ctl.print(response, out -> printHosts(response.getHostsList(), out),
+          out -> printHostsWide(response.getHostsList(), out));
     }
     return 0;
   }
@@ -32,6 +33,22 @@ final class HostsCommand implements Callable<Integer> {
       table.row(host.getName(), Format.enumName(host.getConnection()), host.getAgentsCount(),
           host.getAckedRevision() + "/" + host.getDesiredRevision(), Format.labels(host.getLabelsMap()),
           Format.time(host.getLastReportAt()), Format.time(host.getCertificateNotAfter()));
+    }
+    table.print(out, "no hosts enrolled yet: make a join token with `infraveil ctl tokens create NAME`");
+  }
+
+  /** {@code -o wide}: the identity, enrollment time and every agent with its state too. */
+  static void printHostsWide(List<Host> hosts, PrintWriter out) {
+    Table table = new Table("NAME", "CONNECTION", "AGENTS", "REVISION", "LABELS", "LAST REPORT",
+        "CERT EXPIRES", "ENROLLED", "IDENTITY", "AGENT STATES");
+    for (Host host : hosts) {
+      table.row(host.getName(), Format.enumName(host.getConnection()), host.getAgentsCount(),
+          host.getAckedRevision() + "/" + host.getDesiredRevision(), Format.labels(host.getLabelsMap()),
+          Format.time(host.getLastReportAt()), Format.time(host.getCertificateNotAfter()),
+          Format.time(host.getEnrolledAt()), host.getIdentity(),
+          host.getAgentsList().isEmpty() ? "-" : host.getAgentsList().stream()
+              .map(a -> a.getDeployment() + "=" + Format.enumName(a.getState()))
+              .collect(java.util.stream.Collectors.joining(",")));
     }
     table.print(out, "no hosts enrolled yet: make a join token with `infraveil ctl tokens create NAME`");
   }

@@ -72,7 +72,16 @@ public final class ApiTokens {
         .filter(holder -> now.isBefore(holder.expiresAt()));
   }
 
-  static String hash(String token) {
+  /** True while the token with this SHA-256 exists and has not expired (dashboard sessions ask). */
+  public boolean holdsHash(String tokenHash) {
+    Instant now = clock.instant();
+    return jdbc.queryOne("look up an API token by hash", "SELECT expires_at FROM api_tokens WHERE token_hash = ?",
+        s -> s.setString(1, tokenHash), r -> r.getTimestamp("expires_at").toInstant())
+        .filter(now::isBefore).isPresent();
+  }
+
+  /** The SHA-256 (hex) under which a token is stored. */
+  public static String hash(String token) {
     return Sha256Hex.format(Sha256Hex.newDigest().digest(token.getBytes(StandardCharsets.UTF_8)));
   }
 }

@@ -84,7 +84,8 @@ public final class AuthorizationInterceptor implements ServerInterceptor, Ordere
       }
     });
     openStreams.register(serial, guarded);
-    Context context = Context.current().withValues(Caller.IDENTITY, identity, Caller.METHOD, method);
+    Context context = Context.current().withValues(Caller.IDENTITY, identity, Caller.METHOD, method,
+        Caller.SERIAL, serial);
     ServerCall.Listener<ReqT> listener = Contexts.interceptCall(context, guarded, headers, next);
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
       @Override

@@ -13,6 +13,7 @@ public final class Caller {
 
   static final Context.Key<Identity> IDENTITY = Context.key("infraveil-caller-identity");
   static final Context.Key<String> METHOD = Context.key("infraveil-caller-method");
+  static final Context.Key<String> SERIAL = Context.key("infraveil-caller-serial");
 
   private Caller() {}
 
@@ -25,6 +26,11 @@ public final class Caller {
   /** The calling operator's identity URI, for "who did it" in records and Watch. */
   public static String operatorUri() {
     return identity().map(io.infraveil.certs.Identity::uri).orElse("unknown operator");
+  }
+
+  /** The serial (hex) of the caller's client certificate, or empty for an anonymous call. */
+  public static Optional<String> certificateSerial() {
+    return Optional.ofNullable(SERIAL.get());
   }
 
   public static String method() {

@@ -2,6 +2,7 @@ package io.infraveil.controlplane.auth;
 
 import io.infraveil.certs.Identity;
 import io.infraveil.proto.v1.AgentReportServiceGrpc;
+import io.infraveil.proto.v1.DashboardSignInServiceGrpc;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
@@ -19,13 +20,21 @@ final class MethodPolicy {
 
   /** The kind of caller a method admits. */
   enum Audience {
-    /** Anyone, even without a client certificate: only Enroll. */
+    /**
+     * Anyone, even without a client certificate: Enroll, and server reflection, whose answer is
+     * the public contracts; so a client without a certificate learns from the method it calls
+     * that it needs one, instead of a tool reporting "service not found".
+     */
     ANYONE,
     /** Any identity the CA vouches for: health and reflection. */
     ANY_IDENTITY,
     HOSTS,
     OPERATORS
   }
+
+  /** Server reflection, both versions (older grpcurl builds ask for v1alpha). */
+  private static final java.util.Set<String> REFLECTION = java.util.Set.of(
+      "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
 
   private MethodPolicy() {}
 
@@ -34,8 +43,12 @@ final class MethodPolicy {
       return Audience.ANYONE;
     }
     String service = fullMethodName.substring(0, Math.max(0, fullMethodName.indexOf('/')));
+    if (REFLECTION.contains(service)) {
+      return Audience.ANYONE;
+    }
     if (service.equals(OperatorServiceGrpc.SERVICE_NAME)
-        || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)) {
+        || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)
+        || service.equals(DashboardSignInServiceGrpc.SERVICE_NAME)) {
       return Audience.OPERATORS;
     }
     if (service.equals(LauncherSyncServiceGrpc.SERVICE_NAME)

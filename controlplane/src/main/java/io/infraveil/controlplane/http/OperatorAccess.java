@@ -5,6 +5,7 @@ import io.infraveil.certs.PeerIdentity;
 import io.infraveil.controlplane.ServerPki;
 import io.infraveil.controlplane.auth.ApiTokens;
 import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.controlplane.dashboard.DashboardSessions;
 import java.util.Optional;
 import javax.net.ssl.SSLSession;
 
@@ -16,8 +17,15 @@ import javax.net.ssl.SSLSession;
  */
 final class OperatorAccess {
 
-  /** The outcome: allowed (status 200) with who, or refused with a status and a message. */
-  record Decision(int status, String who, String message) {
+  /**
+   * The outcome: allowed (status 200) with who and the credential they used (what a dashboard
+   * session is bound to), or refused with a status and a message.
+   */
+  record Decision(int status, String who, String message, DashboardSessions.Principal principal) {
+    Decision(int status, String who, String message) {
+      this(status, who, message, null);
+    }
+
     boolean allowed() {
       return status == 200;
     }
@@ -25,7 +33,8 @@ final class OperatorAccess {
 
   static final String HOW = "present an operator client certificate issued by this installation's CA "
       + "(spiffe://<trust-domain>/operator/<name>), or send `Authorization: Bearer <token>` with a token "
-      + "from the CreateApiToken RPC (`infraveil ctl tokens create-api NAME`)";
+      + "from the CreateApiToken RPC (`infraveil ctl tokens create-api NAME`); in a browser, open the one-time "
+      + "link `infraveil ctl dashboard` prints";
 
   private final ServerPki pki;
   private final ApiTokens tokens;
@@ -49,7 +58,9 @@ final class OperatorAccess {
         return refuse(403, "bearer token " + shown, path, peer, "bearer token " + shown
             + " may not read " + path + ": it is unknown or expired; make a new one with CreateApiToken");
       }
-      return new Decision(200, "api-token " + holder.get().name() + " (made by " + holder.get().createdBy() + ")", "");
+      String who = "api-token " + holder.get().name() + " (made by " + holder.get().createdBy() + ")";
+      return new Decision(200, who, "", new DashboardSessions.Principal(who, holder.get().createdBy(),
+          DashboardSessions.CredentialKind.API_TOKEN, ApiTokens.hash(token)));
     }
     Optional<PeerIdentity.VerifiedPeer> peerIdentity = session == null ? Optional.empty()
         : PeerIdentity.fromSession(session);
@@ -69,7 +80,8 @@ final class OperatorAccess {
       return refuse(403, identity.uri(), path, peer, identity.uri() + " may not read " + path
           + ": only operators may; a host certificate is not an operator credential");
     }
-    return new Decision(200, identity.uri(), "");
+    return new Decision(200, identity.uri(), "", new DashboardSessions.Principal(identity.uri(), identity.uri(),
+        DashboardSessions.CredentialKind.OPERATOR_CERTIFICATE, peerIdentity.get().serialHex()));
   }
 
   private Decision refuse(int status, String identity, String path, String peer, String message) {

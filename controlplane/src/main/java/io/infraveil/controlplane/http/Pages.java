@@ -9,12 +9,9 @@ import io.infraveil.proto.v1.CatalogService;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.GetStatusResponse;
 import io.infraveil.proto.v1.Host;
-import io.infraveil.proto.v1.Incident;
-import io.infraveil.proto.v1.IncidentState;
 import io.infraveil.proto.v1.PipelineRun;
 import io.infraveil.proto.v1.PipelineStep;
 import io.infraveil.proto.v1.SecurityEvent;
-import io.infraveil.proto.v1.TimelineEntry;
 import java.util.stream.Collectors;
 
 /** HTML of the public status page and the operator dashboard, rendered on the server. */
@@ -22,7 +19,7 @@ final class Pages {
 
   private Pages() {}
 
-  private static final String STYLE = """
+  static final String STYLE = """
       <style>
         :root { color-scheme: light; --ok:#1a7f37; --warn:#9a6700; --bad:#cf222e; --muted:#57606a; --line:#d0d7de; }
         * { box-sizing: border-box; }
@@ -145,21 +142,20 @@ final class Pages {
       })();
       """;
 
-  static String dashboard(GetStatusResponse ops, String who) {
+  static String dashboard(GetStatusResponse ops, String who, boolean session) {
+    java.time.Instant now = ProtoTime.instant(ops.getGeneratedAt());
     StringBuilder html = new StringBuilder();
     html.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
         .append("<meta http-equiv=\"refresh\" content=\"10\">")
         .append("<title>Operations — Infraveil</title>").append(STYLE).append("</head><body>")
-        .append("<header><h1>Operations</h1><span class=\"sub\">signed in as ").append(e(who))
-        .append(" · generated ").append(e(ProtoTime.instant(ops.getGeneratedAt()).toString()))
-        .append("</span></header><main>");
+        .append(DashboardPages.header("Operations", who, now, session)).append("<main>");
     html.append("<section><h2>Hosts</h2><table><thead><tr><th>Host</th><th>Connection</th><th>Last report</th>")
         .append("<th>Agents</th></tr></thead><tbody>");
     for (Host h : ops.getHostsList()) {
       String connection = h.getConnection().name().replace("HOST_CONNECTION_", "").toLowerCase();
-      html.append("<tr><td><b>").append(e(h.getName())).append("</b></td><td><span class=\"badge ")
+      html.append("<tr><td>").append(DashboardPages.hostLink(h.getName())).append("</td><td><span class=\"badge ")
           .append(connection).append("\">").append(connection).append("</span></td><td>")
-          .append(h.hasLastReportAt() ? e(ProtoTime.instant(h.getLastReportAt()).toString()) : "never")
+          .append(h.hasLastReportAt() ? DashboardPages.time(h.getLastReportAt(), now) : "never")
           .append("</td><td>").append(e(h.getAgentsList().stream()
               .map(a -> a.getDeployment() + " " + a.getState().name().replace("AGENT_STATE_", ""))
               .collect(Collectors.joining(", ")))).append("</td></tr>");
@@ -169,7 +165,7 @@ final class Pages {
         .append("<th>Rollout</th><th>Per host</th></tr></thead><tbody>");
     for (Deployment d : ops.getDeploymentsList()) {
       var p = d.getProgress();
-      html.append("<tr><td><b>").append(e(d.getName())).append("</b>").append(d.getPaused() ? " (paused)" : "")
+      html.append("<tr><td>").append(DashboardPages.deploymentLink(d.getName())).append(d.getPaused() ? " (paused)" : "")
           .append("</td><td>").append(e(d.getPayload().getVersion())).append(" <code>")
           .append(e(shortSha(d.getPayload().getSha256()))).append("</code></td><td>")
           .append(p.getHostsUpdated()).append(" updated, ").append(p.getHostsHealthy()).append(" healthy, ")
@@ -207,26 +203,7 @@ final class Pages {
       html.append("</td></tr>");
     }
     html.append("</tbody></table></section>");
-    html.append("<section><h2>Incidents</h2>");
-    if (ops.getIncidentsCount() == 0) {
-      html.append("<p class=\"muted\">No incidents.</p>");
-    }
-    for (Incident i : ops.getIncidentsList()) {
-      String state = i.getState() == IncidentState.INCIDENT_STATE_OPEN ? "OPEN" : "RESOLVED";
-      html.append("<div class=\"incident\" style=\"margin-bottom:14px\"><span class=\"badge ").append(state).append("\">")
-          .append(state).append("</span> <b>").append(e(i.getRule())).append("</b> <code>").append(e(i.getId()))
-          .append("</code><div>").append(e(i.getSummary())).append("</div><div class=\"muted\">opened ")
-          .append(e(ProtoTime.instant(i.getOpenedAt()).toString()))
-          .append(i.hasResolvedAt() ? ", resolved " + e(ProtoTime.instant(i.getResolvedAt()).toString()) : "")
-          .append("</div><ul class=\"timeline\">");
-      for (TimelineEntry t : i.getTimelineList()) {
-        html.append("<li>").append(e(ProtoTime.instant(t.getAt()).toString())).append(" <span class=\"src\">")
-            .append(t.getSource().name().replace("EVIDENCE_SOURCE_", "")).append("</span> ")
-            .append(e(t.getText())).append("</li>");
-      }
-      html.append("</ul></div>");
-    }
-    html.append("</section>");
+    html.append(DashboardPages.incidents(ops.getIncidentsList(), i -> true, now));
     html.append("<section><h2>Pipeline</h2><table><thead><tr><th>Host</th><th>Deployment</th><th>Payload</th>")
         .append("<th>Steps</th></tr></thead><tbody>");
     for (PipelineRun r : ops.getPipelineList()) {
@@ -235,7 +212,7 @@ final class Pages {
           .append(e(shortSha(r.getPayload().getSha256()))).append("</code></td><td>");
       for (PipelineStep step : r.getStepsList()) {
         html.append(step.getStage().name().replace("PIPELINE_STAGE_", "").toLowerCase()).append(" ")
-            .append(e(ProtoTime.instant(step.getAt()).toString())).append("<br>");
+            .append(DashboardPages.time(step.getAt(), now)).append("<br>");
       }
       html.append("</td></tr>");
     }
@@ -243,7 +220,7 @@ final class Pages {
     html.append("<section><h2>Security events</h2><table><thead><tr><th>At</th><th>Kind</th><th>Who</th>")
         .append("<th>What</th></tr></thead><tbody>");
     for (SecurityEvent s : ops.getSecurityEventsList()) {
-      html.append("<tr><td>").append(e(ProtoTime.instant(s.getAt()).toString())).append("</td><td>")
+      html.append("<tr><td>").append(DashboardPages.time(s.getAt(), now)).append("</td><td>")
           .append(e(s.getKind())).append("</td><td>").append(e(s.getIdentity().isEmpty() ? s.getPeer() : s.getIdentity()))
           .append("</td><td>").append(e(s.getMessage())).append("</td></tr>");
     }

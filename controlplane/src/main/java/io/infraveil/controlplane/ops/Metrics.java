@@ -8,13 +8,17 @@ import io.infraveil.controlplane.sync.SyncSessions;
 import io.infraveil.controlplane.trace.RequestTraces;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.ServiceStatus;
+import io.infraveil.host.metrics.ProgramMetrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
 
@@ -25,6 +29,16 @@ import java.util.function.IntSupplier;
  */
 @Singleton
 public final class Metrics {
+
+  /** Methods whose calls last as long as a connection: no latency histogram for them. */
+  static final Set<String> LONG_LIVED_STREAMS = Set.of("LauncherSyncService/Sync", "AgentReportService/Heartbeat",
+      "AgentReportService/ShipLogs", "OperatorService/Watch", "OperatorService/TailLogs");
+
+  /** Bucket bounds of infraveil_grpc_calls_seconds, 5 ms to 30 s. */
+  static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+      Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+      Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+      Duration.ofSeconds(30)};
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter heartbeats;
@@ -56,12 +70,13 @@ public final class Metrics {
     Gauge.builder("infraveil.log.queue.pressure", logPressureByAgent,
             m -> m.values().stream().mapToDouble(Double::doubleValue).max().orElse(0))
         .description("Highest log queue pressure reported by an agent (0 to 1)").strongReference(true).register(registry);
-    Gauge.builder("infraveil.log.lines.dropped", consoleLogs, ConsoleLogs::droppedByAgents)
-        .description("Console lines agents dropped because their queue was full").strongReference(true).register(registry);
+    FunctionCounter.builder("infraveil.log.lines.dropped", consoleLogs, c -> c.droppedByAgents())
+        .description("Console lines agents dropped because their queue was full").register(registry);
     Gauge.builder("infraveil.history.queue.pressure", history, HistoryWriter::pressure)
         .description("How full the history write queue is (0 to 1)").strongReference(true).register(registry);
-    Gauge.builder("infraveil.history.rows.dropped", history, HistoryWriter::dropped)
-        .description("History rows dropped because the store could not keep up").strongReference(true).register(registry);
+    FunctionCounter.builder("infraveil.history.rows.dropped", history, h -> h.dropped())
+        .description("History rows dropped because the store could not keep up").register(registry);
+    ProgramMetrics.bind(registry, "controlplane", null);
   }
 
   /** Gauges hold their source strongly: Micrometer's default weak reference would let a lambda go. */
@@ -100,9 +115,23 @@ public final class Metrics {
     securityEvents.increment();
   }
 
+  /**
+   * Latency of calls that answer (a histogram with {@link #LATENCY_BUCKETS}); streams that stay
+   * open for the life of a connection are only counted when they end, since their duration
+   * says nothing about how fast the control plane answers.
+   */
   void trace(RequestTraces.Trace trace) {
-    Timer.builder("infraveil.grpc.calls").description("gRPC calls by method and status")
-        .tag("method", trace.shortMethod()).tag("status", trace.status())
+    String method = trace.shortMethod();
+    if (LONG_LIVED_STREAMS.contains(method)) {
+      Counter.builder("infraveil.grpc.streams.ended").description("Long-lived gRPC streams (Sync, Heartbeat, "
+              + "ShipLogs, Watch, TailLogs) that ended, by method and status")
+          .tag("method", method).tag("status", trace.status())
+          .register(registry).increment();
+      return;
+    }
+    Timer.builder("infraveil.grpc.calls").description("gRPC calls by method and status (long-lived streams excluded)")
+        .tag("method", method).tag("status", trace.status())
+        .serviceLevelObjectives(LATENCY_BUCKETS)
         .register(registry).record(trace.latency());
   }
 
