@@ -27,7 +27,7 @@ class CompletionCommandTest {
     Files.writeString(script, result.out());
     assertEquals("", shell(List.of("bash", "-n", script.toString())), "bash -n finds no syntax error");
 
-    String subcommands = complete(script, "infraveil ctl de", "de");
+    String subcommands = complete(script, "infraveil ctl dep", "dep");
     assertEquals(List.of("deploy", "deployments"), subcommands.lines().sorted().toList());
     String formats = complete(script, "infraveil ctl hosts -o ", "");
     assertEquals(List.of("json", "table", "wide", "yaml"), formats.lines().sorted().toList());

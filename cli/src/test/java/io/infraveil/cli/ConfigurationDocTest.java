@@ -35,7 +35,7 @@ class ConfigurationDocTest {
 
   private static final Pattern FLAG = Pattern.compile("(?<![\\w=-])(--?[a-zA-Z][a-zA-Z0-9-]*)");
   private static final Pattern HEADING = Pattern.compile("^#{2,3} `([a-z][a-z -]*)`");
-  private static final Pattern KEY_ROW = Pattern.compile("^\\| `([a-z][a-z0-9-]*)` \\|([^|]*)\\|");
+  private static final Pattern KEY_ROW = Pattern.compile("^\\| `([a-z][a-z0-9.-]*)` \\|([^|]*)\\|");
 
   private final Map<String, String> sections = sections(read());
 

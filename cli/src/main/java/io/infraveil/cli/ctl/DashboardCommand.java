@@ -1,6 +1,7 @@
 package io.infraveil.cli.ctl;
 
 import io.infraveil.cli.CliException;
+import io.infraveil.host.options.DurationConverter;
 import io.infraveil.proto.v1.CreateDashboardSignInLinkRequest;
 import io.infraveil.proto.v1.CreateDashboardSignInLinkResponse;
 import io.infraveil.proto.v1.RevokeDashboardSessionsRequest;
@@ -20,7 +21,7 @@ import picocli.CommandLine.ParentCommand;
     description = "Print a one-time link that signs a browser in to the dashboard (short-lived, single use).")
 final class DashboardCommand implements Callable<Integer> {
 
-  @Option(names = "--session-ttl", paramLabel = "DURATION", converter = Durations.class,
+  @Option(names = "--session-ttl", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "How long the browser session lasts, e.g. 1h, 12h (default: the control plane's, 12h; at most 7d).")
   Duration sessionTtl;
 
