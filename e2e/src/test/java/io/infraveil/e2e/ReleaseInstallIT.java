@@ -396,8 +396,8 @@ class ReleaseInstallIT {
     Matcher matcher = Pattern.compile("(?m)^infraveil launcher enroll (?:.*\\\\\n)*.*$")
         .matcher(doc);
     assertTrue(matcher.find(), "docs/install.md shows the worker's `infraveil launcher enroll`");
-    String command = matcher.group().replaceAll("\\\\\n\\s*", " ").strip();
-    List<String> words = List.of(command.split(" +"));
+    List<String> words = List.of(matcher.group().replace("\\\n", " ").strip().split("\\s+"));
+    String command = String.join(" ", words);
     assertTrue(words.containsAll(List.of("--token", "TOKEN", "--name", "worker-1")), command);
     String generic = command.replace("TOKEN", "T").replace("worker-1", "N");
     String unit = Files.readString(release.resolve("systemd/infraveil-launcher.service"));
