@@ -114,6 +114,7 @@ class ReleaseInstallIT {
             unitCommand(root, "infraveil-launcher.service")));
       }
       for (String name : workers.keySet()) {
+        waitForLine(launchers.get(name), "action=sync_connected");
         waitForHostOnline(context, name, launchers.values());
       }
 
