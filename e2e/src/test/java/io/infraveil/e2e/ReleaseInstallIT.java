@@ -90,11 +90,13 @@ class ReleaseInstallIT {
       // token each, `launcher enroll` with the doc's own command line, then the unit's command.
       Map<String, Path> workers = Map.of("worker-1", w1, "worker-2", w2);
       Map<String, Node> launchers = new java.util.HashMap<>();
+      Map<String, Integer> metricsPorts = new java.util.HashMap<>();
       List<String> enrollWords = docEnrollCommand(release);
       for (String name : List.of("worker-1", "worker-2")) {
         Path root = workers.get(name);
         Files.copy(pki.resolve("ca.crt"), root.resolve("etc/infraveil/ca.crt"));
-        editLauncherConfig(root, grpcPort);
+        metricsPorts.put(name, Cluster.freePort());
+        editLauncherConfig(root, grpcPort, metricsPorts.get(name));
         String token = JSON.readTree(ok(cp, "ctl", "--context", context.toString(), "-o", "json",
             "tokens", "create", name).output()).path("joinToken").asText();
         assertFalse(token.isBlank(), "a join token for " + name);
@@ -116,6 +118,10 @@ class ReleaseInstallIT {
       for (String name : workers.keySet()) {
         waitForLine(launchers.get(name), "action=sync_connected");
         waitForHostOnline(context, name, launchers.values());
+        // The unit's ExecStart read launcher.yaml: its metrics port, not the default 7081.
+        waitForLine(launchers.get(name), "metrics=http://127.0.0.1:" + metricsPorts.get(name));
+        assertTrue(Cluster.httpGet(metricsPorts.get(name), "/metrics").isPresent(),
+            "launcher of " + name + " serves /metrics on the port its launcher.yaml names");
       }
 
       // --- the example, from the release, on both workers (two ports: one machine here).
@@ -363,17 +369,18 @@ class ReleaseInstallIT {
 
   /**
    * The worker's launcher.yaml as docs/install.md has the operator edit it: the installed
-   * example with this test's control plane and the CA's path in the scratch root; plus, for the
-   * test, reports every second, reconnects within 2 s, and metrics off (three hosts share one
-   * loopback).
+   * example with this test's control plane and the CA's path in the scratch root; a metrics
+   * port of its own (three hosts share one loopback); plus, for the test, reports every second
+   * and reconnects within 2 s.
    */
-  private static void editLauncherConfig(Path root, int grpcPort) throws Exception {
+  private static void editLauncherConfig(Path root, int grpcPort, int metricsPort)
+      throws Exception {
     Path file = root.resolve("etc/infraveil/launcher.yaml");
     String text = Files.readString(file);
     Map<String, String> edits = Map.of(
         "control-plane: controlplane.example.com:7443", "control-plane: localhost:" + grpcPort,
         "ca: /etc/infraveil/ca.crt", "ca: " + root.resolve("etc/infraveil/ca.crt"),
-        "metrics-port: 7081", "metrics-port: 0");
+        "metrics-port: 7081", "metrics-port: " + metricsPort);
     for (Map.Entry<String, String> edit : edits.entrySet()) {
       assertTrue(text.lines().anyMatch(edit.getKey()::equals),
           "the example launcher.yaml no longer has the line \"" + edit.getKey() + "\":\n" + text);
