@@ -86,20 +86,42 @@ class ReleaseInstallIT {
           """.formatted(grpcPort, pki.resolve("ca.crt"), pki.resolve("admin.crt"),
           pki.resolve("admin.key")));
 
-      // --- workers: the CA copied over, a join token each, the launcher from the tree.
+      // --- workers, as docs/install.md says: the CA copied over, launcher.yaml edited, a join
+      // token each, `launcher enroll` with the doc's own command line, then the unit's command.
       Map<String, Path> workers = Map.of("worker-1", w1, "worker-2", w2);
       Map<String, Node> launchers = new java.util.HashMap<>();
+      Map<String, Integer> metricsPorts = new java.util.HashMap<>();
+      List<String> enrollWords = docEnrollCommand(release);
       for (String name : List.of("worker-1", "worker-2")) {
         Path root = workers.get(name);
         Files.copy(pki.resolve("ca.crt"), root.resolve("etc/infraveil/ca.crt"));
+        metricsPorts.put(name, Cluster.freePort());
+        editLauncherConfig(root, grpcPort, metricsPorts.get(name));
         String token = JSON.readTree(ok(cp, "ctl", "--context", context.toString(), "-o", "json",
             "tokens", "create", name).output()).path("joinToken").asText();
         assertFalse(token.isBlank(), "a join token for " + name);
+        String[] enroll = enrollArgs(enrollWords, root, token, name);
+        Release.Result enrolled = ok(root, enroll);
+        Path identity = root.resolve("var/lib/infraveil/launcher/identity");
+        assertTrue(enrolled.output().contains("enrolled as " + name + " (identity in " + identity
+            + ", control plane localhost:" + grpcPort + ")"), enrolled.toString());
+        assertFalse(enrolled.output().contains(token), "the join token is never printed");
+        Map<String, String> identityFiles = fileStamps(identity);
+        // Run again (the token is spent by now): nothing changes, exit 0.
+        Release.Result again = ok(root, enroll);
+        assertTrue(again.output().contains("this host is already enrolled as " + name)
+            && again.output().contains("nothing changed"), again.toString());
+        assertEquals(identityFiles, fileStamps(identity), "identity untouched");
         launchers.put(name, start(run, "launcher-" + name, root,
-            launcherCommand(root, grpcPort, "--join-token", token, "--name", name)));
+            unitCommand(root, "infraveil-launcher.service")));
       }
       for (String name : workers.keySet()) {
+        waitForLine(launchers.get(name), "action=sync_connected");
         waitForHostOnline(context, name, launchers.values());
+        // The unit's ExecStart read launcher.yaml: its metrics port, not the default 7081.
+        waitForLine(launchers.get(name), "metrics=http://127.0.0.1:" + metricsPorts.get(name));
+        assertTrue(Cluster.httpGet(metricsPorts.get(name), "/metrics").isPresent(),
+            "launcher of " + name + " serves /metrics on the port its launcher.yaml names");
       }
 
       // --- the example, from the release, on both workers (two ports: one machine here).
@@ -141,7 +163,8 @@ class ReleaseInstallIT {
       Node oldLauncher = launchers.get("worker-1");
       assertTrue(oldLauncher.terminate(Duration.ofSeconds(20)), "the launcher stops on SIGTERM");
       assertTrue(ProcessScan.isAlive(agentPid), "the agent outlives its launcher");
-      Node newLauncher = start(run, "launcher-worker-1", w1, launcherCommand(w1, grpcPort));
+      Node newLauncher = start(run, "launcher-worker-1", w1,
+          unitCommand(w1, "infraveil-launcher.service"));
       waitForLine(newLauncher, "action=adopt deployment=hello pid=" + agentPid);
       waitForLine(newLauncher, "action=sync_connected");
       waitForHostOnline(context, "worker-1", List.of(newLauncher));
@@ -345,19 +368,66 @@ class ReleaseInstallIT {
   }
 
   /**
-   * The launcher as the worker's unit runs it, with the settings of launcher.yaml as flags
-   * (reports every second and reconnects within 2 s for the test; metrics off: three hosts
-   * share one loopback).
+   * The worker's launcher.yaml as docs/install.md has the operator edit it: the installed
+   * example with this test's control plane and the CA's path in the scratch root; a metrics
+   * port of its own (three hosts share one loopback); plus, for the test, reports every second
+   * and reconnects within 2 s.
    */
-  private static List<String> launcherCommand(Path root, int grpcPort, String... extra) {
-    List<String> args = new ArrayList<>(List.of("launcher",
-        "--data-dir", root.resolve("var/lib/infraveil/launcher").toString(),
-        "--control-plane", "localhost:" + grpcPort,
-        "--ca", root.resolve("etc/infraveil/ca.crt").toString(),
-        "--metrics-port", "0", "--report-interval", "PT1S", "--reconcile-interval", "PT1S",
-        "--stop-grace", "PT5S", "--reconnect-max", "PT2S"));
-    args.addAll(List.of(extra));
-    return Release.command(root, args.toArray(String[]::new));
+  private static void editLauncherConfig(Path root, int grpcPort, int metricsPort)
+      throws Exception {
+    Path file = root.resolve("etc/infraveil/launcher.yaml");
+    String text = Files.readString(file);
+    Map<String, String> edits = Map.of(
+        "control-plane: controlplane.example.com:7443", "control-plane: localhost:" + grpcPort,
+        "ca: /etc/infraveil/ca.crt", "ca: " + root.resolve("etc/infraveil/ca.crt"),
+        "metrics-port: 7081", "metrics-port: " + metricsPort);
+    for (Map.Entry<String, String> edit : edits.entrySet()) {
+      assertTrue(text.lines().anyMatch(edit.getKey()::equals),
+          "the example launcher.yaml no longer has the line \"" + edit.getKey() + "\":\n" + text);
+      text = text.replace(edit.getKey() + "\n", edit.getValue() + "\n");
+    }
+    Files.writeString(file, text + """
+        report-interval: 1s
+        reconcile-interval: 1s
+        stop-grace: 5s
+        reconnect-max: 2s
+        """);
+  }
+
+  /**
+   * The worker's {@code infraveil launcher enroll ...} command from the release's
+   * docs/install.md (its continuation lines joined), as words; the unit's comment and the
+   * installer's closing advice must name the same command.
+   */
+  private static List<String> docEnrollCommand(Path release) throws Exception {
+    String doc = Files.readString(release.resolve("docs/install.md"));
+    Matcher matcher = Pattern.compile("(?m)^infraveil launcher enroll (?:.*\\\\\n)*.*$")
+        .matcher(doc);
+    assertTrue(matcher.find(), "docs/install.md shows the worker's `infraveil launcher enroll`");
+    List<String> words = List.of(matcher.group().replace("\\\n", " ").strip().split("\\s+"));
+    String command = String.join(" ", words);
+    assertTrue(words.containsAll(List.of("--token", "TOKEN", "--name", "worker-1")), command);
+    String generic = command.replace("TOKEN", "T").replace("worker-1", "N");
+    String unit = Files.readString(release.resolve("systemd/infraveil-launcher.service"));
+    assertTrue(unit.contains(generic), "the launcher unit's comment says `" + generic + "`");
+    assertTrue(Files.readString(release.resolve("install.sh")).contains(generic),
+        "install.sh's closing advice says `" + generic + "`");
+    return words;
+  }
+
+  /** The doc's enroll command for this worker: its token and name, paths moved into ROOT. */
+  private static String[] enrollArgs(List<String> docWords, Path root, String token,
+      String name) {
+    assertEquals("infraveil", docWords.get(0));
+    List<String> args = new ArrayList<>();
+    for (String word : docWords.subList(1, docWords.size())) {
+      args.add(switch (word) {
+        case "TOKEN" -> token;
+        case "worker-1" -> name;
+        default -> word.startsWith("/") ? root + word : word;
+      });
+    }
+    return args.toArray(String[]::new);
   }
 
   private Node start(Path run, String name, Path root, List<String> command) throws Exception {
@@ -375,6 +445,25 @@ class ReleaseInstallIT {
     assertTrue(text.contains("8080"), "examples/hello/config.yaml no longer names port 8080");
     Files.writeString(config, text.replace("8080", Integer.toString(port)));
     return target;
+  }
+
+  /** Every file below {@code dir}: its content's SHA-256, size, mode and modification time. */
+  private static Map<String, String> fileStamps(Path dir) throws Exception {
+    Map<String, String> stamps = new java.util.TreeMap<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.toList()) {
+        String stamp = Files.getLastModifiedTime(file) + " "
+            + java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(file));
+        if (Files.isRegularFile(file)) {
+          stamp += " " + java.util.HexFormat.of().formatHex(
+              java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        }
+        stamps.put(dir.relativize(file).toString(), stamp);
+      }
+    }
+    assertTrue(stamps.size() > 1, "files in " + dir + ": " + stamps);
+    return stamps;
   }
 
   private static long agentPid(Path agentDir) throws Exception {

@@ -20,12 +20,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code infraveil launcher enroll}: enrolls this host with a join token, writes its identity
- * into the data dir and exits, so that a systemd unit (or an install script) enrolls once and
+ * into the data dir and exits, so that the operator (or an install script) enrolls once and
  * the launcher's unit only runs. On a host already enrolled it changes nothing and says so.
  * Reads the same {@code --config} file (launcher.yaml) as the launcher; flags win.
  *
  * <p>Exit codes: {@value #ENROLLED} enrolled now, or already enrolled under the same name
- * (nothing changed, safe to run again, as in a systemd {@code ExecStartPre}); {@value #FAILED}
+ * (nothing changed, safe to run again from an install or provisioning script); {@value #FAILED}
  * enrolled under another name (nothing changed), or enrollment failed (refused, unreachable,
  * an unreadable CA file); 2 usage or config file error.
  */
