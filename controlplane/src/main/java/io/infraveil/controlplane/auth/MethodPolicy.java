@@ -6,6 +6,7 @@ import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.PayloadServiceGrpc;
+import io.infraveil.proto.v1.RolloutServiceGrpc;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import io.infraveil.proto.v1.SecretServiceGrpc;
 import java.util.Optional;
@@ -35,7 +36,8 @@ final class MethodPolicy {
     }
     String service = fullMethodName.substring(0, Math.max(0, fullMethodName.indexOf('/')));
     if (service.equals(OperatorServiceGrpc.SERVICE_NAME)
-        || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)) {
+        || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)
+        || service.equals(RolloutServiceGrpc.SERVICE_NAME)) {
       return Audience.OPERATORS;
     }
     if (service.equals(LauncherSyncServiceGrpc.SERVICE_NAME)
