@@ -8,7 +8,10 @@ import io.infraveil.proto.v1.HostConnection;
 import io.infraveil.proto.v1.Incident;
 import io.infraveil.proto.v1.PayloadRef;
 import io.infraveil.proto.v1.RolloutHost;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
+import java.util.List;
+import java.util.function.Supplier;
 import java.time.Instant;
 
 /** Rollouts as the API shows them: stored facts joined with host liveness and incidents. */
@@ -16,9 +19,15 @@ import java.time.Instant;
 final class RolloutViews {
 
   private final HostLiveness liveness;
-  private final Incidents incidents;
+  private final Supplier<List<Incident>> incidents;
 
+  @Inject
   RolloutViews(HostLiveness liveness, Incidents incidents) {
+    this(liveness, () -> incidents.list(false));
+  }
+
+  /** @param incidents open and recently resolved incidents, newest first */
+  RolloutViews(HostLiveness liveness, Supplier<List<Incident>> incidents) {
     this.liveness = liveness;
     this.incidents = incidents;
   }
@@ -77,7 +86,7 @@ final class RolloutViews {
 
   /** The ROLLOUT_FAILED incident opened for this failure, newest first; empty until it opens. */
   private String incidentOf(String deployment, Instant failedAt) {
-    for (Incident i : incidents.list(false)) {
+    for (Incident i : incidents.get()) {
       if (i.getRule().equals(Rule.ROLLOUT_FAILED.name()) && i.getDeployment().equals(deployment)
           && (failedAt == null || !ProtoTime.instant(i.getOpenedAt()).isBefore(failedAt.minusSeconds(1)))) {
         return i.getId();
