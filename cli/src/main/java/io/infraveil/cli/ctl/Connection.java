@@ -4,6 +4,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
+import io.infraveil.proto.v1.RolloutServiceGrpc;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,12 @@ final class Connection implements AutoCloseable {
   /** Secrets administration, with the unary deadline. */
   SecretAdminServiceGrpc.SecretAdminServiceBlockingStub secrets() {
     return SecretAdminServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Rollouts (promote, the latest rollout, history), with the unary deadline. */
+  RolloutServiceGrpc.RolloutServiceBlockingStub rollouts() {
+    return RolloutServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 

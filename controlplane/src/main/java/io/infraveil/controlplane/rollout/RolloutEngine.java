@@ -144,6 +144,16 @@ public final class RolloutEngine implements RolloutHook {
         (change.origin().equals("rollback") ? "rollback" : "rollout") + " of " + target.label() + " started on "
             + hosts.size() + " hosts (" + strategy.batches(hosts.size()) + " batches"
             + (first ? ", first version: all at once" : "") + ")"), now);
+    if (!first) {
+      // The first batch moves with the change itself, so the desired states about to be
+      // recomputed already name the new version where it goes first.
+      RolloutPolicy.Decision decision = RolloutPolicy.decide(created, observe(created), next.paused(), null, now);
+      if (decision.changed()) {
+        store.update(decision.rollout());
+        latest.put(next.name(), decision.rollout());
+        decision.steps().forEach(step -> publish(decision.rollout(), step, now));
+      }
+    }
   }
 
   /**

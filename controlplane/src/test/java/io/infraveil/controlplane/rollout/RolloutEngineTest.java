@@ -111,7 +111,7 @@ final class RolloutEngineTest {
   void movesOneHostAtATimeWhileTheOthersKeepTheOldVersion() {
     runningV1On("a", "b", "c");
     deploy(v2, RolloutStrategy.getDefaultInstance());
-    assertDesired(v1, v1, v1); // stored, nothing moved before the engine's round
+    assertDesired(v2, v1, v1); // the first batch moves with the change
     round();
     assertDesired(v2, v1, v1);
     report("a", v2, true);
@@ -282,9 +282,9 @@ final class RolloutEngineTest {
   @Test
   void offlineHostIsNeverMoved() {
     runningV1On("a", "b");
-    deploy(v2, RolloutStrategy.getDefaultInstance());
     online.remove("a");
     advance(Duration.ofMinutes(1)); // "a" missed its report intervals
+    deploy(v2, RolloutStrategy.getDefaultInstance());
     round();
     assertDesired(v1, v2);
     report("b", v2, true);
