@@ -142,8 +142,8 @@ public final class RolloutEngine implements RolloutHook {
     latest.put(next.name(), created);
     publish(created, new RolloutPolicy.Step(RolloutPolicy.StepKind.BATCH_STARTED, "", created.batch(),
         (change.origin().equals("rollback") ? "rollback" : "rollout") + " of " + target.label() + " started on "
-            + hosts.size() + " hosts (" + strategy.batches(hosts.size()) + " batches"
-            + (first ? ", first version: all at once" : "") + ")"), now);
+            + hosts.size() + " hosts (" + (first ? "first version: all at once"
+                : strategy.batches(hosts.size()) + " batches") + ")"), now);
     if (!first) {
       // The first batch moves with the change itself, so the desired states about to be
       // recomputed already name the new version where it goes first.
@@ -276,11 +276,19 @@ public final class RolloutEngine implements RolloutHook {
   public synchronized void tick() {
     Instant now = clock.instant();
     boolean recompute = false;
+    Map<String, DeploymentRecord> records = new HashMap<>();
+    deployments.list().forEach(d -> records.put(d.name(), d));
     for (Rollout r : List.copyOf(latest.values())) {
+      Optional<DeploymentRecord> record = Optional.ofNullable(records.get(r.deployment()));
       if (r.phase().terminal()) {
+        if (record.isEmpty()) {
+          // Deleted: its rollout holds no host back any more, and its failure is over.
+          latest.remove(r.deployment());
+          publish(r, new RolloutPolicy.Step(RolloutPolicy.StepKind.DELETED, "", r.batch(),
+              "deployment " + r.deployment() + " deleted"), now);
+        }
         continue;
       }
-      Optional<DeploymentRecord> record = deployments.find(r.deployment());
       if (record.isEmpty() || !record.get().payloadSha256().equals(r.target().sha256())) {
         Rollout ended = r.withPhase(Phase.SUPERSEDED, record.isEmpty() ? "deployment deleted"
             : "the deployment no longer names " + r.target().label(), now);

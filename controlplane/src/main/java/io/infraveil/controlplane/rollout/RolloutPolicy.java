@@ -28,7 +28,11 @@ final class RolloutPolicy {
   }
 
   /** What happened in one decision, for Watch and the log. */
-  enum StepKind { BATCH_STARTED, HOST_HEALTHY, HOST_FAILED, AWAITING_PROMOTION, SUCCEEDED, FAILED, REVERTED }
+  enum StepKind {
+    BATCH_STARTED, HOST_HEALTHY, HOST_FAILED, AWAITING_PROMOTION, SUCCEEDED, FAILED, REVERTED,
+    /** The deployment is gone (told by the engine, never decided here). */
+    DELETED
+  }
 
   /** One step, with the host it concerns (empty for the whole rollout). */
   record Step(StepKind kind, String host, int batch, String text) {}

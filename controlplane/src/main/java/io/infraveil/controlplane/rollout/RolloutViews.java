@@ -42,7 +42,7 @@ final class RolloutViews {
         .setState(r.phase().toProto())
         .setPaused(paused && !r.phase().terminal())
         .setBatch(r.batch())
-        .setBatches(r.strategy().batches(r.hosts().size()))
+        .setBatches(batches(r))
         .setReason(r.reason() == null ? "" : r.reason())
         .setStartedBy(r.startedBy())
         .setStartedAt(ProtoTime.timestamp(r.startedAt()));
@@ -77,6 +77,12 @@ final class RolloutViews {
       }
     }
     return out.build();
+  }
+
+  /** A first version goes to every host at once: one batch; else what the strategy makes. */
+  private static int batches(Rollout r) {
+    boolean allAtOnce = r.revertTo() == null && r.hosts().stream().allMatch(h -> h.batch() == 1);
+    return allAtOnce ? 1 : r.strategy().batches(r.hosts().size());
   }
 
   private boolean online(String host) {

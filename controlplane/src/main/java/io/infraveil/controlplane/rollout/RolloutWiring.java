@@ -64,6 +64,7 @@ final class RolloutWiring {
           }
           scheduler.execute(this::tick);
         }
+        case DELETED -> failedRule.cleared(event.deployment());
         default -> { }
       }
     });
