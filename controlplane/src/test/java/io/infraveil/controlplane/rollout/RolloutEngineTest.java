@@ -303,6 +303,21 @@ final class RolloutEngineTest {
     assertDesired(v2, v2);
   }
 
+  /** Proves deleting a deployment ends its rollout: nothing is held back and the failure is over. */
+  @Test
+  void deletedDeploymentEndsItsRollout() {
+    runningV1On("a", "b");
+    deploy(v2, RolloutStrategy.getDefaultInstance());
+    deployments.delete(NAME);
+    round();
+    assertEquals(Phase.SUPERSEDED, engine.latest(NAME).orElseThrow().phase());
+    assertEquals("deployment deleted", engine.latest(NAME).orElseThrow().reason());
+    round();
+    assertTrue(engine.latest(NAME).isEmpty());
+    assertTrue(engine.heldBack(NAME, "b").isEmpty());
+    assertEquals(List.of("BATCH_STARTED ", "BATCH_STARTED ", "FAILED ", "DELETED "), steps);
+  }
+
   /** Proves a control plane started again over the same database resumes the rollout where it was. */
   @Test
   void restartResumesTheRollout() throws Exception {
