@@ -12,7 +12,6 @@ CREATE TABLE rollouts (
   -- the last version healthy on every host, which a revert restores (null for a first version)
   revert_sha256      CHAR(64),
   revert_sequence    BIGINT,
-  revert_generation  BIGINT,
   revert_signatures  VARBINARY(65536),
   revert_label       VARCHAR(200),
   max_parallel       INT           NOT NULL,

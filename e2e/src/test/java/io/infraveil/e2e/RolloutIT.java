@@ -135,7 +135,7 @@ final class RolloutIT {
       awaitAnswer(cluster, ports, "v1");
 
       cluster.ctlOk("deploy", app(cluster, "v2").toString(), "--name", HELLO, "--hosts", "a,b",
-          "--min-healthy-time", "8s");
+          "--min-healthy-time", "4s");
       cluster.waitFor("the first host moved, the second not yet", UP, () -> {
         JsonNode hosts = cluster.ctlJson("rollout", "status", HELLO).path("hosts");
         return hosts.get(0).path("state").asText().equals("ROLLOUT_HOST_STATE_UPDATING")

@@ -30,10 +30,10 @@ final class RolloutStore {
     return jdbc.inTransaction("store the rollout of " + r.deployment(), c -> {
       long id;
       try (PreparedStatement s = c.prepareStatement("INSERT INTO rollouts (deployment, origin, payload_sha256,"
-          + " sequence, generation, version_label, revert_sha256, revert_sequence, revert_generation,"
+          + " sequence, generation, version_label, revert_sha256, revert_sequence,"
           + " revert_signatures, revert_label, max_parallel, canary, min_healthy_ms, healthy_deadline_ms,"
           + " auto_promote, auto_revert, state, promoted, batch, reason, started_by, started_at, finished_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           Statement.RETURN_GENERATED_KEYS)) {
         s.setString(1, r.deployment());
         s.setString(2, r.origin());
@@ -44,26 +44,24 @@ final class RolloutStore {
         if (r.revertTo() == null) {
           s.setNull(7, Types.CHAR);
           s.setNull(8, Types.BIGINT);
-          s.setNull(9, Types.BIGINT);
-          s.setNull(10, Types.VARBINARY);
-          s.setNull(11, Types.VARCHAR);
+          s.setNull(9, Types.VARBINARY);
+          s.setNull(10, Types.VARCHAR);
         } else {
           s.setString(7, r.revertTo().sha256());
           s.setLong(8, r.revertTo().sequence());
-          s.setLong(9, 0);
-          s.setBytes(10, r.revertTo().signatures());
-          s.setString(11, r.revertTo().label());
+          s.setBytes(9, r.revertTo().signatures());
+          s.setString(10, r.revertTo().label());
         }
-        s.setInt(12, r.strategy().maxParallel());
-        s.setInt(13, r.strategy().canary());
-        s.setLong(14, r.strategy().minHealthyTime().toMillis());
-        s.setLong(15, r.strategy().healthyDeadline().toMillis());
-        s.setBoolean(16, r.strategy().autoPromote());
-        s.setBoolean(17, r.strategy().autoRevert());
-        bindProgress(s, 18, r);
-        s.setString(22, r.startedBy());
-        s.setTimestamp(23, Timestamp.from(r.startedAt()));
-        setInstant(s, 24, r.finishedAt());
+        s.setInt(11, r.strategy().maxParallel());
+        s.setInt(12, r.strategy().canary());
+        s.setLong(13, r.strategy().minHealthyTime().toMillis());
+        s.setLong(14, r.strategy().healthyDeadline().toMillis());
+        s.setBoolean(15, r.strategy().autoPromote());
+        s.setBoolean(16, r.strategy().autoRevert());
+        bindProgress(s, 17, r);
+        s.setString(21, r.startedBy());
+        s.setTimestamp(22, Timestamp.from(r.startedAt()));
+        setInstant(s, 23, r.finishedAt());
         s.executeUpdate();
         try (ResultSet keys = s.getGeneratedKeys()) {
           keys.next();
