@@ -278,7 +278,9 @@ public final class RolloutEngine implements RolloutHook {
     boolean recompute = false;
     Map<String, DeploymentRecord> records = new HashMap<>();
     deployments.list().forEach(d -> records.put(d.name(), d));
-    for (Rollout r : List.copyOf(latest.values())) {
+    Map<String, List<String>> placements = desiredStates.placements();
+    for (Rollout rollout : List.copyOf(latest.values())) {
+      Rollout r = rollout;
       Optional<DeploymentRecord> record = Optional.ofNullable(records.get(r.deployment()));
       if (r.phase().terminal()) {
         if (record.isEmpty()) {
@@ -297,6 +299,14 @@ public final class RolloutEngine implements RolloutHook {
         publish(ended, new RolloutPolicy.Step(RolloutPolicy.StepKind.FAILED, "", ended.batch(),
             "rollout of " + r.target().label() + " ended: " + ended.reason()), now);
         continue;
+      }
+      // Hosts the deployment no longer targets leave the rollout: there is nothing to wait for.
+      List<String> placed = placements.getOrDefault(r.deployment(), List.of());
+      if (!r.hosts().stream().allMatch(h -> placed.contains(h.host()))) {
+        Rollout narrowed = r.withHosts(r.hosts().stream().filter(h -> placed.contains(h.host())).toList());
+        store.update(narrowed);
+        latest.put(r.deployment(), narrowed);
+        r = narrowed;
       }
       boolean paused = record.get().paused();
       if (paused) {

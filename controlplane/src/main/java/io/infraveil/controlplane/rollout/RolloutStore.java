@@ -84,6 +84,26 @@ final class RolloutStore {
         s.setLong(6, r.id());
         s.executeUpdate();
       }
+      // Hosts that left the rollout (no longer targeted) leave its rows too.
+      List<String> stored = new ArrayList<>();
+      try (PreparedStatement s = c.prepareStatement("SELECT host_name FROM rollout_hosts WHERE rollout_id = ?")) {
+        s.setLong(1, r.id());
+        try (ResultSet rows = s.executeQuery()) {
+          while (rows.next()) {
+            stored.add(rows.getString(1));
+          }
+        }
+      }
+      stored.removeIf(host -> r.host(host) != null);
+      try (PreparedStatement s = c.prepareStatement(
+          "DELETE FROM rollout_hosts WHERE rollout_id = ? AND host_name = ?")) {
+        for (String gone : stored) {
+          s.setLong(1, r.id());
+          s.setString(2, gone);
+          s.addBatch();
+        }
+        s.executeBatch();
+      }
       writeHosts(c, r, false);
       return null;
     });

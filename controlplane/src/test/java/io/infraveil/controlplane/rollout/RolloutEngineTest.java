@@ -303,6 +303,22 @@ final class RolloutEngineTest {
     assertDesired(v2, v2);
   }
 
+  /** Proves a host the deployment stops targeting mid-rollout leaves it, also on disk. */
+  @Test
+  void hostNoLongerTargetedLeavesTheRollout() throws Exception {
+    runningV1On("a", "b", "c");
+    deploy(v2, RolloutStrategy.getDefaultInstance());
+    deployments.put(new Deployments.PutRequest(NAME, v2, List.of("a", "b"), Map.of(), false, List.of(), 0,
+        RolloutStrategy.getDefaultInstance(), OPERATOR));
+    round();
+    assertEquals(List.of("a", "b"), engine.latest(NAME).orElseThrow().hosts().stream()
+        .map(RolloutHostEntry::host).toList());
+    shutDown();
+    open();
+    assertEquals(List.of("a", "b"), engine.latest(NAME).orElseThrow().hosts().stream()
+        .map(RolloutHostEntry::host).toList());
+  }
+
   /** Proves deleting a deployment ends its rollout: nothing is held back and the failure is over. */
   @Test
   void deletedDeploymentEndsItsRollout() {
