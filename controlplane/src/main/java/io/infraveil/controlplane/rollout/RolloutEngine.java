@@ -102,6 +102,11 @@ public final class RolloutEngine implements RolloutHook {
     if (r == null) {
       return Optional.empty();
     }
+    if (r.phase() == Phase.SUCCEEDED || r.phase() == Phase.REVERTED) {
+      // Every host runs, or is back on, the deployment's version: none is held back, so a later
+      // restart or secret change reaches them all.
+      return Optional.empty();
+    }
     RolloutHostEntry entry = r.host(host);
     if (entry == null || entry.phase() != HostPhase.PENDING) {
       return Optional.empty();
@@ -121,6 +126,14 @@ public final class RolloutEngine implements RolloutHook {
     Rollout.Version target = new Rollout.Version(next.payloadSha256(), next.sequence(), null,
         label(next.payloadSha256()));
     Rollout.Version revertTo = lastHealthy(change.previous(), before);
+    if (change.previous() != null
+        && healthyEverywhere(next.name(), change.previous().payloadSha256(), change.placed())) {
+      // Every placed host reports the running version healthy right now, even if no rollout
+      // proved it yet (it was superseded early): it is the latest healthy fleet-wide.
+      DeploymentRecord previous = change.previous();
+      revertTo = new Rollout.Version(previous.payloadSha256(), previous.sequence(), previous.signatures(),
+          label(previous.payloadSha256()));
+    }
     boolean first = change.previous() == null || change.entries().isEmpty();
     List<RolloutHostEntry> hosts = new ArrayList<>();
     int position = 0;
@@ -176,6 +189,12 @@ public final class RolloutEngine implements RolloutHook {
           before.target().label());
     }
     return before.revertTo();
+  }
+
+  private boolean healthyEverywhere(String deployment, String sha256, List<String> placed) {
+    return !placed.isEmpty() && placed.stream().allMatch(host -> ingest.agent(host, deployment)
+        .map(report -> report.heartbeat().getPayload().getSha256().equals(sha256) && healthy(report.heartbeat()))
+        .orElse(false));
   }
 
   @Override
@@ -318,13 +337,14 @@ public final class RolloutEngine implements RolloutHook {
         continue;
       }
       Rollout next = decision.rollout();
-      store.update(next);
-      latest.put(r.deployment(), next);
-      recompute |= movedOrReverted(r, next);
       if (next.phase() == Phase.REVERTED) {
+        // The deployment names the old version before the rollout lets its held hosts go.
         revert(record.get(), next);
         recompute = true;
       }
+      store.update(next);
+      latest.put(r.deployment(), next);
+      recompute |= movedOrReverted(r, next);
       for (RolloutPolicy.Step step : decision.steps()) {
         publish(next, step, now);
       }

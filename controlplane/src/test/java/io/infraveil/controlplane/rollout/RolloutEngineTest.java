@@ -218,6 +218,29 @@ final class RolloutEngineTest {
     round();
     assertEquals(Phase.REVERTED, engine.latest(NAME).orElseThrow().phase());
     assertDesired(v1, v1);
+    // Reverted: nobody is held back any more, so a restart reaches every host.
+    assertTrue(engine.heldBack(NAME, "b").isEmpty());
+    deployments.restart(NAME);
+    assertEquals(v1Entry.getGeneration() + 1, desired.find("b", NAME).orElseThrow().getGeneration());
+    assertEquals(v1Entry.getGeneration() + 1, desired.find("a", NAME).orElseThrow().getGeneration());
+  }
+
+  /**
+   * Proves a version whose own rollout was superseded before it could succeed still counts as
+   * healthy everywhere when every host reports it so: a failure goes back to it.
+   */
+  @Test
+  void versionEveryHostRunsHealthyIsARevertTarget() {
+    runningV1On("a");
+    deploy(v2, RolloutStrategy.getDefaultInstance());
+    report("a", v2, true); // healthy, but not yet for min_healthy_time
+    String v3 = payload("v3");
+    deploy(v3, RolloutStrategy.newBuilder().setHealthyDeadline(proto(Duration.ofMinutes(1))).build());
+    assertEquals("v2", engine.latest(NAME).orElseThrow().revertTo().label());
+    advance(Duration.ofMinutes(2));
+    round();
+    assertEquals(Phase.REVERTED, engine.latest(NAME).orElseThrow().phase());
+    assertDesired(v2);
   }
 
   /** Proves a moved host that is not healthy within healthy_deadline fails the rollout. */
