@@ -76,7 +76,9 @@ public final class AppConfigParser {
   private static final Set<String> SIGNALS =
       Set.of("TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2");
 
-  private static final List<String> ROOT_KEYS = List.of("services");
+  private static final List<String> ROOT_KEYS = List.of("services", "rollout");
+  private static final List<String> ROLLOUT_KEYS = List.of("max_parallel", "canary", "min_healthy_time",
+      "healthy_deadline", "auto_promote", "auto_revert");
   private static final List<String> SERVICE_KEYS = List.of("instances", "clusters", "run",
       "healthcheck", "env", "stop_signal", "stop_timeout", "resources", "user", "secrets");
   private static final List<String> RESOURCE_KEYS = List.of("memory", "cpu", "pids");
@@ -215,7 +217,67 @@ public final class AppConfigParser {
         specs.put(name, spec);
       }
     });
-    return problems.isEmpty() ? new AppConfig(specs) : null;
+    RolloutSpec rollout = rollout(keys.get("rollout"));
+    return problems.isEmpty() ? new AppConfig(specs, rollout) : null;
+  }
+
+  /** The optional rollout block; every key optional, each checked like the rest. */
+  private RolloutSpec rollout(NodeTuple tuple) {
+    if (tuple == null) {
+      return RolloutSpec.NONE;
+    }
+    Map<String, NodeTuple> keys = mapping(tuple.getValueNode(), "rollout", ROLLOUT_KEYS);
+    if (keys == null) {
+      return RolloutSpec.NONE;
+    }
+    Optional<Integer> maxParallel = keys.containsKey("max_parallel")
+        ? Optional.of(count(keys.get("max_parallel"), "rollout.max_parallel", 10_000)) : Optional.empty();
+    Optional<Integer> canary = keys.containsKey("canary")
+        ? Optional.of(natural(keys.get("canary"), "rollout.canary", 10_000)) : Optional.empty();
+    Optional<Duration> minHealthy = keys.containsKey("min_healthy_time")
+        ? Optional.of(duration(keys.get("min_healthy_time"), "rollout.min_healthy_time", Duration.ZERO))
+        : Optional.empty();
+    Optional<Duration> deadline = keys.containsKey("healthy_deadline")
+        ? Optional.of(duration(keys.get("healthy_deadline"), "rollout.healthy_deadline", Duration.ZERO))
+        : Optional.empty();
+    if (minHealthy.isPresent() && deadline.isPresent() && !deadline.get().isZero()
+        && deadline.get().compareTo(minHealthy.get()) <= 0) {
+      problem(keys.get("healthy_deadline").getValueNode(), "rollout.healthy_deadline", "must be longer than"
+          + " rollout.min_healthy_time (" + describe(keys.get("min_healthy_time").getValueNode())
+          + "): a host could never count as healthy in time");
+    }
+    return new RolloutSpec(maxParallel, canary, minHealthy, deadline,
+        flag(keys.get("auto_promote"), "rollout.auto_promote"), flag(keys.get("auto_revert"), "rollout.auto_revert"));
+  }
+
+  /** An integer from 0 to {@code max}. */
+  private int natural(NodeTuple tuple, String path, int max) {
+    Node node = tuple.getValueNode();
+    if (node instanceof ScalarNode scalar && Tag.INT.equals(node.getTag())) {
+      try {
+        long value = Long.parseLong(scalar.getValue().replace("_", ""));
+        if (value >= 0 && value <= max) {
+          return (int) value;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+    }
+    problem(node, path, "must be an integer between 0 and " + max + ", got " + describe(node));
+    return 0;
+  }
+
+  private Optional<Boolean> flag(NodeTuple tuple, String path) {
+    if (tuple == null) {
+      return Optional.empty();
+    }
+    Node node = tuple.getValueNode();
+    if (node instanceof ScalarNode scalar && Tag.BOOL.equals(node.getTag())) {
+      String value = scalar.getValue().toLowerCase(java.util.Locale.ROOT);
+      return Optional.of(value.equals("true") || value.equals("yes") || value.equals("on") || value.equals("y"));
+    }
+    problem(node, path, "must be true or false, got " + describe(node));
+    return Optional.empty();
   }
 
   private ServiceSpec service(String name, boolean nameOk, Node node, String path) {

@@ -187,7 +187,7 @@ class AppConfigParserTest {
   // Structural mistakes (no services, bad names, missing or empty start, bad run lists).
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
-      unknown top key     | 'services: { a: { run: { start: [x] } } }\ndeploy: 1' | 2 | deploy                       | unknown key; allowed keys: services
+      unknown top key     | 'services: { a: { run: { start: [x] } } }\ndeploy: 1' | 2 | deploy                       | unknown key; allowed keys: services, rollout
       no services key     | '{}'                                                  | 1 | services                      | is required: at least one service
       services empty      | 'services: {}'                                        | 1 | services                      | must name at least one service
       services a list     | 'services: [a]'                                       | 1 | services                      | must be a mapping, got a list
@@ -234,6 +234,54 @@ class AppConfigParserTest {
             + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets")),
         e.problems());
     assertEquals(5, e.getMessage().lines().count());
+  }
+
+  // The rollout block is read field by field; an absent block or field sets nothing.
+  @Test
+  void readsTheRolloutBlock() throws Exception {
+    AppConfig config = parse("""
+        services:
+          api: { run: { start: [ x ] } }
+        rollout:
+          max_parallel: 2
+          canary: 1
+          min_healthy_time: 5s
+          healthy_deadline: 2m
+          auto_promote: true
+        """);
+    RolloutSpec r = config.rollout();
+    assertEquals(Optional.of(2), r.maxParallel());
+    assertEquals(Optional.of(1), r.canary());
+    assertEquals(Optional.of(Duration.ofSeconds(5)), r.minHealthyTime());
+    assertEquals(Optional.of(Duration.ofMinutes(2)), r.healthyDeadline());
+    assertEquals(Optional.of(true), r.autoPromote());
+    assertEquals(Optional.empty(), r.autoRevert());
+    assertEquals(RolloutSpec.NONE, parse("services: { api: { run: { start: [x] } } }").rollout());
+  }
+
+  // Each bad rollout field is reported with its line and path, with the others.
+  @Test
+  void rejectsBadRolloutFieldsWithLineAndPath() {
+    ConfigException e = reject("""
+        services:
+          api: { run: { start: [ x ] } }
+        rollout:
+          max_parallel: 0
+          canary: -1
+          min_healthy_time: 30s
+          healthy_deadline: 10s
+          auto_revert: maybe
+          surge: 2
+        """);
+    assertEquals(List.of(
+        new ConfigProblem("config.yaml", 9, "rollout.surge", "unknown key; allowed keys: max_parallel, canary,"
+            + " min_healthy_time, healthy_deadline, auto_promote, auto_revert"),
+        new ConfigProblem("config.yaml", 4, "rollout.max_parallel", "must be between 1 and 10000, got 0"),
+        new ConfigProblem("config.yaml", 5, "rollout.canary", "must be an integer between 0 and 10000, got \"-1\""),
+        new ConfigProblem("config.yaml", 7, "rollout.healthy_deadline", "must be longer than"
+            + " rollout.min_healthy_time (\"30s\"): a host could never count as healthy in time"),
+        new ConfigProblem("config.yaml", 8, "rollout.auto_revert", "must be true or false, got \"maybe\"")),
+        e.problems());
   }
 
   // A duplicated key is an error naming both lines, not a silent override.

@@ -56,6 +56,8 @@ class IncidentFlowTest {
   void start() throws Exception {
     ops = new OpsHarness(dir, Map.of());
     web1 = ops.enroll("web-1");
+    // Online (its Sync stream open): a rollout moves only hosts that are online.
+    ops.sync(web1, new LinkedBlockingQueue<>());
     v1 = ops.deploy("shop", "v1", "web-1");
     v2 = ops.deploy("shop", "v2", "web-1");
   }

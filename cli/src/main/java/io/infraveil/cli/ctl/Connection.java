@@ -5,6 +5,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.proto.v1.DashboardSignInServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
+import io.infraveil.proto.v1.RolloutServiceGrpc;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +49,12 @@ final class Connection implements AutoCloseable {
   /** Dashboard sign-in links and sessions, with the unary deadline. */
   DashboardSignInServiceGrpc.DashboardSignInServiceBlockingStub dashboard() {
     return DashboardSignInServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Rollouts (promote, the latest rollout, history), with the unary deadline. */
+  RolloutServiceGrpc.RolloutServiceBlockingStub rollouts() {
+    return RolloutServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 

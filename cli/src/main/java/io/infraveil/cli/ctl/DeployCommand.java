@@ -1,8 +1,12 @@
 package io.infraveil.cli.ctl;
 
 import com.google.protobuf.ByteString;
+import io.infraveil.appconfig.AppConfigParser;
+import io.infraveil.appconfig.ConfigException;
+import io.infraveil.appconfig.RolloutSpec;
 import io.infraveil.cli.CliException;
 import io.infraveil.cli.keys.PublisherKeyFile;
+import io.infraveil.host.options.DurationConverter;
 import io.infraveil.payload.archive.PayloadArchive;
 import io.infraveil.payload.Sha256Hex;
 import io.infraveil.payload.trust.PublisherSignatures;
@@ -11,6 +15,7 @@ import io.infraveil.proto.v1.ListDeploymentsRequest;
 import io.infraveil.proto.v1.PublisherSignature;
 import io.infraveil.proto.v1.PutDeploymentRequest;
 import io.infraveil.proto.v1.PutDeploymentResponse;
+import io.infraveil.proto.v1.RolloutStrategy;
 import io.infraveil.proto.v1.UploadMetadata;
 import io.infraveil.proto.v1.UploadPayloadResponse;
 import java.io.IOException;
@@ -20,6 +25,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +72,40 @@ final class DeployCommand implements Callable<Integer> {
       description = "Sequence of this version (default: one above the deployment's current one). "
           + "Hosts with pinned keys refuse a sequence not above the highest they accepted.")
   long sequence;
+
+  @Option(names = "--max-parallel", paramLabel = "K",
+      description = "Hosts moved to the new version at a time (default 1, or config.yaml's rollout: block).")
+  Integer maxParallel;
+
+  @Option(names = "--canary", paramLabel = "C",
+      description = "Hosts moved first, alone; the rest waits for `ctl promote` (default 0).")
+  Integer canary;
+
+  @Option(names = "--min-healthy-time", paramLabel = "D", converter = DurationConverter.class,
+      description = "How long a moved host must run healthy to count as updated (default 10s).")
+  Duration minHealthyTime;
+
+  @Option(names = "--healthy-deadline", paramLabel = "D", converter = DurationConverter.class,
+      description = "After this a moved host that is not healthy fails the rollout (default 5m).")
+  Duration healthyDeadline;
+
+  @Option(names = "--auto-promote", negatable = true,
+      description = "Continue past healthy canaries without `ctl promote` (default off).")
+  Boolean autoPromote;
+
+  @Option(names = "--auto-revert", negatable = true,
+      description = "On failure, put moved hosts back on the last version healthy everywhere (default on; "
+          + "--no-auto-revert leaves them where they are).")
+  Boolean autoRevert;
+
+  @Option(names = "--wait",
+      description = "Follow the rollout: exit 0 when it succeeded, 1 when it failed or was reverted, "
+          + "2 on --timeout.")
+  boolean await;
+
+  @Option(names = "--timeout", paramLabel = "D", converter = DurationConverter.class, defaultValue = "15m",
+      description = "How long --wait waits (default 15m).")
+  Duration timeout;
 
   @ParentCommand CtlCommand ctl;
 
@@ -127,7 +167,8 @@ final class DeployCommand implements Callable<Integer> {
           .setPayloadSha256(sha256)
           .addAllHosts(targets.hosts)
           .putAllLabels(labels)
-          .setRetryMarkedBad(retryMarkedBad);
+          .setRetryMarkedBad(retryMarkedBad)
+          .setRollout(strategy());
       if (!signers.isEmpty() || sequence > 0) {
         long signed = sequence > 0 ? sequence : nextSequence(connection);
         request.setSequence(signed);
@@ -140,6 +181,9 @@ final class DeployCommand implements Callable<Integer> {
         }
       }
       PutDeploymentResponse deployed = connection.unary().putDeployment(request.build());
+      if (await) {
+        return waitForRollout(connection, uploaded, deployed);
+      }
       if (ctl.json()) {
         ctl.printDocument("{\"upload\": " + CtlCommand.toJson(uploaded, false)
             + ",\n\"deployment\": " + CtlCommand.toJson(deployed, false) + "}");
@@ -158,6 +202,92 @@ final class DeployCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * The strategy asked for: config.yaml's {@code rollout:} block (when DIR is a directory), with
+   * each flag given on top. Unset fields keep the deployment's strategy on the control plane.
+   */
+  private RolloutStrategy strategy() {
+    RolloutStrategy.Builder out = RolloutStrategy.newBuilder();
+    Path config = source.resolve("config.yaml");
+    if (Files.isDirectory(source) && Files.isRegularFile(config)) {
+      try {
+        RolloutSpec block = AppConfigParser.parse(config).rollout();
+        block.maxParallel().ifPresent(out::setMaxParallel);
+        block.canary().ifPresent(out::setCanary);
+        block.minHealthyTime().ifPresent(d -> out.setMinHealthyTime(proto(d)));
+        block.healthyDeadline().ifPresent(d -> out.setHealthyDeadline(proto(d)));
+        block.autoPromote().ifPresent(out::setAutoPromote);
+        block.autoRevert().ifPresent(out::setAutoRevert);
+      } catch (ConfigException | IOException e) {
+        // The upload checks config.yaml and refuses it with the same problems, file and line.
+      }
+    }
+    if (maxParallel != null) {
+      out.setMaxParallel(maxParallel);
+    }
+    if (canary != null) {
+      out.setCanary(canary);
+    }
+    if (minHealthyTime != null) {
+      out.setMinHealthyTime(proto(minHealthyTime));
+    }
+    if (healthyDeadline != null) {
+      out.setHealthyDeadline(proto(healthyDeadline));
+    }
+    if (autoPromote != null) {
+      out.setAutoPromote(autoPromote);
+    }
+    if (autoRevert != null) {
+      out.setAutoRevert(autoRevert);
+    }
+    return out.build();
+  }
+
+  private static com.google.protobuf.Duration proto(Duration d) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+  }
+
+  /** {@code --wait}: follows the rollout this deploy started; the exit code says how it ended. */
+  private int waitForRollout(Connection connection, UploadPayloadResponse uploaded, PutDeploymentResponse deployed)
+      throws InterruptedException {
+    Deployment deployment = deployed.getDeployment();
+    PrintWriter out = ctl.out();
+    if (!ctl.json()) {
+      out.println("uploaded " + source.getFileName() + ": " + Format.payload(uploaded.getPayload()));
+      printDeployment(deployment, out);
+      out.flush();
+    }
+    if (!deployment.hasRollout()) {
+      out.println("nothing to roll out");
+      out.flush();
+      return 0;
+    }
+    RolloutProgress.Result result = new RolloutProgress(connection, ctl.json() ? new PrintWriter(
+        OutputStream.nullOutputStream()) : out, System.console() != null)
+        .await(name, deployment.getRollout().getId(), timeout);
+    if (ctl.json() && result.rollout() != null) {
+      out.println(CtlCommand.toJson(result.rollout(), false));
+      out.flush();
+    }
+    switch (result.outcome()) {
+      case SUCCEEDED -> {
+        if (!ctl.json()) {
+          out.println("rollout of " + deployment.getPayload().getVersion() + " succeeded on "
+              + result.rollout().getHostsCount() + " hosts");
+          out.flush();
+        }
+      }
+      case FAILED -> RolloutProgress.printFailure(result.rollout(), ctl.err());
+      case TIMED_OUT -> {
+        ctl.err().println("timed out after " + timeout.toSeconds() + "s waiting for the rollout of " + name
+            + "; it goes on: `infraveil ctl rollout status " + name + " --watch`");
+        ctl.err().flush();
+      }
+      default -> throw new AssertionError(result.outcome());
+    }
+    return result.outcome().exitCode;
   }
 
   static String sha256Of(Path file) throws IOException {
@@ -194,6 +324,14 @@ final class DeployCommand implements Callable<Integer> {
         + ", generation " + deployment.getGeneration()
         + " (grows with each new version and restart; hosts restart the deployment when it changes)"
         + (deployment.getPaused() ? ", paused" : ""));
+    if (deployment.hasRollout()) {
+      var s = deployment.getRollout().getStrategy();
+      out.println("  rollout:   " + Format.enumName(deployment.getRollout().getState()) + ", "
+          + deployment.getRollout().getBatches() + " batches (max_parallel " + s.getMaxParallel()
+          + ", canary " + s.getCanary() + (s.getAutoPromote() ? ", auto_promote" : "")
+          + (s.getAutoRevert() ? ", auto_revert" : ", no auto_revert") + "); `infraveil ctl rollout status "
+          + deployment.getName() + "` follows it");
+    }
     out.println("  placed on: " + (deployment.getPlacedHostsCount() == 0 ? "no host yet"
         : String.join(", ", deployment.getPlacedHostsList())));
     out.println("  sequence:  " + deployment.getPayload().getSequence() + ", "

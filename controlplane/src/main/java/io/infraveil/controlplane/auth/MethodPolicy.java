@@ -7,6 +7,7 @@ import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.LauncherSyncServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.PayloadServiceGrpc;
+import io.infraveil.proto.v1.RolloutServiceGrpc;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import io.infraveil.proto.v1.SecretServiceGrpc;
 import java.util.Optional;
@@ -48,7 +49,8 @@ final class MethodPolicy {
     }
     if (service.equals(OperatorServiceGrpc.SERVICE_NAME)
         || service.equals(SecretAdminServiceGrpc.SERVICE_NAME)
-        || service.equals(DashboardSignInServiceGrpc.SERVICE_NAME)) {
+        || service.equals(DashboardSignInServiceGrpc.SERVICE_NAME)
+        || service.equals(RolloutServiceGrpc.SERVICE_NAME)) {
       return Audience.OPERATORS;
     }
     if (service.equals(LauncherSyncServiceGrpc.SERVICE_NAME)

@@ -23,9 +23,11 @@ public final class DeploymentViews {
   private final DesiredStates desiredStates;
   private final PayloadStore payloads;
   private final ReportIngest ingest;
+  private final RolloutHook rollouts;
 
   public DeploymentViews(Deployments deployments, DesiredStates desiredStates, PayloadStore payloads,
-      ReportIngest ingest) {
+      ReportIngest ingest, RolloutHook rollouts) {
+    this.rollouts = rollouts;
     this.deployments = deployments;
     this.desiredStates = desiredStates;
     this.payloads = payloads;
@@ -57,6 +59,8 @@ public final class DeploymentViews {
         .addAllSignatures(DesiredStates.Signatures.decode(record.signatures()))
         .setInstances(record.maxInstances())
         .addAllPlacementWarnings(PlacementReview.warnings(record.name(), record.maxInstances(), placed));
+    rollouts.summary(record.name(), record.paused()).ifPresent(rollout -> out.setRollout(rollout)
+        .setStrategy(rollout.getStrategy()));
     if (record.previousSha256() != null) {
       out.setPreviousPayload(ref(record.previousSha256(),
           record.previousSequence() == null ? 0 : record.previousSequence()));

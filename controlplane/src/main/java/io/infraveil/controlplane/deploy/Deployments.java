@@ -7,7 +7,9 @@ import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
 import io.infraveil.controlplane.store.DeploymentStore.Frozen;
 import io.infraveil.controlplane.store.HostStore;
 import io.infraveil.controlplane.store.PayloadStore;
+import io.infraveil.proto.v1.DesiredAgent;
 import io.infraveil.proto.v1.PublisherSignature;
+import io.infraveil.proto.v1.RolloutStrategy;
 import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.util.List;
@@ -29,14 +31,16 @@ public final class Deployments {
   private final DesiredStates desiredStates;
   private final HostStore hosts;
   private final Clock clock;
+  private final RolloutHook rollouts;
 
   public Deployments(DeploymentStore store, PayloadStore payloads, DesiredStates desiredStates, HostStore hosts,
-      Clock clock) {
+      Clock clock, RolloutHook rollouts) {
     this.store = store;
     this.payloads = payloads;
     this.desiredStates = desiredStates;
     this.hosts = hosts;
     this.clock = clock;
+    this.rollouts = rollouts;
   }
 
   /**
@@ -44,7 +48,14 @@ public final class Deployments {
    * or 0 to let the control plane give the next one.
    */
   public record PutRequest(String name, String payloadSha256, List<String> hosts, Map<String, String> labels,
-      boolean retryMarkedBad, List<PublisherSignature> signatures, long sequence) {
+      boolean retryMarkedBad, List<PublisherSignature> signatures, long sequence, RolloutStrategy strategy,
+      String startedBy) {
+
+    public PutRequest(String name, String payloadSha256, List<String> hosts, Map<String, String> labels,
+        boolean retryMarkedBad, List<PublisherSignature> signatures, long sequence) {
+      this(name, payloadSha256, hosts, labels, retryMarkedBad, signatures, sequence,
+          RolloutStrategy.getDefaultInstance(), "");
+    }
 
     public PutRequest(String name, String payloadSha256, List<String> hosts, Map<String, String> labels,
         boolean retryMarkedBad, List<PublisherSignature> signatures) {
@@ -91,23 +102,64 @@ public final class Deployments {
           old.paused(), request.retryMarkedBad(), signatures, old.frozen(), clock.instant());
     }
     store.upsert(next);
+    boolean newVersion = existing.isEmpty() || !existing.get().payloadSha256().equals(next.payloadSha256());
+    if (newVersion) {
+      startRollout(existing.orElse(null), next, request.strategy(), request.startedBy(), "deploy");
+    }
     desiredStates.recomputeAll();
     return next;
   }
 
   /** Moves the deployment back to its previous payload, under a new sequence number. */
-  public synchronized DeploymentRecord rollback(String name) {
+  public DeploymentRecord rollback(String name) {
+    return rollback(name, "", false, "");
+  }
+
+  /**
+   * Moves the deployment to {@code to} (a version label or sequence) or, when empty, to the last
+   * version that was healthy on every host, under a new sequence number, through a rollout
+   * without canaries. A version whose rollout failed is refused unless named and forced.
+   */
+  public synchronized DeploymentRecord rollback(String name, String to, boolean force, String startedBy) {
     DeploymentRecord old = require(name);
-    if (old.previousSha256() == null) {
+    String target = rollouts.rollbackTarget(name, old.payloadSha256(), to, force)
+        .map(RolloutHook.RollbackTarget::sha256).orElse(null);
+    if (target == null && !to.isEmpty()) {
+      throw Status.NOT_FOUND.withDescription("deployment " + name + " never ran a version \"" + to
+          + "\"; `infraveil ctl history " + name + "` lists its versions and sequences").asRuntimeException();
+    }
+    if (target == null) {
+      target = old.previousSha256();
+    }
+    if (target == null) {
       throw Status.FAILED_PRECONDITION.withDescription("deployment " + name + " has no previous version "
           + "to roll back to").asRuntimeException();
     }
-    DeploymentRecord next = new DeploymentRecord(name, old.previousSha256(), store.nextSequence(name),
+    if (target.equals(old.payloadSha256())) {
+      throw Status.FAILED_PRECONDITION.withDescription("deployment " + name + " already runs that version "
+          + "(sequence " + old.sequence() + "); `infraveil ctl rollout status " + name + "` shows where "
+          + "its hosts are").asRuntimeException();
+    }
+    DeploymentRecord next = new DeploymentRecord(name, target, store.nextSequence(name),
         old.payloadSha256(), old.sequence(), old.generation() + 1, old.hosts(), old.labels(),
         old.maxInstances(), old.paused(), false, null, old.frozen(), clock.instant());
     store.upsert(next);
+    // Going back to a version that ran before needs no canary.
+    startRollout(old, next, RolloutStrategy.newBuilder().setCanary(0).build(), startedBy, "rollback");
     desiredStates.recomputeAll();
     return next;
+  }
+
+  /** Tells the rollouts of a new version with what each placed host runs now. */
+  private void startRollout(DeploymentRecord previous, DeploymentRecord next, RolloutStrategy strategy,
+      String startedBy, String origin) {
+    List<String> placed = desiredStates.placements().getOrDefault(next.name(), List.of());
+    Map<String, DesiredAgent> entries = new TreeMap<>();
+    for (String host : placed) {
+      desiredStates.find(host, next.name()).ifPresent(entry -> entries.put(host, entry));
+    }
+    rollouts.versionChanged(new RolloutHook.VersionChange(previous, next, placed, entries,
+        strategy == null ? RolloutStrategy.getDefaultInstance() : strategy, startedBy, origin));
   }
 
   /** Bumps the generation: every host restarts the deployment. */

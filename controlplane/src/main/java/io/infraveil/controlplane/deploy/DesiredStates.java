@@ -35,12 +35,18 @@ public final class DesiredStates {
   private final Clock clock;
   private final Map<String, DesiredState> current = new ConcurrentHashMap<>();
   private final List<BiConsumer<String, DesiredState>> listeners = new CopyOnWriteArrayList<>();
+  private volatile RolloutHook rollouts = RolloutHook.NONE;
 
   public DesiredStates(HostStore hosts, DeploymentStore deployments, PayloadStore payloads, Clock clock) {
     this.hosts = hosts;
     this.deployments = deployments;
     this.payloads = payloads;
     this.clock = clock;
+  }
+
+  /** The rollouts that may hold hosts on the version they had; set once at start. */
+  public void useRolloutHook(RolloutHook hook) {
+    this.rollouts = java.util.Objects.requireNonNull(hook, "hook");
   }
 
   /** Called with (host, state) whenever a host's desired state changes. */
@@ -76,7 +82,15 @@ public final class DesiredStates {
       List<DesiredAgent> agents = new ArrayList<>();
       for (var entry : placed.entrySet()) {
         if (entry.getValue().contains(host.name())) {
-          agents.add(entries.computeIfAbsent(entry.getKey(), this::agentFor));
+          // A rollout that has not moved this host yet keeps it on what it had (or on nothing).
+          Optional<RolloutHook.HeldBack> held = rollouts.heldBack(entry.getKey().name(), host.name());
+          if (held.isPresent()) {
+            if (held.get().entry() != null) {
+              agents.add(held.get().entry());
+            }
+          } else {
+            agents.add(entries.computeIfAbsent(entry.getKey(), this::agentFor));
+          }
         }
       }
       DesiredState before = current(host.name());

@@ -22,8 +22,13 @@ final class IncidentsFactory {
   }
 
   @Singleton
+  RolloutFailedRule rolloutFailedRule() {
+    return new RolloutFailedRule();
+  }
+
+  @Singleton
   Incidents incidents(OperationsSettings settings, HostLiveness liveness, DesiredStates desiredStates,
-      RolloutStuckRule rolloutStuck, JdbcIncidentStore store, EvidenceLog evidence, Clock clock,
+      RolloutStuckRule rolloutStuck, RolloutFailedRule rolloutFailed, JdbcIncidentStore store, EvidenceLog evidence, Clock clock,
       SecureRandom random) {
     BiFunction<String, String, Optional<String>> desiredSha = (host, deployment) ->
         desiredStates.find(host, deployment).map(agent -> agent.getPayload().getSha256());
@@ -34,7 +39,8 @@ final class IncidentsFactory {
         new RolledBackRule(desiredSha),
         new PayloadRejectedRule(desiredSha),
         new AuthFailuresRule(settings.authFailureThreshold(), settings.authFailureWindow()),
-        rolloutStuck);
+        rolloutStuck,
+        rolloutFailed);
     return new Incidents(rules, store, evidence, clock, random, settings.reportInterval().multipliedBy(3));
   }
 }

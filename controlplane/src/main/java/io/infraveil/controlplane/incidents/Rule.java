@@ -15,5 +15,7 @@ public enum Rule {
   /** Several certificate or authorization failures by one caller within a window. */
   CERTIFICATE_OR_AUTHORIZATION,
   /** Placed hosts did not run a deployment's new version in time. */
-  ROLLOUT_STUCK
+  ROLLOUT_STUCK,
+  /** A deployment's latest rollout failed (and, with auto_revert, was reverted). */
+  ROLLOUT_FAILED
 }

@@ -194,7 +194,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   public void putDeployment(PutDeploymentRequest request, StreamObserver<PutDeploymentResponse> responses) {
     var record = deployments.put(new Deployments.PutRequest(request.getName(), request.getPayloadSha256(),
         request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList(),
-        request.getSequence()));
+        request.getSequence(), request.getRollout(), Caller.operatorUri()));
     Deployment view = deploymentViews.one(record.name());
     announce(view.getName(), "deployment " + view.getName() + " now runs " + EvidenceTexts.payload(view.getPayload())
         + " on " + view.getPlacedHostsList() + " (generation " + view.getGeneration() + ")");
@@ -220,7 +220,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
   @Override
   public void rollbackDeployment(RollbackDeploymentRequest request,
       StreamObserver<RollbackDeploymentResponse> responses) {
-    deployments.rollback(request.getName());
+    deployments.rollback(request.getName(), request.getTo(), request.getForce(), Caller.operatorUri());
     announce(request.getName(), "deployment " + request.getName() + " rolled back by " + Caller.operatorUri());
     responses.onNext(RollbackDeploymentResponse.newBuilder()
         .setDeployment(deploymentViews.one(request.getName())).build());

@@ -68,7 +68,8 @@ final class OperationsWiring {
         Evidence e = EvidenceTexts.hostEvent(received);
         evidence.record(e);
         metrics.event(received);
-        watch.publish(watchOf(e).setKind(received.event().getKind()).build());
+        watch.publish(watchOf(e).setKind(received.event().getKind())
+            .setVersion(received.event().getPayload().getVersion()).build());
         String desired = desiredStates.find(received.host(), received.event().getDeployment())
             .map(agent -> agent.getPayload().getSha256()).orElse(null);
         pipeline.event(received, desired);

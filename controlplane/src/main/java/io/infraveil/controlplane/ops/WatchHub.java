@@ -19,7 +19,20 @@ public final class WatchHub {
   }
 
   public void publish(WatchResponse event) {
-    subscribers.forEach(subscriber -> subscriber.accept(event));
+    WatchResponse out = event.getTopic().isEmpty() ? event.toBuilder().setTopic(topicOf(event)).build() : event;
+    subscribers.forEach(subscriber -> subscriber.accept(out));
+  }
+
+  /** The structured kind of an event, from where it came, for scripts that filter on it. */
+  private static String topicOf(WatchResponse event) {
+    return switch (event.getSource()) {
+      case EVIDENCE_SOURCE_LAUNCHER, EVIDENCE_SOURCE_AGENT -> event.getKind()
+          == io.infraveil.proto.v1.EventKind.EVENT_KIND_UNSPECIFIED ? "report" : "host_event";
+      case EVIDENCE_SOURCE_INCIDENT -> "incident";
+      case EVIDENCE_SOURCE_SECURITY -> "security";
+      case EVIDENCE_SOURCE_PIPELINE -> event.getHostName().isEmpty() ? "deployment" : "pipeline";
+      default -> "other";
+    };
   }
 
   /** An operator's change to a deployment (deploy, delete, pause, a secret set), for Watch. */

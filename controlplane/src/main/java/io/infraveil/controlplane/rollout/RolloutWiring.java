@@ -1,0 +1,82 @@
+package io.infraveil.controlplane.rollout;
+
+import io.infraveil.controlplane.grpc.ProtoTime;
+import io.infraveil.controlplane.incidents.Incidents;
+import io.infraveil.controlplane.incidents.RolloutFailedRule;
+import io.infraveil.controlplane.ops.WatchHub;
+import io.infraveil.proto.v1.EvidenceSource;
+import io.infraveil.proto.v1.WatchResponse;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Named;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the rollout engine on the operations scheduler (every {@code infraveil.rollout-interval},
+ * 1 s, and at once after a new version), and passes its steps on: to Watch with structured
+ * fields, and to the ROLLOUT_FAILED rule, whose incident opens at once.
+ */
+@Context
+final class RolloutWiring {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RolloutWiring.class);
+
+  private final RolloutEngine engine;
+
+  RolloutWiring(RolloutEngine engine, WatchHub watch, RolloutFailedRule failedRule, Incidents incidents,
+      RolloutViews views, @Named("operations") ScheduledExecutorService scheduler,
+      @Value("${infraveil.rollout-interval:1s}") Duration interval) {
+    this.engine = engine;
+    for (String deployment : engine.deploymentsWithRollouts()) {
+      engine.latest(deployment).ifPresent(r -> {
+        if (r.phase() == Phase.FAILED || r.phase() == Phase.REVERTED) {
+          failedRule.failed(deployment, r.reason());
+        }
+      });
+    }
+    engine.addListener(event -> {
+      Rollout r = event.rollout();
+      watch.publish(WatchResponse.newBuilder()
+          .setAt(ProtoTime.timestamp(event.at()))
+          .setSource(EvidenceSource.EVIDENCE_SOURCE_PIPELINE)
+          .setTopic("rollout")
+          .setDeployment(event.deployment())
+          .setHostName(event.host())
+          .setVersion(event.version())
+          .setRolloutBatch(event.batch())
+          .setText(event.text())
+          .setRollout(views.view(r, false, false))
+          .build());
+      switch (event.kind()) {
+        case FAILED, REVERTED -> {
+          if (r.phase() == Phase.FAILED || r.phase() == Phase.REVERTED) {
+            failedRule.failed(event.deployment(), r.reason());
+            scheduler.execute(incidents::evaluate);
+          }
+        }
+        case BATCH_STARTED -> {
+          if (r.batch() <= 1) {
+            failedRule.cleared(event.deployment()); // a new rollout began
+          }
+          scheduler.execute(this::tick);
+        }
+        case DELETED -> failedRule.cleared(event.deployment());
+        default -> { }
+      }
+    });
+    long every = Math.max(10, interval.toMillis());
+    scheduler.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  private void tick() {
+    try {
+      engine.tick();
+    } catch (RuntimeException e) {
+      LOG.error("rollout round failed: {}", e.toString());
+    }
+  }
+}
