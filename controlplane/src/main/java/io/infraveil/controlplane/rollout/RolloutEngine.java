@@ -357,8 +357,16 @@ public final class RolloutEngine implements RolloutHook {
   /** Puts the deployment back on the last version healthy on every host, unless it moved on. */
   private void revert(DeploymentRecord current, Rollout reverted) {
     Rollout.Version to = reverted.revertTo();
+    // Hosts never moved keep the entry they had, generation included: the reverted record takes
+    // that generation back, so they see no change and restart nothing.
+    long generation = reverted.hosts().stream()
+        .filter(h -> h.fromEntry() != null)
+        .map(h -> parse(h.fromEntry()))
+        .filter(entry -> entry.getPayload().getSha256().equals(to.sha256()))
+        .mapToLong(DesiredAgent::getGeneration)
+        .max().orElse(current.generation());
     deployments.upsert(new DeploymentRecord(current.name(), to.sha256(), to.sequence(), current.payloadSha256(),
-        current.sequence(), current.generation(), current.hosts(), current.labels(), current.maxInstances(),
+        current.sequence(), generation, current.hosts(), current.labels(), current.maxInstances(),
         current.paused(), false, to.signatures(), current.frozen(), current.updatedAt()));
     LOG.warn("deployment {} reverted to {} (sequence {}): {}", current.name(), to.label(), to.sequence(),
         reverted.reason());

@@ -21,13 +21,13 @@ import org.slf4j.LoggerFactory;
  * fields, and to the ROLLOUT_FAILED rule, whose incident opens at once.
  */
 @Context
-final class RolloutWiring {
+public final class RolloutWiring {
 
   private static final Logger LOG = LoggerFactory.getLogger(RolloutWiring.class);
 
   private final RolloutEngine engine;
 
-  RolloutWiring(RolloutEngine engine, WatchHub watch, RolloutFailedRule failedRule, Incidents incidents,
+  public RolloutWiring(RolloutEngine engine, WatchHub watch, RolloutFailedRule failedRule, Incidents incidents,
       RolloutViews views, @Named("operations") ScheduledExecutorService scheduler,
       @Value("${infraveil.rollout-interval:1s}") Duration interval) {
     this.engine = engine;
