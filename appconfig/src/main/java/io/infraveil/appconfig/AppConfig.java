@@ -3,11 +3,21 @@ package io.infraveil.appconfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
-/** A parsed and validated {@code config.yaml}: its services, in file order. */
-public record AppConfig(Map<String, ServiceSpec> services) {
+/**
+ * A parsed and validated {@code config.yaml}: its services, in file order, and its per-host
+ * {@code overrides:} (apply them with {@link ConfigOverrides#mergedFor}).
+ */
+public record AppConfig(Map<String, ServiceSpec> services, ConfigOverrides overrides) {
+
+  /** A config without overrides. */
+  public AppConfig(Map<String, ServiceSpec> services) {
+    this(services, ConfigOverrides.NONE);
+  }
 
   public AppConfig {
+    Objects.requireNonNull(overrides, "overrides");
     if (services.isEmpty()) {
       throw new IllegalArgumentException("a config needs at least one service");
     }
