@@ -81,8 +81,12 @@ final class ServiceRunner {
   /** One cgroup per cluster index; empty where the host has none (process groups then). */
   private final Map<Integer, ServiceCgroup> cgroups;
   private final Containment containment;
+  private final InstanceContext context;
+  private final PortAssignments portAssignments;
 
   // Lane-confined state.
+  /** Ports per cluster index for the current start (empty when the service names none). */
+  private volatile Map<Integer, Map<String, Integer>> ports = Map.of();
   private ServiceState state = ServiceState.STARTING;
   private Health health = Health.UNKNOWN;
   private Instant lastCheckAt;
@@ -111,7 +115,10 @@ final class ServiceRunner {
 
   ServiceRunner(ServiceSpec spec, Path releaseDir, Path agentDir, AgentSettings settings,
       Clock clock, ScheduledExecutorService scheduler, Lane lane, HealingPolicy policy,
-      Host host, Containment containment) {
+      Host host, Containment containment, InstanceContext context,
+      PortAssignments portAssignments) {
+    this.context = Objects.requireNonNull(context, "context");
+    this.portAssignments = Objects.requireNonNull(portAssignments, "portAssignments");
     this.spec = Objects.requireNonNull(spec, "spec");
     this.releaseDir = Objects.requireNonNull(releaseDir, "releaseDir");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
@@ -180,6 +187,7 @@ final class ServiceRunner {
         missing = true; // a daemonized instance whose cgroup emptied while no agent watched
       }
       generation++;
+      ports = portAssignments.current(spec);
       processes = List.copyOf(found);
       watched = Set.copyOf(populated);
       processes.forEach(this::watchExit);
@@ -271,6 +279,12 @@ final class ServiceRunner {
     processes = List.of();
     watched = Set.of();
     health = Health.UNKNOWN;
+    try {
+      ports = portAssignments.assign(spec);
+    } catch (java.io.UncheckedIOException e) {
+      changed();
+      return Optional.of(new Failure(FailureCause.START_FAILED, e.getMessage()));
+    }
     changed();
     Optional<Failure> unprepared = prepare();
     if (unprepared.isPresent()) {
@@ -480,6 +494,13 @@ final class ServiceRunner {
   private Map<String, String> env(Integer clusterIndex) {
     Map<String, String> env = new LinkedHashMap<>(spec.env());
     env.put("INFRAVEIL_SERVICE", spec.name());
+    env.put("INFRAVEIL_DEPLOYMENT", context.deployment());
+    env.put("INFRAVEIL_HOST", context.hostName());
+    // Commands of no one instance (preflight, postflight, a once-per-service check) see
+    // cluster index 0's ports.
+    ports.getOrDefault(clusterIndex == null ? 0 : clusterIndex, Map.of()).forEach(
+        (name, port) -> env.put(io.infraveil.appconfig.PortSpec.envName(name),
+            Integer.toString(port)));
     env.put("INFRAVEIL_RELEASE_DIR", releaseDir.toAbsolutePath().toString());
     if (clusterIndex != null) {
       env.put("INFRAVEIL_CLUSTER_INDEX", Integer.toString(clusterIndex));
@@ -548,8 +569,27 @@ final class ServiceRunner {
     }
   }
 
-  /** Runs the check; empty when healthy, else what was wrong. Records time and latency. */
+  /**
+   * Runs the check; empty when healthy, else what was wrong. A service whose instances have
+   * ports of their own (dynamic ports, several cluster indexes) is checked once per instance,
+   * each run seeing that instance's {@code INFRAVEIL_CLUSTER_INDEX} and ports; otherwise once.
+   */
   private Optional<String> check() {
+    boolean perInstance = spec.clusters() > 1
+        && spec.ports().stream().anyMatch(p -> p.fixed().isEmpty());
+    if (!perInstance) {
+      return checkOnce(null);
+    }
+    for (int index = 0; index < spec.clusters(); index++) {
+      Optional<String> problem = checkOnce(index);
+      if (problem.isPresent()) {
+        return Optional.of("cluster " + index + ": " + problem.get());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> checkOnce(Integer clusterIndex) {
     HealthCheckSpec check = spec.healthcheck().orElseThrow();
     Path out = agentDir.resolve("run").resolve(spec.name() + ".check.out");
     Path err = agentDir.resolve("run").resolve(spec.name() + ".check.err");
@@ -559,7 +599,7 @@ final class ServiceRunner {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
       Commands.Result result = Commands.run(check.cmd(), argv(check.cmd(), null), releaseDir,
-          env(null), out, err, check.timeout(), clock, p -> foreground = p);
+          env(clusterIndex), out, err, check.timeout(), clock, p -> foreground = p);
       lastCheckAt = result.startedAt();
       lastCheckLatency = result.took();
       if (result.timedOut()) {
@@ -744,7 +784,15 @@ final class ServiceRunner {
         budget.counted(policy, now), restartsTotal,
         processes.stream().map(p -> new AgentSnapshot.ProcessSnapshot(p.clusterIndex(),
             p.identity().pid(), p.identity().startedAt(), p.identity().startTicks())).toList(),
-        reason, lastFailure, oomKills, spec.resources().memoryBytes().orElse(0));
+        reason, lastFailure, oomKills, spec.resources().memoryBytes().orElse(0),
+        portSnapshots());
+  }
+
+  private List<AgentSnapshot.PortSnapshot> portSnapshots() {
+    List<AgentSnapshot.PortSnapshot> list = new ArrayList<>();
+    ports.forEach((index, named) -> named.forEach((name, port) ->
+        list.add(new AgentSnapshot.PortSnapshot(name, index, port))));
+    return list;
   }
 
   /** The service as saved for adoption (published view, safe from any thread). */

@@ -3,6 +3,7 @@ package io.infraveil.agent;
 import io.infraveil.appconfig.AppConfig;
 import io.infraveil.appconfig.AppConfigParser;
 import io.infraveil.appconfig.ConfigException;
+import io.infraveil.appconfig.ConfigOverrides;
 import io.infraveil.appconfig.ServiceSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,6 +49,8 @@ public final class Supervisor implements AutoCloseable {
   private final AgentStateStore store;
   private final Containment containment;
   private final ServiceSecrets secrets;
+  private final InstanceContext context;
+  private final PortAssignments ports;
   private final HealingPolicy healingPolicy;
   private final ExecutorService workers;
   private final DropOldestBuffer<AgentEvent> events;
@@ -91,10 +94,24 @@ public final class Supervisor implements AutoCloseable {
         ServiceSecrets.NONE);
   }
 
-  /** The agent's constructor: contained as above, with the secrets its releases name. */
+  /** Contained as above, with the secrets its releases name, outside a named host. */
   public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
       ScheduledExecutorService scheduler, AgentStateStore store, Containment containment,
       ServiceSecrets secrets) throws IOException {
+    this(agentDir, releases, settings, clock, scheduler, store, containment, secrets,
+        InstanceContext.standalone(agentDir), FreePorts.SYSTEM);
+  }
+
+  /**
+   * The agent's constructor: contained as above, with the secrets its releases name, for the
+   * host and deployment of {@code context} (whose labels select config.yaml's overrides), with
+   * dynamic ports from {@code freePorts}.
+   */
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler, AgentStateStore store, Containment containment,
+      ServiceSecrets secrets, InstanceContext context, FreePorts freePorts) throws IOException {
+    this.context = Objects.requireNonNull(context, "context");
+    this.ports = new PortAssignments(agentDir, freePorts);
     this.containment = Objects.requireNonNull(containment, "containment");
     this.secrets = Objects.requireNonNull(secrets, "secrets");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
@@ -146,6 +163,8 @@ public final class Supervisor implements AutoCloseable {
       try {
         dir = releases.releaseDir(sha256);
         config = AppConfigParser.parse(dir.resolve("config.yaml"));
+        // This host's overrides (by its labels) merged over the base, before anything stops.
+        config = ConfigOverrides.mergedFor(config, context.hostLabels());
       } catch (ConfigException | IOException e) {
         String message = e.getMessage();
         event(AgentEvent.Kind.PAYLOAD_REJECTED, "", e instanceof ConfigException
@@ -169,7 +188,8 @@ public final class Supervisor implements AutoCloseable {
       Map<String, ServiceRunner> created = new LinkedHashMap<>();
       for (ServiceSpec spec : config.services().values()) {
         created.put(spec.name(), new ServiceRunner(spec, dir, agentDir, settings, clock,
-            scheduler, new Lane(workers, spec.name()), healingPolicy, host, containment));
+            scheduler, new Lane(workers, spec.name()), healingPolicy, host, containment, context,
+            ports));
       }
       VersionStatus status;
       synchronized (lock) {

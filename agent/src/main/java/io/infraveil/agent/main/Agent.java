@@ -183,7 +183,9 @@ public final class Agent implements AutoCloseable {
         agentDir.resolve("secrets"), secretsFetcher::current, ServiceSpec::user);
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
         new FileAgentStateStore(agentDir), io.infraveil.agent.Containment.of(dataDir, deployment),
-        secrets == null ? ServiceSecrets.NONE : secrets);
+        secrets == null ? ServiceSecrets.NONE : secrets,
+        new io.infraveil.agent.InstanceContext(hostName, deployment, desired.hostLabels()),
+        io.infraveil.agent.FreePorts.SYSTEM);
     ReconnectLoop.Settings reconnect = ReconnectLoop.Settings.of(settings.reconnectInitial(),
         settings.reconnectMax());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
@@ -221,7 +223,8 @@ public final class Agent implements AutoCloseable {
 
   /** The files this agent writes in its dir (desired.json is the launcher's). */
   static final List<String> OWN_FILES =
-      List.of(FileAgentStateStore.FILE_NAME, KnownPayloads.FILE, MetricsTextFiles.FILE_NAME);
+      List.of(FileAgentStateStore.FILE_NAME, KnownPayloads.FILE, MetricsTextFiles.FILE_NAME,
+          io.infraveil.agent.PortAssignments.FILE);
 
   /** Temp files a crash of the previous agent left behind; never read, removed at start. */
   private static void removeStaleTemps(Path agentDir) throws IOException {
