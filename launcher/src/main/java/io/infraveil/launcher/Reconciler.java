@@ -520,8 +520,8 @@ public final class Reconciler {
         return;
       }
       try {
-        AgentDesiredFile.of(desired, settings.controlPlane(), fallback)
-            .write(settings.dataDir());
+        AgentDesiredFile.of(desired, settings.controlPlane(), fallback,
+            state.desired().hostLabels()).write(settings.dataDir());
         List<String> command = new ArrayList<>(settings.agentCommand());
         command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
         Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),
