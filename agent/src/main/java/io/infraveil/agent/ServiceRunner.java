@@ -56,6 +56,24 @@ final class ServiceRunner {
   /** A start command still running after the start watch. */
   record Supervised(int clusterIndex, int commandIndex, ProcessIdentity identity) {}
 
+  /**
+   * The running processes of the service's previous release (left by the agent before this
+   * one) that the new start replaces one cluster index at a time: their identities by cluster
+   * index, and the indexes whose cgroup was populated.
+   */
+  record Retiring(Map<Integer, List<ProcessIdentity>> processes, Set<Integer> cgroups) {
+    Retiring {
+      processes = Map.copyOf(processes);
+      cgroups = Set.copyOf(cgroups);
+    }
+
+    Set<Integer> indexes() {
+      Set<Integer> all = new TreeSet<>(processes.keySet());
+      all.addAll(cgroups);
+      return all;
+    }
+  }
+
   private record Failure(FailureCause cause, String message) {}
 
   /** The restart record and the start of the current healthy run, published together. */
@@ -107,6 +125,18 @@ final class ServiceRunner {
   private volatile long oomKills;
   private Optional<ServiceAccount> account = Optional.empty();
 
+  /**
+   * Old instances this start replaces one index at a time (lane-confined); null when none.
+   * Each index's old processes move to its retiring cgroup just before its new process starts
+   * and are stopped once that one is healthy; whatever is left when the sequence ends (it
+   * failed, or the service stopped) is stopped then.
+   */
+  private Retiring retiring;
+  /** Retiring cgroups holding old processes now, by cluster index (lane-confined). */
+  private final Map<Integer, ServiceCgroup> asideNow = new LinkedHashMap<>();
+  /** Cluster indexes whose new process this sequence has started (lane-confined). */
+  private final Set<Integer> startedIndexes = new TreeSet<>();
+
   /** Set by stop() from any thread; the sequence checks it between steps. */
   private volatile boolean stopping;
   /** The preflight, postflight or check command running now, so stop() can kill it. */
@@ -156,6 +186,20 @@ final class ServiceRunner {
   /** Runs the start sequence for the first time. */
   void begin() {
     lane.execute(() -> attempt(false));
+  }
+
+  /**
+   * Runs the start sequence for the first time, replacing the previous release's instances of
+   * this service one cluster index at a time: the new process of index i starts, and once it
+   * is healthy the old one of index i stops, then index i + 1. A failure stops every old
+   * instance left and goes on as any failed start (healing, deploy failures, rollback).
+   */
+  void beginReplacing(Retiring old) {
+    Objects.requireNonNull(old, "old");
+    lane.execute(() -> {
+      retiring = old;
+      attempt(false);
+    });
   }
 
   /**
@@ -274,7 +318,27 @@ final class ServiceRunner {
 
   /** Preflight, start (per cluster index), postflight; the first failure ends it. */
   private Optional<Failure> runSequence() {
-    stopProcesses();
+    try {
+      return runSteps();
+    } finally {
+      retireAll();
+    }
+  }
+
+  private Optional<Failure> runSteps() {
+    startedIndexes.clear();
+    if (retiring != null) {
+      // Stop only what this runner started before (nothing on a first start): the old
+      // release's processes are replaced index by index below.
+      cancelPoller();
+      for (Supervised p : processes) {
+        ProcessGroups.stopGroup(p.identity(), spec.stopSignal(), spec.stopTimeout());
+      }
+      processes = List.of();
+      watched = Set.of();
+    } else {
+      stopProcesses();
+    }
     generation++;
     processes = List.of();
     watched = Set.of();
@@ -300,6 +364,11 @@ final class ServiceRunner {
     }
     List<Supervised> started = new ArrayList<>();
     for (int index = 0; index < spec.clusters(); index++) {
+      boolean replacing = retiring != null && retiring.indexes().contains(index);
+      if (replacing) {
+        moveAside(index);
+      }
+      startedIndexes.add(index);
       List<String> start = spec.run().start();
       for (int c = 0; c < start.size(); c++) {
         if (stopping) {
@@ -312,7 +381,15 @@ final class ServiceRunner {
           return failed;
         }
       }
+      if (replacing) {
+        Optional<Failure> unhealthy = awaitInstanceHealthy(index);
+        if (unhealthy.isPresent() || stopping) {
+          return unhealthy;
+        }
+        retire(index);
+      }
     }
+    retireAll(); // old indexes beyond the new cluster count
     for (String command : spec.run().postflight()) {
       Optional<Failure> failed = step(command, FailureCause.POSTFLIGHT_FAILED, out0, err0);
       if (failed.isPresent() || stopping) {
@@ -372,6 +449,99 @@ final class ServiceRunner {
       oomSeen.put(e.getKey(), e.getValue().oomKills());
     }
     return Optional.empty();
+  }
+
+  /**
+   * Makes room for index {@code index}'s new process: its old processes leave the instance's
+   * cgroup for the retiring one, where they keep serving. Where that is impossible (no cgroups
+   * needs nothing; a refused move) the old index is stopped first instead, and the log says so.
+   */
+  private void moveAside(int index) {
+    ServiceCgroup current = cgroups.get(index);
+    if (current == null || !current.populated()) {
+      return;
+    }
+    Optional<ServiceCgroup> aside = containment.retiringCgroup(spec.name(), index);
+    try {
+      current.moveAllTo(aside.orElseThrow());
+      asideNow.put(index, aside.get());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, spec.name() + " cluster " + index + ": cannot keep the"
+          + " old process running beside the new one (" + e.getMessage() + "); stopping it first");
+      current.stop(spec.stopSignal(), spec.stopTimeout());
+    }
+  }
+
+  /**
+   * Waits until the new process of {@code index} is healthy: its check (run with the index's
+   * environment) passes, retried about once a second within {@code healthcheck.start_period};
+   * without a check, it is healthy when it outlived the start watch.
+   */
+  private Optional<Failure> awaitInstanceHealthy(int index) {
+    List<Supervised> mine = processes.stream().filter(p -> p.clusterIndex() == index).toList();
+    if (spec.healthcheck().isEmpty()) {
+      return mine.stream().allMatch(this::instanceAlive) ? Optional.empty()
+          : Optional.of(new Failure(FailureCause.PROCESS_EXITED, "cluster " + index
+              + " exited before it replaced the old one"));
+    }
+    HealthCheckSpec check = spec.healthcheck().get();
+    Instant until = clock.instant().plus(check.startPeriod());
+    Duration pause = check.interval().compareTo(Duration.ofSeconds(1)) < 0 ? check.interval()
+        : Duration.ofSeconds(1);
+    while (true) {
+      Optional<String> problem = checkOnce(index);
+      if (problem.isEmpty()) {
+        return Optional.empty();
+      }
+      boolean alive = mine.stream().allMatch(this::instanceAlive);
+      if (stopping || !alive || !clock.instant().plus(pause).isBefore(until)) {
+        return Optional.of(new Failure(FailureCause.CHECK_FAILED, "cluster " + index
+            + " did not become healthy before replacing the old one: " + problem.get()));
+      }
+      try {
+        Thread.sleep(pause.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.of(new Failure(FailureCause.CHECK_FAILED, problem.get()));
+      }
+    }
+  }
+
+  /** Stops the old processes of {@code index} (its retiring cgroup, then its saved groups). */
+  private void retire(int index) {
+    if (retiring == null) {
+      return;
+    }
+    ServiceCgroup aside = asideNow.remove(index);
+    if (aside != null) {
+      aside.stop(spec.stopSignal(), spec.stopTimeout());
+      aside.remove();
+    }
+    for (ProcessIdentity old : retiring.processes().getOrDefault(index, List.of())) {
+      ProcessGroups.stopGroup(old, spec.stopSignal(), spec.stopTimeout());
+    }
+    if (aside == null && !startedIndexes.contains(index)) {
+      // Not reached (a failure came first) or beyond the new cluster count: the old
+      // processes are still in the instance's own cgroup, with nothing new beside them.
+      containment.cgroup(spec.name(), index).ifPresent(g -> {
+        g.stop(spec.stopSignal(), spec.stopTimeout());
+        if (index >= spec.clusters()) {
+          g.remove();
+        }
+      });
+    }
+    Map<Integer, List<ProcessIdentity>> left = new java.util.HashMap<>(retiring.processes());
+    left.remove(index);
+    Set<Integer> groups = new TreeSet<>(retiring.cgroups());
+    groups.remove(index);
+    retiring = left.isEmpty() && groups.isEmpty() ? null : new Retiring(left, groups);
+  }
+
+  /** Stops every old instance still running, one after another (the end of a replacement). */
+  private void retireAll() {
+    while (retiring != null) {
+      retire(retiring.indexes().iterator().next());
+    }
   }
 
   /** Each instance's own pm2 home, so each gets its own pm2 daemon inside its own cgroup. */
