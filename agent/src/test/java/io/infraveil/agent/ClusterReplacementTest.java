@@ -162,8 +162,12 @@ class ClusterReplacementTest {
         .orElse(false);
   }
 
-  private List<String> order() throws IOException {
-    return Files.exists(orderLog) ? Files.readAllLines(orderLog) : List.of();
+  private List<String> order() {
+    try {
+      return Files.exists(orderLog) ? Files.readAllLines(orderLog) : List.of();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Probes every 100 ms until stopped; counts answers and misses. */
