@@ -404,6 +404,10 @@ public final class Supervisor implements AutoCloseable {
               timeout));
         }
       });
+      // Daemons (pm2) live in the instance cgroups, not in the saved identities.
+      service.cgroups().forEach(index -> containment.cgroup(name, index)
+          .filter(g -> g.populated())
+          .ifPresent(g -> stops.add(() -> g.stop(signal, timeout))));
     });
     inParallel(stops);
   }

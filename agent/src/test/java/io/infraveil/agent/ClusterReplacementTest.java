@@ -260,9 +260,17 @@ class ClusterReplacementTest {
     first.start(V1);
     await("v1 healthy", () -> healthyOn(first, V1));
     handOver(first);
+    Prober prober = new Prober();
+    await("probes answered before the switch", () -> prober.answered.get() >= 3);
     Supervisor second = supervisor();
     second.start(V2);
     await("v2 healthy", () -> healthyOn(second, V2));
+    int before = prober.answered.get();
+    await("probes answered after the switch", () -> prober.answered.get() >= before + 3);
+    prober.close();
+    // A figure, not a promise: the gap of stop-then-start, for the docs.
+    System.out.println("replacement of 1 cluster: " + prober.answered.get()
+        + " probes answered, " + prober.missed.size() + " missed");
     assertEquals(List.of("start v1 0", "stop v1 0", "start v2 0"), order());
   }
 
