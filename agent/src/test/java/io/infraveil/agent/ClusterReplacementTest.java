@@ -39,9 +39,11 @@ class ClusterReplacementTest {
   private static final String V2 = "2".repeat(64);
 
   /**
-   * An HTTP server on the shared port (SO_REUSEPORT) that notes "start V I" and, on SIGTERM,
-   * "stop V I" in ORDER_LOG. It closes its listening socket right after its last accept loop
-   * turn, so no connection waits in a queue that is about to be dropped.
+   * An HTTP server on the shared http port (SO_REUSEPORT) and on its instance's own admin port
+   * (dynamic, per cluster index: the health check asks that one, so it tells which instance is
+   * up, which the shared port cannot); notes "start V I" and, on SIGTERM, "stop V I" in
+   * ORDER_LOG. It takes every waiting connection and closes its listener at once, so none waits
+   * in a queue that is about to be dropped.
    */
   private static final String SERVER = """
       import os, select, signal, socket, sys, threading
@@ -51,11 +53,18 @@ class ClusterReplacementTest {
               f.write(what + " " + version + " " + index + "\\n")
       if version == "broken" and index == "0":
           sys.exit(3)
-      sock = socket.socket()
-      sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-      sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-      sock.bind(("127.0.0.1", int(os.environ["INFRAVEIL_PORT_HTTP"])))
-      sock.listen(128)
+      def listener(port, shared):
+          s = socket.socket()
+          s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+          if shared:
+              s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+          s.bind(("127.0.0.1", port))
+          s.listen(128)
+          s.setblocking(False)
+          return s
+      # The shared port first: once the instance's own admin port answers, it serves.
+      http = listener(int(os.environ["INFRAVEIL_PORT_HTTP"]), True)
+      admin = listener(int(os.environ["INFRAVEIL_PORT_ADMIN"]), False)
       running = [True]
       def term(*_):
           note("stop")
@@ -63,22 +72,34 @@ class ClusterReplacementTest {
       signal.signal(signal.SIGTERM, term)
       def serve(conn):
           try:
+              conn.setblocking(True)
               conn.recv(4096)
               body = (version + " " + index + "\\n").encode()
               conn.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: " + str(len(body)).encode()
                            + b"\\r\\n\\r\\n" + body)
+          except OSError:
+              pass
           finally:
               conn.close()
+      def accept_all(s):
+          while True:
+              try:
+                  conn, _ = s.accept()
+              except (BlockingIOError, InterruptedError):
+                  return
+              threading.Thread(target=serve, args=(conn,)).start()
       note("start")
       while running[0]:
           try:
-              ready, _, _ = select.select([sock], [], [], 0.05)
+              ready, _, _ = select.select([http, admin], [], [], 0.05)
           except InterruptedError:
               continue
-          if ready:
-              conn, _ = sock.accept()
-              threading.Thread(target=serve, args=(conn,)).start()
-      sock.close()
+          for s in ready:
+              accept_all(s)
+      # Leave the group with nothing queued: take what waits, then close at once.
+      accept_all(http)
+      http.close()
+      admin.close()
       """;
 
   @TempDir Path tmp;
@@ -110,12 +131,12 @@ class ClusterReplacementTest {
         services:
           web:
             clusters: %d
-            ports: { http: %d }
+            ports: { http: %d, admin: auto }
             env: { ORDER_LOG: "%s" }
             run:
               start: [ "exec python3 server.py %s" ]
             healthcheck:
-              cmd: "python3 -c \\"import socket; socket.create_connection(('127.0.0.1', ${INFRAVEIL_PORT_HTTP}), 1).close()\\""
+              cmd: "python3 -c \\"import socket; socket.create_connection(('127.0.0.1', ${INFRAVEIL_PORT_ADMIN}), 1).close()\\""
               interval: 200ms
               timeout: 2s
               start_period: 10s
