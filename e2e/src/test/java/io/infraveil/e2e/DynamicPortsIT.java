@@ -22,7 +22,10 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -31,8 +34,26 @@ import org.junit.jupiter.api.Timeout;
  * shows host:port per instance, and the host labelled provider=aws runs the config's override.
  * (That a healed instance comes back on its port is SupervisorPortsTest's, with real processes.)
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 110, unit = TimeUnit.SECONDS)
 class DynamicPortsIT {
+
+  private Cluster cluster;
+
+  /** The control plane and two launchers on this machine (as DeployPathIT, outside the test's time). */
+  @BeforeAll
+  void startCluster() throws Exception {
+    cluster = Cluster.start(Cluster.runDir("DynamicPortsIT"));
+    cluster.startHost("a", Map.of("provider", "onprem"));
+    cluster.startHost("b", Map.of("provider", "aws"));
+  }
+
+  @AfterAll
+  void stopCluster() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
 
   private static final Duration UP = Duration.ofSeconds(75);
 
@@ -59,9 +80,7 @@ class DynamicPortsIT {
 
   @Test
   void twoHostsOnOneMachineServeOneDeploymentOnTheirOwnPorts() throws Exception {
-    try (Cluster cluster = Cluster.start(Cluster.runDir("DynamicPortsIT"))) {
-      cluster.startHost("a", Map.of("provider", "onprem"));
-      cluster.startHost("b", Map.of("provider", "aws"));
+    {
       Path app = cluster.root().resolve("apps").resolve("hello-ports");
       Files.createDirectories(app);
       Files.copy(Cluster.repoRoot().resolve("examples/hello/Hello.java"),
