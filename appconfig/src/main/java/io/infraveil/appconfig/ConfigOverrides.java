@@ -31,6 +31,9 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  * number, a string, {@code ~}) replaces the base value whole. Several matching overrides apply
  * in file order, a later one winning. The parser validates every override merged alone over the
  * base, naming the file and the line of the value at fault.
+ *
+ * <p>Holds the parsed YAML of the base and of each override (never exposed), so it is equal
+ * only to itself: compare the {@code services} of merged configs, not configs.
  */
 public final class ConfigOverrides {
 
