@@ -421,7 +421,7 @@ public final class Supervisor implements AutoCloseable {
     Map<String, ServiceRunner.Retiring> rolling = new LinkedHashMap<>();
     saved.services().forEach((name, service) -> {
       ServiceSpec spec = config.services().get(name);
-      if (spec == null || spec.clusters() < 2 || service.state() == ServiceState.STOPPED) {
+      if (spec == null || spec.clusters() < 2) {
         return;
       }
       Map<Integer, List<io.infraveil.host.process.ProcessIdentity>> live = new java.util.TreeMap<>();
@@ -430,10 +430,12 @@ public final class Supervisor implements AutoCloseable {
           live.computeIfAbsent(p.clusterIndex(), i -> new ArrayList<>()).add(p.identity());
         }
       });
+      // Every populated instance cgroup, not only the ones saved: an agent handed over in
+      // the middle of its start sequence had not saved them yet.
       java.util.Set<Integer> populated = new java.util.TreeSet<>();
-      for (int index : service.cgroups()) {
-        containment.cgroup(name, index).filter(g -> g.populated())
-            .ifPresent(g -> populated.add(index));
+      for (int index = 0; index < ServiceSpec.MAX_CLUSTERS; index++) {
+        int i = index;
+        containment.cgroup(name, i).filter(g -> g.populated()).ifPresent(g -> populated.add(i));
       }
       if (!live.isEmpty() || !populated.isEmpty()) {
         rolling.put(name, new ServiceRunner.Retiring(live, populated));

@@ -42,8 +42,11 @@ class ClusterReplacementIT {
    * port; drains its queue and closes at once on SIGTERM.
    */
   private static final String SERVER = """
-      import os, select, signal, socket, sys, threading
+      import os, select, signal, socket, sys, threading, time
       version = open("VERSION").read().strip()
+      def note(what):
+          print("%.3f %s %s %s %d" % (time.time(), what, version,
+                os.environ["INFRAVEIL_CLUSTER_INDEX"], os.getpid()), flush=True)
       def listener(port, shared):
           s = socket.socket()
           s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,6 +60,7 @@ class ClusterReplacementIT {
       admin = listener(int(os.environ["INFRAVEIL_PORT_ADMIN"]), False)
       running = [True]
       def term(*_):
+          note("sigterm")
           running[0] = False
       signal.signal(signal.SIGTERM, term)
       def serve(conn):
@@ -77,6 +81,7 @@ class ClusterReplacementIT {
               except (BlockingIOError, InterruptedError):
                   return
               threading.Thread(target=serve, args=(conn,)).start()
+      note("listening")
       while running[0]:
           try:
               ready, _, _ = select.select([http, admin], [], [], 0.05)
@@ -87,9 +92,12 @@ class ClusterReplacementIT {
       accept_all(http)
       http.close()
       admin.close()
+      note("closed")
       """;
 
   private Cluster cluster;
+  /** From ctl deploy of v2 until v2 alone had answered for a second, in the last replace(). */
+  private Duration switchTook = Duration.ZERO;
 
   @BeforeAll
   void startCluster() throws Exception {
@@ -167,7 +175,7 @@ class ClusterReplacementIT {
             missed.add("bad answer: " + answer);
           }
         } catch (IOException e) {
-          missed.add(e.toString());
+          missed.add(java.time.Instant.now() + " " + e);
         }
         long wait = (next - System.nanoTime()) / 1_000_000L;
         if (wait > 0) {
@@ -191,14 +199,18 @@ class ClusterReplacementIT {
   private Prober replace(String deployment, int clusters) throws Exception {
     int port = Cluster.freePort();
     cluster.deploy(app("v1", clusters, port), deployment, "a");
-    cluster.waitFor(deployment + " v1 answers", UP,
-        () -> Cluster.httpGet(port, "/").equals(java.util.Optional.of("v1")));
+    cluster.waitFor(deployment + " v1 answers and is healthy", UP,
+        () -> Cluster.httpGet(port, "/").equals(java.util.Optional.of("v1"))
+            && cluster.deploymentOnHost(deployment, "a").path("services").path(0).path("health")
+                .asText().equals("HEALTH_STATUS_HEALTHY"));
     Prober prober = new Prober(port);
     cluster.waitFor("probes answered by v1", UP, () -> prober.answered("v1") >= 5);
+    long deployedAt = System.nanoTime();
     cluster.deploy(app("v2", clusters, port), deployment, "a");
     cluster.waitFor(deployment + " v2 answers alone", UP, () -> prober.answered("v2") >= 5
         && onlyV2ForASecond(prober));
     prober.close();
+    switchTook = Duration.ofNanos(System.nanoTime() - deployedAt);
     return prober;
   }
 
@@ -213,13 +225,13 @@ class ClusterReplacementIT {
   @Test
   void newVersionOfTwoClustersMissesNoProbeAndOfOneIsMeasured() throws Exception {
     Prober two = replace("web2", 2);
-    Cluster.timing("new version, 2 clusters on SO_REUSEPORT: probes missed " + two.missed.size()
-        + " of " + two.total(), Duration.ZERO);
+    Cluster.timing("new version of 2 clusters on SO_REUSEPORT (" + two.missed.size() + " of "
+        + two.total() + " probes at 100 ms missed), deploy to v2 alone", switchTook);
     assertEquals(List.of(), two.missed, "missed probes of " + two.total());
 
     Prober one = replace("web1", 1);
     // A figure, not a promise: one cluster stops before its replacement starts.
-    Cluster.timing("new version, 1 cluster (stop, then start): probes missed "
-        + one.missed.size() + " of " + one.total(), Duration.ZERO);
+    Cluster.timing("new version of 1 cluster, stop then start (" + one.missed.size() + " of "
+        + one.total() + " probes at 100 ms missed), deploy to v2 alone", switchTook);
   }
 }
