@@ -457,6 +457,7 @@ final class ServiceRunner {
    * needs nothing; a refused move) the old index is stopped first instead, and the log says so.
    */
   private void moveAside(int index) {
+    movePm2HomeAside(index);
     ServiceCgroup current = cgroups.get(index);
     if (current == null || !current.populated()) {
       return;
@@ -469,6 +470,49 @@ final class ServiceRunner {
       LOG.log(System.Logger.Level.WARNING, spec.name() + " cluster " + index + ": cannot keep the"
           + " old process running beside the new one (" + e.getMessage() + "); stopping it first");
       current.stop(spec.stopSignal(), spec.stopTimeout());
+    }
+  }
+
+  /**
+   * An old instance's pm2 daemon keeps its home: the new instance must not talk to it (its
+   * `pm2 start` would run the new app under the old daemon, in the retiring cgroup). The old
+   * home is renamed to {@code <home>.old} (the daemon keeps its open files) so the new
+   * instance's pm2 starts a daemon of its own; the old one is removed once retired.
+   */
+  private void movePm2HomeAside(int index) {
+    if (spec.env().containsKey("PM2_HOME")) {
+      return;
+    }
+    Path home = pm2Home(index);
+    if (!Files.isDirectory(home)) {
+      return;
+    }
+    try {
+      Path old = retiredPm2Home(index);
+      deleteTree(old);
+      Files.move(home, old);
+      if (account.isPresent()) {
+        Files.createDirectories(home);
+        account.get().own(home);
+      }
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, spec.name() + " cluster " + index + ": cannot move"
+          + " the old pm2 home aside: " + e.getMessage());
+    }
+  }
+
+  private Path retiredPm2Home(int index) {
+    return pm2Home(index).resolveSibling(pm2Home(index).getFileName() + ".old");
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
@@ -519,6 +563,12 @@ final class ServiceRunner {
     }
     for (ProcessIdentity old : retiring.processes().getOrDefault(index, List.of())) {
       ProcessGroups.stopGroup(old, spec.stopSignal(), spec.stopTimeout());
+    }
+    try {
+      deleteTree(retiredPm2Home(index));
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot remove " + retiredPm2Home(index) + ": "
+          + e.getMessage());
     }
     if (aside == null && !startedIndexes.contains(index)) {
       // Not reached (a failure came first) or beyond the new cluster count: the old

@@ -307,6 +307,11 @@ class ClusterReplacementTest {
     List<Long> oldPids = first.snapshot().service("web").orElseThrow().processes().stream()
         .map(AgentSnapshot.ProcessSnapshot::pid).toList();
     handOver(first);
+    // A pm2 home of the old instance (as a pm2 daemon keeps one): moved aside, then removed,
+    // so the new instance's pm2 never talks to the old daemon.
+    Path oldHome = tmp.resolve("agent/run/web-0.pm2");
+    Files.createDirectories(oldHome);
+    Files.writeString(oldHome.resolve("pm2.pid"), "old daemon\n");
     Supervisor second = supervisor();
     second.replaceOnNextStart(V1);
     second.start(V1);
@@ -316,6 +321,8 @@ class ClusterReplacementTest {
         "stop v1 1"), order());
     assertTrue(second.snapshot().service("web").orElseThrow().processes().stream()
         .noneMatch(p -> oldPids.contains(p.pid())));
+    assertTrue(!Files.exists(oldHome.resolve("pm2.pid")), "the old pm2 home was moved aside");
+    assertTrue(!Files.exists(tmp.resolve("agent/run/web-0.pm2.old")), "and removed once retired");
   }
 
   // A new version whose first new instance dies: the old instances stop, the version counts
