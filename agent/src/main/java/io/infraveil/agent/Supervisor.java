@@ -397,17 +397,23 @@ public final class Supervisor implements AutoCloseable {
       ServiceSpec spec = config.services().get(name);
       String signal = spec == null ? "TERM" : spec.stopSignal();
       Duration timeout = spec == null ? LEFTOVER_STOP_TIMEOUT : spec.stopTimeout();
+      // An instance with a populated cgroup is stopped through it (daemons such as pm2 are
+      // there, not in the saved identities); the others by their saved identities. One signal
+      // each: a second TERM means "hurry" to some servers.
+      java.util.Set<Integer> byCgroup = new java.util.HashSet<>();
+      service.cgroups().forEach(index -> containment.cgroup(name, index)
+          .filter(g -> g.populated())
+          .ifPresent(g -> {
+            byCgroup.add(index);
+            stops.add(() -> g.stop(signal, timeout));
+          }));
       service.processes().forEach(p -> {
         var identity = p.identity();
-        if (identity.isAlive()) {
+        if (identity.isAlive() && !byCgroup.contains(p.clusterIndex())) {
           stops.add(() -> io.infraveil.host.process.ProcessGroups.stopGroup(identity, signal,
               timeout));
         }
       });
-      // Daemons (pm2) live in the instance cgroups, not in the saved identities.
-      service.cgroups().forEach(index -> containment.cgroup(name, index)
-          .filter(g -> g.populated())
-          .ifPresent(g -> stops.add(() -> g.stop(signal, timeout))));
     });
     inParallel(stops);
   }
