@@ -62,7 +62,17 @@ public record AgentSnapshot(
       String reason,
       String lastFailure,
       long oomKills,
-      long memoryLimitBytes) {
+      long memoryLimitBytes,
+      List<PortSnapshot> ports) {
+
+    /** A service without ports. */
+    public ServiceSnapshot(String name, ServiceState state, Health health,
+        Optional<Instant> lastCheckAt, Optional<Duration> lastCheckLatency, int restartsCounted,
+        long restartsTotal, List<ProcessSnapshot> processes, String reason, String lastFailure,
+        long oomKills, long memoryLimitBytes) {
+      this(name, state, health, lastCheckAt, lastCheckLatency, restartsCounted, restartsTotal,
+          processes, reason, lastFailure, oomKills, memoryLimitBytes, List.of());
+    }
 
     /** A service that has not failed since this agent started the version, without limits. */
     public ServiceSnapshot(String name, ServiceState state, Health health,
@@ -81,12 +91,20 @@ public record AgentSnapshot(
       processes = List.copyOf(processes);
       reason = reason == null ? "" : reason;
       lastFailure = lastFailure == null ? "" : lastFailure;
+      ports = ports == null ? List.of() : List.copyOf(ports);
     }
 
     /** The same view with the restarts counted against the budget at another moment. */
     public ServiceSnapshot withRestartsCounted(int counted) {
       return new ServiceSnapshot(name, state, health, lastCheckAt, lastCheckLatency, counted,
-          restartsTotal, processes, reason, lastFailure, oomKills, memoryLimitBytes);
+          restartsTotal, processes, reason, lastFailure, oomKills, memoryLimitBytes, ports);
+    }
+  }
+
+  /** A port an instance was given: {@code INFRAVEIL_PORT_<NAME>} of cluster index i. */
+  public record PortSnapshot(String name, int clusterIndex, int port) {
+    public PortSnapshot {
+      Objects.requireNonNull(name, "name");
     }
   }
 

@@ -53,6 +53,22 @@ public final class Containment {
         : Optional.empty();
   }
 
+  /**
+   * Where the old processes of an instance wait while its new process starts (a rolling
+   * replacement): {@code <service>.old-<index>}, escaped as {@code <service>%2Eold-<index>}, a
+   * name no service can have ({@code .} is not allowed in service names).
+   */
+  Optional<ServiceCgroup> retiringCgroup(String service, int clusterIndex) {
+    return cgroup(service + RETIRING_SUFFIX, clusterIndex);
+  }
+
+  static final String RETIRING_SUFFIX = ".old";
+
+  /** Kills every cgroup of the deployment except those named in {@code keep}. */
+  Cgroups.KillReport killAllExcept(java.util.Set<String> keep, java.time.Duration grace) {
+    return cgroups.killDeploymentExcept(deployment, keep, "TERM", grace);
+  }
+
   /** "cgroup: ..." or "process groups only: ..." for the heartbeat. */
   public String description() {
     CgroupLayout layout = cgroups.layout();

@@ -56,6 +56,24 @@ final class ServiceRunner {
   /** A start command still running after the start watch. */
   record Supervised(int clusterIndex, int commandIndex, ProcessIdentity identity) {}
 
+  /**
+   * The running processes of the service's previous release (left by the agent before this
+   * one) that the new start replaces one cluster index at a time: their identities by cluster
+   * index, and the indexes whose cgroup was populated.
+   */
+  record Retiring(Map<Integer, List<ProcessIdentity>> processes, Set<Integer> cgroups) {
+    Retiring {
+      processes = Map.copyOf(processes);
+      cgroups = Set.copyOf(cgroups);
+    }
+
+    Set<Integer> indexes() {
+      Set<Integer> all = new TreeSet<>(processes.keySet());
+      all.addAll(cgroups);
+      return all;
+    }
+  }
+
   private record Failure(FailureCause cause, String message) {}
 
   /** The restart record and the start of the current healthy run, published together. */
@@ -81,8 +99,12 @@ final class ServiceRunner {
   /** One cgroup per cluster index; empty where the host has none (process groups then). */
   private final Map<Integer, ServiceCgroup> cgroups;
   private final Containment containment;
+  private final InstanceContext context;
+  private final PortAssignments portAssignments;
 
   // Lane-confined state.
+  /** Ports per cluster index for the current start (empty when the service names none). */
+  private volatile Map<Integer, Map<String, Integer>> ports = Map.of();
   private ServiceState state = ServiceState.STARTING;
   private Health health = Health.UNKNOWN;
   private Instant lastCheckAt;
@@ -103,6 +125,18 @@ final class ServiceRunner {
   private volatile long oomKills;
   private Optional<ServiceAccount> account = Optional.empty();
 
+  /**
+   * Old instances this start replaces one index at a time (lane-confined); null when none.
+   * Each index's old processes move to its retiring cgroup just before its new process starts
+   * and are stopped once that one is healthy; whatever is left when the sequence ends (it
+   * failed, or the service stopped) is stopped then.
+   */
+  private Retiring retiring;
+  /** Retiring cgroups holding old processes now, by cluster index (lane-confined). */
+  private final Map<Integer, ServiceCgroup> asideNow = new LinkedHashMap<>();
+  /** Cluster indexes whose new process this sequence has started (lane-confined). */
+  private final Set<Integer> startedIndexes = new TreeSet<>();
+
   /** Set by stop() from any thread; the sequence checks it between steps. */
   private volatile boolean stopping;
   /** The preflight, postflight or check command running now, so stop() can kill it. */
@@ -111,7 +145,10 @@ final class ServiceRunner {
 
   ServiceRunner(ServiceSpec spec, Path releaseDir, Path agentDir, AgentSettings settings,
       Clock clock, ScheduledExecutorService scheduler, Lane lane, HealingPolicy policy,
-      Host host, Containment containment) {
+      Host host, Containment containment, InstanceContext context,
+      PortAssignments portAssignments) {
+    this.context = Objects.requireNonNull(context, "context");
+    this.portAssignments = Objects.requireNonNull(portAssignments, "portAssignments");
     this.spec = Objects.requireNonNull(spec, "spec");
     this.releaseDir = Objects.requireNonNull(releaseDir, "releaseDir");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
@@ -152,6 +189,20 @@ final class ServiceRunner {
   }
 
   /**
+   * Runs the start sequence for the first time, replacing the previous release's instances of
+   * this service one cluster index at a time: the new process of index i starts, and once it
+   * is healthy the old one of index i stops, then index i + 1. A failure stops every old
+   * instance left and goes on as any failed start (healing, deploy failures, rollback).
+   */
+  void beginReplacing(Retiring old) {
+    Objects.requireNonNull(old, "old");
+    lane.execute(() -> {
+      retiring = old;
+      attempt(false);
+    });
+  }
+
+  /**
    * Takes over processes a previous agent started for this release: no preflight, no start.
    * Processes whose identity no longer matches (gone, or pid reused) are never touched; if any
    * is missing the service is healed.
@@ -180,6 +231,7 @@ final class ServiceRunner {
         missing = true; // a daemonized instance whose cgroup emptied while no agent watched
       }
       generation++;
+      ports = portAssignments.current(spec);
       processes = List.copyOf(found);
       watched = Set.copyOf(populated);
       processes.forEach(this::watchExit);
@@ -266,11 +318,37 @@ final class ServiceRunner {
 
   /** Preflight, start (per cluster index), postflight; the first failure ends it. */
   private Optional<Failure> runSequence() {
-    stopProcesses();
+    try {
+      return runSteps();
+    } finally {
+      retireAll();
+    }
+  }
+
+  private Optional<Failure> runSteps() {
+    startedIndexes.clear();
+    if (retiring != null) {
+      // Stop only what this runner started before (nothing on a first start): the old
+      // release's processes are replaced index by index below.
+      cancelPoller();
+      for (Supervised p : processes) {
+        ProcessGroups.stopGroup(p.identity(), spec.stopSignal(), spec.stopTimeout());
+      }
+      processes = List.of();
+      watched = Set.of();
+    } else {
+      stopProcesses();
+    }
     generation++;
     processes = List.of();
     watched = Set.of();
     health = Health.UNKNOWN;
+    try {
+      ports = portAssignments.assign(spec);
+    } catch (java.io.UncheckedIOException e) {
+      changed();
+      return Optional.of(new Failure(FailureCause.START_FAILED, e.getMessage()));
+    }
     changed();
     Optional<Failure> unprepared = prepare();
     if (unprepared.isPresent()) {
@@ -286,6 +364,11 @@ final class ServiceRunner {
     }
     List<Supervised> started = new ArrayList<>();
     for (int index = 0; index < spec.clusters(); index++) {
+      boolean replacing = retiring != null && retiring.indexes().contains(index);
+      if (replacing) {
+        moveAside(index);
+      }
+      startedIndexes.add(index);
       List<String> start = spec.run().start();
       for (int c = 0; c < start.size(); c++) {
         if (stopping) {
@@ -298,7 +381,15 @@ final class ServiceRunner {
           return failed;
         }
       }
+      if (replacing) {
+        Optional<Failure> unhealthy = awaitInstanceHealthy(index);
+        if (unhealthy.isPresent() || stopping) {
+          return unhealthy;
+        }
+        retire(index);
+      }
     }
+    retireAll(); // old indexes beyond the new cluster count
     for (String command : spec.run().postflight()) {
       Optional<Failure> failed = step(command, FailureCause.POSTFLIGHT_FAILED, out0, err0);
       if (failed.isPresent() || stopping) {
@@ -358,6 +449,149 @@ final class ServiceRunner {
       oomSeen.put(e.getKey(), e.getValue().oomKills());
     }
     return Optional.empty();
+  }
+
+  /**
+   * Makes room for index {@code index}'s new process: its old processes leave the instance's
+   * cgroup for the retiring one, where they keep serving. Where that is impossible (no cgroups
+   * needs nothing; a refused move) the old index is stopped first instead, and the log says so.
+   */
+  private void moveAside(int index) {
+    movePm2HomeAside(index);
+    ServiceCgroup current = cgroups.get(index);
+    if (current == null || !current.populated()) {
+      return;
+    }
+    Optional<ServiceCgroup> aside = containment.retiringCgroup(spec.name(), index);
+    try {
+      current.moveAllTo(aside.orElseThrow());
+      asideNow.put(index, aside.get());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, spec.name() + " cluster " + index + ": cannot keep the"
+          + " old process running beside the new one (" + e.getMessage() + "); stopping it first");
+      current.stop(spec.stopSignal(), spec.stopTimeout());
+    }
+  }
+
+  /**
+   * An old instance's pm2 daemon keeps its home: the new instance must not talk to it (its
+   * `pm2 start` would run the new app under the old daemon, in the retiring cgroup). The old
+   * home is renamed to {@code <home>.old} (the daemon keeps its open files) so the new
+   * instance's pm2 starts a daemon of its own; the old one is removed once retired.
+   */
+  private void movePm2HomeAside(int index) {
+    if (spec.env().containsKey("PM2_HOME")) {
+      return;
+    }
+    Path home = pm2Home(index);
+    if (!Files.isDirectory(home)) {
+      return;
+    }
+    try {
+      Path old = retiredPm2Home(index);
+      deleteTree(old);
+      Files.move(home, old);
+      if (account.isPresent()) {
+        Files.createDirectories(home);
+        account.get().own(home);
+      }
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, spec.name() + " cluster " + index + ": cannot move"
+          + " the old pm2 home aside: " + e.getMessage());
+    }
+  }
+
+  private Path retiredPm2Home(int index) {
+    return pm2Home(index).resolveSibling(pm2Home(index).getFileName() + ".old");
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /**
+   * Waits until the new process of {@code index} is healthy: its check (run with the index's
+   * environment) passes, retried about once a second within {@code healthcheck.start_period};
+   * without a check, it is healthy when it outlived the start watch.
+   */
+  private Optional<Failure> awaitInstanceHealthy(int index) {
+    List<Supervised> mine = processes.stream().filter(p -> p.clusterIndex() == index).toList();
+    if (spec.healthcheck().isEmpty()) {
+      return mine.stream().allMatch(this::instanceAlive) ? Optional.empty()
+          : Optional.of(new Failure(FailureCause.PROCESS_EXITED, "cluster " + index
+              + " exited before it replaced the old one"));
+    }
+    HealthCheckSpec check = spec.healthcheck().get();
+    Instant until = clock.instant().plus(check.startPeriod());
+    Duration pause = check.interval().compareTo(Duration.ofSeconds(1)) < 0 ? check.interval()
+        : Duration.ofSeconds(1);
+    while (true) {
+      Optional<String> problem = checkOnce(index);
+      if (problem.isEmpty()) {
+        return Optional.empty();
+      }
+      boolean alive = mine.stream().allMatch(this::instanceAlive);
+      if (stopping || !alive || !clock.instant().plus(pause).isBefore(until)) {
+        return Optional.of(new Failure(FailureCause.CHECK_FAILED, "cluster " + index
+            + " did not become healthy before replacing the old one: " + problem.get()));
+      }
+      try {
+        Thread.sleep(pause.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.of(new Failure(FailureCause.CHECK_FAILED, problem.get()));
+      }
+    }
+  }
+
+  /** Stops the old processes of {@code index} (its retiring cgroup, then its saved groups). */
+  private void retire(int index) {
+    if (retiring == null) {
+      return;
+    }
+    ServiceCgroup aside = asideNow.remove(index);
+    if (aside != null) {
+      aside.stop(spec.stopSignal(), spec.stopTimeout());
+      aside.remove();
+    }
+    for (ProcessIdentity old : retiring.processes().getOrDefault(index, List.of())) {
+      ProcessGroups.stopGroup(old, spec.stopSignal(), spec.stopTimeout());
+    }
+    try {
+      deleteTree(retiredPm2Home(index));
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot remove " + retiredPm2Home(index) + ": "
+          + e.getMessage());
+    }
+    if (aside == null && !startedIndexes.contains(index)) {
+      // Not reached (a failure came first) or beyond the new cluster count: the old
+      // processes are still in the instance's own cgroup, with nothing new beside them.
+      containment.cgroup(spec.name(), index).ifPresent(g -> {
+        g.stop(spec.stopSignal(), spec.stopTimeout());
+        if (index >= spec.clusters()) {
+          g.remove();
+        }
+      });
+    }
+    Map<Integer, List<ProcessIdentity>> left = new java.util.HashMap<>(retiring.processes());
+    left.remove(index);
+    Set<Integer> groups = new TreeSet<>(retiring.cgroups());
+    groups.remove(index);
+    retiring = left.isEmpty() && groups.isEmpty() ? null : new Retiring(left, groups);
+  }
+
+  /** Stops every old instance still running, one after another (the end of a replacement). */
+  private void retireAll() {
+    while (retiring != null) {
+      retire(retiring.indexes().iterator().next());
+    }
   }
 
   /** Each instance's own pm2 home, so each gets its own pm2 daemon inside its own cgroup. */
@@ -480,6 +714,13 @@ final class ServiceRunner {
   private Map<String, String> env(Integer clusterIndex) {
     Map<String, String> env = new LinkedHashMap<>(spec.env());
     env.put("INFRAVEIL_SERVICE", spec.name());
+    env.put("INFRAVEIL_DEPLOYMENT", context.deployment());
+    env.put("INFRAVEIL_HOST", context.hostName());
+    // Commands of no one instance (preflight, postflight, a once-per-service check) see
+    // cluster index 0's ports.
+    ports.getOrDefault(clusterIndex == null ? 0 : clusterIndex, Map.of()).forEach(
+        (name, port) -> env.put(io.infraveil.appconfig.PortSpec.envName(name),
+            Integer.toString(port)));
     env.put("INFRAVEIL_RELEASE_DIR", releaseDir.toAbsolutePath().toString());
     if (clusterIndex != null) {
       env.put("INFRAVEIL_CLUSTER_INDEX", Integer.toString(clusterIndex));
@@ -548,8 +789,27 @@ final class ServiceRunner {
     }
   }
 
-  /** Runs the check; empty when healthy, else what was wrong. Records time and latency. */
+  /**
+   * Runs the check; empty when healthy, else what was wrong. A service whose instances have
+   * ports of their own (dynamic ports, several cluster indexes) is checked once per instance,
+   * each run seeing that instance's {@code INFRAVEIL_CLUSTER_INDEX} and ports; otherwise once.
+   */
   private Optional<String> check() {
+    boolean perInstance = spec.clusters() > 1
+        && spec.ports().stream().anyMatch(p -> p.fixed().isEmpty());
+    if (!perInstance) {
+      return checkOnce(null);
+    }
+    for (int index = 0; index < spec.clusters(); index++) {
+      Optional<String> problem = checkOnce(index);
+      if (problem.isPresent()) {
+        return Optional.of("cluster " + index + ": " + problem.get());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> checkOnce(Integer clusterIndex) {
     HealthCheckSpec check = spec.healthcheck().orElseThrow();
     Path out = agentDir.resolve("run").resolve(spec.name() + ".check.out");
     Path err = agentDir.resolve("run").resolve(spec.name() + ".check.err");
@@ -559,7 +819,7 @@ final class ServiceRunner {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
       Commands.Result result = Commands.run(check.cmd(), argv(check.cmd(), null), releaseDir,
-          env(null), out, err, check.timeout(), clock, p -> foreground = p);
+          env(clusterIndex), out, err, check.timeout(), clock, p -> foreground = p);
       lastCheckAt = result.startedAt();
       lastCheckLatency = result.took();
       if (result.timedOut()) {
@@ -744,7 +1004,15 @@ final class ServiceRunner {
         budget.counted(policy, now), restartsTotal,
         processes.stream().map(p -> new AgentSnapshot.ProcessSnapshot(p.clusterIndex(),
             p.identity().pid(), p.identity().startedAt(), p.identity().startTicks())).toList(),
-        reason, lastFailure, oomKills, spec.resources().memoryBytes().orElse(0));
+        reason, lastFailure, oomKills, spec.resources().memoryBytes().orElse(0),
+        portSnapshots());
+  }
+
+  private List<AgentSnapshot.PortSnapshot> portSnapshots() {
+    List<AgentSnapshot.PortSnapshot> list = new ArrayList<>();
+    ports.forEach((index, named) -> named.forEach((name, port) ->
+        list.add(new AgentSnapshot.PortSnapshot(name, index, port))));
+    return list;
   }
 
   /** The service as saved for adoption (published view, safe from any thread). */

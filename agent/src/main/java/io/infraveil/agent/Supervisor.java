@@ -3,6 +3,7 @@ package io.infraveil.agent;
 import io.infraveil.appconfig.AppConfig;
 import io.infraveil.appconfig.AppConfigParser;
 import io.infraveil.appconfig.ConfigException;
+import io.infraveil.appconfig.ConfigOverrides;
 import io.infraveil.appconfig.ServiceSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,6 +49,8 @@ public final class Supervisor implements AutoCloseable {
   private final AgentStateStore store;
   private final Containment containment;
   private final ServiceSecrets secrets;
+  private final InstanceContext context;
+  private final PortAssignments ports;
   private final HealingPolicy healingPolicy;
   private final ExecutorService workers;
   private final DropOldestBuffer<AgentEvent> events;
@@ -63,6 +66,8 @@ public final class Supervisor implements AutoCloseable {
   private Map<String, ServiceRunner> runners = Map.of();
   /** Guarded by {@code lock}. */
   private String releaseSha;
+  /** Guarded by {@code control}: see {@link #replaceOnNextStart}. */
+  private String handOverFor;
   /** Guarded by {@code lock}. */
   private final LogTailer tailer;
   private final ScheduledFuture<?> tick;
@@ -91,10 +96,24 @@ public final class Supervisor implements AutoCloseable {
         ServiceSecrets.NONE);
   }
 
-  /** The agent's constructor: contained as above, with the secrets its releases name. */
+  /** Contained as above, with the secrets its releases name, outside a named host. */
   public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
       ScheduledExecutorService scheduler, AgentStateStore store, Containment containment,
       ServiceSecrets secrets) throws IOException {
+    this(agentDir, releases, settings, clock, scheduler, store, containment, secrets,
+        InstanceContext.standalone(agentDir), FreePorts.SYSTEM);
+  }
+
+  /**
+   * The agent's constructor: contained as above, with the secrets its releases name, for the
+   * host and deployment of {@code context} (whose labels select config.yaml's overrides), with
+   * dynamic ports from {@code freePorts}.
+   */
+  public Supervisor(Path agentDir, ReleaseProvider releases, AgentSettings settings, Clock clock,
+      ScheduledExecutorService scheduler, AgentStateStore store, Containment containment,
+      ServiceSecrets secrets, InstanceContext context, FreePorts freePorts) throws IOException {
+    this.context = Objects.requireNonNull(context, "context");
+    this.ports = new PortAssignments(agentDir, freePorts);
     this.containment = Objects.requireNonNull(containment, "containment");
     this.secrets = Objects.requireNonNull(secrets, "secrets");
     this.agentDir = Objects.requireNonNull(agentDir, "agentDir");
@@ -146,6 +165,8 @@ public final class Supervisor implements AutoCloseable {
       try {
         dir = releases.releaseDir(sha256);
         config = AppConfigParser.parse(dir.resolve("config.yaml"));
+        // This host's overrides (by its labels) merged over the base, before anything stops.
+        config = ConfigOverrides.mergedFor(config, context.hostLabels());
       } catch (ConfigException | IOException e) {
         String message = e.getMessage();
         event(AgentEvent.Kind.PAYLOAD_REJECTED, "", e instanceof ConfigException
@@ -160,16 +181,27 @@ public final class Supervisor implements AutoCloseable {
       }
       config = prepared.config().get();
       AgentState saved = loadQuietly();
-      boolean adopt = sha256.equals(saved.releaseSha256()) && !saved.services().isEmpty();
+      boolean replace = sha256.equals(handOverFor);
+      handOverFor = null;
+      boolean adopt = !replace && sha256.equals(saved.releaseSha256())
+          && !saved.services().isEmpty();
       stopRunners();
+      Map<String, ServiceRunner.Retiring> rolling = Map.of();
       if (!adopt) {
-        stopLeftovers(saved);
-        killLeftoverCgroups();
+        // What a previous agent left running: services of several cluster indexes are
+        // replaced index by index by their new runner; the rest stops now, before anything
+        // new starts.
+        rolling = rollingReplacements(config, saved);
+        stopLeftovers(saved, rolling.keySet(), config);
+        killLeftoverCgroups(keptCgroups(rolling));
+      } else {
+        killLeftoverCgroups(keptCgroups(config));
       }
       Map<String, ServiceRunner> created = new LinkedHashMap<>();
       for (ServiceSpec spec : config.services().values()) {
         created.put(spec.name(), new ServiceRunner(spec, dir, agentDir, settings, clock,
-            scheduler, new Lane(workers, spec.name()), healingPolicy, host, containment));
+            scheduler, new Lane(workers, spec.name()), healingPolicy, host, containment, context,
+            ports));
       }
       VersionStatus status;
       synchronized (lock) {
@@ -189,6 +221,8 @@ public final class Supervisor implements AutoCloseable {
         AgentState.SavedService previous = adopt ? saved.services().get(runner.name()) : null;
         if (previous != null) {
           runner.adopt(previous);
+        } else if (rolling.containsKey(runner.name())) {
+          runner.beginReplacing(rolling.get(runner.name()));
         } else {
           runner.begin();
         }
@@ -209,7 +243,7 @@ public final class Supervisor implements AutoCloseable {
     control.lock();
     try {
       stopRunners();
-      killLeftoverCgroups();
+      killLeftoverCgroups(java.util.Set.of());
       persist();
       notifyListeners();
     } finally {
@@ -349,19 +383,104 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Processes a previous agent saved for another release, all at once; only exact identities
-   * are stopped, with the default stop timeout (the old config is not read again).
+   * Processes a previous agent saved for another release (or for this one, handed over to be
+   * replaced), all at once, except those of {@code rolling} services; only exact identities
+   * are stopped, with the new release's stop_signal and stop_timeout for a service it still
+   * has, else TERM and the default 10 s (the old config is not read again).
    */
-  private void stopLeftovers(AgentState saved) {
+  private void stopLeftovers(AgentState saved, java.util.Set<String> rolling, AppConfig config) {
     List<Runnable> stops = new ArrayList<>();
-    saved.services().forEach((name, service) -> service.processes().forEach(p -> {
-      var identity = p.identity();
-      if (identity.isAlive()) {
-        stops.add(() -> io.infraveil.host.process.ProcessGroups.stopGroup(identity, "TERM",
-            LEFTOVER_STOP_TIMEOUT));
+    saved.services().forEach((name, service) -> {
+      if (rolling.contains(name)) {
+        return;
       }
-    }));
+      ServiceSpec spec = config.services().get(name);
+      String signal = spec == null ? "TERM" : spec.stopSignal();
+      Duration timeout = spec == null ? LEFTOVER_STOP_TIMEOUT : spec.stopTimeout();
+      // An instance with a populated cgroup is stopped through it (daemons such as pm2 are
+      // there, not in the saved identities); the others by their saved identities. One signal
+      // each: a second TERM means "hurry" to some servers.
+      java.util.Set<Integer> byCgroup = new java.util.HashSet<>();
+      service.cgroups().forEach(index -> containment.cgroup(name, index)
+          .filter(g -> g.populated())
+          .ifPresent(g -> {
+            byCgroup.add(index);
+            stops.add(() -> g.stop(signal, timeout));
+          }));
+      service.processes().forEach(p -> {
+        var identity = p.identity();
+        if (identity.isAlive() && !byCgroup.contains(p.clusterIndex())) {
+          stops.add(() -> io.infraveil.host.process.ProcessGroups.stopGroup(identity, signal,
+              timeout));
+        }
+      });
+    });
     inParallel(stops);
+  }
+
+  /**
+   * The services of {@code config} with {@code clusters: N >= 2} whose instances a previous
+   * agent left running: their new runners replace them one cluster index at a time.
+   */
+  private Map<String, ServiceRunner.Retiring> rollingReplacements(AppConfig config,
+      AgentState saved) {
+    Map<String, ServiceRunner.Retiring> rolling = new LinkedHashMap<>();
+    saved.services().forEach((name, service) -> {
+      ServiceSpec spec = config.services().get(name);
+      if (spec == null || spec.clusters() < 2) {
+        return;
+      }
+      Map<Integer, List<io.infraveil.host.process.ProcessIdentity>> live = new java.util.TreeMap<>();
+      service.processes().forEach(p -> {
+        if (p.identity().isAlive()) {
+          live.computeIfAbsent(p.clusterIndex(), i -> new ArrayList<>()).add(p.identity());
+        }
+      });
+      // Every populated instance cgroup, not only the ones saved: an agent handed over in
+      // the middle of its start sequence had not saved them yet.
+      java.util.Set<Integer> populated = new java.util.TreeSet<>();
+      for (int index = 0; index < ServiceSpec.MAX_CLUSTERS; index++) {
+        int i = index;
+        containment.cgroup(name, i).filter(g -> g.populated()).ifPresent(g -> populated.add(i));
+      }
+      if (!live.isEmpty() || !populated.isEmpty()) {
+        rolling.put(name, new ServiceRunner.Retiring(live, populated));
+      }
+    });
+    return rolling;
+  }
+
+  /** The instance cgroups of the old instances being replaced: left alone by the cleanup. */
+  private java.util.Set<String> keptCgroups(Map<String, ServiceRunner.Retiring> rolling) {
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    rolling.forEach((name, old) -> old.indexes().forEach(index ->
+        containment.cgroup(name, index).ifPresent(g -> keep.add(g.name()))));
+    return keep;
+  }
+
+  /** Every instance cgroup of {@code config}'s services (what an adopted release may use). */
+  private java.util.Set<String> keptCgroups(AppConfig config) {
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    config.services().values().forEach(spec -> {
+      for (int index = 0; index < spec.clusters(); index++) {
+        containment.cgroup(spec.name(), index).ifPresent(g -> keep.add(g.name()));
+      }
+    });
+    return keep;
+  }
+
+  /**
+   * The next start of {@code sha256} replaces what a previous agent left running for it
+   * instead of adopting it: the launcher handed the services over for a restart (a new
+   * generation of the same payload), see {@code AgentHandover}.
+   */
+  public void replaceOnNextStart(String sha256) {
+    control.lock();
+    try {
+      handOverFor = Objects.requireNonNull(sha256, "sha256");
+    } finally {
+      control.unlock();
+    }
   }
 
   /**
@@ -407,8 +526,11 @@ public final class Supervisor implements AutoCloseable {
    * service of this agent (a service the new release dropped, a daemon of an old agent): stop
    * it, and remove the cgroups.
    */
-  private void killLeftoverCgroups() {
-    var report = containment.killAll(java.time.Duration.ofSeconds(10));
+  private void killLeftoverCgroups(java.util.Set<String> keep) {
+    if (!containment.tracks()) {
+      return;
+    }
+    var report = containment.killAllExcept(keep, java.time.Duration.ofSeconds(10));
     if (!report.leftOver().isEmpty()) {
       LOG.log(System.Logger.Level.ERROR, "cgroups that could not be emptied: "
           + report.leftOver());

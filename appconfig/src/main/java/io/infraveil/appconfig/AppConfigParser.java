@@ -76,11 +76,13 @@ public final class AppConfigParser {
   private static final Set<String> SIGNALS =
       Set.of("TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2");
 
-  private static final List<String> ROOT_KEYS = List.of("services", "rollout");
+  private static final List<String> ROOT_KEYS = List.of("services", "rollout", "overrides");
   private static final List<String> ROLLOUT_KEYS = List.of("max_parallel", "canary", "min_healthy_time",
       "healthy_deadline", "auto_promote", "auto_revert");
+  private static final List<String> OVERRIDE_KEYS = List.of("services");
   private static final List<String> SERVICE_KEYS = List.of("instances", "clusters", "run",
-      "healthcheck", "env", "stop_signal", "stop_timeout", "resources", "user", "secrets");
+      "healthcheck", "env", "stop_signal", "stop_timeout", "resources", "user", "secrets",
+      "ports");
   private static final List<String> RESOURCE_KEYS = List.of("memory", "cpu", "pids");
   private static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_.-]{0,31}\\$?");
   private static final List<String> SECRET_KEYS = List.of("name", "env", "file");
@@ -190,7 +192,103 @@ public final class AppConfigParser {
     if (keys == null) {
       return null;
     }
-    NodeTuple servicesTuple = keys.get("services");
+    AppConfig base = services(root, keys.get("services"), ConfigOverrides.NONE);
+    RolloutSpec rollout = rollout(keys.get("rollout"));
+    NodeTuple overridesTuple = keys.get("overrides");
+    if (overridesTuple == null || isNull(overridesTuple.getValueNode())) {
+      return base == null ? null : new AppConfig(base.services(), rollout, ConfigOverrides.NONE);
+    }
+    MappingNode baseRoot = ConfigOverrides.without((MappingNode) root, "overrides");
+    ConfigOverrides overrides = overrides(overridesTuple.getValueNode(), baseRoot, base);
+    return base == null || overrides == null ? null
+        : new AppConfig(base.services(), rollout, overrides);
+  }
+
+  /**
+   * The {@code overrides:} block: each selector's partial config, checked on its own and then
+   * merged over the base and validated as a whole, so a bad value is reported with its own
+   * line. Not checked while the base itself has problems (they would repeat once per override).
+   */
+  private ConfigOverrides overrides(Node node, MappingNode baseRoot, AppConfig base) {
+    Map<String, NodeTuple> selectors = mapping(node, "overrides", null);
+    if (selectors == null) {
+      return null;
+    }
+    Set<String> baseServices = new java.util.HashSet<>();
+    if (base != null) {
+      baseServices.addAll(base.services().keySet());
+    }
+    List<ConfigOverrides.Entry> parsed = new ArrayList<>();
+    Map<Map<String, String>, Integer> seen = new java.util.HashMap<>();
+    int before = problems.size();
+    selectors.forEach((text, tuple) -> {
+      String path = "overrides." + text;
+      Node keyNode = tuple.getKeyNode();
+      Map<String, String> selector;
+      try {
+        selector = ConfigOverrides.parseSelector(text);
+      } catch (IllegalArgumentException e) {
+        problem(keyNode, path, e.getMessage());
+        return;
+      }
+      if (seen.containsKey(selector)) {
+        problem(keyNode, path, "selects the same hosts as the override on line "
+            + seen.get(selector) + "; merge the two");
+        return;
+      }
+      seen.put(selector, line(keyNode));
+      Map<String, NodeTuple> parts = mapping(tuple.getValueNode(), path, OVERRIDE_KEYS);
+      if (parts == null) {
+        return;
+      }
+      NodeTuple servicesTuple = parts.get("services");
+      if (servicesTuple == null) {
+        problem(tuple.getValueNode(), path + ".services", "is required: the services this"
+            + " override changes, each with the keys it changes");
+        return;
+      }
+      Map<String, NodeTuple> services = mapping(servicesTuple.getValueNode(), path + ".services",
+          null);
+      if (services == null) {
+        return;
+      }
+      services.forEach((name, service) -> {
+        String servicePath = path + ".services." + name;
+        if (base != null && !baseServices.contains(name)) {
+          problem(service.getKeyNode(), servicePath, "names no service of the base config ("
+              + String.join(", ", baseServices) + "); an override changes services, it does"
+              + " not add them");
+          return;
+        }
+        Map<String, NodeTuple> fields = mapping(service.getValueNode(), servicePath,
+            SERVICE_KEYS);
+        if (fields != null && fields.containsKey("instances")) {
+          problem(fields.get("instances").getKeyNode(), servicePath + ".instances",
+              "cannot be overridden per host: instances is placement, decided across hosts");
+        }
+      });
+      parsed.add(new ConfigOverrides.Entry(selector, line(keyNode),
+          (MappingNode) tuple.getValueNode()));
+    });
+    if (problems.size() != before || base == null) {
+      return null;
+    }
+    ConfigOverrides overrides = new ConfigOverrides(file, baseRoot, parsed);
+    for (ConfigOverrides.Entry override : parsed) {
+      MappingNode merged = ConfigOverrides.merge(baseRoot, override.patch());
+      AppConfigParser check = new AppConfigParser(file);
+      Map<String, NodeTuple> mergedKeys = check.mapping(merged, "", ROOT_KEYS);
+      check.services(merged, mergedKeys.get("services"), ConfigOverrides.NONE);
+      String prefix = "overrides." + ConfigOverrides.selectorText(override.selector()) + ": ";
+      for (ConfigProblem p : check.problems) {
+        problems.add(new ConfigProblem(p.file(), p.line(), p.fieldPath(), prefix + p.message()));
+      }
+    }
+    return problems.size() == before ? overrides : null;
+  }
+
+  /** The base {@code services:} of a config (or of a base merged with overrides). */
+  AppConfig services(Node root, NodeTuple servicesTuple, ConfigOverrides overrides) {
     if (servicesTuple == null) {
       problem(root, "services", "is required: at least one service");
       return null;
@@ -204,6 +302,7 @@ public final class AppConfigParser {
       problem(servicesNode, "services", "must name at least one service");
       return null;
     }
+    int before = problems.size();
     Map<String, ServiceSpec> specs = new LinkedHashMap<>();
     services.forEach((name, tuple) -> {
       String path = "services." + name;
@@ -217,8 +316,25 @@ public final class AppConfigParser {
         specs.put(name, spec);
       }
     });
-    RolloutSpec rollout = rollout(keys.get("rollout"));
-    return problems.isEmpty() ? new AppConfig(specs, rollout) : null;
+    return problems.size() == before ? new AppConfig(specs, RolloutSpec.NONE, overrides) : null;
+  }
+
+  /**
+   * Validates an already composed tree (a base merged with overrides); used by
+   * {@link ConfigOverrides#mergedFor}.
+   */
+  static AppConfig fromMerged(String file, MappingNode merged, ConfigOverrides overrides)
+      throws ConfigException {
+    AppConfigParser parser = new AppConfigParser(file);
+    Map<String, NodeTuple> keys = parser.mapping(merged, "", ROOT_KEYS);
+    AppConfig services = keys == null ? null
+        : parser.services(merged, keys.get("services"), overrides);
+    AppConfig config = services == null ? null
+        : new AppConfig(services.services(), parser.rollout(keys.get("rollout")), overrides);
+    if (!parser.problems.isEmpty()) {
+      throw new ConfigException(parser.problems);
+    }
+    return config;
   }
 
   /** The optional rollout block; every key optional, each checked like the rest. */
@@ -307,11 +423,82 @@ public final class AppConfigParser {
     ResourcesSpec resources = resources(keys.get("resources"), path + ".resources");
     Optional<String> user = user(keys.get("user"), path + ".user");
     List<SecretRef> secrets = secrets(keys.get("secrets"), path + ".secrets", env.keySet());
+    List<PortSpec> ports = ports(keys.get("ports"), path + ".ports");
     if (problems.size() != before || run == null || !nameOk) {
       return null;
     }
     return new ServiceSpec(name, instances, clusters, run, health, env, signal, stopTimeout,
-        resources, user, secrets);
+        resources, user, secrets, ports);
+  }
+
+  /**
+   * {@code ports: [http, admin]} (the agent picks each, per cluster index) or
+   * {@code ports: {http: 8080, admin: auto}} (a number is fixed, the same for every index).
+   */
+  private List<PortSpec> ports(NodeTuple tuple, String path) {
+    List<PortSpec> ports = new ArrayList<>();
+    if (tuple == null || isNull(tuple.getValueNode())) {
+      return ports;
+    }
+    Node node = tuple.getValueNode();
+    Map<String, Node> named = new LinkedHashMap<>();
+    Map<String, Node> nameNodes = new LinkedHashMap<>();
+    if (node instanceof SequenceNode sequence) {
+      List<Node> items = sequence.getValue();
+      for (int i = 0; i < items.size(); i++) {
+        String name = text(items.get(i), path + "[" + i + "]");
+        if (name == null) {
+          continue;
+        }
+        if (nameNodes.containsKey(name)) {
+          problem(items.get(i), path + "[" + i + "]", "port " + name + " is named twice");
+          continue;
+        }
+        nameNodes.put(name, items.get(i));
+        named.put(name, null);
+      }
+    } else if (node instanceof MappingNode) {
+      Map<String, NodeTuple> keys = mapping(node, path, null);
+      if (keys == null) {
+        return ports;
+      }
+      keys.forEach((name, entry) -> {
+        nameNodes.put(name, entry.getKeyNode());
+        named.put(name, entry.getValueNode());
+      });
+    } else {
+      problem(node, path, "must be a list of port names ([http, admin]) or a mapping of names"
+          + " to fixed ports ({http: 8080}) or auto, got " + describe(node));
+      return ports;
+    }
+    named.forEach((name, value) -> {
+      String portPath = path + "." + name;
+      if (!PortSpec.NAME.matcher(name).matches()) {
+        problem(nameNodes.get(name), portPath, "port names are lower-case letters, digits and"
+            + " underscores, starting with a letter, at most 31 characters (the service reads"
+            + " INFRAVEIL_PORT_<NAME>)");
+        return;
+      }
+      if (value == null || isNull(value)
+          || (value instanceof ScalarNode s && s.getValue().equals("auto"))) {
+        ports.add(PortSpec.dynamic(name));
+        return;
+      }
+      long number = -1;
+      if (value instanceof ScalarNode s && Tag.INT.equals(value.getTag())) {
+        try {
+          number = Long.parseLong(s.getValue().replace("_", ""));
+        } catch (NumberFormatException e) {
+          number = -1;
+        }
+      }
+      if (number < 1 || number > 65535) {
+        problem(value, portPath, "must be a port number 1..65535 or auto, got " + describe(value));
+        return;
+      }
+      ports.add(new PortSpec(name, java.util.OptionalInt.of((int) number)));
+    });
+    return ports;
   }
 
   private ResourcesSpec resources(NodeTuple tuple, String path) {

@@ -20,7 +20,8 @@ public record ServiceSpec(
     Duration stopTimeout,
     ResourcesSpec resources,
     Optional<String> user,
-    List<SecretRef> secrets) {
+    List<SecretRef> secrets,
+    List<PortSpec> ports) {
 
   public static final int MAX_INSTANCES = 64;
   public static final int MAX_CLUSTERS = 64;
@@ -33,6 +34,15 @@ public record ServiceSpec(
       Duration stopTimeout) {
     this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout,
         ResourcesSpec.NONE, Optional.empty(), List.of());
+  }
+
+  /** A service without ports. */
+  public ServiceSpec(String name, int instances, int clusters, RunSpec run,
+      Optional<HealthCheckSpec> healthcheck, Map<String, String> env, String stopSignal,
+      Duration stopTimeout, ResourcesSpec resources, Optional<String> user,
+      List<SecretRef> secrets) {
+    this(name, instances, clusters, run, healthcheck, env, stopSignal, stopTimeout, resources,
+        user, secrets, List.of());
   }
 
   /** A service without secrets. */
@@ -64,6 +74,10 @@ public record ServiceSpec(
     }
     env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
     secrets = List.copyOf(secrets);
+    ports = List.copyOf(ports);
+    if (ports.stream().map(PortSpec::name).distinct().count() != ports.size()) {
+      throw new IllegalArgumentException("port names must be unique, got " + ports);
+    }
   }
 
   /** The same spec with {@code extra} added to its environment (secret values at run time). */
@@ -71,7 +85,7 @@ public record ServiceSpec(
     Map<String, String> merged = new LinkedHashMap<>(env);
     merged.putAll(extra);
     return new ServiceSpec(name, instances, clusters, run, healthcheck, merged, stopSignal,
-        stopTimeout, resources, user, secrets);
+        stopTimeout, resources, user, secrets, ports);
   }
 
   /** Names the environment variables but never their values, which may be secrets. */
@@ -80,6 +94,6 @@ public record ServiceSpec(
     return "ServiceSpec[name=" + name + ", instances=" + instances + ", clusters=" + clusters
         + ", run=" + run + ", healthcheck=" + healthcheck + ", env=" + env.keySet()
         + ", stopSignal=" + stopSignal + ", stopTimeout=" + stopTimeout + ", resources="
-        + resources + ", user=" + user + ", secrets=" + secrets + "]";
+        + resources + ", user=" + user + ", secrets=" + secrets + ", ports=" + ports + "]";
   }
 }

@@ -150,7 +150,7 @@ class AppConfigParserTest {
       clusters zero             | clusters: 0               | 4 | services.api.clusters           | must be between 1 and 64, got 0
       instances too many        | instances: 65             | 4 | services.api.instances          | must be between 1 and 64, got 65
       instances a list          | instances: [1]            | 4 | services.api.instances          | must be a positive integer, got a list
-      unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets
+      unknown service key       | replicas: 3               | 4 | services.api.replicas           | unknown key; allowed keys: instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets, ports
       bad stop signal           | stop_signal: PAUSE        | 4 | services.api.stop_signal        | must be one of [HUP, INT, KILL, QUIT, TERM, USR1, USR2], got "PAUSE"
       bad stop timeout          | stop_timeout: soon        | 4 | services.api.stop_timeout       | must be a duration (500ms, 30s, 5m, 1h, 2d, 1h30m, a whole number of seconds, or ISO-8601 such as PT30S), got "soon"
       zero stop timeout         | stop_timeout: 0s          | 4 | services.api.stop_timeout       | must be greater than zero, got "0s"
@@ -187,7 +187,7 @@ class AppConfigParserTest {
   // Structural mistakes (no services, bad names, missing or empty start, bad run lists).
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
-      unknown top key     | 'services: { a: { run: { start: [x] } } }\ndeploy: 1' | 2 | deploy                       | unknown key; allowed keys: services, rollout
+      unknown top key     | 'services: { a: { run: { start: [x] } } }\ndeploy: 1' | 2 | deploy                       | unknown key; allowed keys: services, rollout, overrides
       no services key     | '{}'                                                  | 1 | services                      | is required: at least one service
       services empty      | 'services: {}'                                        | 1 | services                      | must name at least one service
       services a list     | 'services: [a]'                                       | 1 | services                      | must be a mapping, got a list
@@ -231,7 +231,7 @@ class AppConfigParserTest {
             + " letters, digits and dashes, starting with a letter or digit, at most 63"
             + " characters"),
         new ConfigProblem("config.yaml", 11, "services.Web.colour", "unknown key; allowed keys:"
-            + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets")),
+            + " instances, clusters, run, healthcheck, env, stop_signal, stop_timeout, resources, user, secrets, ports")),
         e.problems());
     assertEquals(5, e.getMessage().lines().count());
   }
@@ -465,5 +465,51 @@ class AppConfigParserTest {
     ConfigException e = assertThrows(ConfigException.class, () -> AppConfigParser.parse(file));
 
     assertTrue(e.getMessage().contains("is a symlink (to 'missing.yaml')"), e.getMessage());
+  }
+
+  // ports: a list of names is chosen by the agent; a mapping fixes numbers (or says auto).
+  @Test
+  void parsesDynamicAndFixedPorts() throws Exception {
+    AppConfig config = parse("""
+        services:
+          api:
+            run: { start: [ "./api" ] }
+            ports: [ http, admin ]
+          web:
+            run: { start: [ "./web" ] }
+            ports: { http: 8080, metrics: auto }
+        """);
+    assertEquals(List.of(PortSpec.dynamic("http"), PortSpec.dynamic("admin")),
+        config.services().get("api").ports());
+    assertEquals(List.of(new PortSpec("http", java.util.OptionalInt.of(8080)),
+        PortSpec.dynamic("metrics")), config.services().get("web").ports());
+    assertEquals("INFRAVEIL_PORT_ADMIN", PortSpec.dynamic("admin").envName());
+    assertEquals(List.of(), parse(SEED).services().get("api").ports());
+  }
+
+  @Test
+  void refusesBadPortsWithLineAndField() {
+    ConfigException e = reject("""
+        services:
+          api:
+            run: { start: [ "./api" ] }
+            ports: [ http, Admin, http ]
+          web:
+            run: { start: [ "./web" ] }
+            ports: { http: 70000 }
+          db:
+            run: { start: [ "./db" ] }
+            ports: 5432
+        """);
+    List<String> lines = e.problems().stream().map(ConfigProblem::toString).toList();
+    assertEquals(List.of(
+        "config.yaml:4: services.api.ports[2]: port http is named twice",
+        "config.yaml:4: services.api.ports.Admin: port names are lower-case letters, digits and"
+            + " underscores, starting with a letter, at most 31 characters (the service reads"
+            + " INFRAVEIL_PORT_<NAME>)",
+        "config.yaml:7: services.web.ports.http: must be a port number 1..65535 or auto, got"
+            + " \"70000\"",
+        "config.yaml:10: services.db.ports: must be a list of port names ([http, admin]) or a"
+            + " mapping of names to fixed ports ({http: 8080}) or auto, got \"5432\""), lines);
   }
 }

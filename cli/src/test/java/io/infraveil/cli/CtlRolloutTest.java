@@ -27,6 +27,8 @@ class CtlRolloutTest {
   @BeforeEach
   void start() throws Exception {
     server = new TestControlPlane(dir);
+    server.enrolled("web-1", java.util.Map.of());
+    server.reportsHealthy("web-1", "web");
   }
 
   @AfterEach
@@ -76,7 +78,7 @@ class CtlRolloutTest {
     Cli.Result second = ctl("deploy", app("v2").toString(), "--name", "web", "--hosts", "web-1",
         "--payload-version", "v2", "--wait", "--timeout", "30s");
     assertEquals(0, second.code(), second::toString);
-    assertTrue(second.out().contains("rollout of v2 succeeded on 0 hosts"), second::toString);
+    assertTrue(second.out().contains("rollout of v2 succeeded on 1 hosts"), second::toString);
   }
 
   /** History lists every version newest first; rollback goes back, refuses what never ran. */

@@ -53,12 +53,49 @@ final class TestControlPlane implements AutoCloseable {
         "spiffe://test.infraveil/host/" + name, labels, new byte[32], java.time.Instant.now());
   }
 
+  /**
+   * Stands in for a launcher and agent on {@code host} that run whatever the host's desired
+   * state names for {@code deployment}, every service healthy: the reports a real host would
+   * send, fed every 200 ms to the same ingest and liveness a Sync and Heartbeat stream feed,
+   * until the control plane closes.
+   */
+  void reportsHealthy(String host, String deployment) {
+    var desired = controlPlane.bean(io.infraveil.controlplane.deploy.DesiredStates.class);
+    var liveness = controlPlane.bean(io.infraveil.controlplane.hosts.HostLiveness.class);
+    var ingest = controlPlane.bean(io.infraveil.controlplane.ingest.ReportIngest.class);
+    Thread reporter = new Thread(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          liveness.reported(host, io.infraveil.proto.v1.HostReport.getDefaultInstance());
+          desired.find(host, deployment).ifPresent(entry -> ingest.agentReported(host,
+              io.infraveil.proto.v1.HeartbeatRequest.newBuilder().setDeployment(deployment)
+                  .setPayload(entry.getPayload())
+                  .addServices(io.infraveil.proto.v1.ServiceStatus.newBuilder().setName("api")
+                      .setState(io.infraveil.proto.v1.ServiceState.SERVICE_STATE_RUNNING)
+                      .setHealth(io.infraveil.proto.v1.HealthStatus.HEALTH_STATUS_HEALTHY))
+                  .build()));
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          return; // the control plane closed
+        }
+      }
+    }, "reports-" + host);
+    reporter.setDaemon(true);
+    reporter.start();
+    reporters.add(reporter);
+  }
+
+  private final List<Thread> reporters = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   int port() {
     return controlPlane.grpcPort();
   }
 
   @Override
   public void close() {
+    reporters.forEach(Thread::interrupt);
     controlPlane.close();
   }
 }

@@ -133,6 +133,25 @@ class DeploymentFlowTest {
     }
   }
 
+  // The host's enrolled labels travel with its desired state, for config.yaml's overrides.
+  @Test
+  void desiredStateCarriesTheHostLabels() throws Exception {
+    String token = operator().createJoinToken(CreateJoinTokenRequest.newBuilder()
+        .setHostName("web-9").putLabels("provider", "aws").putLabels("zone", "b").build())
+        .getJoinToken();
+    OpsHarness.EnrolledHost web9 = harness.enrollWith(token, "web-9");
+    String sha = upload(appArchive(GOOD_CONFIG, "v1")).getPayload().getSha256();
+    SyncStream sync = new SyncStream(web9, 0);
+    operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello").setPayloadSha256(sha)
+        .putLabels("provider", "aws").build());
+    DesiredState desired = sync.nextDesired();
+    while (desired.getAgentsCount() == 0) {
+      desired = sync.nextDesired();
+    }
+    assertEquals(java.util.Map.of("provider", "aws", "zone", "b"), desired.getHostLabelsMap());
+    assertEquals("hello", desired.getAgents(0).getDeployment());
+  }
+
   @Test
   void deployedPayloadReachesItsHostOverSyncAndFetchVerifies() throws Exception {
     OpsHarness.EnrolledHost web1 = enroll("web-1");

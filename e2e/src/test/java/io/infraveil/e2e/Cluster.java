@@ -188,12 +188,24 @@ public final class Cluster implements AutoCloseable {
    * is online.
    */
   public Host startHost(String name, String endpoint, List<String> extraArgs) throws Exception {
+    return startHost(name, endpoint, extraArgs, Map.of());
+  }
+
+  /** Enrolls host {@code name} with {@code labels} (ctl tokens create --label k=v ...). */
+  public Host startHost(String name, Map<String, String> labels) throws Exception {
+    return startHost(name, grpcEndpoint(), List.of(), labels);
+  }
+
+  private Host startHost(String name, String endpoint, List<String> extraArgs,
+      Map<String, String> labels) throws Exception {
     if (hosts.containsKey(name)) {
       throw new IllegalStateException("host " + name + " already started");
     }
     Host host = new Host(name, hostDataDir(name), endpoint, List.copyOf(extraArgs));
     hosts.put(name, host);
-    String token = createJoinToken(name);
+    List<String> tokenArgs = new ArrayList<>(List.of("tokens", "create", name));
+    labels.forEach((k, v) -> tokenArgs.addAll(List.of("--label", k + "=" + v)));
+    String token = ctlJson(tokenArgs.toArray(String[]::new)).path("joinToken").asText();
     host.launcher = start("launcher-" + name, host.dataDir, host.launcherCommand(token));
     waitForHostOnline(name);
     return host;

@@ -11,14 +11,26 @@ import java.util.Objects;
  * says the payload is the launcher's own choice, its last known good standing in after agent
  * crashes, not the control plane's: on a host with pinned publisher keys the agent then accepts
  * an older sequence this host accepted before (added within format 1; absent means false).
+ * {@code hostLabels} are the host's labels from the desired state: they select the
+ * {@code overrides:} of config.yaml that apply here (added within format 1; absent means none).
  */
 public record AgentDesiredFile(int formatVersion, String deployment, PayloadId payload,
-    long generation, boolean retryMarkedBad, String controlPlane, boolean launcherFallback) {
+    long generation, boolean retryMarkedBad, String controlPlane, boolean launcherFallback,
+    java.util.Map<String, String> hostLabels) {
 
   public static final int FORMAT_VERSION = 1;
   public static final String FILE = "desired.json";
 
+  /** A file without host labels. */
+  public AgentDesiredFile(int formatVersion, String deployment, PayloadId payload,
+      long generation, boolean retryMarkedBad, String controlPlane, boolean launcherFallback) {
+    this(formatVersion, deployment, payload, generation, retryMarkedBad, controlPlane,
+        launcherFallback, java.util.Map.of());
+  }
+
   public AgentDesiredFile {
+    hostLabels = hostLabels == null ? java.util.Map.of()
+        : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(hostLabels));
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(payload, "payload");
     Objects.requireNonNull(controlPlane, "controlPlane");
@@ -32,8 +44,14 @@ public record AgentDesiredFile(int formatVersion, String deployment, PayloadId p
   /** The file for {@code spec}; {@code launcherFallback} when the launcher chose it itself. */
   public static AgentDesiredFile of(DesiredAgentSpec spec, String controlPlane,
       boolean launcherFallback) {
+    return of(spec, controlPlane, launcherFallback, java.util.Map.of());
+  }
+
+  /** The file for {@code spec} on a host with {@code hostLabels}. */
+  public static AgentDesiredFile of(DesiredAgentSpec spec, String controlPlane,
+      boolean launcherFallback, java.util.Map<String, String> hostLabels) {
     return new AgentDesiredFile(FORMAT_VERSION, spec.deployment(), spec.payload(),
-        spec.generation(), spec.retryMarkedBad(), controlPlane, launcherFallback);
+        spec.generation(), spec.retryMarkedBad(), controlPlane, launcherFallback, hostLabels);
   }
 
   public static Path agentDir(Path dataDir, String deployment) {

@@ -1,5 +1,6 @@
 package io.infraveil.launcher;
 
+import io.infraveil.host.fs.AgentHandover;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.host.process.cgroup.Cgroups;
@@ -73,6 +74,11 @@ final class AgentStopper {
    */
   Outcome stop(String deployment, ProcessIdentity agent, Duration grace) {
     Path agentDir = AgentDesiredFile.agentDir(dataDir, deployment);
+    try {
+      AgentHandover.clear(agentDir); // a stop is a stop, whatever was asked before
+    } catch (java.io.IOException e) {
+      // the kills below stop everything anyway
+    }
     // Read before the stop too: an agent killed half-way may have dropped entries already.
     Set<AgentServiceProcesses.Recorded> services =
         new LinkedHashSet<>(AgentServiceProcesses.read(agentDir));
@@ -95,6 +101,36 @@ final class AgentStopper {
     List<Long> killed = killServices(List.copyOf(services), Duration.ZERO);
     // The agent is gone: whatever its cgroups still hold has nobody left to stop it.
     return new Outcome(exitedInTime, killed, killCgroups(deployment, "KILL", Duration.ZERO));
+  }
+
+  /**
+   * Replaces an agent without stopping its services: asks it to hand them over
+   * ({@link AgentHandover}), sends SIGTERM, and waits up to {@code grace} for it to exit
+   * (SIGKILL to its group after that). Its services keep running for the next agent, which
+   * replaces them (several cluster indexes one at a time). True when it exited in time.
+   */
+  boolean handOver(String deployment, ProcessIdentity agent, Duration grace) {
+    Path agentDir = AgentDesiredFile.agentDir(dataDir, deployment);
+    var handle = agent.find();
+    if (handle.isEmpty()) {
+      return true;
+    }
+    try {
+      AgentHandover.request(agentDir);
+    } catch (java.io.IOException e) {
+      // Without the marker the agent stops its services on SIGTERM: as before, still correct.
+    }
+    ProcessGroups.signalGroup(agent.pid(), "TERM");
+    try {
+      handle.get().onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception timedOut) {
+      // checked below
+    }
+    boolean exited = !agent.isAlive();
+    ProcessGroups.stopGroup(agent, "KILL", KILL_WAIT);
+    return exited;
   }
 
   /**

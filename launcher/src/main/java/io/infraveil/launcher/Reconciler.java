@@ -479,7 +479,7 @@ public final class Reconciler {
         return; // changed while fetching: the next pass decides again
       }
     }
-    stopNow(record, "NEW_VERSION");
+    handOverNow(record);
     AgentRecord cleared;
     synchronized (this) {
       cleared = state.agents().get(name).withCrashHistory(List.of(), null, 0, "NEW_VERSION");
@@ -520,8 +520,8 @@ public final class Reconciler {
         return;
       }
       try {
-        AgentDesiredFile.of(desired, settings.controlPlane(), fallback)
-            .write(settings.dataDir());
+        AgentDesiredFile.of(desired, settings.controlPlane(), fallback,
+            state.desired().hostLabels()).write(settings.dataDir());
         List<String> command = new ArrayList<>(settings.agentCommand());
         command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
         Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),
@@ -614,6 +614,26 @@ public final class Reconciler {
           ? state.withoutAgent(name)
           : state.withAgent(current.withoutProcess(reason));
       persist();
+    }
+  }
+
+  /**
+   * Worker: replaces the agent for a new version or generation without stopping its services;
+   * the next agent takes them over (agent README, "Handover"). The record loses its process.
+   */
+  private void handOverNow(AgentRecord record) {
+    String name = record.deployment();
+    Duration grace = graceFor(record);
+    log.event("hand_over", "deployment", name, "pid", record.process().pid(), "grace", grace);
+    if (!stopper.handOver(name, record.process(), grace)) {
+      log.event("hand_over_forced", "deployment", name, "agent_exited_in_time", false);
+    }
+    synchronized (this) {
+      AgentRecord current = state.agents().get(name);
+      if (current != null) {
+        state = state.withAgent(current.withoutProcess("NEW_VERSION"));
+        persist();
+      }
     }
   }
 

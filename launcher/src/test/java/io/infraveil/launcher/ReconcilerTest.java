@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -151,6 +152,22 @@ class ReconcilerTest {
     assertEquals(reconciler.state(), new FileStateStore(data).load().orElseThrow());
     assertEquals(AgentState.AGENT_STATE_RUNNING, reconciler.statuses().get(0).getState());
     assertTrue(Files.exists(data.resolve("agents/web/agent.out.log")));
+  }
+
+  /** The host's labels from the desired state reach the agent in desired.json. */
+  @Test
+  void hostLabelsReachTheAgentInDesiredFile() throws Exception {
+    start("exec sleep 1000", PayloadPrefetcher.AGENT_FETCHES, new DesiredSnapshot(1,
+        List.of(web(V1, 1, false)), Map.of("provider", "aws", "zone", "a")));
+    reconcileAndSettle();
+    reconcileAndSettle();
+    awaitStarts(1);
+
+    AgentDesiredFile written = JsonFiles.read(data.resolve("agents/web/desired.json"),
+        AgentDesiredFile.class).orElseThrow();
+    assertEquals(Map.of("provider", "aws", "zone", "a"), written.hostLabels());
+    assertEquals(Map.of("provider", "aws", "zone", "a"),
+        new FileStateStore(data).load().orElseThrow().desired().hostLabels());
   }
 
   /** A new generation stops the old agent and starts a new one; the old pid is gone. */

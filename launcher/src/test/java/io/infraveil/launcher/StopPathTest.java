@@ -186,6 +186,41 @@ class StopPathTest {
     assertFalse(agents.logText().contains("action=stop_forced"), agents.logText());
   }
 
+  /**
+   * A new generation hands the services over: the agent sees the handover request at its
+   * SIGTERM and exits, the recorded service keeps running for the next agent, nothing is
+   * forced; a delete afterwards is a full stop again (request removed, service killed).
+   */
+  @Test
+  void newGenerationHandsServicesOverAndDeleteStillStopsThem() throws Exception {
+    ProcessIdentity service = startRecordedService("web");
+    reconciler("trap 'if [ -f handover ]; then echo yes >> saw-handover; else echo no >>"
+        + " saw-handover; fi; exit 0' TERM\nsleep 1000 &\nwait", CrashBudget.defaults());
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity first = reconciler.state().agents().get("web").process();
+
+    reconciler.acceptDesired(desired(2, web(V1, 2, false)));
+    reconciler.reconcile();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+    ProcessIdentity second = reconciler.state().agents().get("web").process();
+    Path saw = data.resolve("agents/web/saw-handover");
+    assertEquals(List.of("yes"), Files.readAllLines(saw));
+    assertFalse(TestAgents.runs(first));
+    assertTrue(TestAgents.runs(second));
+    assertTrue(TestAgents.runs(service), "the service runs on for the next agent");
+    assertTrue(agents.logText().contains("action=hand_over"), agents.logText());
+    assertFalse(agents.logText().contains("forced"), agents.logText());
+
+    reconciler.acceptDesired(desired(3));
+    reconciler.reconcile();
+    assertTrue(reconciler.awaitIdle(Duration.ofSeconds(10)));
+    assertEquals(List.of("yes", "no"), Files.readAllLines(saw));
+    assertFalse(TestAgents.runs(service), "a delete stops the services");
+    assertFalse(Files.exists(data.resolve("agents/web/" + io.infraveil.host.fs.AgentHandover.FILE)));
+  }
+
   /** The grace is the release's longest stop_timeout plus the margin, at least the minimum. */
   @Test
   void graceFollowsTheReleasesLongestStopTimeout() throws Exception {

@@ -18,6 +18,7 @@ import io.infraveil.agent.metrics.AgentMetrics;
 import io.infraveil.agent.metrics.AgentMetricsWriter;
 import io.infraveil.agent.report.HeartbeatClient;
 import io.infraveil.agent.report.LogShipper;
+import io.infraveil.host.fs.AgentHandover;
 import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.metrics.MetricsTextFiles;
@@ -183,7 +184,9 @@ public final class Agent implements AutoCloseable {
         agentDir.resolve("secrets"), secretsFetcher::current, ServiceSpec::user);
     this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
         new FileAgentStateStore(agentDir), io.infraveil.agent.Containment.of(dataDir, deployment),
-        secrets == null ? ServiceSecrets.NONE : secrets);
+        secrets == null ? ServiceSecrets.NONE : secrets,
+        new io.infraveil.agent.InstanceContext(hostName, deployment, desired.hostLabels()),
+        io.infraveil.agent.FreePorts.SYSTEM);
     ReconnectLoop.Settings reconnect = ReconnectLoop.Settings.of(settings.reconnectInitial(),
         settings.reconnectMax());
     this.heartbeat = new HeartbeatClient(new HeartbeatClient.Settings(hostName, deployment,
@@ -221,7 +224,8 @@ public final class Agent implements AutoCloseable {
 
   /** The files this agent writes in its dir (desired.json is the launcher's). */
   static final List<String> OWN_FILES =
-      List.of(FileAgentStateStore.FILE_NAME, KnownPayloads.FILE, MetricsTextFiles.FILE_NAME);
+      List.of(FileAgentStateStore.FILE_NAME, KnownPayloads.FILE, MetricsTextFiles.FILE_NAME,
+          io.infraveil.agent.PortAssignments.FILE);
 
   /** Temp files a crash of the previous agent left behind; never read, removed at start. */
   private static void removeStaleTemps(Path agentDir) throws IOException {
@@ -271,14 +275,38 @@ public final class Agent implements AutoCloseable {
     } else {
       decided = StartPlan.afterFetch(factsNow(), fetchDesired());
     }
+    boolean handedOver = AgentHandover.requested(agentDir);
+    if (handedOver) {
+      // The previous agent left its services running for this one to replace (a new version
+      // or a restart): the desired version replaces them, several cluster indexes one at a time.
+      supervisor.replaceOnNextStart(desired.payload().sha256());
+    }
     carryOut(decided);
+    if (handedOver) {
+      try {
+        AgentHandover.clear(agentDir);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot remove " + agentDir.resolve(
+            AgentHandover.FILE), e);
+      }
+    }
   }
 
   /**
-   * SIGTERM from the launcher: the deployment is no longer wanted here or must restart, so its
-   * services are stopped, a last heartbeat says so, and everything is let go.
+   * SIGTERM from the launcher: the deployment is no longer wanted here, so its services are
+   * stopped, a last heartbeat says so, and everything is let go. When the launcher asked for a
+   * handover ({@link AgentHandover}: a new version or a restart), nothing is stopped and the
+   * next agent takes the services over.
    */
   public void shutdown() {
+    if (AgentHandover.requested(agentDir)) {
+      // The launcher replaces this agent and the next one takes the services over: stop
+      // nothing, let go (as close()), so they keep serving through the switch.
+      LOG.log(System.Logger.Level.INFO, "handing the services of " + desired.deployment()
+          + " over to the next agent");
+      close();
+      return;
+    }
     supervisor.stop();
     if (secrets != null) {
       try {

@@ -12,10 +12,12 @@ import java.util.Objects;
  * record reads it). Unknown fields are ignored, so the launcher may add some.
  * {@code launcherFallback} (absent: false) marks the launcher's own fallback to its last known
  * good after agent crashes; with pinned publisher keys it lets an older sequence this host
- * accepted before through the replay check.
+ * accepted before through the replay check. {@code hostLabels} (absent: none) are the host's
+ * labels as the control plane has them, which select the {@code overrides:} of config.yaml.
  */
 public record AgentDesired(int formatVersion, String deployment, Payload payload,
-    long generation, boolean retryMarkedBad, String controlPlane, boolean launcherFallback) {
+    long generation, boolean retryMarkedBad, String controlPlane, boolean launcherFallback,
+    java.util.Map<String, String> hostLabels) {
 
   public static final int FORMAT_VERSION = 1;
   public static final String FILE = "desired.json";
@@ -37,7 +39,15 @@ public record AgentDesired(int formatVersion, String deployment, Payload payload
     }
   }
 
+  /** A file without host labels. */
+  public AgentDesired(int formatVersion, String deployment, Payload payload, long generation,
+      boolean retryMarkedBad, String controlPlane, boolean launcherFallback) {
+    this(formatVersion, deployment, payload, generation, retryMarkedBad, controlPlane,
+        launcherFallback, java.util.Map.of());
+  }
+
   public AgentDesired {
+    hostLabels = hostLabels == null ? java.util.Map.of() : java.util.Map.copyOf(hostLabels);
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(payload, "payload");
     controlPlane = controlPlane == null ? "" : controlPlane;

@@ -133,6 +133,12 @@ public final class ProtoMapper {
           .setPid(p.pid())
           .setStartedAt(timestamp(p.startedAt())));
     }
+    for (AgentSnapshot.PortSnapshot p : s.ports()) {
+      b.addPorts(io.infraveil.proto.v1.ServicePortAssignment.newBuilder()
+          .setName(p.name())
+          .setClusterIndex(p.clusterIndex())
+          .setPort(p.port()));
+    }
     return b.build();
   }
 

@@ -1,12 +1,17 @@
 package io.infraveil.cli.ctl;
 
+import io.infraveil.appconfig.AppConfig;
+import io.infraveil.appconfig.AppConfigParser;
+import io.infraveil.appconfig.ConfigException;
+import io.infraveil.appconfig.ConfigOverrides;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
- * The config.yaml a host would run, shown by {@code ctl plan}. Today every host runs the base
- * file as packed; this is the one place where per-host {@code overrides:} (selected by the
- * host's labels) are to be merged in, so plan shows exactly what each host gets.
+ * The config.yaml a host would run, shown by {@code ctl plan}: the base file as packed, or,
+ * where the host's labels match {@code overrides:}, the base with those overrides merged over
+ * it (the same merge the host's agent does).
  */
 final class PerHostConfig {
 
@@ -18,8 +23,17 @@ final class PerHostConfig {
    * @param baseYaml the payload's config.yaml as packed
    */
   static String forHost(byte[] baseYaml, Map<String, String> hostLabels) {
-    // Integration point for the overrides merge (appconfig's ConfigOverrides.mergedFor): until it
-    // exists, a host's config is the base file.
-    return new String(baseYaml, StandardCharsets.UTF_8);
+    String base = new String(baseYaml, StandardCharsets.UTF_8);
+    AppConfig config;
+    try {
+      config = AppConfigParser.parse("config.yaml", baseYaml);
+    } catch (ConfigException e) {
+      return base; // plan checked the archive already; a config that fails here is shown as packed
+    }
+    String selectors = config.overrides().matching(hostLabels).stream()
+        .map(ConfigOverrides::selectorText).collect(Collectors.joining(", "));
+    return ConfigOverrides.mergedYamlFor(config, hostLabels)
+        .map(merged -> "# config.yaml with overrides " + selectors + " merged for this host\n" + merged)
+        .orElse(base);
   }
 }

@@ -67,6 +67,21 @@ final class StatusCommand implements Callable<Integer> {
         .toList();
   }
 
+  /**
+   * {@code http=web-1:41234 admin=web-1:41235}, with the cluster index when the service runs
+   * several ({@code http[1]=web-1:41240}); {@code -} without ports.
+   */
+  static String endpoints(String host, ServiceStatus service) {
+    if (service.getPortsCount() == 0) {
+      return "-";
+    }
+    boolean several = service.getPortsList().stream().anyMatch(p -> p.getClusterIndex() > 0);
+    return service.getPortsList().stream()
+        .map(p -> p.getName() + (several ? "[" + p.getClusterIndex() + "]" : "") + "=" + host
+            + ":" + p.getPort())
+        .collect(java.util.stream.Collectors.joining(" "));
+  }
+
   static void print(GetStatusResponse status, PrintWriter out) {
     out.println("HOSTS");
     HostsCommand.printHosts(status.getHostsList(), out);
@@ -76,7 +91,7 @@ final class StatusCommand implements Callable<Integer> {
     status.getDeploymentsList().forEach(deployment ->
         deployment.getPlacementWarningsList().forEach(warning -> out.println("warning: " + warning)));
     Table services = new Table("DEPLOYMENT", "HOST", "VERSION", "STATUS", "SERVICE", "STATE",
-        "HEALTH", "RESTARTS", "LAST CHECK", "REASON");
+        "HEALTH", "RESTARTS", "LAST CHECK", "ENDPOINTS", "REASON");
     List<String> failed = new ArrayList<>();
     for (Deployment deployment : status.getDeploymentsList()) {
       for (DeploymentOnHost onHost : deployment.getOnHostsList()) {
@@ -85,7 +100,8 @@ final class StatusCommand implements Callable<Integer> {
               Format.enumName(onHost.getVersionStatus()), service.getName(),
               state(service), Format.enumName(service.getHealth()),
               service.getRestartsInWindow() + " (" + service.getRestartsTotal() + " total)",
-              Format.time(service.getLastCheckAt()), service.getReason());
+              Format.time(service.getLastCheckAt()), endpoints(onHost.getHostName(), service),
+              service.getReason());
           if (service.getState() == ServiceState.SERVICE_STATE_FAILED) {
             failed.add(deployment.getName() + "/" + service.getName() + " on " + onHost.getHostName()
                 + " FAILED after " + service.getRestartsInWindow() + " restarts ("

@@ -48,12 +48,12 @@ class StatusCommandTest {
     List<String> lines = text.lines().toList();
     int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("DEPLOYMENT ")).findFirst()
         .orElseThrow());
-    assertTrue(lines.get(header).endsWith("LAST CHECK  REASON"), lines.get(header));
+    assertTrue(lines.get(header).endsWith("LAST CHECK  ENDPOINTS  REASON"), lines.get(header));
     assertTrue(lines.get(header + 1).matches(
-        "web +web-1 .* api +failed +unknown +8 \\(8 total\\) +- +BUDGET_EXHAUSTED"),
+        "web +web-1 .* api +failed +unknown +8 \\(8 total\\) +- +- +BUDGET_EXHAUSTED"),
         lines.get(header + 1));
     assertTrue(lines.get(header + 2).matches(
-        "web +web-1 .* worker +running +healthy +0 \\(2 total\\) +- +-"), lines.get(header + 2));
+        "web +web-1 .* worker +running +healthy +0 \\(2 total\\) +- +- +-"), lines.get(header + 2));
     assertEquals("web/api on web-1 FAILED after 8 restarts (BUDGET_EXHAUSTED); last failure:"
         + " PROCESS_EXITED: process 4242 (cluster 0) exited; left stopped until a new version or"
         + " a restart of the deployment", lines.get(header + 3));
@@ -90,5 +90,25 @@ class StatusCommandTest {
         .build();
     assertEquals(java.util.List.of("warning: host b runs services without cgroups: " + why),
         StatusCommand.uncontained(status));
+  }
+
+  // Ports reported by the agent show as name=host:port, with the cluster index when several.
+  @Test
+  void endpointsShowHostAndPortPerInstance() {
+    ServiceStatus one = ServiceStatus.newBuilder().setName("api")
+        .addPorts(io.infraveil.proto.v1.ServicePortAssignment.newBuilder().setName("http")
+            .setPort(41234))
+        .addPorts(io.infraveil.proto.v1.ServicePortAssignment.newBuilder().setName("admin")
+            .setPort(41235))
+        .build();
+    assertEquals("http=web-1:41234 admin=web-1:41235", StatusCommand.endpoints("web-1", one));
+    ServiceStatus two = ServiceStatus.newBuilder().setName("api")
+        .addPorts(io.infraveil.proto.v1.ServicePortAssignment.newBuilder().setName("http")
+            .setPort(41234))
+        .addPorts(io.infraveil.proto.v1.ServicePortAssignment.newBuilder().setName("http")
+            .setClusterIndex(1).setPort(41240))
+        .build();
+    assertEquals("http[0]=web-1:41234 http[1]=web-1:41240", StatusCommand.endpoints("web-1", two));
+    assertEquals("-", StatusCommand.endpoints("web-1", ServiceStatus.getDefaultInstance()));
   }
 }

@@ -94,8 +94,9 @@ public final class DesiredStates {
         }
       }
       DesiredState before = current(host.name());
-      if (!before.getAgentsList().equals(agents)) {
-        publish(host.name(), before.getRevision() + 1, agents);
+      if (!before.getAgentsList().equals(agents)
+          || !before.getHostLabelsMap().equals(host.labels())) {
+        publish(host.name(), before.getRevision() + 1, agents, host.labels());
       }
     }
   }
@@ -107,7 +108,7 @@ public final class DesiredStates {
   public synchronized DesiredState ensureAbove(String host, long held) {
     DesiredState state = current(host);
     if (held > state.getRevision()) {
-      return publish(host, held + 1, state.getAgentsList());
+      return publish(host, held + 1, state.getAgentsList(), state.getHostLabelsMap());
     }
     return state;
   }
@@ -118,11 +119,13 @@ public final class DesiredStates {
         .findFirst();
   }
 
-  private DesiredState publish(String host, long revision, List<DesiredAgent> agents) {
+  private DesiredState publish(String host, long revision, List<DesiredAgent> agents,
+      Map<String, String> hostLabels) {
     DesiredState state = DesiredState.newBuilder()
         .setHostName(host)
         .setRevision(revision)
         .addAllAgents(agents)
+        .putAllHostLabels(hostLabels)
         .setIssuedAt(ProtoTime.timestamp(clock.instant()))
         .build();
     hosts.setDesiredState(host, revision, state.toByteArray());

@@ -242,14 +242,20 @@ public final class OperationsViews {
       Map<String, CatalogService.Builder> byService = new LinkedHashMap<>();
       for (DeploymentOnHost on : d.getOnHostsList()) {
         for (ServiceStatus s : on.getServicesList()) {
+          CatalogInstance.Builder instance = CatalogInstance.newBuilder()
+              .setHostName(on.getHostName())
+              .setState(s.getState())
+              .setHealth(s.getHealth())
+              .setVersion(on.getPayload().getVersion())
+              .setRestartsTotal(s.getRestartsTotal());
+          s.getPortsList().forEach(port -> instance.addEndpoints(
+              io.infraveil.proto.v1.CatalogEndpoint.newBuilder()
+                  .setName(port.getName())
+                  .setClusterIndex(port.getClusterIndex())
+                  .setAddress(on.getHostName() + ":" + port.getPort())));
           byService.computeIfAbsent(s.getName(), name -> CatalogService.newBuilder()
                   .setDeployment(d.getName()).setService(name))
-              .addInstances(CatalogInstance.newBuilder()
-                  .setHostName(on.getHostName())
-                  .setState(s.getState())
-                  .setHealth(s.getHealth())
-                  .setVersion(on.getPayload().getVersion())
-                  .setRestartsTotal(s.getRestartsTotal()));
+              .addInstances(instance);
         }
       }
       byService.values().forEach(b -> out.add(b.build()));

@@ -108,6 +108,35 @@ public final class Cgroups {
     return new KillReport(groups.size(), killed, leftOver);
   }
 
+  /**
+   * As {@link #killDeployment}, but leaves the instance cgroups named in {@code keep} (their
+   * {@link ServiceCgroup#name()}) alone, and the deployment's directory with them.
+   */
+  public KillReport killDeploymentExcept(String deployment, java.util.Set<String> keep,
+      String signal, Duration grace) {
+    if (keep.isEmpty()) {
+      return killDeployment(deployment, signal, grace);
+    }
+    List<ServiceCgroup> groups = deploymentCgroups(deployment).stream()
+        .filter(g -> !keep.contains(g.name())).toList();
+    groups.forEach(g -> g.signalAll(signal));
+    long deadline = System.nanoTime() + grace.toNanos();
+    int killed = 0;
+    List<String> leftOver = new ArrayList<>();
+    for (ServiceCgroup g : groups) {
+      if (!g.awaitEmpty(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+        g.kill();
+        killed++;
+      }
+    }
+    for (ServiceCgroup g : groups) {
+      if (!g.awaitEmpty(Duration.ofSeconds(5)) || !g.remove()) {
+        leftOver.add(g.name());
+      }
+    }
+    return new KillReport(groups.size(), killed, leftOver);
+  }
+
   private static boolean hasChildCgroups(Path dir) {
     try (Stream<Path> children = Files.list(dir)) {
       return children.anyMatch(Files::isDirectory);

@@ -216,6 +216,46 @@ public final class ServiceCgroup {
     return awaitEmpty(KILL_WAIT) ? StopOutcome.KILLED : StopOutcome.LEFT_OVER;
   }
 
+  /**
+   * Moves every process of this cgroup into {@code target} (created first, without limits),
+   * in every hierarchy, so that a new process can take this cgroup's place while the old ones
+   * run on beside it. A process that forks while it moves may leave a child behind for a
+   * moment: the move repeats until this cgroup is empty.
+   *
+   * @throws IOException naming the process and file when the kernel refuses a move
+   */
+  public void moveAllTo(ServiceCgroup target) throws IOException {
+    Objects.requireNonNull(target, "target");
+    target.create(CgroupLimits.NONE);
+    List<Path> from = procsFiles();
+    List<Path> to = target.procsFiles();
+    if (from.size() != to.size()) {
+      throw new IOException("cannot move " + name + " to " + target.name
+          + ": they span different hierarchies");
+    }
+    for (int round = 0; round < 50 && populated(); round++) {
+      for (long pid : pids()) {
+        for (Path procs : to) {
+          try {
+            Files.writeString(procs, Long.toString(pid));
+          } catch (IOException e) {
+            if (Files.exists(Path.of("/proc", Long.toString(pid)))) {
+              throw new IOException("cannot move process " + pid + " to " + procs + ": "
+                  + e.getMessage(), e);
+            }
+          }
+        }
+      }
+      if (populated()) {
+        sleep(Duration.ofMillis(5));
+      }
+    }
+    if (populated()) {
+      throw new IOException("processes " + pids() + " of " + name + " kept appearing while"
+          + " they were moved to " + target.name);
+    }
+  }
+
   /** Waits up to {@code timeout} for the cgroup to be empty; true when it is. */
   public boolean awaitEmpty(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
