@@ -25,9 +25,9 @@ class HostBenchTest {
       HostMemoryBench.Result memory = HostMemoryBench.measure(stack, Duration.ofSeconds(2));
       System.out.print(memory.describe());
       assertTrue(memory.launcherKib() > 0 && memory.agentKib() > 0, memory.describe());
-      CtlStatusBench.Result ctl = CtlStatusBench.measure(stack, 2);
+      CtlStatusBench.Result ctl = CtlStatusBench.measure(stack, 2, work);
       System.out.print(ctl.describe());
-      assertTrue(ctl.ctlMinMs() > 0, ctl.describe());
+      assertTrue(ctl.archived().minMs() > 0, ctl.describe());
     }
   }
 }

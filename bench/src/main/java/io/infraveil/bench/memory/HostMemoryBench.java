@@ -44,7 +44,7 @@ public final class HostMemoryBench {
     Path work = Files.createTempDirectory("infraveil-memory-bench");
     try (DevStack stack = DevStack.start(CrashRestartBench.repoRoot(), work.resolve("dev"))) {
       System.out.print(measure(stack, idle).describe());
-      System.out.print(CtlStatusBench.measure(stack, 5).describe());
+      System.out.print(CtlStatusBench.measure(stack, 5, work).describe());
     }
   }
 
