@@ -2,8 +2,9 @@
 # Installs Debian's supervisor package (supervisord, the side-by-side anchor of the crash-restart
 # benchmark) into .tools/supervisor/ at the repo root: `apt-get download` and `dpkg -x`, so
 # nothing is installed system-wide and no system supervisord service is started. Its Python
-# dependency pkg_resources comes the same way. Needs apt (run `apt-get update` first on a
-# fresh machine) and /usr/bin/python3. Prints a command that runs supervisord.
+# dependency pkg_resources comes the same way. Needs apt (as root it runs `apt-get update` when
+# the package lists lack supervisor) and /usr/bin/python3. Prints a command that runs
+# supervisord.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,10 +26,14 @@ if [[ ! -x /usr/bin/python3 ]]; then
 fi
 
 mkdir -p "$PREFIX/debs" "$PREFIX/root"
-(cd "$PREFIX/debs" && apt-get download supervisor python3-pkg-resources >&2) || {
+download() {
+  (cd "$PREFIX/debs" && apt-get download supervisor python3-pkg-resources >&2)
+}
+# A fresh machine has no package lists yet: as root, fetch them once and try again.
+if ! download && { [[ "$(id -u)" != 0 ]] || ! apt-get update -qq >&2 || ! download; }; then
   echo "install-supervisord: apt-get download failed; run 'apt-get update' and try again" >&2
   exit 1
-}
+fi
 for deb in "$PREFIX"/debs/*.deb; do
   dpkg -x "$deb" "$PREFIX/root"
 done
