@@ -13,9 +13,6 @@ import java.util.Objects;
 public final class ExitWatch {
 
   private static final System.Logger LOG = System.getLogger(ExitWatch.class.getName());
-  /** The watcher only blocks in poll(2) and then runs the callback. */
-  private static final long STACK_BYTES = 256 * 1024;
-
   private ExitWatch() {}
 
   /**
@@ -25,7 +22,8 @@ public final class ExitWatch {
   public static void watch(ProcessIdentity process, String name, Runnable onExit) {
     Objects.requireNonNull(process, "process");
     Objects.requireNonNull(onExit, "onExit");
-    Thread watcher = new Thread(null, () -> awaitExit(process, onExit), name, STACK_BYTES);
+    // The JVM's default stack size: the callback may do real work (a restart) on this thread.
+    Thread watcher = new Thread(() -> awaitExit(process, onExit), name);
     watcher.setDaemon(true);
     watcher.start();
   }
