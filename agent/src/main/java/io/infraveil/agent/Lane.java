@@ -44,6 +44,25 @@ final class Lane implements Executor {
     }
   }
 
+  /**
+   * Runs {@code task} on the calling thread when the lane is idle (and keeps draining what is
+   * queued meanwhile), else queues it: a thread woken by a process exit handles it without a
+   * hop to the pool. Dropped, like {@link #execute} after shutdown, once the pool is shut down.
+   */
+  void executeHere(Runnable task) {
+    if (delegate instanceof java.util.concurrent.ExecutorService pool && pool.isShutdown()) {
+      return;
+    }
+    synchronized (lock) {
+      queue.addLast(Objects.requireNonNull(task, "task"));
+      if (draining) {
+        return;
+      }
+      draining = true;
+    }
+    drain();
+  }
+
   private void drain() {
     while (true) {
       Runnable task;

@@ -3,6 +3,7 @@ package io.infraveil.agent;
 import io.infraveil.appconfig.HealthCheckSpec;
 import io.infraveil.appconfig.ServiceSpec;
 import io.infraveil.appconfig.ResourcesSpec;
+import io.infraveil.host.process.ExitWatch;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
 import io.infraveil.host.process.ServiceAccount;
@@ -732,11 +733,11 @@ final class ServiceRunner {
     return env;
   }
 
+  /** The exit is handled on the thread the kernel wakes for it, no pool in between. */
   private void watchExit(Supervised p) {
     long gen = generation;
-    p.identity().find().ifPresentOrElse(
-        handle -> handle.onExit().thenRun(() -> lane.execute(() -> processExited(gen, p))),
-        () -> lane.execute(() -> processExited(gen, p)));
+    ExitWatch.watch(p.identity(), "exit-" + spec.name() + "-" + p.clusterIndex(),
+        () -> lane.executeHere(() -> processExited(gen, p)));
   }
 
   private void processExited(long gen, Supervised p) {
@@ -915,11 +916,17 @@ final class ServiceRunner {
         restartsTotal++;
         changed();
         long gen = generation;
-        timer = scheduler.schedule(() -> lane.execute(() -> {
+        Runnable restart = () -> {
           if (gen == generation && state == ServiceState.HEALING) {
             attempt(true);
           }
-        }), decision.delay().toMillis(), TimeUnit.MILLISECONDS);
+        };
+        if (decision.delay().isZero()) {
+          lane.execute(restart); // next on this lane, on this thread: no timer in between
+        } else {
+          timer = scheduler.schedule(() -> lane.execute(restart), decision.delay().toMillis(),
+              TimeUnit.MILLISECONDS);
+        }
       }
       default -> throw new AssertionError("unexpected healing action " + decision.action());
     }

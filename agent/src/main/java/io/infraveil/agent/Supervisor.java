@@ -47,6 +47,8 @@ public final class Supervisor implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final AgentStateStore store;
+  /** Writes the state off the lanes: a restart does not wait for an fsync. */
+  private final StateWriter writer;
   private final Containment containment;
   private final ServiceSecrets secrets;
   private final InstanceContext context;
@@ -122,6 +124,7 @@ public final class Supervisor implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.store = Objects.requireNonNull(store, "store");
+    this.writer = new StateWriter(store);
     Files.createDirectories(LogFiles.dir(agentDir));
     AgentState saved = store.load();
     this.tracker = new VersionTracker(settings.stabilization(),
@@ -180,6 +183,7 @@ public final class Supervisor implements AutoCloseable {
         return new StartResult(StartResult.Outcome.REJECTED, prepared.problem());
       }
       config = prepared.config().get();
+      writer.flush();
       AgentState saved = loadQuietly();
       boolean replace = sha256.equals(handOverFor);
       handOverFor = null;
@@ -245,6 +249,7 @@ public final class Supervisor implements AutoCloseable {
       stopRunners();
       killLeftoverCgroups(java.util.Set.of());
       persist();
+      writer.flush();
       notifyListeners();
     } finally {
       control.unlock();
@@ -262,6 +267,7 @@ public final class Supervisor implements AutoCloseable {
       closed = true;
       tick.cancel(false);
       workers.shutdownNow();
+      writer.flush();
     } finally {
       control.unlock();
     }
@@ -595,14 +601,14 @@ public final class Supervisor implements AutoCloseable {
     synchronized (lock) {
       Map<String, AgentState.SavedService> services = new LinkedHashMap<>();
       runners.forEach((name, runner) -> services.put(name, runner.saved()));
-      AgentState state = new AgentState(AgentState.FORMAT_VERSION, releaseSha,
-          tracker.state(clock.instant()), services);
-      try {
-        store.save(state);
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.ERROR, "cannot save agent state", e);
-      }
+      writer.submit(new AgentState(AgentState.FORMAT_VERSION, releaseSha,
+          tracker.state(clock.instant()), services));
     }
+  }
+
+  /** Waits until every state change so far is on disk (tests, and callers that read it). */
+  public void flushState() {
+    writer.flush();
   }
 
   private AgentState loadQuietly() {

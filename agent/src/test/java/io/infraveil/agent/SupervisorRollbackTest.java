@@ -89,6 +89,7 @@ class SupervisorRollbackTest {
     assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "A runs");
     assertTrue(supervisor.isMarkedBad(B));
 
+    supervisor.flushState(); // the state is written off the lanes
     AgentState saved = new FileAgentStateStore(tmp.resolve("agent")).load();
     assertEquals(A, saved.releaseSha256());
     assertEquals(java.util.Set.of(B), saved.versions().markedBad());

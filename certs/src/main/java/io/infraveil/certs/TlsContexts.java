@@ -66,8 +66,23 @@ public final class TlsContexts {
         .build();
   }
 
-  /** A client context from PEM files: the CA bundle, and a certificate and key (or nulls). */
+  /**
+   * A client context from PEM files: the CA bundle, and a certificate and key (or nulls).
+   * Certificates and PKCS#8 keys (the form this project writes) are read with the JDK's own
+   * parsers, so a short-lived command such as {@code ctl status} loads no BouncyCastle, whose
+   * signed jars cost a signature check at class loading; other key forms go through {@link Pem}.
+   */
   public static SslContext client(Path caFile, Path certFile, Path keyFile) throws IOException {
+    java.util.Optional<PrivateKey> pkcs8 = keyFile == null ? java.util.Optional.empty()
+        : JdkPem.pkcs8Key(keyFile);
+    if (certFile == null || keyFile == null || pkcs8.isPresent()) {
+      try {
+        return client(JdkPem.certificates(caFile), certFile == null ? null
+            : JdkPem.certificates(certFile), pkcs8.orElse(null));
+      } catch (java.security.cert.CertificateException unreadable) {
+        // fall through: Pem reads them again and names what is wrong
+      }
+    }
     List<X509Certificate> cas = Pem.readCertificates(caFile);
     if (certFile == null || keyFile == null) {
       return client(cas, null, null);

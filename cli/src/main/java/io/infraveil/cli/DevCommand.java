@@ -339,6 +339,9 @@ final class DevCommand implements Callable<Integer> {
       }
       command.add(ProcessHandle.current().info().command()
           .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      if (fixedArgs == null) {
+        command.addAll(io.infraveil.host.jvm.HostJvmOptions.launcher()); // as in production
+      }
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
       command.addAll(fixedArgs != null ? fixedArgs : launcherArgs());
       readyFrom = Files.exists(log) ? Files.size(log) : 0;

@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import com.google.protobuf.Timestamp;
 import io.infraveil.host.fs.JsonFiles;
+import io.infraveil.host.jvm.HostJvmOptions;
 import io.infraveil.host.payload.PayloadOrigin;
 import io.infraveil.host.process.ProcessGroups;
 import io.infraveil.host.process.ProcessIdentity;
@@ -84,12 +85,19 @@ public final class Reconciler {
       this(dataDir, controlPlane, agentCommand, stopGrace, DEFAULT_STOP_MARGIN, interval);
     }
 
-    /** The current JVM running {@code io.infraveil.agent.main.AgentMain} from this classpath. */
+    /**
+     * The current JVM running {@code io.infraveil.agent.main.AgentMain} from this classpath,
+     * with the agents' small-heap options ({@link HostJvmOptions#agent()}).
+     */
     public static List<String> defaultAgentCommand() {
       String java = ProcessHandle.current().info().command()
           .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      return List.of(java, "-cp", System.getProperty("java.class.path"),
-          "io.infraveil.agent.main.AgentMain");
+      List<String> command = new ArrayList<>();
+      command.add(java);
+      command.addAll(HostJvmOptions.agent());
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+          "io.infraveil.agent.main.AgentMain"));
+      return List.copyOf(command);
     }
   }
 

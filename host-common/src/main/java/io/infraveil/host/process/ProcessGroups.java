@@ -158,9 +158,22 @@ public final class ProcessGroups {
     if (ProcessHandle.of(leader.pid()).map(ProcessHandle::isAlive).orElse(false)) {
       return false; // the pid names another process now: its group is not ours
     }
+    if (!groupExists(leader.pid())) {
+      return false; // nothing left: no scan of /proc on the way from a crash to its restart
+    }
     boolean ours = groupMembers(leader.pid()).stream()
         .anyMatch(m -> m.startedNoEarlierThan(leader) && m.isAlive());
     return ours && signalGroup(leader.pid(), "KILL");
+  }
+
+  /** Whether any process is in group {@code pgid} (killpg with signal 0: one system call). */
+  static boolean groupExists(long pgid) {
+    int group = checkedId(pgid, "process group");
+    try {
+      return LibC.killpg(group, 0) == 0;
+    } catch (LastErrorException e) {
+      return e.getErrorCode() != LibC.ESRCH; // EPERM: it exists, though not ours to signal
+    }
   }
 
   /** Live processes whose process group id is {@code pgid}, read from /proc. */

@@ -222,6 +222,43 @@ class RecordOpenerTest {
     assertEquals(result, result.requireSha256(result.sha256Hex()));
   }
 
+  // Hashing and writing run on a second thread: a failing output still fails the open.
+  @Test
+  void openWithExpectedSizeReportsAFailingOutput() throws Exception {
+    byte[] plaintext = data(5 * RECORD + 3);
+    byte[] sealed = seal(plaintext, RECORD);
+    java.io.OutputStream full = new java.io.OutputStream() {
+      private long count;
+
+      @Override
+      public void write(int b) throws java.io.IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws java.io.IOException {
+        count += len;
+        if (count > 2L * RECORD) {
+          throw new java.io.IOException("no space left on device");
+        }
+      }
+    };
+
+    java.io.IOException e = assertThrows(java.io.IOException.class, () -> RecordOpener.open(
+        in(sealed), full, KEY, PREFIX, RECORD, plaintext.length));
+    assertEquals("no space left on device", e.getMessage());
+  }
+
+  // Many records through the two-thread pipe: bytes and hash as on one thread.
+  @Test
+  void openWithExpectedSizeKeepsRecordOrderOverManyRecords() throws Exception {
+    byte[] plaintext = data(200 * SMALL + 7);
+    OpenResult result = RecordOpener.open(in(seal(plaintext, SMALL)), written, KEY, PREFIX,
+        SMALL, plaintext.length);
+    assertArrayEquals(plaintext, written.toByteArray());
+    assertEquals(Sha256Hex.format(Sha256Hex.newDigest().digest(plaintext)), result.sha256Hex());
+  }
+
   private static ByteArrayInputStream in(byte[] bytes) {
     return new ByteArrayInputStream(bytes);
   }

@@ -1,0 +1,48 @@
+package io.infraveil.host.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Small-heap defaults unless the environment variable says otherwise (set but empty: none). */
+class HostJvmOptionsTest {
+
+  @Test
+  void defaultsCapTheHeapWithTheSerialCollector() {
+    for (List<String> options : List.of(HostJvmOptions.agent(Map.of()),
+        HostJvmOptions.launcher(Map.of()))) {
+      assertTrue(options.contains("-XX:+UseSerialGC"), options.toString());
+      assertTrue(options.contains("-Xmx64m"), options.toString());
+      assertTrue(options.stream().noneMatch(o -> o.startsWith("-XX:TieredStopAtLevel")),
+          "C2 stays on for the payload crypto: " + options);
+    }
+  }
+
+  @Test
+  void theEnvironmentReplacesTheDefaultsWhole() {
+    assertEquals(List.of("-Xmx1g", "-XX:+UseG1GC"), HostJvmOptions.agent(
+        Map.of(HostJvmOptions.AGENT_ENV, "  -Xmx1g   -XX:+UseG1GC ")));
+    assertEquals(List.of(), HostJvmOptions.launcher(Map.of(HostJvmOptions.LAUNCHER_ENV, "")));
+    assertEquals(HostJvmOptions.LAUNCHER_DEFAULTS, HostJvmOptions.launcher(
+        Map.of(HostJvmOptions.AGENT_ENV, "-Xmx1g")));
+  }
+
+  // Every default is one this JVM accepts (a JVM refuses to start on an unknown option).
+  @Test
+  void thisJvmStartsWithTheDefaults() throws Exception {
+    for (List<String> options : List.of(HostJvmOptions.AGENT_DEFAULTS,
+        HostJvmOptions.LAUNCHER_DEFAULTS)) {
+      List<String> command = new java.util.ArrayList<>();
+      command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+          .toString());
+      command.addAll(options);
+      command.add("-version");
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertEquals(0, p.waitFor(), out);
+    }
+  }
+}
