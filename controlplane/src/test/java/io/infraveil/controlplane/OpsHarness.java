@@ -92,6 +92,12 @@ final class OpsHarness implements AutoCloseable {
 
   /** Uploads an app with one service {@code api} and deploys it on the hosts; returns the payload hash. */
   String deploy(String name, String version, String... hosts) throws Exception {
+    return deploy(name, version, io.infraveil.proto.v1.RolloutStrategy.getDefaultInstance(), hosts);
+  }
+
+  /** Deploys with a rollout strategy (unset fields take the defaults). */
+  String deploy(String name, String version, io.infraveil.proto.v1.RolloutStrategy strategy, String... hosts)
+      throws Exception {
     Path app = Files.createTempDirectory(dir, "app");
     Files.writeString(app.resolve("config.yaml"), """
         services:
@@ -106,7 +112,7 @@ final class OpsHarness implements AutoCloseable {
     PayloadArchive.pack(app, archive);
     String sha = upload(archive.toByteArray(), version, name).getPayload().getSha256();
     operator().putDeployment(PutDeploymentRequest.newBuilder().setName(name).setPayloadSha256(sha)
-        .addAllHosts(List.of(hosts)).build());
+        .addAllHosts(List.of(hosts)).setRollout(strategy).build());
     return sha;
   }
 

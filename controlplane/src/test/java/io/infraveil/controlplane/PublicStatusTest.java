@@ -56,8 +56,13 @@ class PublicStatusTest {
       throws Exception {
     var first = ops.enroll(host1);
     var second = ops.enroll(host2);
+    // Online (Sync streams open), and the new version sent to both at once: a rollout moves
+    // only online hosts, one at a time unless told otherwise.
+    ops.sync(first, new java.util.concurrent.LinkedBlockingQueue<>());
+    ops.sync(second, new java.util.concurrent.LinkedBlockingQueue<>());
     String old = ops.deploy(deployment, OLD, host1, host2);
-    String fresh = ops.deploy(deployment, NEW, host1, host2);
+    String fresh = ops.deploy(deployment, NEW,
+        io.infraveil.proto.v1.RolloutStrategy.newBuilder().setMaxParallel(2).build(), host1, host2);
     long generation = ops.operator().listDeployments(ListDeploymentsRequest.getDefaultInstance()).getDeploymentsList()
         .stream().filter(d -> d.getName().equals(deployment)).findFirst().orElseThrow().getGeneration();
     for (var host : List.of(first, second)) {
