@@ -138,7 +138,10 @@ class DeployPathIT {
 
   /**
    * Proves each check before running: a payload altered on the wire is rejected by the host,
-   * never cached, reported, and the running version keeps running untouched.
+   * never cached or run, reported, and the running version keeps running untouched. The
+   * payload itself is genuine (only the proxy alters it), so once the tamper is lifted the
+   * launcher's next attempt fetches bytes that verify and runs that version: each case waits
+   * for that before the next begins, or the retry would switch hello under the next case.
    */
   @ParameterizedTest
   @EnumSource(value = ControlPlaneProxy.Tamper.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
@@ -152,16 +155,25 @@ class DeployPathIT {
       case WRONG_HMAC -> "PAYLOAD_REJECTED_MAC_MISMATCH";
       default -> throw new AssertionError(tamper);
     };
+    String version = "genuine-after-" + tamper.name().toLowerCase(java.util.Locale.ROOT);
+    Node launcher = cluster.host(HOST).launcher();
+    String sha;
+    int logBeforeLift;
     proxy.tamper(tamper);
     try {
-      Path app = cluster.helloApp("tampered-" + tamper.name().toLowerCase(java.util.Locale.ROOT));
-      String sha = cluster.deploy(app, DEPLOYMENT, HOST).path("upload").path("payload")
-          .path("sha256").asText();
-      cluster.waitFor("the launcher reports " + expectedReason, UP, () -> cluster.agentOnHost(HOST,
-          DEPLOYMENT).path("reason").asText().equals(expectedReason));
+      sha = cluster.deploy(cluster.helloApp(version), DEPLOYMENT, HOST).path("upload")
+          .path("payload").path("sha256").asText();
+      String shortSha = sha.substring(0, 12);
+      Set<String> ranWhileTampered = ConcurrentHashMap.newKeySet();
+      cluster.waitFor("the launcher reports " + expectedReason, UP, () -> {
+        JsonNode agent = cluster.agentOnHost(HOST, DEPLOYMENT);
+        ranWhileTampered.add(agent.path("payload").path("sha256").asText());
+        return agent.path("reason").asText().equals(expectedReason);
+      });
       JsonNode agent = cluster.agentOnHost(HOST, DEPLOYMENT);
       assertEquals("AGENT_STATE_RUNNING", agent.path("state").asText(), agent.toString());
       assertNotEquals(sha, agent.path("payload").path("sha256").asText(), agent.toString());
+      assertFalse(ranWhileTampered.contains(sha), "the agent never ran " + sha + " while tampered");
       Path cache = cluster.host(HOST).cacheDir();
       assertFalse(Files.exists(cache.resolve(sha)), "nothing cached for " + sha);
       assertFalse(Files.exists(cache.resolve(".partial").resolve(sha + ".enc.part")),
@@ -170,9 +182,30 @@ class DeployPathIT {
           "nothing extracted for " + sha);
       assertEquals(Optional.of(serving), hello("/"));
       assertEquals(pid, helloPid(), "the running service was not restarted");
+      cluster.waitFor("a PAYLOAD_REJECTED security event for " + shortSha, UP, () -> {
+        for (JsonNode event : cluster.ctlJson("security-events").path("events")) {
+          String message = event.path("message").asText();
+          if (event.path("kind").asText().equals("PAYLOAD_REJECTED") && message.contains(shortSha)
+              && message.contains(expectedReason)) {
+            return true;
+          }
+        }
+        return false;
+      });
     } finally {
       proxy.tamper(ControlPlaneProxy.Tamper.NONE);
     }
+    logBeforeLift = launcher.output().length();
+
+    // The genuine bytes now verify: the same version is fetched again and runs.
+    cluster.waitFor("hello " + version + " answers / once the tamper is lifted", UP,
+        () -> hello("/").equals(Optional.of(version)));
+    assertFalse(launcher.output().substring(0, logBeforeLift).matches(
+        "(?s).*action=spawn [^\\n]*payload=" + sha + ".*"),
+        "no agent was spawned for " + sha + " while the tamper was in place");
+    assertTrue(Files.isDirectory(cluster.host(HOST).cacheDir().resolve(sha)),
+        "the verified copy of " + sha + " is cached");
+    serving = version;
   }
 
   /**
