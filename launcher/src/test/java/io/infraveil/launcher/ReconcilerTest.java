@@ -244,6 +244,35 @@ class ReconcilerTest {
   }
 
   /**
+   * A payload that could not be cached is fetched again on the next periodic pass, not by the
+   * pass its own failure triggers: otherwise a payload every fetch refuses (altered on the way,
+   * damaged at rest) is downloaded again back to back, for as long as it stays desired. A new
+   * desired payload is fetched at once.
+   */
+  @Test
+  void failedPrefetchIsRetriedOnThePeriodicPassNotInALoop() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
+    start("exec sleep 1000", (deployment, payload) -> {
+      fetches.incrementAndGet();
+      return PayloadPrefetcher.PrefetchResult.failed("PAYLOAD_REJECTED_HASH_MISMATCH");
+    }, desired(1, web(V1, 1, false)));
+    Thread.sleep(200); // each failure's own pass would have fetched again many times by now
+    settle();
+    assertEquals(1, fetches.get(), "fetched once, not again by the pass its failure triggered");
+    reconcileAndSettle(); // a pass for another cause (an agent exit, a new report) soon after
+    assertEquals(1, fetches.get());
+
+    agents.clock.advance(Duration.ofMinutes(30)); // half the interval (1 h): the timer's pass
+    reconcileAndSettle();
+    assertEquals(2, fetches.get(), "fetched again on the periodic pass");
+
+    reconciler.acceptDesired(desired(2, web(V2, 1, false)));
+    reconcileAndSettle();
+    assertEquals(3, fetches.get(), "a new desired payload is fetched at once");
+    assertEquals(List.of(), agents.startLines());
+  }
+
+  /**
    * A crash-looping agent (exit 3) runs exactly 7 times (started, then 6 failed respawns), is
    * suspended for 1 min, tries again after the cooldown, and the next suspension lasts 2 min
    * (doubling). A new generation lifts it.
