@@ -176,8 +176,13 @@ class DeployPathIT {
       assertFalse(ranWhileTampered.contains(sha), "the agent never ran " + sha + " while tampered");
       Path cache = cluster.host(HOST).cacheDir();
       assertFalse(Files.exists(cache.resolve(sha)), "nothing cached for " + sha);
-      assertFalse(Files.exists(cache.resolve(".partial").resolve(sha + ".enc.part")),
-          "no partial download kept for " + sha);
+      // The launcher keeps trying while the version is desired, so a partial file may exist
+      // at any moment; what must hold is that no attempt resumed a rejected download.
+      List<Long> offsets = proxy.fetches().stream().filter(f -> f.getSha256().equals(sha))
+          .map(f -> f.getOffset()).toList();
+      assertFalse(offsets.isEmpty(), "the host fetched " + sha);
+      assertTrue(offsets.stream().allMatch(o -> o == 0L),
+          "every fetch of a rejected download started again from 0: " + offsets);
       assertFalse(Files.exists(cluster.host(HOST).agentDir(DEPLOYMENT).resolve("releases").resolve(sha)),
           "nothing extracted for " + sha);
       assertEquals(Optional.of(serving), hello("/"));
@@ -205,6 +210,8 @@ class DeployPathIT {
         "no agent was spawned for " + sha + " while the tamper was in place");
     assertTrue(Files.isDirectory(cluster.host(HOST).cacheDir().resolve(sha)),
         "the verified copy of " + sha + " is cached");
+    assertFalse(Files.exists(cluster.host(HOST).cacheDir().resolve(".partial")
+        .resolve(sha + ".enc.part")), "no partial download left for " + sha);
     serving = version;
   }
 
