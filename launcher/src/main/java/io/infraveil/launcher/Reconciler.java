@@ -604,8 +604,11 @@ public final class Reconciler {
 
   /** Under the lock. */
   private void rejectPayload(AgentRecord record, DesiredAgentSpec desired, String why) {
-    boolean firstTime = !why.equals(record.lastReason());
-    failedFetches.put(record.deployment(), new FailedFetch(desired, clock.instant()));
+    FailedFetch previous = failedFetches.put(record.deployment(),
+        new FailedFetch(desired, clock.instant()));
+    // Once per version and reason: another version refused for the same reason is news.
+    boolean firstTime = !why.equals(record.lastReason()) || previous == null
+        || !previous.desired().payload().equals(desired.payload());
     state = state.withAgent(record.withReason(why));
     log.event("payload_not_cached", "deployment", record.deployment(), "reason", why);
     // A refused payload is a security event; report it once, not on every reconcile pass.

@@ -244,6 +244,25 @@ class ReconcilerTest {
   }
 
   /**
+   * Each rejected version is reported: a new version refused for the same reason as the one
+   * before it is another security event, not a repeat of the first.
+   */
+  @Test
+  void anotherVersionRejectedForTheSameReasonIsReportedToo() throws Exception {
+    start("exec sleep 1000",
+        (deployment, payload) -> PayloadPrefetcher.PrefetchResult.failed("PAYLOAD_REJECTED_HASH_MISMATCH"),
+        desired(1, web(V1, 1, false)));
+    reconciler.acceptDesired(desired(2, web(V2, 1, false)));
+    reconcileAndSettle();
+    agents.clock.advance(Duration.ofHours(1));
+    reconcileAndSettle(); // V2 fetched and refused again: not a new event
+    var rejected = reconciler.drainEvents().stream()
+        .filter(e -> e.getKind() == EventKind.EVENT_KIND_PAYLOAD_REJECTED)
+        .map(e -> e.getPayload().getSha256()).toList();
+    assertEquals(List.of(V1.sha256(), V2.sha256()), rejected);
+  }
+
+  /**
    * A payload that could not be cached is fetched again on the next periodic pass, not by the
    * pass its own failure triggers: otherwise a payload every fetch refuses (altered on the way,
    * damaged at rest) is downloaded again back to back, for as long as it stays desired. A new
