@@ -139,9 +139,10 @@ class DeployPathIT {
   /**
    * Proves each check before running: a payload altered on the wire is rejected by the host,
    * never cached or run, reported, and the running version keeps running untouched. The
-   * payload itself is genuine (only the proxy alters it), so once the tamper is lifted the
-   * launcher's next attempt fetches bytes that verify and runs that version: each case waits
-   * for that before the next begins, or the retry would switch hello under the next case.
+   * payload itself is genuine (only the proxy alters it), and the launcher keeps trying it while
+   * it is desired, so the tamper is lifted only once the rollout has reverted the host to the
+   * running version (auto_revert): lifted earlier, a retry would fetch bytes that verify and
+   * switch hello under the next case.
    */
   @ParameterizedTest
   @EnumSource(value = ControlPlaneProxy.Tamper.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
@@ -155,14 +156,13 @@ class DeployPathIT {
       case WRONG_HMAC -> "PAYLOAD_REJECTED_MAC_MISMATCH";
       default -> throw new AssertionError(tamper);
     };
-    String version = "genuine-after-" + tamper.name().toLowerCase(java.util.Locale.ROOT);
     Node launcher = cluster.host(HOST).launcher();
     String sha;
-    int logBeforeLift;
     proxy.tamper(tamper);
     try {
-      sha = cluster.deploy(cluster.helloApp(version), DEPLOYMENT, HOST).path("upload")
-          .path("payload").path("sha256").asText();
+      Path app = cluster.helloApp("tampered-" + tamper.name().toLowerCase(java.util.Locale.ROOT));
+      sha = cluster.deploy(app, DEPLOYMENT, HOST).path("upload").path("payload")
+          .path("sha256").asText();
       String shortSha = sha.substring(0, 12);
       Set<String> ranWhileTampered = ConcurrentHashMap.newKeySet();
       cluster.waitFor("the launcher reports " + expectedReason, UP, () -> {
@@ -197,22 +197,26 @@ class DeployPathIT {
         }
         return false;
       });
+      cluster.waitFor("the rollout reverted host " + HOST + " from " + shortSha, UP,
+          () -> !desiredPayloadOnHost().equals(sha) && !desiredPayloadOnHost().isEmpty());
     } finally {
       proxy.tamper(ControlPlaneProxy.Tamper.NONE);
     }
-    logBeforeLift = launcher.output().length();
+    assertFalse(launcher.output().matches("(?s).*action=spawn [^\\n]*payload=" + sha + ".*"),
+        "no agent was ever spawned for " + sha);
+    assertEquals(Optional.of(serving), hello("/"));
+    assertEquals(pid, helloPid(), "the running service was not restarted");
+  }
 
-    // The genuine bytes now verify: the same version is fetched again and runs.
-    cluster.waitFor("hello " + version + " answers / once the tamper is lifted", UP,
-        () -> hello("/").equals(Optional.of(version)));
-    assertFalse(launcher.output().substring(0, logBeforeLift).matches(
-        "(?s).*action=spawn [^\\n]*payload=" + sha + ".*"),
-        "no agent was spawned for " + sha + " while the tamper was in place");
-    assertTrue(Files.isDirectory(cluster.host(HOST).cacheDir().resolve(sha)),
-        "the verified copy of " + sha + " is cached");
-    assertFalse(Files.exists(cluster.host(HOST).cacheDir().resolve(".partial")
-        .resolve(sha + ".enc.part")), "no partial download left for " + sha);
-    serving = version;
+  /** The payload of the latest desired state the proxy forwarded to the host for hello. */
+  private String desiredPayloadOnHost() {
+    List<io.infraveil.proto.v1.DesiredState> states = proxy.desiredStates();
+    if (states.isEmpty()) {
+      return "";
+    }
+    return states.get(states.size() - 1).getAgentsList().stream()
+        .filter(a -> a.getDeployment().equals(DEPLOYMENT))
+        .map(a -> a.getPayload().getSha256()).findFirst().orElse("");
   }
 
   /**
