@@ -138,7 +138,11 @@ class DeployPathIT {
 
   /**
    * Proves each check before running: a payload altered on the wire is rejected by the host,
-   * never cached, reported, and the running version keeps running untouched.
+   * never cached or run, reported, and the running version keeps running untouched. The
+   * payload itself is genuine (only the proxy alters it), and the launcher keeps trying it while
+   * it is desired, so the tamper is lifted only once the rollout has reverted the host to the
+   * running version (auto_revert): lifted earlier, a retry would fetch bytes that verify and
+   * switch hello under the next case.
    */
   @ParameterizedTest
   @EnumSource(value = ControlPlaneProxy.Tamper.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
@@ -152,27 +156,67 @@ class DeployPathIT {
       case WRONG_HMAC -> "PAYLOAD_REJECTED_MAC_MISMATCH";
       default -> throw new AssertionError(tamper);
     };
+    Node launcher = cluster.host(HOST).launcher();
+    String sha;
     proxy.tamper(tamper);
     try {
       Path app = cluster.helloApp("tampered-" + tamper.name().toLowerCase(java.util.Locale.ROOT));
-      String sha = cluster.deploy(app, DEPLOYMENT, HOST).path("upload").path("payload")
+      sha = cluster.deploy(app, DEPLOYMENT, HOST).path("upload").path("payload")
           .path("sha256").asText();
-      cluster.waitFor("the launcher reports " + expectedReason, UP, () -> cluster.agentOnHost(HOST,
-          DEPLOYMENT).path("reason").asText().equals(expectedReason));
+      String shortSha = sha.substring(0, 12);
+      Set<String> ranWhileTampered = ConcurrentHashMap.newKeySet();
+      cluster.waitFor("the launcher reports " + expectedReason, UP, () -> {
+        JsonNode agent = cluster.agentOnHost(HOST, DEPLOYMENT);
+        ranWhileTampered.add(agent.path("payload").path("sha256").asText());
+        return agent.path("reason").asText().equals(expectedReason);
+      });
       JsonNode agent = cluster.agentOnHost(HOST, DEPLOYMENT);
       assertEquals("AGENT_STATE_RUNNING", agent.path("state").asText(), agent.toString());
       assertNotEquals(sha, agent.path("payload").path("sha256").asText(), agent.toString());
+      assertFalse(ranWhileTampered.contains(sha), "the agent never ran " + sha + " while tampered");
       Path cache = cluster.host(HOST).cacheDir();
       assertFalse(Files.exists(cache.resolve(sha)), "nothing cached for " + sha);
-      assertFalse(Files.exists(cache.resolve(".partial").resolve(sha + ".enc.part")),
-          "no partial download kept for " + sha);
+      // The launcher keeps trying while the version is desired, so a partial file may exist
+      // at any moment; what must hold is that no attempt resumed a rejected download.
+      List<Long> offsets = proxy.fetches().stream().filter(f -> f.getSha256().equals(sha))
+          .map(f -> f.getOffset()).toList();
+      assertFalse(offsets.isEmpty(), "the host fetched " + sha);
+      assertTrue(offsets.stream().allMatch(o -> o == 0L),
+          "every fetch of a rejected download started again from 0: " + offsets);
       assertFalse(Files.exists(cluster.host(HOST).agentDir(DEPLOYMENT).resolve("releases").resolve(sha)),
           "nothing extracted for " + sha);
       assertEquals(Optional.of(serving), hello("/"));
       assertEquals(pid, helloPid(), "the running service was not restarted");
+      cluster.waitFor("a PAYLOAD_REJECTED security event for " + shortSha, UP, () -> {
+        for (JsonNode event : cluster.ctlJson("security-events").path("events")) {
+          String message = event.path("message").asText();
+          if (event.path("kind").asText().equals("PAYLOAD_REJECTED") && message.contains(shortSha)
+              && message.contains(expectedReason)) {
+            return true;
+          }
+        }
+        return false;
+      });
+      cluster.waitFor("the rollout reverted host " + HOST + " from " + shortSha, UP,
+          () -> !desiredPayloadOnHost().equals(sha) && !desiredPayloadOnHost().isEmpty());
     } finally {
       proxy.tamper(ControlPlaneProxy.Tamper.NONE);
     }
+    assertFalse(launcher.output().matches("(?s).*action=spawn [^\\n]*payload=" + sha + ".*"),
+        "no agent was ever spawned for " + sha);
+    assertEquals(Optional.of(serving), hello("/"));
+    assertEquals(pid, helloPid(), "the running service was not restarted");
+  }
+
+  /** The payload of the latest desired state the proxy forwarded to the host for hello. */
+  private String desiredPayloadOnHost() {
+    List<io.infraveil.proto.v1.DesiredState> states = proxy.desiredStates();
+    if (states.isEmpty()) {
+      return "";
+    }
+    return states.get(states.size() - 1).getAgentsList().stream()
+        .filter(a -> a.getDeployment().equals(DEPLOYMENT))
+        .map(a -> a.getPayload().getSha256()).findFirst().orElse("");
   }
 
   /**

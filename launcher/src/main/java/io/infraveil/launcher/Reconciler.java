@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -122,6 +123,14 @@ public final class Reconciler {
   private Runnable changeListener = () -> { };
   /** Guarded by {@code this}. */
   private ScheduledFuture<?> ticker;
+  /**
+   * Guarded by {@code this}: per deployment, the desired entry whose payload could not be
+   * cached last, and when. Not persisted: a restarted launcher tries once at start.
+   */
+  private final Map<String, FailedFetch> failedFetches = new HashMap<>();
+
+  /** A desired entry whose payload was not cached (rejected or unavailable) at {@code at}. */
+  private record FailedFetch(DesiredAgentSpec desired, Instant at) {}
 
   public Reconciler(Settings settings, StateStore store, CrashBudget budget,
       PayloadPrefetcher prefetcher, Clock clock, ScheduledExecutorService scheduler,
@@ -288,11 +297,29 @@ public final class Reconciler {
       AgentRecord record = state.agents().get(name);
       boolean alive = record != null && record.process() != null && record.process().isAlive();
       Step step = decide(desired, record, alive, now);
+      if ((step == Step.SPAWN || step == Step.RESTART) && fetchRetryNotDue(name, desired, now)) {
+        continue;
+      }
       act(step, name, desired, record, now);
     }
     if (!state.equals(before)) {
       changeListener.run();
     }
+  }
+
+  /**
+   * Under the lock: a payload that just failed to cache is fetched again on the timer's next
+   * pass, not by the pass its own failure triggers (the worker's end reconciles at once), or a
+   * payload every fetch refuses would be downloaded back to back. Half the interval, so the
+   * timer's next pass is due even after a quick failure. A new desired entry is always due.
+   */
+  private boolean fetchRetryNotDue(String name, DesiredAgentSpec desired, Instant now) {
+    FailedFetch failed = failedFetches.get(name);
+    if (failed == null || !failed.desired().equals(desired)) {
+      return false;
+    }
+    Duration since = Duration.between(failed.at(), now);
+    return !since.isNegative() && since.compareTo(settings.interval().dividedBy(2)) < 0;
   }
 
   /** Waits until no deployment's worker is busy (tests, shutdown); false on timeout. */
@@ -541,6 +568,7 @@ public final class Reconciler {
         state = state.withAgent(fallback
             ? record.withFallbackProcess(identity, wanted.payload(), wanted.generation(), reason)
             : record.withProcess(identity, desired.payload(), desired.generation(), reason));
+        failedFetches.remove(name);
         log.event("spawn", "deployment", name, "pid", identity.pid(), "generation",
             desired.generation(), "payload", desired.payload().sha256(), "reason", reason,
             "held_back", fallback ? wanted.payload().sha256() : "none");
@@ -584,7 +612,11 @@ public final class Reconciler {
 
   /** Under the lock. */
   private void rejectPayload(AgentRecord record, DesiredAgentSpec desired, String why) {
-    boolean firstTime = !why.equals(record.lastReason());
+    FailedFetch previous = failedFetches.put(record.deployment(),
+        new FailedFetch(desired, clock.instant()));
+    // Once per version and reason: another version refused for the same reason is news.
+    boolean firstTime = !why.equals(record.lastReason()) || previous == null
+        || !previous.desired().payload().equals(desired.payload());
     state = state.withAgent(record.withReason(why));
     log.event("payload_not_cached", "deployment", record.deployment(), "reason", why);
     // A refused payload is a security event; report it once, not on every reconcile pass.

@@ -244,6 +244,54 @@ class ReconcilerTest {
   }
 
   /**
+   * Each rejected version is reported: a new version refused for the same reason as the one
+   * before it is another security event, not a repeat of the first.
+   */
+  @Test
+  void anotherVersionRejectedForTheSameReasonIsReportedToo() throws Exception {
+    start("exec sleep 1000",
+        (deployment, payload) -> PayloadPrefetcher.PrefetchResult.failed("PAYLOAD_REJECTED_HASH_MISMATCH"),
+        desired(1, web(V1, 1, false)));
+    reconciler.acceptDesired(desired(2, web(V2, 1, false)));
+    reconcileAndSettle();
+    agents.clock.advance(Duration.ofHours(1));
+    reconcileAndSettle(); // V2 fetched and refused again: not a new event
+    var rejected = reconciler.drainEvents().stream()
+        .filter(e -> e.getKind() == EventKind.EVENT_KIND_PAYLOAD_REJECTED)
+        .map(e -> e.getPayload().getSha256()).toList();
+    assertEquals(List.of(V1.sha256(), V2.sha256()), rejected);
+  }
+
+  /**
+   * A payload that could not be cached is fetched again on the next periodic pass, not by the
+   * pass its own failure triggers: otherwise a payload every fetch refuses (altered on the way,
+   * damaged at rest) is downloaded again back to back, for as long as it stays desired. A new
+   * desired payload is fetched at once.
+   */
+  @Test
+  void failedPrefetchIsRetriedOnThePeriodicPassNotInALoop() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
+    start("exec sleep 1000", (deployment, payload) -> {
+      fetches.incrementAndGet();
+      return PayloadPrefetcher.PrefetchResult.failed("PAYLOAD_REJECTED_HASH_MISMATCH");
+    }, desired(1, web(V1, 1, false)));
+    Thread.sleep(200); // each failure's own pass would have fetched again many times by now
+    settle();
+    assertEquals(1, fetches.get(), "fetched once, not again by the pass its failure triggered");
+    reconcileAndSettle(); // a pass for another cause (an agent exit, a new report) soon after
+    assertEquals(1, fetches.get());
+
+    agents.clock.advance(Duration.ofMinutes(30)); // half the interval (1 h): the timer's pass
+    reconcileAndSettle();
+    assertEquals(2, fetches.get(), "fetched again on the periodic pass");
+
+    reconciler.acceptDesired(desired(2, web(V2, 1, false)));
+    reconcileAndSettle();
+    assertEquals(3, fetches.get(), "a new desired payload is fetched at once");
+    assertEquals(List.of(), agents.startLines());
+  }
+
+  /**
    * A crash-looping agent (exit 3) runs exactly 7 times (started, then 6 failed respawns), is
    * suspended for 1 min, tries again after the cooldown, and the next suspension lasts 2 min
    * (doubling). A new generation lifts it.
