@@ -197,15 +197,16 @@ class PublisherSignatureIT {
   @Order(3)
   void signatureCopiedOntoAnotherVersionIsRefused() throws Exception {
     long pid = helloPid();
-    String sha = sha(cluster.ctlJson("deploy", cluster.helloApp("forged").toString(), "--name",
-        "scratch", "--hosts", "nobody"));
     PublisherSignature stolen = v1Desired.getSignatures(0);
     Path pki = cluster.pki().dir();
     ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", cluster.grpcPort())
         .sslContext(TlsContexts.client(pki.resolve("ca.crt"), pki.resolve("e2e.crt"),
             pki.resolve("e2e.key")))
         .build();
+    String sha;
     try {
+      // Uploaded only (deployed nowhere), as the operator API allows.
+      sha = uploadOnly(channel, cluster.helloApp("forged"), "forged");
       OperatorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
           .putDeployment(PutDeploymentRequest.newBuilder().setName(DEPLOYMENT)
               .setPayloadSha256(sha).addHosts(HOST).setSequence(1_000)
@@ -277,5 +278,36 @@ class PublisherSignatureIT {
           : agent);
     }
     return replayed.build();
+  }
+
+  /** Uploads {@code app} as a payload without deploying it; returns its sha256. */
+  private static String uploadOnly(ManagedChannel channel, Path app, String version) throws Exception {
+    java.io.ByteArrayOutputStream archive = new java.io.ByteArrayOutputStream();
+    io.infraveil.payload.archive.PayloadArchive.pack(app, archive);
+    java.util.concurrent.CompletableFuture<io.infraveil.proto.v1.UploadPayloadResponse> answer =
+        new java.util.concurrent.CompletableFuture<>();
+    var requests = OperatorServiceGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .uploadPayload(new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(io.infraveil.proto.v1.UploadPayloadResponse response) {
+            answer.complete(response);
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            answer.completeExceptionally(error);
+          }
+
+          @Override
+          public void onCompleted() {
+            answer.completeExceptionally(new IllegalStateException("upload closed without an answer"));
+          }
+        });
+    requests.onNext(io.infraveil.proto.v1.UploadPayloadRequest.newBuilder().setMetadata(
+        io.infraveil.proto.v1.UploadMetadata.newBuilder().setVersion(version).setSourceName("forged")).build());
+    requests.onNext(io.infraveil.proto.v1.UploadPayloadRequest.newBuilder()
+        .setChunk(ByteString.copyFrom(archive.toByteArray())).build());
+    requests.onCompleted();
+    return answer.get(60, TimeUnit.SECONDS).getPayload().getSha256();
   }
 }
