@@ -8,9 +8,14 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.infraveil.controlplane.store.DeploymentStore;
+import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
+import io.infraveil.controlplane.store.Jdbc;
 import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +58,38 @@ class SchemaUpgradeTest {
     }
 
     assertEquals(Optional.of(newest), SchemaVersionGuard.read(url(), "sa", "").applied());
+  }
+
+  @Test
+  void aVersion9DeploymentKeepsItsNamedHostsAfterMigrating() throws Exception {
+    new TestPki(dir.resolve("pki"));
+    Flyway.configure(getClass().getClassLoader()).dataSource(url(), "sa", "")
+        .locations(SchemaVersionGuard.LOCATIONS).target("9").load().migrate();
+    String sha = "a".repeat(64);
+    try (Connection connection = DriverManager.getConnection(url(), "sa", "")) {
+      connection.createStatement().execute("INSERT INTO payloads (sha256, plaintext_size, ciphertext_size,"
+          + " record_size, nonce_prefix, data_key_sealed, version_label, services, uploaded_by, uploaded_at)"
+          + " VALUES ('" + sha + "', 1, 1, 1, X'00', X'00', '1.0', 'api=1', 'alice', CURRENT_TIMESTAMP)");
+      // As version 9 stored them: a JSON array of names, and a selector beside it.
+      connection.createStatement().execute("INSERT INTO deployments (name, payload_sha256, sequence,"
+          + " hosts_json, labels_json, updated_at) VALUES ('web', '" + sha + "', 1,"
+          + " '[\"web-2\",\"db.eu-1\",\"web-10\"]', '{}', CURRENT_TIMESTAMP),"
+          + " ('zoned', '" + sha + "', 1, '[]', '{\"zone\":\"a\"}', CURRENT_TIMESTAMP)");
+    }
+
+    try (ControlPlane controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0,
+        Map.of())) {
+      assertTrue(controlPlane.grpcPort() > 0);
+    }
+
+    JdbcDataSource source = new JdbcDataSource();
+    source.setURL(url());
+    source.setUser("sa");
+    DeploymentStore store = new DeploymentStore(new Jdbc(source));
+    assertEquals(List.of("web-2", "db.eu-1", "web-10"), store.find("web").orElseThrow().hosts());
+    assertEquals(List.of(), store.find("zoned").orElseThrow().hosts());
+    assertEquals(Map.of("zone", "a"), store.find("zoned").orElseThrow().labels());
+    assertEquals(List.of("web", "zoned"), store.list().stream().map(DeploymentRecord::name).toList());
   }
 
   @Test

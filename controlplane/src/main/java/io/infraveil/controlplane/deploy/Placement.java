@@ -3,7 +3,9 @@ package io.infraveil.controlplane.deploy;
 import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
 import io.infraveil.controlplane.store.HostStore.HostRecord;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Which hosts a deployment runs on: the named hosts, or every host whose labels all match,
@@ -22,7 +24,8 @@ final class Placement {
         .sorted(Comparator.comparing(HostRecord::name))
         .toList();
     if (!deployment.hosts().isEmpty()) {
-      return eligible.stream().map(HostRecord::name).filter(deployment.hosts()::contains).toList();
+      Set<String> named = new HashSet<>(deployment.hosts());
+      return eligible.stream().map(HostRecord::name).filter(named::contains).toList();
     }
     return eligible.stream()
         .filter(host -> PlacementReview.matches(host.labels(), deployment.labels()))

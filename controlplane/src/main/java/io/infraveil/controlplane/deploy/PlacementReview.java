@@ -2,10 +2,14 @@ package io.infraveil.controlplane.deploy;
 
 import io.infraveil.controlplane.store.HostStore.HostRecord;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
@@ -63,21 +67,25 @@ public final class PlacementReview {
         .sorted(Comparator.comparing(HostRecord::name)).toList();
     List<String> placed;
     if (!hosts.isEmpty()) {
+      // Sets and maps, not list scans: a deployment may name every host of a large fleet.
+      Map<String, HostRecord> byName = new HashMap<>();
+      fleet.forEach(host -> byName.put(host.name(), host));
       List<String> problems = new ArrayList<>();
       for (String name : new TreeSet<>(hosts)) {
-        var record = fleet.stream().filter(host -> host.name().equals(name)).findFirst();
-        if (record.isEmpty()) {
+        HostRecord record = byName.get(name);
+        if (record == null) {
           problems.add(name + " is not enrolled");
-        } else if (record.get().revoked()) {
+        } else if (record.revoked()) {
           problems.add(name + " is revoked");
         }
       }
       if (!problems.isEmpty()) {
         return refused(Refusal.NOTHING_THERE, "deployment " + deployment + " cannot be placed: "
-            + String.join(", ", problems) + "; enrolled hosts: " + names(eligible)
+            + shortList(problems) + "; enrolled hosts: " + names(eligible)
             + " (`infraveil ctl hosts` lists them; `infraveil ctl tokens create NAME` enrolls a new one)");
       }
-      placed = eligible.stream().map(HostRecord::name).filter(hosts::contains).toList();
+      Set<String> named = new HashSet<>(hosts);
+      placed = eligible.stream().map(HostRecord::name).filter(named::contains).toList();
     } else {
       for (var entry : labels.entrySet()) {
         if (entry.getKey().isBlank() || entry.getValue().isBlank() || entry.getValue().contains(",")
@@ -124,14 +132,28 @@ public final class PlacementReview {
     return new Outcome(List.of(), List.of(), refusal, message);
   }
 
+  /**
+   * The first {@link #LISTED} items and how many more: a refusal travels in the status
+   * trailer, which clients take only up to 8 KiB, so it never lists a whole fleet.
+   */
+  public static String shortList(Collection<String> items) {
+    if (items.size() <= LISTED) {
+      return String.join(", ", items);
+    }
+    return items.stream().limit(LISTED).collect(Collectors.joining(", ")) + " and " + (items.size() - LISTED)
+        + " more";
+  }
+
+  private static final int LISTED = 20;
+
   private static String names(List<HostRecord> hosts) {
-    return hosts.isEmpty() ? "none" : hosts.stream().map(HostRecord::name).collect(Collectors.joining(", "));
+    return hosts.isEmpty() ? "none" : shortList(hosts.stream().map(HostRecord::name).toList());
   }
 
   private static String valuesOf(String key, List<HostRecord> hosts) {
     var values = hosts.stream().map(host -> host.labels().get(key)).filter(Objects::nonNull)
         .collect(Collectors.toCollection(TreeSet::new));
-    return values.isEmpty() ? "none (no host has the key " + key + ")" : String.join(", ", values);
+    return values.isEmpty() ? "none (no host has the key " + key + ")" : shortList(values);
   }
 
   private static String selector(Map<String, String> labels) {

@@ -25,6 +25,7 @@ import io.infraveil.controlplane.deploy.DeploymentViews;
 import io.infraveil.proto.v1.PlanDeploymentRequest;
 import io.infraveil.proto.v1.PlanDeploymentResponse;
 import io.infraveil.controlplane.deploy.Deployments;
+import io.infraveil.controlplane.deploy.PlacementReview;
 import io.infraveil.controlplane.ingest.ConsoleLogs;
 import io.infraveil.controlplane.payloads.PayloadIntake;
 import io.infraveil.proto.v1.DeleteDeploymentRequest;
@@ -197,7 +198,8 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
         request.getSequence(), request.getRollout(), Caller.operatorUri()));
     Deployment view = deploymentViews.one(record.name());
     announce(view.getName(), "deployment " + view.getName() + " now runs " + EvidenceTexts.payload(view.getPayload())
-        + " on " + view.getPlacedHostsList() + " (generation " + view.getGeneration() + ")");
+        + " on [" + PlacementReview.shortList(view.getPlacedHostsList()) + "] (generation " + view.getGeneration()
+        + ")");
     responses.onNext(PutDeploymentResponse.newBuilder().setDeployment(view)
         .addAllWarnings(view.getPlacementWarningsList()).build());
     responses.onCompleted();

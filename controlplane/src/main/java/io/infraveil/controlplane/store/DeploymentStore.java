@@ -4,22 +4,34 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.inject.Singleton;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-/** Deployments, and the per-name sequence counter that only ever grows. */
+/**
+ * Deployments, and the per-name sequence counter that only ever grows. The hosts a deployment
+ * names are rows of {@code deployment_hosts} (V10), so their number has no cap of its own.
+ */
 @Singleton
 public final class DeploymentStore {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private static final String UPSERT =
+      "MERGE INTO deployments (name, payload_sha256, sequence, previous_sha256, previous_sequence,"
+          + " generation, labels_json, max_instances, paused, retry_marked_bad, signatures,"
+          + " frozen_sha256, frozen_sequence, frozen_generation, updated_at)"
+          + " KEY (name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   /**
    * One deployment.
@@ -41,12 +53,24 @@ public final class DeploymentStore {
   }
 
   public List<DeploymentRecord> list() {
-    return jdbc.query("list deployments", "SELECT * FROM deployments ORDER BY name", s -> {}, DeploymentStore::read);
+    Map<String, List<String>> hosts = new HashMap<>();
+    jdbc.query("list the hosts of deployments",
+        "SELECT deployment, host_name FROM deployment_hosts ORDER BY deployment, position", s -> {},
+        r -> hosts.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(r.getString(2)));
+    return jdbc.query("list deployments", "SELECT * FROM deployments ORDER BY name", s -> {},
+        r -> read(r, hosts.getOrDefault(r.getString("name"), List.of())));
   }
 
   public Optional<DeploymentRecord> find(String name) {
+    List<String> hosts = hostsOf(name);
     return jdbc.queryOne("read deployment " + name, "SELECT * FROM deployments WHERE name = ?",
-        s -> s.setString(1, name), DeploymentStore::read);
+        s -> s.setString(1, name), r -> read(r, hosts));
+  }
+
+  private List<String> hostsOf(String name) {
+    return jdbc.query("read the hosts of deployment " + name,
+        "SELECT host_name FROM deployment_hosts WHERE deployment = ? ORDER BY position",
+        s -> s.setString(1, name), r -> r.getString(1));
   }
 
   /**
@@ -97,40 +121,77 @@ public final class DeploymentStore {
     });
   }
 
+  /** Stores the deployment and, when they changed, the hosts it names, in one transaction. */
   public void upsert(DeploymentRecord d) {
-    jdbc.update("store deployment " + d.name(),
-        "MERGE INTO deployments (name, payload_sha256, sequence, previous_sha256, previous_sequence,"
-            + " generation, hosts_json, labels_json, max_instances, paused, retry_marked_bad, signatures,"
-            + " frozen_sha256, frozen_sequence, frozen_generation, updated_at)"
-            + " KEY (name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        s -> {
-          s.setString(1, d.name());
-          s.setString(2, d.payloadSha256());
-          s.setLong(3, d.sequence());
-          s.setString(4, d.previousSha256());
-          if (d.previousSequence() == null) {
-            s.setNull(5, Types.BIGINT);
-          } else {
-            s.setLong(5, d.previousSequence());
-          }
-          s.setLong(6, d.generation());
-          s.setString(7, json(d.hosts()));
-          s.setString(8, json(d.labels()));
-          s.setInt(9, d.maxInstances());
-          s.setBoolean(10, d.paused());
-          s.setBoolean(11, d.retryMarkedBad());
-          s.setBytes(12, d.signatures());
-          if (d.frozen() == null) {
-            s.setNull(13, Types.CHAR);
-            s.setNull(14, Types.BIGINT);
-            s.setNull(15, Types.BIGINT);
-          } else {
-            s.setString(13, d.frozen().sha256());
-            s.setLong(14, d.frozen().sequence());
-            s.setLong(15, d.frozen().generation());
-          }
-          s.setTimestamp(16, Timestamp.from(d.updatedAt()));
-        });
+    jdbc.inTransaction("store deployment " + d.name(), c -> {
+      try (PreparedStatement s = c.prepareStatement(UPSERT)) {
+        bind(s, d);
+        s.executeUpdate();
+      }
+      if (!storedHosts(c, d.name()).equals(d.hosts())) {
+        replaceHosts(c, d.name(), d.hosts());
+      }
+      return null;
+    });
+  }
+
+  private static List<String> storedHosts(Connection c, String name) throws SQLException {
+    List<String> hosts = new ArrayList<>();
+    try (PreparedStatement s = c.prepareStatement(
+        "SELECT host_name FROM deployment_hosts WHERE deployment = ? ORDER BY position")) {
+      s.setString(1, name);
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          hosts.add(r.getString(1));
+        }
+      }
+    }
+    return hosts;
+  }
+
+  private static void replaceHosts(Connection c, String name, List<String> hosts) throws SQLException {
+    try (PreparedStatement delete = c.prepareStatement("DELETE FROM deployment_hosts WHERE deployment = ?")) {
+      delete.setString(1, name);
+      delete.executeUpdate();
+    }
+    try (PreparedStatement insert = c.prepareStatement(
+        "INSERT INTO deployment_hosts (deployment, position, host_name) VALUES (?, ?, ?)")) {
+      for (int i = 0; i < hosts.size(); i++) {
+        insert.setString(1, name);
+        insert.setInt(2, i);
+        insert.setString(3, hosts.get(i));
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+  }
+
+  private static void bind(PreparedStatement s, DeploymentRecord d) throws SQLException {
+    s.setString(1, d.name());
+    s.setString(2, d.payloadSha256());
+    s.setLong(3, d.sequence());
+    s.setString(4, d.previousSha256());
+    if (d.previousSequence() == null) {
+      s.setNull(5, Types.BIGINT);
+    } else {
+      s.setLong(5, d.previousSequence());
+    }
+    s.setLong(6, d.generation());
+    s.setString(7, json(d.labels()));
+    s.setInt(8, d.maxInstances());
+    s.setBoolean(9, d.paused());
+    s.setBoolean(10, d.retryMarkedBad());
+    s.setBytes(11, d.signatures());
+    if (d.frozen() == null) {
+      s.setNull(12, Types.CHAR);
+      s.setNull(13, Types.BIGINT);
+      s.setNull(14, Types.BIGINT);
+    } else {
+      s.setString(12, d.frozen().sha256());
+      s.setLong(13, d.frozen().sequence());
+      s.setLong(14, d.frozen().generation());
+    }
+    s.setTimestamp(15, Timestamp.from(d.updatedAt()));
   }
 
   public boolean delete(String name) {
@@ -138,7 +199,7 @@ public final class DeploymentStore {
         s -> s.setString(1, name)) == 1;
   }
 
-  private static DeploymentRecord read(ResultSet r) throws SQLException {
+  private static DeploymentRecord read(ResultSet r, List<String> hosts) throws SQLException {
     long previousSequence = r.getLong("previous_sequence");
     Long previous = r.wasNull() ? null : previousSequence;
     String frozenSha = r.getString("frozen_sha256");
@@ -146,7 +207,7 @@ public final class DeploymentStore {
         : new Frozen(frozenSha, r.getLong("frozen_sequence"), r.getLong("frozen_generation"));
     return new DeploymentRecord(r.getString("name"), r.getString("payload_sha256"), r.getLong("sequence"),
         r.getString("previous_sha256"), previous, r.getLong("generation"),
-        parse(r.getString("hosts_json"), new TypeReference<List<String>>() {}),
+        List.copyOf(hosts),
         parse(r.getString("labels_json"), new TypeReference<Map<String, String>>() {}),
         r.getInt("max_instances"), r.getBoolean("paused"), r.getBoolean("retry_marked_bad"),
         r.getBytes("signatures"), frozen, r.getTimestamp("updated_at").toInstant());

@@ -43,7 +43,7 @@ public final class Jdbc {
       binder.bind(s);
       return s.executeUpdate();
     } catch (SQLException e) {
-      throw new StoreException("cannot " + what + ": " + e.getMessage(), e);
+      throw StoreException.of(what, e);
     }
   }
 
@@ -58,7 +58,7 @@ public final class Jdbc {
         return out;
       }
     } catch (SQLException e) {
-      throw new StoreException("cannot " + what + ": " + e.getMessage(), e);
+      throw StoreException.of(what, e);
     }
   }
 
@@ -82,7 +82,7 @@ public final class Jdbc {
         c.setAutoCommit(autoCommit);
       }
     } catch (SQLException e) {
-      throw new StoreException("cannot " + what + ": " + e.getMessage(), e);
+      throw StoreException.of(what, e);
     }
   }
 }

@@ -1,0 +1,63 @@
+package io.infraveil.controlplane.grpc;
+
+import io.grpc.Status;
+import io.infraveil.controlplane.store.StoreException;
+import java.sql.SQLException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The status a client gets when the database refused or failed a call's work, instead of a bare
+ * {@code UNKNOWN: Application error}: a value too long for its column is the caller's
+ * (INVALID_ARGUMENT, naming the field and its limit); a conflicting write or a lock that was not
+ * granted in time may pass on a retry (ABORTED); anything else is the control plane's own
+ * failure (INTERNAL), logged with its cause.
+ */
+final class StoreFailures {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StoreFailures.class);
+
+  /** H2: Value too long for column "LABELS_JSON CHARACTER VARYING(4000)": "'{...' (5000)". */
+  private static final Pattern TOO_LONG =
+      Pattern.compile("column \"(\\w+) [A-Z ]+\\((\\d+)\\)\"(?s:.*)\\((\\d+)\\)");
+
+  private StoreFailures() {}
+
+  static Status status(StoreException e) {
+    SQLException sql = sqlCause(e);
+    String state = sql == null || sql.getSQLState() == null ? "" : sql.getSQLState();
+    String what = e.what();
+    if (state.equals("22001")) {
+      return Status.INVALID_ARGUMENT.withDescription("cannot " + what + ": " + tooLong(sql.getMessage()))
+          .withCause(e);
+    }
+    if (state.startsWith("23505") || state.equals("40001") || state.equals("HYT00")) {
+      return Status.ABORTED.withDescription("cannot " + what + ": another change to the same records "
+          + "was being stored at the same moment; try again").withCause(e);
+    }
+    LOG.error("cannot {}", what, e);
+    return Status.INTERNAL.withDescription("cannot " + what + ": the control plane's database failed; "
+        + "see the control plane's log (\"cannot " + what + "\") for the cause").withCause(e);
+  }
+
+  private static String tooLong(String message) {
+    Matcher m = TOO_LONG.matcher(message == null ? "" : message);
+    if (!m.find()) {
+      return "a value is longer than the database takes";
+    }
+    return "the value for " + m.group(1).toLowerCase(Locale.ROOT) + " is " + m.group(3)
+        + " characters long; it takes at most " + m.group(2) + ", so send less";
+  }
+
+  private static SQLException sqlCause(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SQLException sql) {
+        return sql;
+      }
+    }
+    return null;
+  }
+}
