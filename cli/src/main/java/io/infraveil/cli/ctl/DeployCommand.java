@@ -7,7 +7,6 @@ import io.infraveil.appconfig.RolloutSpec;
 import io.infraveil.cli.CliException;
 import io.infraveil.cli.keys.PublisherKeyFile;
 import io.infraveil.host.options.DurationConverter;
-import io.infraveil.payload.archive.PayloadArchive;
 import io.infraveil.payload.Sha256Hex;
 import io.infraveil.payload.trust.PublisherSignatures;
 import io.infraveil.proto.v1.Deployment;
@@ -127,21 +126,8 @@ final class DeployCommand implements Callable<Integer> {
     if (sequence < 0) {
       throw CliException.usage("--sequence must be at least 1, got " + sequence);
     }
-    Path archive;
-    boolean packed = Files.isDirectory(source);
-    if (packed) {
-      archive = Files.createTempFile("infraveil-payload-", ".tar.gz");
-      try (OutputStream out = Files.newOutputStream(archive)) {
-        PayloadArchive.pack(source, out);
-      } catch (Exception e) {
-        Files.deleteIfExists(archive);
-        throw e;
-      }
-    } else if (Files.isRegularFile(source)) {
-      archive = source;
-    } else {
-      throw new CliException(source + " is neither a directory nor a .tar.gz file");
-    }
+    PackedPayload packed = PackedPayload.of(source, "infraveil-payload-");
+    Path archive = packed.archive();
     try (Connection connection = ctl.connect()) {
       // A selector no host can match is refused before anything is uploaded.
       Map<String, String> labels = LabelSelector.parse(targets.labels, LabelSelector.hostsOf(connection));
@@ -197,9 +183,7 @@ final class DeployCommand implements Callable<Integer> {
       }
       printWarnings(deployed.getWarningsList(), ctl.err());
     } finally {
-      if (packed) {
-        Files.deleteIfExists(archive);
-      }
+      packed.close();
     }
     return 0;
   }

@@ -12,7 +12,6 @@ import io.infraveil.proto.v1.PlanDeploymentResponse;
 import io.infraveil.proto.v1.PlannedBatch;
 import io.infraveil.proto.v1.PlannedHost;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,21 +63,8 @@ final class PlanCommand implements Callable<Integer> {
     if (maxParallel < 0 || canary < 0) {
       throw CliException.usage("--max-parallel and --canary must not be negative");
     }
-    Path archive;
-    boolean packed = Files.isDirectory(source);
-    if (packed) {
-      archive = Files.createTempFile("infraveil-plan-", ".tar.gz");
-      try (OutputStream out = Files.newOutputStream(archive)) {
-        PayloadArchive.pack(source, out);
-      } catch (Exception e) {
-        Files.deleteIfExists(archive);
-        throw e;
-      }
-    } else if (Files.isRegularFile(source)) {
-      archive = source;
-    } else {
-      throw new CliException(source + " is neither a directory nor a .tar.gz file");
-    }
+    PackedPayload packed = PackedPayload.of(source, "infraveil-plan-");
+    Path archive = packed.archive();
     try {
       byte[] configYaml;
       try (InputStream in = Files.newInputStream(archive)) {
@@ -109,9 +95,7 @@ final class PlanCommand implements Callable<Integer> {
         DeployCommand.printWarnings(plan.getWarningsList(), ctl.err());
       }
     } finally {
-      if (packed) {
-        Files.deleteIfExists(archive);
-      }
+      packed.close();
     }
     return 0;
   }
