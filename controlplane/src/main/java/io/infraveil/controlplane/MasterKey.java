@@ -1,5 +1,9 @@
 package io.infraveil.controlplane;
 
+import io.infraveil.host.fs.AtomicFiles;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,15 +41,16 @@ public final class MasterKey {
     try {
       Files.createDirectories(settings.dataDir());
       // A crash while the key was first written leaves a temp file: the key itself was never
-      // renamed into place, so the temp is worthless (".master*.tmp" also matches older names).
-      int stale = DurableFiles.removeStaleTemps(settings.dataDir(), ".master*.tmp");
+      // renamed into place, so the temp is worthless ("master" matches the older writer's names).
+      int stale = AtomicFiles.removeStaleTemps(settings.dataDir(), List.of(FILE_NAME, "master"))
+          .size();
       if (stale > 0) {
         LOG.warn("master_key_stale_temp_removed count={} dir={}", stale, settings.dataDir());
       }
       if (!Files.exists(file)) {
         byte[] fresh = new byte[KEY_BYTES];
         random.nextBytes(fresh);
-        DurableFiles.write(file, fresh, DurableFiles.ownerOnly());
+        AtomicFiles.write(file, fresh, PosixFilePermissions.fromString("rw-------"));
       }
       byte[] bytes = Files.readAllBytes(file);
       if (bytes.length != KEY_BYTES) {

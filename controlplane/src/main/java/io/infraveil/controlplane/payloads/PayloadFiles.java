@@ -1,7 +1,6 @@
 package io.infraveil.controlplane.payloads;
 
 import io.infraveil.controlplane.ControlPlaneSettings;
-import io.infraveil.controlplane.DurableFiles;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,8 +29,13 @@ public final class PayloadFiles {
           Files.deleteIfExists(file);
         }
       }
-      // A crash while sealing leaves ".<sha256>.*.tmp" beside the payloads: never renamed, never used.
-      DurableFiles.removeStaleTemps(payloads, ".*.tmp");
+      // A crash while sealing leaves ".<sha256>.*.tmp" beside the payloads: never renamed, never
+      // used. The control plane alone writes here, so every temp file is stale at start.
+      try (var stale = Files.newDirectoryStream(payloads, ".*.tmp")) {
+        for (Path file : stale) {
+          Files.deleteIfExists(file);
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare payload directories in " + settings.dataDir(), e);
     }

@@ -4,7 +4,7 @@ import io.grpc.Status;
 import io.infraveil.appconfig.AppConfig;
 import io.infraveil.appconfig.AppConfigParser;
 import io.infraveil.appconfig.ConfigException;
-import io.infraveil.controlplane.DurableFiles;
+import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.controlplane.MasterKey;
 import io.infraveil.controlplane.store.PayloadStore;
 import io.infraveil.controlplane.store.PayloadStore.PayloadRecord;
@@ -183,7 +183,7 @@ public final class PayloadIntake {
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
           channel.force(true);
         }
-        DurableFiles.moveDurably(temp, target); // the row below must never name a missing file
+        AtomicFiles.moveDurably(temp, target); // the row below must never name a missing file
         List<String> services = new ArrayList<>();
         instances.forEach((name, count) -> services.add(name + "=" + count));
         return new PayloadRecord(sha256, sealed.plaintextSize(), sealed.ciphertextSize(),
