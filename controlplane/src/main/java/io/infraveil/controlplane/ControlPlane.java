@@ -98,8 +98,15 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (!context.isRunning()) {
+      return; // closed already
+    }
     if (server.isRunning()) {
+      // Long-lived streams never end on their own: end them first, or the server's drain
+      // waits out its whole deadline on every stop.
+      context.getBean(io.infraveil.controlplane.auth.OpenStreams.class)
+          .closeLongLived("the control plane is stopping; reconnect (to another replica if there is one)");
       server.stop();
     }
     context.close();

@@ -54,7 +54,9 @@ class IncidentFlowTest {
 
   @BeforeEach
   void start() throws Exception {
-    ops = new OpsHarness(dir, Map.of());
+    // No rollout rounds: this test is about the host's own rollback incident, not the
+    // deployment-level ROLLOUT_FAILED one a round would open beside it.
+    ops = new OpsHarness(dir, Map.of("infraveil.rollout-interval", "1h"));
     web1 = ops.enroll("web-1");
     // Online (its Sync stream open): a rollout moves only hosts that are online.
     ops.sync(web1, new LinkedBlockingQueue<>());
