@@ -280,6 +280,27 @@ class ProcessKillBattleIT {
     String events = Files.readString(host.agentDir(HELLO).resolve("agent.log"));
     assertTrue(events.contains("ROLLED_BACK"), "rollback logged by the agent");
     assertEquals(4, Battle.count(events, 0, "DEPLOY_FAILED"), "exactly four deploy failures");
+    // The host's rollback fails the rollout, and the control plane puts the deployment back on
+    // v1 by itself; the host then runs v1 as desired (its launcher restarts the agent on v1 once).
+    cluster.waitFor("the rollout of v2 is reverted", UP, () -> cluster.ctlJson("rollout", "status", HELLO)
+        .path("state").asText().equals("ROLLOUT_STATE_REVERTED"));
+    cluster.waitFor("the launcher runs v1 as desired", UP, () -> {
+      JsonNode record = Battle.launcherState(host).path("agents").path(HELLO);
+      return record.path("payload").path("sha256").asText().equals(v1Sha)
+          && Battle.alive(record.path("process").path("pid").asLong());
+    });
+    // The agent started on the revert hands the service over and replaces it (one cluster: stop,
+    // then start); the case ends once the replacement, started after that agent, answers.
+    cluster.waitFor("v1 runs under the agent started on the revert", UP, () -> {
+      java.time.Instant agentStarted = java.time.Instant.parse(Battle.launcherState(host).path("agents")
+          .path(HELLO).path("process").path("startedAt").asText());
+      JsonNode processes = Battle.agentState(host, HELLO).path("services").path(HELLO).path("processes");
+      return processes.size() > 0
+          && java.time.Instant.parse(processes.get(0).path("startedAt").asText()).isAfter(agentStarted)
+          && answers("v1");
+    });
+    cluster.waitFor("v1 known good after the revert", UP, () -> answers("v1")
+        && onHost().path("versionStatus").asText().equals("VERSION_STATUS_KNOWN_GOOD"));
   }
 
   /**

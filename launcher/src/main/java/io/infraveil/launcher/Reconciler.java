@@ -164,12 +164,22 @@ public final class Reconciler {
     boolean differs = record == null || record.payload() == null
         || !record.servesDesired(desired.payload(), desired.generation());
     if (tracked) {
-      return differs ? Step.RESTART : Step.KEEP;
+      return differs && !revertedToWhatRuns(desired, record) ? Step.RESTART : Step.KEEP;
     }
     if (record != null && record.isSuspendedAt(now) && !differs) {
       return Step.WAIT_SUSPENDED;
     }
     return Step.SPAWN;
+  }
+
+  /**
+   * The control plane reverted the deployment to the version this host already fell back to:
+   * the payload the fallback runs, with an older generation than the one held back. Nothing to
+   * restart. A newer generation (a restart asked for later) still restarts.
+   */
+  private static boolean revertedToWhatRuns(DesiredAgentSpec desired, AgentRecord record) {
+    return record.heldBack() != null && desired.payload().equals(record.payload())
+        && desired.generation() < record.generation();
   }
 
   /**

@@ -428,6 +428,14 @@ class ReconcilerTest {
             .orElseThrow());
     assertEquals(Step.KEEP, Reconciler.decide(web(V2, 1, false), held, true,
         agents.clock.instant()));
+    // The control plane reverting to what the fallback runs (an older generation) restarts
+    // nothing; a restart asked for later (a newer generation) does.
+    AgentRecord heldAtTwo = new AgentRecord(held.deployment(), held.process(), held.payload(), 2,
+        held.crashes(), held.suspendedUntil(), held.suspensions(), held.lastKnownGood(),
+        held.lastReason(), held.heldBack());
+    assertEquals(Step.KEEP, Reconciler.decide(web(V1, 1, false), heldAtTwo, true, agents.clock.instant()));
+    assertEquals(Step.RESTART, Reconciler.decide(web(V1, 3, false), heldAtTwo, true, agents.clock.instant()));
+    assertEquals(Step.RESTART, Reconciler.decide(web(V1, 2, false), heldAtTwo, true, agents.clock.instant()));
     assertEquals(List.of(EventKind.EVENT_KIND_ROLLED_BACK),
         reconciler.drainEvents().stream().map(e -> e.getKind()).toList());
     assertEquals(held, new FileStateStore(data).load().orElseThrow().agents().get("web"));
