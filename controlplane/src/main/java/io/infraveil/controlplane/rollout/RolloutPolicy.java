@@ -152,7 +152,13 @@ final class RolloutPolicy {
 
   private static Decision fail(Rollout rollout, RolloutHostEntry failed, List<Step> steps, Instant now) {
     String reason = "host " + failed.host() + " failed " + rollout.target().label() + ": " + failed.detail();
-    if (rollout.strategy().autoRevert() && rollout.revertTo() != null) {
+    // A signed version cannot be put back under its old sequence: hosts that pin publisher
+    // keys refuse an older sequence as a replay (that refusal is what stops a compromised
+    // control plane from rolling hosts back). Such a rollout fails; each failed host keeps its
+    // own last known good, and the operator re-signs the previous version with a new sequence.
+    boolean signed = rollout.revertTo() != null && rollout.revertTo().signatures() != null
+        && rollout.revertTo().signatures().length > 0;
+    if (rollout.strategy().autoRevert() && rollout.revertTo() != null && !signed) {
       Rollout next = rollout;
       List<String> reverted = new ArrayList<>();
       for (RolloutHostEntry host : rollout.hosts()) {
@@ -167,7 +173,10 @@ final class RolloutPolicy {
       return new Decision(next.withPhase(Phase.REVERTED, why, now), steps, true);
     }
     String why = reason + (rollout.revertTo() == null ? "; nothing to revert to (first version)"
-        : "; auto_revert is off, moved hosts keep it");
+        : !rollout.strategy().autoRevert() ? "; auto_revert is off, moved hosts keep it"
+        : "; not reverted: " + rollout.revertTo().label() + " is signed, and hosts that pin publisher keys"
+            + " refuse its older sequence as a replay; deploy it again with `ctl deploy --sign` (a new"
+            + " sequence) to revert");
     steps.add(new Step(StepKind.FAILED, failed.host(), failed.batch(), "rollout of " + rollout.target().label()
         + " failed: " + why));
     return new Decision(rollout.withPhase(Phase.FAILED, why, now), steps, true);

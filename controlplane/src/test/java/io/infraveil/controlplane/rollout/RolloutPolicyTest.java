@@ -1,6 +1,7 @@
 package io.infraveil.controlplane.rollout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -62,6 +63,25 @@ final class RolloutPolicyTest {
     assertEquals(expected == Phase.REVERTED ? HostPhase.REVERTED : HostPhase.FAILED,
         decision.rollout().host("a").phase());
     assertEquals("rolled back", decision.rollout().host("a").detail());
+  }
+
+  /**
+   * Proves a signed version is not put back under its old sequence (pinned hosts would refuse
+   * it as a replay): the rollout fails and says how to revert.
+   */
+  @Test
+  void aSignedRevertTargetFailsTheRolloutInsteadOfReverting() {
+    Strategy strategy = new Strategy(1, 0, Duration.ofSeconds(10), Duration.ofMinutes(5), false, true);
+    Rollout.Version signedV1 = new Rollout.Version(V1.sha256(), V1.sequence(), new byte[] {1, 2, 3}, V1.label());
+    Rollout moved = RolloutPolicy.decide(rollout(strategy, signedV1, "a", "b"),
+        all(ONLINE_OLD, "a", "b"), false, null, T0).rollout();
+    var failing = all(ONLINE_OLD, "a", "b");
+    failing.put("a", new RolloutPolicy.Observation(true, false, false, "rolled back", "v1"));
+    RolloutPolicy.Decision decision = RolloutPolicy.decide(moved, failing, false, null, T0.plusSeconds(1));
+    assertEquals(Phase.FAILED, decision.rollout().phase());
+    assertEquals(HostPhase.FAILED, decision.rollout().host("a").phase());
+    assertTrue(decision.rollout().reason().contains("is signed") && decision.rollout().reason()
+        .contains("ctl deploy --sign"), decision.rollout().reason());
   }
 
   /** Proves batch sizes: the canaries alone first, then max_parallel at a time. */
