@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * Issue 12's metrics for a central Prometheus: a launcher started with {@code --metrics-bind
+ * Metrics for a central Prometheus: a launcher started with {@code --metrics-bind
  * 0.0.0.0:PORT} is scraped from another network namespace over a veth pair (or, where network
  * namespaces cannot be made, from a non-loopback address of this machine), and every metric
  * the shipped alert rules and Grafana dashboard ({@code deploy/}) name appears in real scrapes

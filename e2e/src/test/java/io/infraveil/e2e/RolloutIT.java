@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Issue 8's rollouts with real processes: two hosts on this machine run one deployment, each
+ * Rollouts with real processes: two hosts on this machine run one deployment, each
  * host's hello (examples/hello, compiled once) on a port of its own (the app reads it from a
  * {@code hello-port} file the test puts in the host's data dir), so a probe of "the service" is a probe of either port, as a load
  * balancer in front of both would see it.
