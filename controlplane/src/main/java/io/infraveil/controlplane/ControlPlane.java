@@ -40,8 +40,12 @@ public final class ControlPlane implements AutoCloseable {
       properties.put("infraveil.http-port", 0);
     }
     // H2 refuses relative paths; AUTO_SERVER off: one control plane owns its file.
+    // WRITE_DELAY=0: a commit reaches the file before the call returns. With H2's default delay
+    // a kill -9 within a second of an acknowledged deploy lost it (and the host that had
+    // already received it was moved back); reports are written in batches, so the cost is
+    // small where it matters.
     properties.put("datasources.default.url", "jdbc:h2:file:" + data.resolve("controlplane")
-        + ";DB_CLOSE_ON_EXIT=FALSE");
+        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
     properties.putAll(extra);
     refuseNewerSchema(data, properties);
     ApplicationContext context = ApplicationContext.builder()
