@@ -60,9 +60,12 @@ class AgentSecretsTest {
   private ManagedChannel channel;
 
   @AfterEach
-  void tearDown() {
+  void tearDown() throws InterruptedException {
     agents.forEach(Agent::shutdown);
     scheduler.shutdownNow();
+    // A retry already running may still write under the data dir: wait for it before the
+    // temp dir is deleted.
+    scheduler.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
     if (channel != null) {
       channel.shutdownNow();
     }
