@@ -2,6 +2,7 @@ package io.infraveil.cli;
 
 import io.infraveil.certs.Identity;
 import io.infraveil.certs.PkiDirectory;
+import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.payload.Sha256Hex;
 import io.infraveil.payload.archive.PayloadArchive;
 import java.io.ByteArrayOutputStream;
@@ -16,8 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +53,19 @@ import picocli.CommandLine.Spec;
  * DIR/logs/           controlplane.log, launcher.log
  * DIR/dev.pids        dev=PID, controlplane=PID, launcher=PID (rewritten on every restart)
  * </pre>
+ *
+ * <p>With {@code --replicas N} (N > 1) the control plane is N replicas of one installation on
+ * PostgreSQL instead of one process on H2 (docs/high-availability.md):
+ *
+ * <pre>
+ * DIR/postgres/       a local PostgreSQL (LocalPostgres), database "infraveil" on 127.0.0.1
+ * DIR/master.key      the payload master key, one file given to every replica
+ * DIR/cpI/            replica cpI's data dir (I = 1..N); DIR/cpI.yaml its name and database user
+ * DIR/logs/cpI.log    its output; gRPC on --grpc-port + I - 1, HTTPS on --http-port + I - 1
+ * DIR/dev.pids        dev=, cp1= ... cpN=, launcher=, postgres= PIDs
+ * </pre>
+ *
+ * The launcher and ctl.yaml list every replica; killing one moves the host to another.
  */
 @Command(name = "dev", mixinStandardHelpOptions = true,
     description = "Run the whole system on this machine: CA, control plane, a launcher for "
@@ -60,6 +76,14 @@ final class DevCommand implements Callable<Integer> {
   static final String OPERATOR = "dev";
   static final String DEPLOYMENT = "hello";
   static final String PIDS_FILE = "dev.pids";
+  static final String POSTGRES = "postgres";
+  /** The control plane's option for its database (PostgreSQL JDBC URL). */
+  static final String DATABASE_OPTION = "--database";
+  /** The control plane's option for the master key file every replica is given. */
+  static final String MASTER_KEY_OPTION = "--master-key";
+  /** controlplane.yaml keys: the replica's name, the database user. */
+  static final String REPLICA_NAME_KEY = "replica-name";
+  static final String DATABASE_USER_KEY = "datasource.username";
   private static final Duration RESTART_BACKOFF = Duration.ofSeconds(1);
   private static final Duration CHILD_READY = Duration.ofSeconds(90);
   private static final Duration HELLO_READY = Duration.ofSeconds(120);
@@ -81,6 +105,16 @@ final class DevCommand implements Callable<Integer> {
       description = "Port hello listens on, on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
   int helloPort;
 
+  @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
+      description = "Control-plane replicas; above 1 they share a local PostgreSQL and use "
+          + "consecutive ports from --grpc-port and --http-port (default: ${DEFAULT-VALUE}).")
+  int replicas;
+
+  @Option(names = "--postgres-port", paramLabel = "P", defaultValue = "7432",
+      description = "Port of the local PostgreSQL started with --replicas above 1, on 127.0.0.1"
+          + " (default: ${DEFAULT-VALUE}).")
+  int postgresPort;
+
   @ParentCommand Main main;
   @Spec CommandSpec spec;
 
@@ -89,8 +123,11 @@ final class DevCommand implements Callable<Integer> {
   private final Object lock = new Object();
   /** Guarded by {@link #lock}. */
   private boolean stopping;
-  private Child controlPlane;
+  /** One child per replica; a single "controlplane" without --replicas. */
+  private final List<Child> controlPlanes = new ArrayList<>();
   private Child launcher;
+  /** The replicas' PostgreSQL; null with one control plane (H2). */
+  private DevDatabase database;
 
   @Override
   public Integer call() throws Exception {
@@ -98,14 +135,22 @@ final class DevCommand implements Callable<Integer> {
     dir = Files.createDirectories(dataDir).toRealPath();
     Files.createDirectories(dir.resolve("logs"));
     Path repo = repoRoot();
+    checkReplicas();
     Path context = preparePki();
     stopLeftovers();
 
-    controlPlane = new Child("controlplane", List.of("controlplane",
-        "--data-dir", dir.resolve("controlplane").toString(), "--certs", dir.resolve("pki").toString(),
-        "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort)),
-        "controlplane ready");
-    launcher = new Child("launcher", null, "launcher_start");
+    if (replicated()) {
+      for (int i = 1; i <= replicas; i++) {
+        int index = i;
+        controlPlanes.add(new Child(replicaName(i), () -> replicaArgs(index), false, "controlplane ready"));
+      }
+    } else {
+      List<String> args = List.of("controlplane",
+          "--data-dir", dir.resolve("controlplane").toString(), "--certs", dir.resolve("pki").toString(),
+          "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort));
+      controlPlanes.add(new Child("controlplane", () -> args, false, "controlplane ready"));
+    }
+    launcher = new Child("launcher", this::launcherArgs, true, "launcher_start");
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       stopAll();
@@ -114,9 +159,10 @@ final class DevCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
 
     say("data dir " + dir + " (logs in " + dir.resolve("logs") + ")");
-    controlPlane.startAndWatch();
-    controlPlane.awaitReady();
-    say("control plane ready on localhost:" + grpcPort + " (pid " + controlPlane.process().pid() + ")");
+    if (replicated()) {
+      startDatabase();
+    }
+    startControlPlanes();
     launcher.startAndWatch();
     launcher.awaitReady();
     awaitHostOnline(context);
@@ -130,6 +176,112 @@ final class DevCommand implements Callable<Integer> {
   }
 
   // ------------------------------------------------------------------ setup
+
+  private boolean replicated() {
+    return replicas > 1;
+  }
+
+  /** One data dir holds one kind of installation: H2 (one control plane) or PostgreSQL. */
+  private void checkReplicas() {
+    if (replicas < 1 || replicas > 9) {
+      throw CliException.usage("--replicas must be between 1 and 9, not " + replicas);
+    }
+    if (replicated() && Files.exists(dir.resolve("controlplane"))) {
+      throw CliException.usage(dir + " holds a single control plane on H2 (" + dir.resolve("controlplane")
+          + "), whose hosts and deployments are not in PostgreSQL: use another --data-dir for"
+          + " --replicas " + replicas + ", or rm -rf " + dir + " to start from scratch");
+    }
+    if (!replicated() && Files.exists(dir.resolve("postgres"))) {
+      throw CliException.usage(dir + " holds replicas on PostgreSQL (" + dir.resolve("postgres")
+          + "): run it again with --replicas N (N > 1), use another --data-dir, or rm -rf " + dir);
+    }
+    if (replicated() && !DevDatabase.available()) {
+      throw new CliException("--replicas " + replicas + " needs the local PostgreSQL of the dev-postgres"
+          + " module, which only a source checkout carries: run bin/infraveil from the repository");
+    }
+  }
+
+  private static String replicaName(int i) {
+    return "cp" + i;
+  }
+
+  private int replicaGrpcPort(int i) {
+    return grpcPort + i - 1;
+  }
+
+  /** Every replica's gRPC endpoint, comma-separated, as the launcher and ctl take them. */
+  private String endpoints() {
+    List<String> all = new ArrayList<>();
+    for (int i = 1; i <= replicas; i++) {
+      all.add("localhost:" + replicaGrpcPort(i));
+    }
+    return String.join(",", all);
+  }
+
+  /**
+   * Replica {@code i}: its own name, data dir and ports; the shared database, master key and
+   * PKI (the server certificate names localhost, so it is valid for every replica here).
+   */
+  private List<String> replicaArgs(int i) throws IOException {
+    String name = replicaName(i);
+    Path config = dir.resolve(name + ".yaml");
+    String text = "# replica " + name + " of `infraveil dev --replicas`, written by dev\n"
+        + REPLICA_NAME_KEY + ": " + name + "\n"
+        + DATABASE_USER_KEY + ": " + database.user() + "\n";
+    if (!Files.exists(config) || !Files.readString(config).equals(text)) {
+      Files.writeString(config, text);
+    }
+    return List.of("controlplane", "--config", config.toString(),
+        "--data-dir", dir.resolve(name).toString(), "--certs", dir.resolve("pki").toString(),
+        "--grpc-port", Integer.toString(replicaGrpcPort(i)),
+        "--http-port", Integer.toString(httpPort + i - 1),
+        MASTER_KEY_OPTION, masterKeyFile().toString(),
+        DATABASE_OPTION, database.jdbcUrl());
+  }
+
+  private Path masterKeyFile() {
+    return dir.resolve("master.key");
+  }
+
+  /**
+   * PostgreSQL first, then the master key every replica is given (made once: 32 random bytes,
+   * mode 0600; losing it loses every sealed payload and secret).
+   */
+  private void startDatabase() throws IOException {
+    database = DevDatabase.start(dir.resolve("postgres"), postgresPort);
+    synchronized (lock) {
+      writePids();
+    }
+    say("PostgreSQL ready: " + database.jdbcUrl() + " (user " + database.user() + ")");
+    if (!Files.exists(masterKeyFile())) {
+      byte[] key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      AtomicFiles.write(masterKeyFile(), key, PosixFilePermissions.fromString("rw-------"));
+      say("created the replicas' master key " + masterKeyFile() + " (back it up with the database)");
+    }
+  }
+
+  /**
+   * The first replica alone (it issues the server certificate when missing and migrates the
+   * schema), then the others together.
+   */
+  private void startControlPlanes() throws IOException, InterruptedException {
+    Child first = controlPlanes.get(0);
+    first.startAndWatch();
+    first.awaitReady();
+    List<Child> others = controlPlanes.subList(1, controlPlanes.size());
+    for (Child other : others) {
+      other.startAndWatch();
+    }
+    for (Child other : others) {
+      other.awaitReady();
+    }
+    for (int i = 1; i <= controlPlanes.size(); i++) {
+      Child child = controlPlanes.get(i - 1);
+      say((replicated() ? "replica " + child.name + " ready" : "control plane ready")
+          + " on localhost:" + replicaGrpcPort(i) + " (pid " + child.process().pid() + ")");
+    }
+  }
 
   /** CA and operator certificate (kept when present) and the ctl context; returns its path. */
   private Path preparePki() throws IOException {
@@ -145,11 +297,11 @@ final class DevCommand implements Callable<Integer> {
     Path context = dir.resolve("ctl.yaml");
     String text = """
         # ctl context written by `infraveil dev`
-        endpoint: localhost:%d
+        endpoint: %s
         ca: pki/ca.crt
         cert: pki/%s.crt
         key: pki/%s.key
-        """.formatted(grpcPort, OPERATOR, OPERATOR);
+        """.formatted(endpoints(), OPERATOR, OPERATOR);
     if (!Files.exists(context) || !Files.readString(context).equals(text)) {
       Files.writeString(context, text);
     }
@@ -169,7 +321,11 @@ final class DevCommand implements Callable<Integer> {
       }
       long pid = Long.parseLong(line.substring(eq + 1).strip());
       var handle = ProcessHandle.of(pid);
-      if (handle.isPresent() && handle.get().info().commandLine().orElse("").contains(dir.toString())) {
+      String command = handle.map(h -> h.info().commandLine().orElse("")).orElse("");
+      // The database's command line names its data dir, which may be in the temp dir (root).
+      boolean ours = line.startsWith(POSTGRES + "=") ? command.contains("bin/postgres")
+          : command.contains(dir.toString());
+      if (handle.isPresent() && ours) {
         say("stopping " + line + " left by a previous run");
         handle.get().destroy();
         try {
@@ -253,9 +409,28 @@ final class DevCommand implements Callable<Integer> {
         + " -key " + pki.resolve(OPERATOR + ".key");
     out.println();
     out.println("INFRAVEIL_CONTEXT=" + context);
-    out.println("gRPC endpoint:  localhost:" + grpcPort + " (mutual TLS; CA " + pki.resolve("ca.crt")
-        + ", operator certificate " + pki.resolve(OPERATOR + ".crt") + ")");
-    out.println("status page:    https://127.0.0.1:" + httpPort + "/status (certificate from the CA above)");
+    if (replicated()) {
+      out.println("gRPC endpoints: " + endpoints() + " (mutual TLS; CA " + pki.resolve("ca.crt")
+          + ", operator certificate " + pki.resolve(OPERATOR + ".crt") + ")");
+      for (int i = 1; i <= replicas; i++) {
+        Process p = controlPlanes.get(i - 1).process();
+        out.println("replica " + replicaName(i) + ":    localhost:" + replicaGrpcPort(i) + ", status page https://127.0.0.1:"
+            + (httpPort + i - 1) + "/status, pid " + (p == null ? "?" : Long.toString(p.pid()))
+            + ", log " + dir.resolve("logs").resolve(replicaName(i) + ".log"));
+      }
+      out.println("PostgreSQL:     " + database.jdbcUrl() + " (user " + database.user()
+          + ", no password, 127.0.0.1 only; data in " + dir.resolve("postgres") + ")");
+      out.println();
+      out.println("fail-over: `" + bin + " ctl status` names the replica holding host " + HOST
+          + "; kill -9 its pid (" + dir.resolve(PIDS_FILE) + " lists them) and run `ctl status` again:");
+      out.println("  the host is online on another replica within seconds, hello keeps its pid and"
+          + " keeps answering, and dev starts the killed replica again after "
+          + RESTART_BACKOFF.toSeconds() + " s (as systemd would)");
+    } else {
+      out.println("gRPC endpoint:  localhost:" + grpcPort + " (mutual TLS; CA " + pki.resolve("ca.crt")
+          + ", operator certificate " + pki.resolve(OPERATOR + ".crt") + ")");
+      out.println("status page:    https://127.0.0.1:" + httpPort + "/status (certificate from the CA above)");
+    }
     out.println();
     out.println("try:");
     out.println("  export INFRAVEIL_CONTEXT=" + context);
@@ -308,19 +483,28 @@ final class DevCommand implements Callable<Integer> {
 
   // ------------------------------------------------------------------ children
 
+  /** The arguments of a child, worked out at each start (a launcher's join token changes). */
+  @FunctionalInterface
+  private interface Args {
+    List<String> get() throws IOException;
+  }
+
   /** A child program run as `Main ARGS` in its own session, restarted when it dies. */
   private final class Child {
     private final String name;
-    private final List<String> fixedArgs;
+    private final Args args;
+    /** The launcher runs with the host JVM options, as in production. */
+    private final boolean hostJvm;
     private final String readyText;
     private final Path log;
     /** Guarded by {@link DevCommand#lock}. */
     private Process process;
     private long readyFrom;
 
-    Child(String name, List<String> args, String readyText) {
+    Child(String name, Args args, boolean hostJvm, String readyText) {
       this.name = name;
-      this.fixedArgs = args;
+      this.args = args;
+      this.hostJvm = hostJvm;
       this.readyText = readyText;
       this.log = dir.resolve("logs").resolve(name + ".log");
     }
@@ -339,11 +523,11 @@ final class DevCommand implements Callable<Integer> {
       }
       command.add(ProcessHandle.current().info().command()
           .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-      if (fixedArgs == null) {
+      if (hostJvm) {
         command.addAll(io.infraveil.host.jvm.HostJvmOptions.launcher()); // as in production
       }
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-      command.addAll(fixedArgs != null ? fixedArgs : launcherArgs());
+      command.addAll(args.get());
       readyFrom = Files.exists(log) ? Files.size(log) : 0;
       Process p = new ProcessBuilder(command)
           .directory(dir.toFile())
@@ -435,7 +619,7 @@ final class DevCommand implements Callable<Integer> {
   private List<String> launcherArgs() throws IOException {
     Path hostDir = dir.resolve("host");
     List<String> args = new ArrayList<>(List.of("launcher", "--data-dir", hostDir.toString(),
-        "--control-plane", "localhost:" + grpcPort, "--ca", dir.resolve("pki/ca.crt").toString(),
+        "--control-plane", endpoints(), "--ca", dir.resolve("pki/ca.crt").toString(),
         "--stop-agents-on-exit"));
     if (!Files.exists(hostDir.resolve("identity/host.crt"))
         || !Files.exists(hostDir.resolve("identity/host.json"))) {
@@ -454,11 +638,17 @@ final class DevCommand implements Callable<Integer> {
   /** dev.pids: who is running now, for people and tests. Caller holds {@link #lock}. */
   private void writePids() {
     StringBuilder text = new StringBuilder("dev=" + ProcessHandle.current().pid() + "\n");
-    if (controlPlane != null && controlPlane.process != null) {
-      text.append("controlplane=").append(controlPlane.process.pid()).append('\n');
+    for (Child child : controlPlanes) {
+      if (child.process != null) {
+        text.append(child.name).append('=').append(child.process.pid()).append('\n');
+      }
     }
     if (launcher != null && launcher.process != null) {
       text.append("launcher=").append(launcher.process.pid()).append('\n');
+    }
+    if (database != null) {
+      // Last: a later run stops leftovers in this order, the database after its clients.
+      database.pid().ifPresent(pid -> text.append(POSTGRES).append('=').append(pid).append('\n'));
     }
     try {
       Path tmp = dir.resolve(PIDS_FILE + ".tmp");
@@ -489,12 +679,18 @@ final class DevCommand implements Callable<Integer> {
       }
       stopping = true;
     }
-    say("stopping: launcher (with its agents and services), then the control plane");
+    say("stopping: launcher (with its agents and services), then the control plane"
+        + (database != null ? " replicas, then PostgreSQL" : ""));
     if (launcher != null) {
       launcher.stop();
     }
-    if (controlPlane != null) {
-      controlPlane.stop();
+    List<Child> reversed = new ArrayList<>(controlPlanes);
+    java.util.Collections.reverse(reversed);
+    for (Child child : reversed) {
+      child.stop();
+    }
+    if (database != null) {
+      database.close();
     }
     List<ProcessHandle> left = processesUnder(dir);
     for (ProcessHandle handle : left) {
