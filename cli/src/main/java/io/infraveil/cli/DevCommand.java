@@ -60,7 +60,7 @@ import picocli.CommandLine.Spec;
  * <pre>
  * DIR/postgres/       a local PostgreSQL (LocalPostgres), database "infraveil" on 127.0.0.1
  * DIR/master.key      the payload master key, one file given to every replica
- * DIR/cpI/            replica cpI's data dir (I = 1..N); DIR/cpI.yaml its name and database user
+ * DIR/cpI/            replica cpI's data dir (I = 1..N); DIR/cpI.yaml its name, database user, key file
  * DIR/logs/cpI.log    its output; gRPC on --grpc-port + I - 1, HTTPS on --http-port + I - 1
  * DIR/dev.pids        dev=, cp1= ... cpN=, launcher=, postgres= PIDs
  * </pre>
@@ -79,11 +79,10 @@ final class DevCommand implements Callable<Integer> {
   static final String POSTGRES = "postgres";
   /** The control plane's option for its database (PostgreSQL JDBC URL). */
   static final String DATABASE_OPTION = "--database";
-  /** The control plane's option for the master key file every replica is given. */
-  static final String MASTER_KEY_OPTION = "--master-key";
-  /** controlplane.yaml keys: the replica's name, the database user. */
+  /** controlplane.yaml keys: the replica's name, the database user, the shared master key file. */
   static final String REPLICA_NAME_KEY = "replica-name";
   static final String DATABASE_USER_KEY = "datasource.username";
+  static final String MASTER_KEY_FILE_KEY = "master-key-file";
   private static final Duration RESTART_BACKOFF = Duration.ofSeconds(1);
   private static final Duration CHILD_READY = Duration.ofSeconds(90);
   private static final Duration HELLO_READY = Duration.ofSeconds(120);
@@ -227,7 +226,8 @@ final class DevCommand implements Callable<Integer> {
     Path config = dir.resolve(name + ".yaml");
     String text = "# replica " + name + " of `infraveil dev --replicas`, written by dev\n"
         + REPLICA_NAME_KEY + ": " + name + "\n"
-        + DATABASE_USER_KEY + ": " + database.user() + "\n";
+        + DATABASE_USER_KEY + ": " + database.user() + "\n"
+        + MASTER_KEY_FILE_KEY + ": " + masterKeyFile() + "\n";
     if (!Files.exists(config) || !Files.readString(config).equals(text)) {
       Files.writeString(config, text);
     }
@@ -235,7 +235,6 @@ final class DevCommand implements Callable<Integer> {
         "--data-dir", dir.resolve(name).toString(), "--certs", dir.resolve("pki").toString(),
         "--grpc-port", Integer.toString(replicaGrpcPort(i)),
         "--http-port", Integer.toString(httpPort + i - 1),
-        MASTER_KEY_OPTION, masterKeyFile().toString(),
         DATABASE_OPTION, database.jdbcUrl());
   }
 

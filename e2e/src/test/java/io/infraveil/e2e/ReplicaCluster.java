@@ -184,9 +184,10 @@ final class ReplicaCluster implements AutoCloseable {
       Files.writeString(root.resolve(name() + ".yaml"), """
           replica-name: %s
           datasource.username: %s
+          master-key-file: %s
           report-interval: 1s
           incident-check-interval: 1s
-          """.formatted(name(), database.user()));
+          """.formatted(name(), database.user(), masterKey));
     }
 
     String name() {
@@ -218,7 +219,6 @@ final class ReplicaCluster implements AutoCloseable {
           "--config", root.resolve(name() + ".yaml").toString(),
           "--data-dir", data.toString(), "--certs", pki.dir().toString(),
           "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort),
-          "--master-key", masterKey.toString(),
           "--database", database.jdbcUrl()));
     }
 

@@ -107,8 +107,9 @@ final class ReplicasBattleIT {
     int fromA = a.launcher().output().length();
     int fromB = b.launcher().output().length();
 
+    Path app = nextHello();
     Instant issued = Instant.now();
-    deployHello(via);
+    deployHello(via, app);
     Instant acknowledged = Instant.now();
 
     for (Host host : List.of(a, b)) {
@@ -335,8 +336,9 @@ final class ReplicasBattleIT {
     Replica holder = a.holder();
     Replica via = cluster.replicas().stream().filter(r -> r != holder).findFirst().orElseThrow();
     int from = a.launcher().output().length();
+    Path app = nextHello();
     Instant issued = Instant.now();
-    deployHello(via);
+    deployHello(via, app);
     Instant acknowledged = Instant.now();
     Duration took = awaitLine(a, from, "action=desired_accepted", issued, acknowledged,
         "deploy-after-postgres-restart-via-" + via.name() + "-reaches-host-a-on-" + holder.name());
@@ -419,7 +421,15 @@ final class ReplicasBattleIT {
 
   /** Deploys the next hello version to a and b through {@code via}, both in the first batch. */
   private void deployHello(Replica via) throws Exception {
-    Path app = cluster.helloApp("v" + version++);
+    deployHello(via, nextHello());
+  }
+
+  /** The next hello version, built (and compiled) before the clock of a measurement starts. */
+  private Path nextHello() throws Exception {
+    return cluster.helloApp("v" + version++);
+  }
+
+  private void deployHello(Replica via, Path app) {
     cluster.ctlOk(via, "deploy", app.toString(), "--name", HELLO, "--hosts", "a,b", "--max-parallel", "2");
   }
 
