@@ -420,8 +420,9 @@ final class DevCommand implements Callable<Integer> {
       out.println("PostgreSQL:     " + database.jdbcUrl() + " (user " + database.user()
           + ", no password, 127.0.0.1 only; data in " + dir.resolve("postgres") + ")");
       out.println();
-      out.println("fail-over: `" + bin + " ctl status` names the replica holding host " + HOST
-          + "; kill -9 its pid (" + dir.resolve(PIDS_FILE) + " lists them) and run `ctl status` again:");
+      out.println("fail-over: `" + bin + " ctl status` shows which replica holds host " + HOST
+          + " (its HOSTS column); kill -9 that replica's pid (" + dir.resolve(PIDS_FILE)
+          + " lists them) and run `ctl status` again:");
       out.println("  the host is online on another replica within seconds, hello keeps its pid and"
           + " keeps answering, and dev starts the killed replica again after "
           + RESTART_BACKOFF.toSeconds() + " s (as systemd would)");

@@ -590,6 +590,13 @@ final class ReplicaCluster implements AutoCloseable {
     }
     if (postgres != null) {
       postgres.stop();
+      // As root the data dir lives in the temp dir (ROOT is private): remove it with the run.
+      Path base = postgres.dataDir().getParent();
+      if (!postgres.dataDir().startsWith(root) && base.getFileName().toString().startsWith("infraveil-postgres-data-")) {
+        try (Stream<Path> files = Files.walk(base)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      }
     }
     List<ProcessScan.Found> killed = ProcessScan.killAllUnder(root, Duration.ofSeconds(15));
     if (!killed.isEmpty()) {
