@@ -28,7 +28,9 @@ public final class ControlPlaneProperties {
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
       List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
-          DashboardSettings.class, RolloutWiring.class);
+          DashboardSettings.class, RolloutWiring.class,
+          io.infraveil.controlplane.replica.ReplicaName.class,
+          io.infraveil.controlplane.replica.ReplicationSettings.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 
