@@ -14,14 +14,23 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Live connection state of hosts, in memory: when each last reported, whether its Sync stream
- * is open, and what it last said. A host is OFFLINE after 3 missed report intervals; the state
+ * is open, and what it last said; for hosts held by other replicas, what those stored
+ * (replica/HostPresence). A host is OFFLINE after 3 missed report intervals; the state
  * is derived from those timestamps, never stored as a flag.
  */
 @Singleton
 public final class HostLiveness {
 
-  /** Latest facts about one host. */
-  private record Live(boolean streamOpen, Instant lastReportAt, HostReport lastReport) {}
+  /**
+   * Latest facts about one host.
+   *
+   * @param elsewhere the facts were written by another replica (the host's stream is there)
+   */
+  private record Live(boolean streamOpen, Instant lastReportAt, HostReport lastReport, boolean elsewhere) {
+    Live(boolean streamOpen, Instant lastReportAt, HostReport lastReport) {
+      this(streamOpen, lastReportAt, lastReport, false);
+    }
+  }
 
   private final Map<String, Live> live = new ConcurrentHashMap<>();
   private final Clock clock;
@@ -45,6 +54,22 @@ public final class HostLiveness {
 
   public void reported(String host, HostReport report) {
     live.compute(host, (name, old) -> new Live(old == null || old.streamOpen(), clock.instant(), report));
+  }
+
+  /**
+   * Facts another replica stored about a host it holds (or held): taken when they are newer
+   * than what this replica knows, unless the host's stream is open here.
+   */
+  public void adoptFromReplica(String host, boolean streamOpen, Instant lastReportAt, HostReport lastReport) {
+    live.compute(host, (name, old) -> {
+      if (old != null && !old.elsewhere() && old.streamOpen()) {
+        return old;
+      }
+      if (old != null && old.lastReportAt() != null && !lastReportAt.isAfter(old.lastReportAt())) {
+        return old;
+      }
+      return new Live(streamOpen, lastReportAt, lastReport, true);
+    });
   }
 
   public HostConnection connection(String host) {

@@ -66,6 +66,15 @@ public final class ReportIngest {
     listeners.forEach(listener -> listener.agentReported(report));
   }
 
+  /**
+   * The latest heartbeat of an agent reporting to another replica, as that replica stored it:
+   * kept when newer than what is known here; listeners do not hear it (they heard it there).
+   */
+  public void adoptFromReplica(AgentReport report) {
+    agents.merge(key(report.host(), report.heartbeat().getDeployment()), report,
+        (known, stored) -> stored.receivedAt().isAfter(known.receivedAt()) ? stored : known);
+  }
+
   public Optional<AgentReport> agent(String host, String deployment) {
     return Optional.ofNullable(agents.get(key(host, deployment)));
   }

@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a revocation: the certificates refused here too, the host's streams here closed
  *   <li>a deployment change announced on Watch: to this replica's watchers, when made elsewhere
  * </ul>
+ *
+ * <p>Live state (who holds which host, last reports) is shared by {@link HostPresence}.
  */
 @Context
 final class ReplicaWiring {
@@ -25,7 +27,7 @@ final class ReplicaWiring {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaWiring.class);
 
   ReplicaWiring(ChangeFeed feed, DesiredStates desiredStates, SyncSessions sessions, HostRevocation revocation,
-      WatchHub watch) {
+      WatchHub watch, HostPresence presence) {
     desiredStates.addListener((host, state) -> feed.publish(ChangeKind.DESIRED_STATE, host, null));
     watch.onAnnouncement(event -> feed.publish(ChangeKind.DEPLOYMENT_ANNOUNCED, event.getDeployment(),
         event.getText()));
@@ -38,6 +40,7 @@ final class ReplicaWiring {
       }
     });
     feed.subscribe(ChangeKind.HOST_REVOKED, change -> {
+      presence.forget(change.subject());
       int closed = revocation.applyStoredRevocation(change.subject(),
           change.detail() == null ? "host " + change.subject() + " was revoked" : change.detail());
       if (closed > 0) {
@@ -50,5 +53,6 @@ final class ReplicaWiring {
       }
     });
     feed.start();
+    presence.start();
   }
 }

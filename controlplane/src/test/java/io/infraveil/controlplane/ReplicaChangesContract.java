@@ -1,0 +1,263 @@
+package io.infraveil.controlplane;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.infraveil.controlplane.hosts.HostLiveness;
+import io.infraveil.controlplane.ingest.ReportIngest;
+import io.infraveil.controlplane.replica.HostPresence;
+import io.infraveil.payload.archive.PayloadArchive;
+import io.infraveil.proto.v1.AgentStatus;
+import io.infraveil.proto.v1.DesiredState;
+import io.infraveil.proto.v1.GetStatusRequest;
+import io.infraveil.proto.v1.HeartbeatRequest;
+import io.infraveil.proto.v1.Host;
+import io.infraveil.proto.v1.HostConnection;
+import io.infraveil.proto.v1.HostReport;
+import io.infraveil.proto.v1.PutDeploymentRequest;
+import io.infraveil.proto.v1.RevokeHostRequest;
+import io.infraveil.proto.v1.SyncRequest;
+import io.infraveil.proto.v1.SyncResponse;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three control planes on one database, with hosts holding real Sync streams over mTLS: a
+ * change made through one replica reaches the streams another holds, a revocation cuts them,
+ * a change whose notification never came is still delivered, and every replica answers status
+ * alike. Run against each engine by a subclass.
+ */
+abstract class ReplicaChangesContract {
+
+  @TempDir Path dir;
+  OpsHarness a;
+  OpsHarness b;
+  OpsHarness c;
+
+  /** Datasource (and replication) properties of one database the three replicas share. */
+  abstract Map<String, Object> sharedDatabase() throws Exception;
+
+  /** How long a change may take to reach the other replicas on this engine. */
+  abstract Duration propagationBound();
+
+  @BeforeEach
+  void startReplicas() throws Exception {
+    Map<String, Object> database = sharedDatabase();
+    a = new OpsHarness(dir, "a", database);
+    b = new OpsHarness(dir, "b", database);
+    c = new OpsHarness(dir, "c", database);
+  }
+
+  @AfterEach
+  void stopReplicas() throws Exception {
+    for (OpsHarness replica : new OpsHarness[] {c, b, a}) {
+      if (replica != null) {
+        replica.close();
+      }
+    }
+  }
+
+  /** A launcher's Sync stream, said hello and answered. */
+  record SyncStream(LinkedBlockingQueue<Object> received, StreamObserver<SyncRequest> requests) {
+
+    DesiredState awaitDesired(Predicate<DesiredState> wanted, Duration max) throws Exception {
+      long deadline = System.nanoTime() + max.toNanos();
+      while (System.nanoTime() < deadline) {
+        Object next = received.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (next instanceof SyncResponse response && response.hasDesired() && wanted.test(response.getDesired())) {
+          return response.getDesired();
+        }
+        if (next instanceof Throwable t) {
+          throw new AssertionError("the Sync stream ended while waiting for a desired state", t);
+        }
+      }
+      throw new AssertionError("no matching desired state within " + max);
+    }
+  }
+
+  SyncStream syncOn(OpsHarness replica, OpsHarness.EnrolledHost host) throws Exception {
+    LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    StreamObserver<SyncRequest> requests = replica.sync(host, received);
+    Object first = received.poll(20, TimeUnit.SECONDS);
+    assertTrue(first instanceof SyncResponse response && response.hasAccepted(),
+        "the hello should be answered first, got " + first);
+    return new SyncStream(received, requests);
+  }
+
+  String upload(OpsHarness replica, String version) throws Exception {
+    Path app = Files.createTempDirectory(dir, "app");
+    Files.writeString(app.resolve("config.yaml"), """
+        services:
+          api:
+            run:
+              start: [ "sleep 1000" ]
+        """);
+    Files.writeString(app.resolve("VERSION"), version);
+    ByteArrayOutputStream archive = new ByteArrayOutputStream();
+    PayloadArchive.pack(app, archive);
+    return replica.upload(archive.toByteArray(), version, "app").getPayload().getSha256();
+  }
+
+  @Test
+  void aDeployThroughOneReplicaReachesTheStreamAnotherHolds() throws Exception {
+    OpsHarness.EnrolledHost web1 = a.enroll("web-1");
+    SyncStream onC = syncOn(c, web1);
+    List<Long> millis = new ArrayList<>();
+    for (int version = 1; version <= 5; version++) {
+      String sha = upload(a, "v" + version);
+      long start = System.nanoTime();
+      a.operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello").setPayloadSha256(sha)
+          .addHosts("web-1").build());
+      DesiredState desired = onC.awaitDesired(state -> state.getAgentsCount() == 1
+          && state.getAgents(0).getPayload().getSha256().equals(sha), Duration.ofSeconds(20));
+      millis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+      assertEquals("hello", desired.getAgents(0).getDeployment());
+      onC.requests().onNext(SyncRequest.newBuilder().setAck(io.infraveil.proto.v1.DesiredStateAck.newBuilder()
+          .setRevision(desired.getRevision())).build());
+    }
+    List<Long> sorted = new ArrayList<>(millis);
+    Collections.sort(sorted);
+    System.out.println("replica_propagation engine=" + getClass().getSimpleName()
+        + " deploy_on_a_to_stream_on_c_ms=" + millis + " median=" + sorted.get(sorted.size() / 2)
+        + " max=" + sorted.get(sorted.size() - 1));
+    assertTrue(sorted.get(sorted.size() - 1) <= propagationBound().toMillis(),
+        "every deploy should reach the stream on replica c within " + propagationBound() + ": " + millis);
+  }
+
+  @Test
+  void aRevocationThroughOneReplicaClosesTheStreamAnotherHolds() throws Exception {
+    OpsHarness.EnrolledHost web2 = a.enroll("web-2");
+    SyncStream onC = syncOn(c, web2);
+    long start = System.nanoTime();
+    b.operator().revokeHost(RevokeHostRequest.newBuilder().setHostName("web-2").setReason("lost laptop").build());
+    Object ended = onC.received().poll(20, TimeUnit.SECONDS);
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    System.out.println("replica_propagation engine=" + getClass().getSimpleName()
+        + " revoke_on_b_to_stream_closed_on_c_ms=" + millis);
+    StatusRuntimeException closed = assertInstanceOf(StatusRuntimeException.class, ended);
+    assertEquals(Status.Code.PERMISSION_DENIED, closed.getStatus().getCode());
+    assertTrue(closed.getStatus().getDescription().contains("web-2 was revoked"), closed.getStatus().getDescription());
+    assertTrue(millis <= propagationBound().toMillis(), "closed after " + millis + " ms");
+
+    // The certificate is refused on c from now on, at the interceptor, like on b.
+    String serial = web2.credential().certificate().getSerialNumber().toString(16);
+    assertTrue(c.controlPlane.bean(ServerPki.class).revocations().isRevoked(serial));
+    LinkedBlockingQueue<Object> again = new LinkedBlockingQueue<>();
+    c.sync(web2, again);
+    StatusRuntimeException refused = assertInstanceOf(StatusRuntimeException.class, again.poll(20, TimeUnit.SECONDS));
+    assertEquals(Status.Code.PERMISSION_DENIED, refused.getStatus().getCode());
+  }
+
+  @Test
+  void aChangeWhoseNotificationNeverCameIsReadByPolling() throws Exception {
+    OpsHarness.EnrolledHost web4 = a.enroll("web-4");
+    SyncStream onC = syncOn(c, web4);
+    a.operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello")
+        .setPayloadSha256(upload(a, "v1")).addHosts("web-4").build());
+    DesiredState before = onC.awaitDesired(state -> state.getAgentsCount() == 1, Duration.ofSeconds(20));
+
+    // What a writer does, minus the notification: the stored state and its change_log row.
+    DesiredState after = before.toBuilder().setRevision(before.getRevision() + 1)
+        .putHostLabels("written-by", "test").build();
+    Map<String, Object> database = sharedDatabase();
+    try (Connection connection = DriverManager.getConnection((String) database.get("datasources.default.url"),
+        (String) database.getOrDefault("datasources.default.username", "sa"),
+        (String) database.getOrDefault("datasources.default.password", ""))) {
+      connection.setAutoCommit(false);
+      try (PreparedStatement s = connection.prepareStatement(
+          "UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ?")) {
+        s.setLong(1, after.getRevision());
+        s.setBytes(2, after.toByteArray());
+        s.setString(3, "web-4");
+        assertEquals(1, s.executeUpdate());
+      }
+      try (PreparedStatement s = connection.prepareStatement("INSERT INTO change_log (kind, subject, origin,"
+          + " created_at) VALUES ('DESIRED_STATE', 'web-4', 'test', CURRENT_TIMESTAMP)")) {
+        s.executeUpdate();
+      }
+      connection.commit();
+    }
+    long start = System.nanoTime();
+    DesiredState pushed = onC.awaitDesired(state -> state.getRevision() == after.getRevision(),
+        Duration.ofSeconds(20));
+    System.out.println("replica_propagation engine=" + getClass().getSimpleName()
+        + " unnotified_change_to_stream_on_c_ms=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    assertEquals("test", pushed.getHostLabelsOrThrow("written-by"));
+  }
+
+  @Test
+  void everyReplicaAnswersStatusAlike() throws Exception {
+    OpsHarness.EnrolledHost web3 = a.enroll("web-3");
+    a.deploy("hello", "v1", "web-3");
+    SyncStream onC = syncOn(c, web3);
+    onC.requests().onNext(SyncRequest.newBuilder().setReport(HostReport.newBuilder()
+        .addAgents(AgentStatus.newBuilder().setDeployment("hello"))).build());
+    b.heartbeat(web3, HeartbeatRequest.newBuilder().setHostName("web-3").setDeployment("hello").build());
+
+    Host onA = awaitHost(a, "web-3", host -> host.getConnection() == HostConnection.HOST_CONNECTION_ONLINE
+        && host.getAgentsCount() == 1);
+    Host onCView = awaitHost(c, "web-3", host -> host.getAgentsCount() == 1);
+    assertEquals(onCView.getConnection(), onA.getConnection());
+    assertEquals(onCView.getAgentsList(), onA.getAgentsList());
+    assertEquals(onCView.getLastReportAt(), onA.getLastReportAt(),
+        "both should show the report c received, at the time c received it");
+    assertEquals(1, a.controlPlane.bean(HostPresence.class).hostsHeldBy("c"));
+    assertEquals(0, a.controlPlane.bean(HostPresence.class).hostsHeldBy("a"));
+
+    // The agent reported to b; a and c know its heartbeat too.
+    for (OpsHarness replica : List.of(a, c)) {
+      awaitTrue(() -> replica.controlPlane.bean(ReportIngest.class).agent("web-3", "hello").isPresent(),
+          "replica " + replica + " should know the heartbeat the agent sent to b");
+    }
+    assertEquals(HostConnection.HOST_CONNECTION_ONLINE,
+        b.controlPlane.bean(HostLiveness.class).connection("web-3"));
+  }
+
+  Host awaitHost(OpsHarness replica, String name, Predicate<Host> wanted) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    Host last = null;
+    while (System.nanoTime() < deadline) {
+      for (Host host : replica.operator().getStatus(GetStatusRequest.getDefaultInstance()).getHostsList()) {
+        if (host.getName().equals(name)) {
+          last = host;
+          if (wanted.test(host)) {
+            return host;
+          }
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("host " + name + " never matched; last seen: " + last);
+  }
+
+  static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(what);
+  }
+}
