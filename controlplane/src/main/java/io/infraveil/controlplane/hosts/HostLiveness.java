@@ -45,7 +45,7 @@ public final class HostLiveness {
   }
 
   public void streamOpened(String host) {
-    live.compute(host, (name, old) -> new Live(true, clock.instant(), old == null ? null : old.lastReport()));
+    live.compute(host, (name, old) -> new Live(true, now(), old == null ? null : old.lastReport()));
   }
 
   public void streamClosed(String host) {
@@ -53,7 +53,7 @@ public final class HostLiveness {
   }
 
   public void reported(String host, HostReport report) {
-    live.compute(host, (name, old) -> new Live(old == null || old.streamOpen(), clock.instant(), report));
+    live.compute(host, (name, old) -> new Live(old == null || old.streamOpen(), now(), report));
   }
 
   /**
@@ -70,6 +70,11 @@ public final class HostLiveness {
       }
       return new Live(streamOpen, lastReportAt, lastReport, true);
     });
+  }
+
+  /** To the microsecond, as the database keeps it: every replica shows the same instant. */
+  private Instant now() {
+    return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
   }
 
   public HostConnection connection(String host) {
@@ -109,6 +114,14 @@ public final class HostLiveness {
 
   public Duration reportInterval() {
     return reportInterval;
+  }
+
+  /** When the host last reported and what it said (null before its first report), read together. */
+  public record Reported(Instant at, HostReport report) {}
+
+  public Optional<Reported> reported(String host) {
+    return Optional.ofNullable(live.get(host)).filter(facts -> facts.lastReportAt() != null)
+        .map(facts -> new Reported(facts.lastReportAt(), facts.lastReport()));
   }
 
   public Optional<HostReport> lastReport(String host) {

@@ -60,7 +60,9 @@ public final class ReportIngest {
   }
 
   public void agentReported(String host, HeartbeatRequest heartbeat) {
-    AgentReport report = new AgentReport(host, clock.instant(), heartbeat);
+    // To the microsecond, as the database keeps it: every replica shows the same instant.
+    AgentReport report = new AgentReport(host, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+        heartbeat);
     agents.put(key(host, heartbeat.getDeployment()), report);
     heartbeat.getEventsList().forEach(event -> recordEvent(host, event, Origin.AGENT));
     listeners.forEach(listener -> listener.agentReported(report));

@@ -124,20 +124,20 @@ public final class HostPresence {
     Map<String, Written> next = new HashMap<>();
     for (String host : held) {
       Written before = written.get(host);
-      Instant lastSeen = liveness.lastReportAt(host).orElse(now);
+      var facts = liveness.reported(host);
+      Instant lastSeen = facts.map(HostLiveness.Reported::at).orElse(now);
       Written nowWritten = new Written(before == null ? now : before.connectedAt(), lastSeen);
       next.put(host, nowWritten);
       if (before == null || !before.lastSeenAt().equals(lastSeen)) {
         hostRows.add(new PresenceStore.HostRow(host, replica, true, nowWritten.connectedAt(), lastSeen,
-            liveness.lastReport(host).map(HostReport::toByteArray).orElse(null), now));
+            reportBytes(facts), now));
       }
     }
     for (var entry : written.entrySet()) {
       if (!held.contains(entry.getKey())) {
-        String host = entry.getKey();
-        hostRows.add(new PresenceStore.HostRow(host, replica, false, entry.getValue().connectedAt(),
-            liveness.lastReportAt(host).orElse(entry.getValue().lastSeenAt()),
-            liveness.lastReport(host).map(HostReport::toByteArray).orElse(null), now));
+        var facts = liveness.reported(entry.getKey());
+        hostRows.add(new PresenceStore.HostRow(entry.getKey(), replica, false, entry.getValue().connectedAt(),
+            facts.map(HostLiveness.Reported::at).orElse(entry.getValue().lastSeenAt()), reportBytes(facts), now));
       }
     }
     List<PresenceStore.AgentRow> agentRows = new ArrayList<>();
@@ -181,6 +181,10 @@ public final class HostPresence {
       ingest.adoptFromReplica(new ReportIngest.AgentReport(row.host(), row.receivedAt(), heartbeat));
     }
     readSince = newest;
+  }
+
+  private static byte[] reportBytes(java.util.Optional<HostLiveness.Reported> facts) {
+    return facts.map(HostLiveness.Reported::report).map(HostReport::toByteArray).orElse(null);
   }
 
   private static HostReport parseReport(PresenceStore.HostRow row) {
