@@ -209,8 +209,8 @@ abstract class ReplicaChangesContract {
   void everyReplicaAnswersStatusAlike() throws Exception {
     OpsHarness.EnrolledHost web3 = a.enroll("web-3");
     a.deploy("hello", "v1", "web-3");
-    SyncStream onC = syncOn(c, web3);
-    onC.requests().onNext(SyncRequest.newBuilder().setReport(HostReport.newBuilder()
+    SyncStream stream = syncOn(c, web3);
+    stream.requests().onNext(SyncRequest.newBuilder().setReport(HostReport.newBuilder()
         .addAgents(AgentStatus.newBuilder().setDeployment("hello"))).build());
     b.heartbeat(web3, HeartbeatRequest.newBuilder().setHostName("web-3").setDeployment("hello").build());
 
