@@ -145,6 +145,36 @@ abstract class ReplicaChangesContract {
   }
 
   @Test
+  void watchersOfEveryReplicaSeeAChangeMadeOnAnother() throws Exception {
+    a.enroll("web-6");
+    a.deploy("hello", "v1", "web-6");
+    LinkedBlockingQueue<io.infraveil.proto.v1.WatchResponse> onC = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<io.infraveil.proto.v1.WatchResponse> onB = new LinkedBlockingQueue<>();
+    c.controlPlane.bean(io.infraveil.controlplane.ops.WatchHub.class).subscribe(onC::add);
+    b.controlPlane.bean(io.infraveil.controlplane.ops.WatchHub.class).subscribe(onB::add);
+    b.operator().pauseDeployment(io.infraveil.proto.v1.PauseDeploymentRequest.newBuilder().setName("hello").build());
+    io.infraveil.proto.v1.WatchResponse seen = awaitEvent(onC, event -> event.getText().contains("paused by"));
+    assertEquals("hello", seen.getDeployment());
+    assertEquals("deployment", seen.getTopic());
+    awaitEvent(onB, event -> event.getText().contains("paused by"));
+    Thread.sleep(propagationBound().toMillis() + 500); // long enough for the feed to bring it back
+    assertEquals(null, onB.stream().filter(event -> event.getText().contains("paused by")).skip(1).findAny()
+        .orElse(null), "the replica that made the change announces it once");
+  }
+
+  static io.infraveil.proto.v1.WatchResponse awaitEvent(LinkedBlockingQueue<io.infraveil.proto.v1.WatchResponse> queue,
+      Predicate<io.infraveil.proto.v1.WatchResponse> wanted) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      var next = queue.poll(100, TimeUnit.MILLISECONDS);
+      if (next != null && wanted.test(next)) {
+        return next;
+      }
+    }
+    throw new AssertionError("no matching Watch event");
+  }
+
+  @Test
   void aRevocationThroughOneReplicaClosesTheStreamAnotherHolds() throws Exception {
     OpsHarness.EnrolledHost web2 = a.enroll("web-2");
     SyncStream onC = syncOn(c, web2);
