@@ -209,11 +209,7 @@ abstract class ReplicaChangesContract {
     // What a writer does, minus the notification: the stored state and its change_log row.
     DesiredState after = before.toBuilder().setRevision(before.getRevision() + 1)
         .putHostLabels("written-by", "test").build();
-    Map<String, Object> database = sharedDatabase();
-    try (Connection connection = DriverManager.getConnection((String) database.get("datasources.default.url"),
-        (String) database.getOrDefault("datasources.default.username", "sa"),
-        (String) database.getOrDefault("datasources.default.password", ""))) {
-      connection.setAutoCommit(false);
+    inDatabase(connection -> {
       try (PreparedStatement s = connection.prepareStatement(
           "UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ?")) {
         s.setLong(1, after.getRevision());
@@ -225,14 +221,67 @@ abstract class ReplicaChangesContract {
           + " created_at) VALUES ('DESIRED_STATE', 'web-4', 'test', CURRENT_TIMESTAMP)")) {
         s.executeUpdate();
       }
-      connection.commit();
-    }
+    });
     long start = System.nanoTime();
     DesiredState pushed = onC.awaitDesired(state -> state.getRevision() == after.getRevision(),
         Duration.ofSeconds(20));
     System.out.println("replica_propagation engine=" + getClass().getSimpleName()
         + " unnotified_change_to_stream_on_c_ms=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     assertEquals("test", pushed.getHostLabelsOrThrow("written-by"));
+  }
+
+  // A writer whose wider transaction commits after its change was read: the replica finds an
+  // older revision, looks again, and pushes once the state is there.
+  @Test
+  void aChangeThatOutranItsCommitIsPushedOnceTheStateIsStored() throws Exception {
+    OpsHarness.EnrolledHost web7 = a.enroll("web-7");
+    SyncStream onC = syncOn(c, web7);
+    a.operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello")
+        .setPayloadSha256(upload(a, "v1")).addHosts("web-7").build());
+    DesiredState before = onC.awaitDesired(state -> state.getAgentsCount() == 1, Duration.ofSeconds(20));
+    DesiredState after = before.toBuilder().setRevision(before.getRevision() + 1)
+        .putHostLabels("written-by", "late-commit").build();
+
+    var feedOfC = c.controlPlane.bean(io.infraveil.controlplane.replica.ChangeFeed.class);
+    long heardBefore = feedOfC.delivered();
+    inDatabase(connection -> {
+      try (PreparedStatement s = connection.prepareStatement("INSERT INTO change_log (kind, subject, detail, origin,"
+          + " created_at) VALUES ('DESIRED_STATE', 'web-7', ?, 'test', CURRENT_TIMESTAMP)")) {
+        s.setString(1, Long.toString(after.getRevision()));
+        s.executeUpdate();
+      }
+    });
+    awaitTrue(() -> feedOfC.delivered() > heardBefore, "replica c should read the change");
+    Thread.sleep(200); // and look for the revision at least once more
+    inDatabase(connection -> {
+      try (PreparedStatement s = connection.prepareStatement(
+          "UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ?")) {
+        s.setLong(1, after.getRevision());
+        s.setBytes(2, after.toByteArray());
+        s.setString(3, "web-7");
+        assertEquals(1, s.executeUpdate());
+      }
+    });
+    DesiredState pushed = onC.awaitDesired(state -> state.getRevision() == after.getRevision(),
+        Duration.ofSeconds(5));
+    assertEquals("late-commit", pushed.getHostLabelsOrThrow("written-by"));
+  }
+
+  /** Work on the shared database in one committed transaction, as another writer would. */
+  void inDatabase(SqlWork work) throws Exception {
+    Map<String, Object> database = sharedDatabase();
+    try (Connection connection = DriverManager.getConnection((String) database.get("datasources.default.url"),
+        (String) database.getOrDefault("datasources.default.username", "sa"),
+        (String) database.getOrDefault("datasources.default.password", ""))) {
+      connection.setAutoCommit(false);
+      work.run(connection);
+      connection.commit();
+    }
+  }
+
+  @FunctionalInterface
+  interface SqlWork {
+    void run(Connection connection) throws Exception;
   }
 
   @Test
