@@ -42,20 +42,23 @@ class ControlPlaneFailoverIT {
       cluster.deploy(cluster.helloApp("v1"), DEPLOYMENT, HOST);
       cluster.waitFor("hello v1 answers", UP,
           () -> Cluster.httpGet(cluster.helloPort(), "/").equals(Optional.of("v1")));
+      cluster.waitFor("the agent saved the service's pid", UP,
+          () -> cluster.servicePid(HOST, DEPLOYMENT, "hello").isPresent());
       long pid = cluster.pidOfService(HOST, DEPLOYMENT, "hello");
 
       String usedEndpoint = lastConnected(host.launcher().output());
       ControlPlaneProxy used = usedEndpoint.equals(a.endpoint()) ? a : b;
       ControlPlaneProxy other = used == a ? b : a;
+      String otherEndpoint = other.endpoint();
       assertEquals(used.endpoint(), usedEndpoint, host.launcher().output());
 
       long killedAt = System.nanoTime();
       used.close();
-      cluster.waitForLine(host.launcher(), "connected to control plane " + other.endpoint()
-          + " (was " + used.endpoint() + ")", Duration.ofSeconds(30));
+      cluster.waitForLine(host.launcher(), "connected to control plane " + otherEndpoint
+          + " (was " + usedEndpoint + ")", Duration.ofSeconds(30));
       Duration switched = Duration.ofNanos(System.nanoTime() - killedAt);
-      cluster.waitFor("sync accepted through " + other.endpoint(), Duration.ofSeconds(30),
-          () -> host.launcher().output().contains("control_plane=" + other.endpoint()));
+      cluster.waitFor("sync accepted through " + otherEndpoint, Duration.ofSeconds(30),
+          () -> host.launcher().output().contains("control_plane=" + otherEndpoint));
       cluster.waitForHostOnline(HOST);
       Cluster.timing("launcher on the other endpoint after its endpoint died", switched);
 
@@ -67,7 +70,7 @@ class ControlPlaneFailoverIT {
           () -> Cluster.httpGet(cluster.helloPort(), "/").equals(Optional.of("v2")));
       assertTrue(other.desiredStates().size() > desiredBefore,
           "the new version came through the surviving endpoint");
-      assertEquals(1, count(host.launcher().output(), "(was " + used.endpoint() + ")"),
+      assertEquals(1, count(host.launcher().output(), "(was " + usedEndpoint + ")"),
           "one log line for the switch");
     } finally {
       try {

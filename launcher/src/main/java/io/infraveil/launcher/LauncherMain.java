@@ -264,6 +264,7 @@ public final class LauncherMain implements Callable<Integer> {
         RandomGenerator.getDefault(), clock, scheduler, log);
     sync.addEventSource(prefetcher::drainEvents);
     metrics.watch(reconciler::statuses, reconciler::heldRevision);
+    metrics.watchControlPlane(channel);
     MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsAddress, metrics, log);
 
     CountDownLatch stopped = new CountDownLatch(1);

@@ -304,6 +304,8 @@ class SyncClientTest {
         ControlPlaneEndpoints.parse("127.0.0.1:" + first + ",127.0.0.1:" + second), hostTls,
         ControlPlaneChannels.Settings.DEFAULTS);
     replicas.addSwitchListener(new ControlPlaneSwitchLog(agents.log));
+    LauncherMetrics metrics = new LauncherMetrics(data, Clock.systemUTC());
+    metrics.watchControlPlane(replicas);
     channel = replicas;
     client = new SyncClient(new SyncClient.Settings("web-1", "test", Duration.ofMillis(300)),
         replicas, reconciler, ReconnectLoop.Settings.of(Duration.ofMillis(50),
@@ -332,6 +334,11 @@ class SyncClientTest {
       assertTrue(log.contains("action=sync_connected held_revision=2"), log);
       assertTrue(log.matches("(?s).*action=sync_connected held_revision=2 detached_for=PT\\S+"
           + " control_plane=127\\.0\\.0\\.1:" + second + ".*"), log);
+      String scraped = metrics.scrape();
+      assertTrue(scraped.contains("infraveil_launcher_control_plane_answering{endpoint=\"127.0.0.1:"
+          + second + "\"} 1.0"), scraped);
+      assertTrue(scraped.contains("infraveil_launcher_control_plane_answering{endpoint=\"127.0.0.1:"
+          + first + "\"} 0.0"), scraped);
     } finally {
       otherServer.shutdownNow();
     }
