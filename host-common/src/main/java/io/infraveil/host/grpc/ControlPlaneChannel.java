@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * A channel to one of several control-plane replicas that knows which one answered last. A call
@@ -50,7 +51,7 @@ public final class ControlPlaneChannel extends ManagedChannel {
 
   /** Builds the pair: the interceptor must exist before the channel it watches. */
   static ControlPlaneChannel create(ControlPlaneEndpoints endpoints, EndpointBook book,
-      java.util.function.Function<ClientInterceptor, ManagedChannel> build) {
+      Function<ClientInterceptor, ManagedChannel> build) {
     AtomicReference<ControlPlaneChannel> self = new AtomicReference<>();
     ManagedChannel channel = build.apply(new Tracker(book, self));
     ControlPlaneChannel created = new ControlPlaneChannel(endpoints, channel);
