@@ -96,6 +96,22 @@ class ControlPlaneFailoverTest {
     assertEquals(new Target("127.0.0.1", live.port()), channel.answering().orElseThrow());
   }
 
+  @Test
+  void anIpv6EndpointInBracketsIsReachedAndCheckedByItsAddress() throws Exception {
+    TestReplica live;
+    try {
+      live = replica("v6", "::1", 0, "::1");
+    } catch (java.io.IOException noIpv6) {
+      org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback here: " + noIpv6.getMessage());
+      return;
+    }
+    ControlPlaneChannel channel = channel("127.0.0.1:" + TestReplica.closedPort() + ",[::1]:"
+        + live.port());
+
+    assertEquals("v6|" + hostSubject, who(channel));
+    assertEquals("[::1]:" + live.port(), channel.answering().orElseThrow().toString());
+  }
+
   /**
    * Replica a's certificate names only "localhost" and b's only "127.0.0.1", so b is reached only
    * if its handshake is checked against its own endpoint: one authority for the whole channel
