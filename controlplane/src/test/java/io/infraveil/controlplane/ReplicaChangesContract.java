@@ -291,6 +291,13 @@ abstract class ReplicaChangesContract {
     SyncStream stream = syncOn(c, web3);
     stream.requests().onNext(SyncRequest.newBuilder().setReport(HostReport.newBuilder()
         .addAgents(AgentStatus.newBuilder().setDeployment("hello"))).build());
+    LinkedBlockingQueue<ReportIngest.AgentReport> heardOnA = new LinkedBlockingQueue<>();
+    a.controlPlane.bean(ReportIngest.class).addListener(new ReportIngest.Listener() {
+      @Override
+      public void agentReportedElsewhere(ReportIngest.AgentReport report) {
+        heardOnA.add(report);
+      }
+    });
     b.heartbeat(web3, HeartbeatRequest.newBuilder().setHostName("web-3").setDeployment("hello").build());
 
     Host onC = awaitHost(c, "web-3", host -> host.getConnection() == HostConnection.HOST_CONNECTION_ONLINE
@@ -309,6 +316,8 @@ abstract class ReplicaChangesContract {
     }
     assertEquals(HostConnection.HOST_CONNECTION_ONLINE,
         b.controlPlane.bean(HostLiveness.class).connection("web-3"));
+    ReportIngest.AgentReport heard = heardOnA.poll(20, TimeUnit.SECONDS);
+    assertTrue(heard != null && heard.host().equals("web-3"), "a's listeners hear the heartbeat b received: " + heard);
   }
 
   Host awaitHost(OpsHarness replica, String name, Predicate<Host> wanted) throws Exception {
