@@ -73,6 +73,8 @@ final class SyncEndpoint extends LauncherSyncServiceGrpc.LauncherSyncServiceImpl
               return;
             }
             greeted = true;
+            // From the database, not this replica's memory: another replica may have written it.
+            desiredStates.reload(host);
             // Before register: nothing else writes to this stream yet. The launcher resets its
             // reconnect backoff only on an answer, and a current launcher gets no desired state.
             out.onNext(SyncResponse.newBuilder().setAccepted(SyncAccepted.newBuilder()
