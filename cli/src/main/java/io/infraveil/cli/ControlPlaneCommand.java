@@ -24,29 +24,38 @@ import picocli.CommandLine.Spec;
  * SIGINT, which shut it down gracefully (gRPC drained, database closed).
  */
 @Command(name = "controlplane", mixinStandardHelpOptions = true,
-    description = "Run the control plane (mTLS gRPC; H2 in the data dir).")
+    description = "Run the control plane (mTLS gRPC; H2 in the data dir, or PostgreSQL).")
 final class ControlPlaneCommand implements Callable<Integer> {
 
   static final String HTTP_PORT_PROPERTY = "infraveil.http-port";
   static final String GRPC_HOST_PROPERTY = "grpc.server.host";
+  static final String DATABASE_PROPERTY = "infraveil.datasource.url";
 
   /** Properties set by a flag rather than by a key of their own. */
   static final Map<String, String> FLAG_PROPERTIES = Map.of(
       "infraveil.data-dir", "--data-dir",
       "infraveil.certs-dir", "--certs",
-      HTTP_PORT_PROPERTY, "--http-port");
+      HTTP_PORT_PROPERTY, "--http-port",
+      DATABASE_PROPERTY, "--database");
 
   /** A key of controlplane.yaml that is not a flag: the Micronaut property it sets. */
   static final String GRPC_HOST_KEY = "grpc-host";
 
   @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Database and master key.")
+      description = "Master key, and the H2 database when --database is not given.")
   Path dataDir;
 
   @Option(names = "--certs", paramLabel = "DIR",
       description = "PKI directory made by `certs init` (ca.crt, ca.key; the server "
           + "certificate controlplane.crt is issued there on first start when missing).")
   Path certsDir;
+
+  @Option(names = "--database", paramLabel = "URL",
+      description = "JDBC URL of a PostgreSQL database that replicas share"
+          + " (jdbc:postgresql://HOST:PORT/DATABASE); default: H2 in the data dir. The user is"
+          + " datasource.username in the --config file, the password comes from"
+          + " datasource.password-file or INFRAVEIL_DATABASE_PASSWORD, never from a flag.")
+  String database;
 
   @Option(names = "--grpc-port", paramLabel = "P", defaultValue = "7443",
       description = "gRPC (mTLS) port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
@@ -103,6 +112,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
     }
     CommandConfig.require(spec, "--data-dir", "--certs");
     extra.put(HTTP_PORT_PROPERTY, httpPort);
+    if (database != null) {
+      extra.put(DATABASE_PROPERTY, database);
+    }
     return extra;
   }
 

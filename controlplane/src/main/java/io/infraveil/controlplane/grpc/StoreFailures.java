@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.infraveil.controlplane.store.StoreException;
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -23,6 +24,11 @@ final class StoreFailures {
   /** H2: Value too long for column "LABELS_JSON CHARACTER VARYING(4000)": "'{...' (5000)". */
   private static final Pattern TOO_LONG =
       Pattern.compile("column \"(\\w+) [A-Z ]+\\((\\d+)\\)\"(?s:.*)\\((\\d+)\\)");
+  /** PostgreSQL names the limit, not the column: value too long for type character varying(4000). */
+  private static final Pattern TOO_LONG_FOR_TYPE =
+      Pattern.compile("value too long for type [a-z ]+\\((\\d+)\\)");
+  /** Besides a unique key: serialization failure, H2 lock timeout, PostgreSQL deadlock and lock not granted. */
+  private static final Set<String> RETRYABLE = Set.of("40001", "HYT00", "40P01", "55P03");
 
   private StoreFailures() {}
 
@@ -34,7 +40,7 @@ final class StoreFailures {
       return Status.INVALID_ARGUMENT.withDescription("cannot " + what + ": " + tooLong(sql.getMessage()))
           .withCause(e);
     }
-    if (state.startsWith("23505") || state.equals("40001") || state.equals("HYT00")) {
+    if (state.startsWith("23505") || RETRYABLE.contains(state)) {
       return Status.ABORTED.withDescription("cannot " + what + ": another change to the same records "
           + "was being stored at the same moment; try again").withCause(e);
     }
@@ -46,7 +52,10 @@ final class StoreFailures {
   private static String tooLong(String message) {
     Matcher m = TOO_LONG.matcher(message == null ? "" : message);
     if (!m.find()) {
-      return "a value is longer than the database takes";
+      Matcher forType = TOO_LONG_FOR_TYPE.matcher(message == null ? "" : message);
+      return forType.find()
+          ? "a value is longer than " + forType.group(1) + " characters, the most its field takes; send less"
+          : "a value is longer than the database takes";
     }
     return "the value for " + m.group(1).toLowerCase(Locale.ROOT) + " is " + m.group(3)
         + " characters long; it takes at most " + m.group(2) + ", so send less";

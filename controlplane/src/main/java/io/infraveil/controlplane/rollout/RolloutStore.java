@@ -65,7 +65,7 @@ final class RolloutStore {
         s.executeUpdate();
         try (ResultSet keys = s.getGeneratedKeys()) {
           keys.next();
-          id = keys.getLong(1);
+          id = keys.getLong("id"); // H2 returns the key alone, PostgreSQL the whole row
         }
       }
       Rollout stored = r.withId(id);

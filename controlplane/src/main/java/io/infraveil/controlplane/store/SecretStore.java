@@ -43,8 +43,8 @@ public final class SecretStore {
           next = r.next() ? r.getLong(1) + 1 : 1;
         }
       }
-      try (PreparedStatement merge = c.prepareStatement("MERGE INTO secret_versions (deployment,"
-          + " name, last_version) KEY (deployment, name) VALUES (?, ?, ?)")) {
+      try (PreparedStatement merge = c.prepareStatement(jdbc.dialect().upsert("secret_versions",
+          "deployment, name", "deployment, name, last_version"))) {
         merge.setString(1, deployment);
         merge.setString(2, name);
         merge.setLong(3, next);
@@ -56,8 +56,8 @@ public final class SecretStore {
 
   public void upsert(SecretRecord secret) {
     jdbc.update("store secret " + secret.deployment() + "/" + secret.name(),
-        "MERGE INTO secrets (deployment, name, version, value_sealed, data_key_sealed, set_by,"
-            + " set_at) KEY (deployment, name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        jdbc.dialect().upsert("secrets", "deployment, name",
+            "deployment, name, version, value_sealed, data_key_sealed, set_by, set_at"),
         s -> {
           s.setString(1, secret.deployment());
           s.setString(2, secret.name());
