@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  * The status a client gets when the database refused or failed a call's work, instead of a bare
  * {@code UNKNOWN: Application error}: a value too long for its column is the caller's
  * (INVALID_ARGUMENT, naming the field and its limit); a conflicting write or a lock that was not
- * granted in time may pass on a retry (ABORTED); anything else is the control plane's own
- * failure (INTERNAL), logged with its cause.
+ * granted in time may pass on a retry (ABORTED); a database that cannot be reached may be
+ * reached on a retry, through this replica or another (UNAVAILABLE); anything else is the
+ * control plane's own failure (INTERNAL), logged with its cause.
  */
 final class StoreFailures {
 
@@ -43,6 +44,13 @@ final class StoreFailures {
     if (state.startsWith("23505") || RETRYABLE.contains(state)) {
       return Status.ABORTED.withDescription("cannot " + what + ": another change to the same records "
           + "was being stored at the same moment; try again").withCause(e);
+    }
+    if (state.startsWith("08") || state.startsWith("57P0")) {
+      // Connection failures and a server shutting down: another replica, or this one a moment
+      // later, may reach the database.
+      LOG.warn("cannot {}: the database is unreachable: {}", what, sql.getMessage());
+      return Status.UNAVAILABLE.withDescription("cannot " + what + ": the control plane's database"
+          + " cannot be reached; try again").withCause(e);
     }
     LOG.error("cannot {}", what, e);
     return Status.INTERNAL.withDescription("cannot " + what + ": the control plane's database failed; "

@@ -9,7 +9,12 @@ import io.infraveil.controlplane.store.Engine;
 import io.infraveil.controlplane.store.Jdbc;
 import io.infraveil.controlplane.store.OnBothEngines;
 import io.infraveil.controlplane.store.StoreException;
+import io.infraveil.devpostgres.LocalPostgres;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /** Real H2 and PostgreSQL failures mapped to the statuses clients get. */
 class StoreFailuresTest {
@@ -58,6 +63,22 @@ class StoreFailuresTest {
     assertEquals(Status.Code.ABORTED, status.getCode());
     assertTrue(status.getDescription().startsWith("cannot store note 1: "), status.getDescription());
     assertTrue(status.getDescription().endsWith("try again"), status.getDescription());
+  }
+
+  @Test
+  void anUnreachableDatabaseIsUnavailableToTryAgain(@TempDir Path dir) {
+    try (LocalPostgres postgres = LocalPostgres.start(dir)) {
+      LocalPostgres.Database db = postgres.newDatabase();
+      PGSimpleDataSource source = new PGSimpleDataSource();
+      source.setURL(db.jdbcUrl());
+      source.setUser(db.user());
+      Jdbc jdbc = new Jdbc(source);
+      postgres.kill();
+      Status status = failureOf(() -> jdbc.update("store note 1", "INSERT INTO notes VALUES (1, 'a')", s -> {}));
+      assertEquals(Status.Code.UNAVAILABLE, status.getCode());
+      assertEquals("cannot store note 1: the control plane's database cannot be reached; try again",
+          status.getDescription());
+    }
   }
 
   @OnBothEngines
