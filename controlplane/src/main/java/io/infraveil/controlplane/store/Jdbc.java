@@ -85,6 +85,9 @@ public final class Jdbc {
 
   public <T> T inTransaction(String what, TransactionWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
+      if (dialect == null) {
+        dialect = SqlDialect.of(c); // so the work can ask without taking a second connection
+      }
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
