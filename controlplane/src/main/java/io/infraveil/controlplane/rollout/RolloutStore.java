@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Rollouts and their hosts in H2 (V7): the deployment history, and what a restart resumes. */
+/** Rollouts and their hosts (V7): the deployment history, and what a restart resumes. */
 @Singleton
 final class RolloutStore {
 
