@@ -14,9 +14,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -30,6 +32,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
   static final String HTTP_PORT_PROPERTY = "infraveil.http-port";
   static final String GRPC_HOST_PROPERTY = "grpc.server.host";
   static final String DATABASE_PROPERTY = "infraveil.datasource.url";
+  private static final Pattern PASSWORD_IN_URL = Pattern.compile("(?i)[?&;]password=");
 
   /** Properties set by a flag rather than by a key of their own. */
   static final Map<String, String> FLAG_PROPERTIES = Map.of(
@@ -113,6 +116,12 @@ final class ControlPlaneCommand implements Callable<Integer> {
     CommandConfig.require(spec, "--data-dir", "--certs");
     extra.put(HTTP_PORT_PROPERTY, httpPort);
     if (database != null) {
+      if (PASSWORD_IN_URL.matcher(database).find()
+          && spec.commandLine().getParseResult().hasMatchedOption("--database")) {
+        throw new ParameterException(spec.commandLine(), "--database: the URL holds a password,"
+            + " which every user of this machine could read in the process list; put it in"
+            + " the file of datasource.password-file, or in INFRAVEIL_DATABASE_PASSWORD");
+      }
       extra.put(DATABASE_PROPERTY, database);
     }
     return extra;

@@ -73,6 +73,17 @@ class ControlPlaneConfigTest {
   }
 
   @Test
+  void aPasswordInTheDatabaseUrlOnTheCommandLineIsRefused() {
+    Cli.Result result = Cli.run("controlplane", "--data-dir", dir.resolve("data").toString(),
+        "--certs", dir.resolve("pki").toString(),
+        "--database", "jdbc:postgresql://db:5432/infraveil?user=infraveil&password=hunter2");
+    assertEquals(2, result.code(), result::toString);
+    assertTrue(result.err().contains("--database: the URL holds a password"), result::toString);
+    assertTrue(result.err().contains("datasource.password-file"), result::toString);
+    assertTrue(!Files.exists(dir.resolve("data")), "nothing started");
+  }
+
+  @Test
   void aDatabaseThatCannotBeReachedExitsOneNamingTheUrlAndWhatToCheck() throws Exception {
     int closedPort;
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
