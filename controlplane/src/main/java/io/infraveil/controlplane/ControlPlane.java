@@ -43,6 +43,7 @@ public final class ControlPlane implements AutoCloseable {
     StoreDatabase database = StoreDatabase.resolve(data, properties, System.getenv());
     properties.putAll(database.contextProperties());
     database.checkReachable();
+    database.announce();
     refuseNewerSchema(data, database);
     ApplicationContext context = ApplicationContext.builder()
         .properties(properties)

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The database one control plane opens, decided once before anything connects: the embedded
@@ -37,6 +39,7 @@ final class StoreDatabase {
   private static final Pattern PASSWORD_IN_URL =
       Pattern.compile("(?i)(password=)[^&;]*");
   private static final int DEFAULT_POOL_SIZE = 10;
+  private static final Logger LOG = LoggerFactory.getLogger(StoreDatabase.class);
 
   private final String url;
   private final String username;
@@ -169,6 +172,12 @@ final class StoreDatabase {
       out.put("datasources.default.connection-timeout", 5_000);
     }
     return out;
+  }
+
+  /** One log line saying which database this control plane uses (never its password). */
+  void announce() {
+    LOG.info("database engine={} url={}{}", dialect.name().toLowerCase(java.util.Locale.ROOT),
+        shownUrl(), embedded || username == null ? "" : " user=" + username);
   }
 
   /**

@@ -50,6 +50,16 @@ class StoreDatabaseTest {
   }
 
   @Test
+  void anH2UrlIsTakenAsGivenWithH2sDefaultUser() {
+    StoreDatabase database = StoreDatabase.resolve(dir, Map.of(StoreDatabase.URL, "jdbc:h2:mem:test"), Map.of());
+    assertFalse(database.embedded());
+    assertEquals(SqlDialect.H2, database.dialect());
+    assertEquals("jdbc:h2:mem:test", database.url());
+    assertEquals("sa", database.username());
+    assertEquals("", database.password());
+  }
+
+  @Test
   void thePasswordComesFromTheFileElseFromTheEnvironment() throws Exception {
     Path file = Files.writeString(dir.resolve("password"), "from-file\nignored second line\n");
     Map<String, String> env = Map.of(StoreDatabase.PASSWORD_ENV, "from-env");
