@@ -27,8 +27,8 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
-          DashboardSettings.class, RolloutWiring.class,
+      List.of(ControlPlaneSettings.class, DatabaseSettings.class, OperationsSettings.class,
+          PayloadIntake.class, DashboardSettings.class, RolloutWiring.class,
           io.infraveil.controlplane.replica.ReplicaName.class,
           io.infraveil.controlplane.replica.ReplicationSettings.class);
 

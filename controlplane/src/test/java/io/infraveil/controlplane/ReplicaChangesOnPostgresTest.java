@@ -17,8 +17,6 @@ import org.junit.jupiter.api.Test;
  * changes arrive by notification, within a second; and a replica whose listener connection is
  * terminated still gets the change (polling, then a new listener) without a restart.
  */
-@org.junit.jupiter.api.Disabled("needs the stores' SQL on PostgreSQL (issue 9, store part): V1's VARBINARY and the"
-    + " stores' MERGE ... KEY do not run there yet; remove this line once that is merged")
 class ReplicaChangesOnPostgresTest extends ReplicaChangesContract {
 
   private LocalPostgres.Database database;
