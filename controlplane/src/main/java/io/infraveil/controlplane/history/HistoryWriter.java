@@ -1,6 +1,7 @@
 package io.infraveil.controlplane.history;
 
 import io.infraveil.controlplane.ops.OperationsSettings;
+import io.infraveil.controlplane.replica.Leadership;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Named;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * Writes history in batches: rows queue up in memory and are flushed every second or as soon
  * as a batch is full, whichever comes first. The queue is bounded; when the store cannot keep
  * up the oldest rows are dropped and counted, so ingest never waits on the disk. Old history
- * is pruned on a timer after the retention period.
+ * is pruned on a timer after the retention period, by the leading replica only (every replica
+ * writes its own rows).
  */
 @Singleton
 public final class HistoryWriter {
@@ -37,6 +39,7 @@ public final class HistoryWriter {
   private final Duration flushInterval;
   private final int batchSize;
   private final Duration retention;
+  private final Leadership leadership;
   private final Object lock = new Object();
   /** Guarded by {@link #lock}. */
   private final Deque<HistoryRow> queue = new ArrayDeque<>();
@@ -49,13 +52,14 @@ public final class HistoryWriter {
   private final AtomicLong written = new AtomicLong();
 
   public HistoryWriter(HistoryStore store, OperationsSettings settings, Clock clock,
-      @Named("operations") ScheduledExecutorService scheduler) {
+      @Named("operations") ScheduledExecutorService scheduler, Leadership leadership) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.flushInterval = settings.historyFlushInterval();
     this.batchSize = Math.max(1, settings.historyBatchSize());
     this.retention = settings.retention();
+    this.leadership = Objects.requireNonNull(leadership, "leadership");
   }
 
   @PostConstruct
@@ -173,6 +177,9 @@ public final class HistoryWriter {
   }
 
   private void pruneQuietly() {
+    if (!leadership.isLeader()) {
+      return; // one replica prunes for all
+    }
     try {
       int deleted = prune();
       if (deleted > 0) {

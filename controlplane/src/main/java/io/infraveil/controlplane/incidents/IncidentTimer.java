@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the incident rules on a timer, so that silence counts too (a host that stops
- * reporting), and refreshes the rollout snapshots that ROLLOUT_STUCK reads.
+ * reporting), and refreshes the rollout snapshots that ROLLOUT_STUCK reads. On a replica that
+ * does not lead, the rules are not evaluated (the leader does that once for all) and the
+ * incidents shown are read from the store instead.
  */
 @Context
 final class IncidentTimer {
@@ -41,6 +43,7 @@ final class IncidentTimer {
     try {
       rolloutStuck.refresh(rollouts(deployments.all()));
       incidents.evaluate();
+      incidents.followStore();
     } catch (RuntimeException e) {
       LOG.error("incident check failed: {}", e.toString());
     }
