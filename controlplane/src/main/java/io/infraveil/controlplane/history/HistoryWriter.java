@@ -177,16 +177,16 @@ public final class HistoryWriter {
   }
 
   private void pruneQuietly() {
-    if (!leadership.isLeader()) {
-      return; // one replica prunes for all
-    }
-    try {
-      int deleted = prune();
-      if (deleted > 0) {
-        LOG.info("history_pruned rows={} retention={}", deleted, retention);
+    // One replica prunes for all.
+    leadership.runIfLeader(Leadership.HISTORY_PRUNE, () -> {
+      try {
+        int deleted = prune();
+        if (deleted > 0) {
+          LOG.info("history_pruned rows={} retention={}", deleted, retention);
+        }
+      } catch (RuntimeException e) {
+        LOG.error("history prune failed: {}", e.getMessage());
       }
-    } catch (RuntimeException e) {
-      LOG.error("history prune failed: {}", e.getMessage());
-    }
+    });
   }
 }

@@ -3,6 +3,7 @@ package io.infraveil.controlplane.incidents;
 import io.infraveil.controlplane.deploy.DeploymentViews;
 import io.infraveil.controlplane.grpc.ProtoTime;
 import io.infraveil.controlplane.ops.OperationsSettings;
+import io.infraveil.controlplane.replica.Leadership;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.DeploymentOnHost;
 import io.micronaut.context.annotation.Context;
@@ -29,10 +30,12 @@ final class IncidentTimer {
   private final Incidents incidents;
   private final RolloutStuckRule rolloutStuck;
   private final DeploymentViews deployments;
+  private final Leadership leadership;
 
   IncidentTimer(Incidents incidents, RolloutStuckRule rolloutStuck, DeploymentViews deployments,
-      OperationsSettings settings, @Named("operations") ScheduledExecutorService scheduler) {
+      OperationsSettings settings, @Named("operations") ScheduledExecutorService scheduler, Leadership leadership) {
     this.incidents = incidents;
+    this.leadership = leadership;
     this.rolloutStuck = rolloutStuck;
     this.deployments = deployments;
     long every = Math.max(10, settings.incidentCheckInterval().toMillis());
@@ -42,8 +45,9 @@ final class IncidentTimer {
   void tick() {
     try {
       rolloutStuck.refresh(rollouts(deployments.all()));
-      incidents.evaluate();
-      incidents.followStore();
+      if (!leadership.runIfLeader(Leadership.INCIDENT_RULES, incidents::evaluate)) {
+        incidents.followStore();
+      }
     } catch (RuntimeException e) {
       LOG.error("incident check failed: {}", e.toString());
     }

@@ -34,7 +34,14 @@ public final class Leadership implements AutoCloseable {
     void lost(long term, String why);
   }
 
+  /** Work that runs on the leader only, by the name its rounds are counted under. */
+  public static final String INCIDENT_RULES = "incident-rules";
+  public static final String ROLLOUT_ROUNDS = "rollout-rounds";
+  public static final String HISTORY_PRUNE = "history-prune";
+  public static final List<String> LEADER_WORK = List.of(INCIDENT_RULES, ROLLOUT_ROUNDS, HISTORY_PRUNE);
+
   private final LeaderLease lease;
+  private final java.util.Map<String, AtomicLong> rounds = new java.util.concurrent.ConcurrentHashMap<>();
   private final long ttlNanos;
   private final Duration renewEvery;
   private final LongSupplier nanoTime;
@@ -77,6 +84,25 @@ public final class Leadership implements AutoCloseable {
     return term() != 0;
   }
 
+  /**
+   * Runs one round of leader-only {@code work} when this replica leads now, and counts it;
+   * answers whether it ran.
+   */
+  public boolean runIfLeader(String work, Runnable round) {
+    if (!isLeader()) {
+      return false;
+    }
+    rounds.computeIfAbsent(work, w -> new AtomicLong()).incrementAndGet();
+    round.run();
+    return true;
+  }
+
+  /** Rounds of {@code work} this replica ran as leader. */
+  public long rounds(String work) {
+    AtomicLong n = rounds.get(work);
+    return n == null ? 0 : n.get();
+  }
+
   /** Times this replica took the lease. */
   public long gainedCount() {
     return gained.get();
@@ -116,6 +142,13 @@ public final class Leadership implements AutoCloseable {
     // The renewal may hang on a database that does not answer: the deadline is checked apart.
     long check = Math.max(20, Math.min(every / 4, 250));
     started.scheduleWithFixedDelay(this::expireIfDue, check, check, TimeUnit.MILLISECONDS);
+  }
+
+  /** Takes part as {@code replicaName} without a schedule: tests call {@link #attempt} themselves. */
+  void joinAs(String replicaName) {
+    synchronized (lock) {
+      name = Objects.requireNonNull(replicaName, "replicaName");
+    }
   }
 
   /** One try to take or renew the lease. */

@@ -27,6 +27,11 @@ final class ReplicaMetrics {
     FunctionCounter.builder("infraveil.controlplane.replica.lease.handovers", leadership, Leadership::lostCount)
         .description("Leader lease hand-overs on this replica: times it took the lease, and times it lost it")
         .tag("change", "lost").register(registry);
+    for (String work : Leadership.LEADER_WORK) {
+      FunctionCounter.builder("infraveil.controlplane.replica.leader.rounds", leadership, l -> l.rounds(work))
+          .description("Rounds of leader-only work this replica ran (incident rules, rollout rounds, history"
+              + " pruning); they grow on the leader only").tag("work", work).register(registry);
+    }
     Gauge.builder("infraveil.controlplane.replica.hosts.held", hostsHeld, h -> h.hostsHeldBy(replicas.name()))
         .description("Hosts whose Sync stream this replica holds").strongReference(true).register(registry);
     Gauge.builder("infraveil.controlplane.replica.peers", replicas,

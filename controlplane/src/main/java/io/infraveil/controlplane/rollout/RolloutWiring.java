@@ -95,9 +95,7 @@ public final class RolloutWiring {
         engine.reload();
         deriveFailures();
       }
-      if (leadership.isLeader()) {
-        engine.tick();
-      }
+      leadership.runIfLeader(Leadership.ROLLOUT_ROUNDS, engine::tick);
     } catch (RuntimeException e) {
       LOG.error("rollout round failed: {}", e.toString());
     }
