@@ -15,6 +15,8 @@ import java.util.Map;
 public final class InMemoryIncidentStore implements IncidentStore {
 
   private final Map<String, Stored> byId = new LinkedHashMap<>();
+  /** Guarded by this: grows with every write. */
+  private long writes;
 
   @Override
   public synchronized Stored opened(String key, Incident incident) {
@@ -25,18 +27,26 @@ public final class InMemoryIncidentStore implements IncidentStore {
     }
     Stored stored = new Stored(key, incident);
     byId.put(incident.getId(), stored);
+    writes++;
     return stored;
   }
 
   @Override
   public synchronized void appended(String incidentId, TimelineEntry entry) {
+    writes++;
     byId.computeIfPresent(incidentId, (id, s) -> new Stored(s.key(), s.incident().toBuilder().addTimeline(entry).build()));
   }
 
   @Override
   public synchronized void resolved(String incidentId, Instant at) {
+    writes++;
     byId.computeIfPresent(incidentId, (id, s) -> s.incident().getState() != IncidentState.INCIDENT_STATE_OPEN ? s
         : new Stored(s.key(), s.incident().toBuilder().setState(IncidentState.INCIDENT_STATE_RESOLVED).setResolvedAt(ProtoTime.timestamp(at)).build()));
+  }
+
+  @Override
+  public synchronized String changeMark() {
+    return "w" + writes;
   }
 
   @Override

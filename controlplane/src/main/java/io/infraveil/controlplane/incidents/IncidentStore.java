@@ -24,6 +24,14 @@ public interface IncidentStore {
   /** Resolves an open incident (its key may open a new one from then on); a resolved one stays as it was. */
   void resolved(String incidentId, Instant at);
 
+  /**
+   * A value that changes whenever what {@link #load} answers may have changed, so a replica
+   * following the store reads it again only then; empty when the store cannot tell.
+   */
+  default String changeMark() {
+    return "";
+  }
+
   /** Every open incident and up to {@code recentResolved} resolved ones, newest first. */
   List<Stored> load(int recentResolved);
 }

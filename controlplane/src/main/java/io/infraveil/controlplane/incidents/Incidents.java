@@ -76,6 +76,8 @@ public final class Incidents {
   private Instant graceUntil;
   /** Guarded by this: the leader term whose start loaded the open incidents (0: none yet). */
   private long loadedTerm;
+  /** Guarded by this: the store's change mark when this follower last read it (null: read next time). */
+  private String followedMark;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   /** Guarded by this: open incidents by finding key. */
   private final Map<String, Tracked> open = new LinkedHashMap<>();
@@ -158,7 +160,14 @@ public final class Incidents {
       return;
     }
     List<IncidentStore.Stored> stored;
+    String mark;
     try {
+      mark = store.changeMark();
+      synchronized (this) {
+        if (!mark.isEmpty() && mark.equals(followedMark)) {
+          return; // nothing changed since the last read
+        }
+      }
       stored = store.load(RECENT_RESOLVED);
     } catch (RuntimeException e) {
       STORE_LOG.warn("incident store: cannot read incidents to follow the leader: {}", e.getMessage());
@@ -168,6 +177,7 @@ public final class Incidents {
     synchronized (this) {
       changes = adopt(stored, clock.instant(), false);
       loadedTerm = 0;
+      followedMark = mark;
     }
     notify(changes);
   }
@@ -190,6 +200,7 @@ public final class Incidents {
     graceUntil = now.plus(restoreGrace);
     List<Change> changes = adopt(stored, now, true);
     loadedTerm = term;
+    followedMark = null; // should this replica follow again, it reads the store afresh
     STORE_LOG.info("incidents_taken_over term={} open={}", term, open.size());
     return changes;
   }

@@ -102,6 +102,15 @@ public final class JdbcIncidentStore implements IncidentStore {
   }
 
   @Override
+  public String changeMark() {
+    // Rows are only ever added, resolved or pruned, and timeline ids only grow.
+    return jdbc.queryOne("read the incidents' change mark", "SELECT (SELECT COUNT(*) FROM incidents),"
+        + " (SELECT COUNT(*) FROM incidents WHERE resolved_at IS NULL),"
+        + " (SELECT COALESCE(MAX(id), 0) FROM incident_timeline)", s -> { },
+        r -> r.getLong(1) + "/" + r.getLong(2) + "/" + r.getLong(3)).orElse("");
+  }
+
+  @Override
   public List<Stored> load(int recentResolved) {
     List<Stored> incidents = new ArrayList<>(jdbc.query("load open incidents",
         "SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY opened_at DESC", s -> {}, this::incident));

@@ -1,6 +1,7 @@
 package io.infraveil.controlplane.incidents;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.infraveil.controlplane.grpc.ProtoTime;
 import io.infraveil.proto.v1.EvidenceSource;
@@ -94,5 +95,25 @@ abstract class IncidentStoreContract {
     List<IncidentStore.Stored> loaded = store.load(10);
     assertEquals(List.of("inc-2", "inc-1"), loaded.stream().map(s -> s.incident().getId()).toList());
     assertEquals(T0.plusSeconds(120), ProtoTime.instant(loaded.get(1).incident().getResolvedAt()));
+  }
+
+  // A replica following the store reads it again only when this mark moved: every opening,
+  // timeline entry and resolution moves it; reading does not.
+  @Test
+  void theChangeMarkMovesWithEveryWriteAndOnlyThen() throws Exception {
+    IncidentStore store = store();
+    String empty = store.changeMark();
+    store.opened("ROLLED_BACK|web-1|shop||", incident("inc-1", 0));
+    String opened = store.changeMark();
+    assertNotEquals(empty, opened);
+    store.load(10);
+    assertEquals(opened, store.changeMark());
+    store.appended("inc-1", TimelineEntry.newBuilder().setAt(ProtoTime.timestamp(T0.plusSeconds(5)))
+        .setSource(EvidenceSource.EVIDENCE_SOURCE_CONSOLE).setText("a console line").build());
+    flush();
+    String appended = store.changeMark();
+    assertNotEquals(opened, appended);
+    store.resolved("inc-1", T0.plusSeconds(60));
+    assertNotEquals(appended, store.changeMark());
   }
 }
