@@ -5,14 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.infraveil.certs.PkiDirectory;
-import io.infraveil.controlplane.ControlPlane;
 import io.infraveil.controlplane.store.Jdbc;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,64 +15,43 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
-import org.h2.jdbcx.JdbcDataSource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The leader lease over one real database shared through TCP: one holder at a time whatever
- * the timing, renewals keep the term, a lease left to run out or given up moves on, and a
- * leader whose renewals fail stops leading at its own deadline (an injected clock) however
- * long the database takes to answer.
+ * The leader lease over one real database: one holder at a time whatever the timing,
+ * renewals keep the term, a lease left to run out or given up moves on, and a leader whose
+ * renewals fail stops leading at its own deadline (an injected clock) however long the
+ * database takes to answer. Each engine runs it through a subclass.
  */
-class LeadershipTest {
+abstract class LeadershipContract {
 
   static final Duration TTL = Duration.ofMillis(800);
   static final Duration RENEW = Duration.ofMillis(200);
 
-  @TempDir static Path dir;
-  static SharedH2 database;
-  static ControlPlane migrator;
-
   final AtomicLong nanos = new AtomicLong();
   final List<String> transitions = new CopyOnWriteArrayList<>();
 
-  @BeforeAll
-  static void migrate() throws Exception {
-    database = new SharedH2(dir.resolve("db"));
-    new PkiDirectory(dir.resolve("pki"), Clock.systemUTC()).init("test.infraveil");
-    Map<String, Object> properties = new HashMap<>(database.datasource());
-    properties.put("infraveil.replica-name", "migrator");
-    // The schema comes from a real start; then this control plane leaves the lease to the test.
-    migrator = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, properties);
-    migrator.bean(Replicas.class).stop();
-  }
+  /** A new data source on the shared, migrated database; its own connections each time. */
+  abstract DataSource dataSource();
 
-  @AfterAll
-  static void stop() {
-    migrator.close();
-    database.close();
+  /** Points {@code source} somewhere nothing answers, as a database lost to the network. */
+  abstract void breakConnection(DataSource source);
+
+  /** Runs SQL on the shared database. */
+  final Jdbc jdbc() {
+    return new Jdbc(dataSource());
   }
 
   @BeforeEach
   void freeLease() {
-    migrator.bean(Jdbc.class).update("free the lease", "UPDATE control_plane_lease SET holder = NULL,"
+    jdbc().update("free the lease", "UPDATE control_plane_lease SET holder = NULL,"
         + " expires_at = TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:00+00:00'", s -> { });
   }
 
-  JdbcDataSource dataSource() {
-    JdbcDataSource source = new JdbcDataSource();
-    source.setURL(database.url());
-    source.setUser("sa");
-    source.setPassword("");
-    return source;
-  }
-
   LeaderLease lease(Duration ttl) {
-    return new LeaderLease(new Jdbc(dataSource()), ttl);
+    return new LeaderLease(jdbc(), ttl);
   }
 
   Leadership replica(String name, LeaderLease lease) {
@@ -152,7 +126,7 @@ class LeadershipTest {
     a.attempt();
     b.attempt();
     assertFalse(b.isLeader());
-    new LeaderLease(new Jdbc(dataSource()), TTL).release("a");
+    new LeaderLease(jdbc(), TTL).release("a");
     b.attempt();
     assertTrue(b.isLeader());
   }
@@ -161,12 +135,12 @@ class LeadershipTest {
   // after it sent its last successful renewal), not a moment longer, and its listeners hear it.
   @Test
   void aLeaderThatCannotRenewStopsAtItsDeadline() {
-    JdbcDataSource source = dataSource();
+    DataSource source = dataSource();
     Leadership a = replica("a", new LeaderLease(new Jdbc(source), TTL));
     a.attempt();
     long term = a.term();
     assertTrue(a.isLeader());
-    source.setURL("jdbc:h2:tcp://127.0.0.1:" + SharedH2.freePort() + "/nowhere"); // nothing listens
+    breakConnection(source);
     nanos.addAndGet(TTL.toNanos() / 2);
     a.attempt();
     a.expireIfDue();
