@@ -24,6 +24,7 @@ public final class LeaderLease {
 
   private final Jdbc jdbc;
   private final String take;
+  private final String takeOver;
 
   public LeaderLease(Jdbc jdbc, Duration ttl) {
     this.jdbc = Objects.requireNonNull(jdbc, "jdbc");
@@ -35,6 +36,8 @@ public final class LeaderLease {
         + " holder = ?,"
         + " expires_at = CURRENT_TIMESTAMP + " + ReplicaSettings.sqlSeconds(ttl)
         + " WHERE name = '" + ROW + "' AND (holder = ? OR holder IS NULL OR expires_at <= CURRENT_TIMESTAMP)";
+    this.takeOver = "UPDATE control_plane_lease SET term = term + 1, acquired_at = CURRENT_TIMESTAMP, holder = ?,"
+        + " expires_at = CURRENT_TIMESTAMP + " + ReplicaSettings.sqlSeconds(ttl) + " WHERE name = '" + ROW + "'";
   }
 
   /**
@@ -58,6 +61,24 @@ public final class LeaderLease {
           ResultSet r = s.executeQuery()) {
         r.next();
         return Optional.of(r.getLong(1));
+      }
+    });
+  }
+
+  /**
+   * Takes the lease for {@code holder} whoever holds it, with a new term. Only for a database
+   * that admits one process (an embedded H2 file): any other holder there is dead.
+   */
+  public long takeOver(String holder) {
+    return jdbc.inTransaction("take over the leader lease for " + holder, c -> {
+      try (PreparedStatement s = c.prepareStatement(takeOver)) {
+        s.setString(1, holder);
+        s.executeUpdate();
+      }
+      try (PreparedStatement s = c.prepareStatement("SELECT term FROM control_plane_lease WHERE name = '" + ROW + "'");
+          ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
       }
     });
   }

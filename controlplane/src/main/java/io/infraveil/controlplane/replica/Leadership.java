@@ -120,9 +120,11 @@ public final class Leadership implements AutoCloseable {
 
   /**
    * Starts taking part as {@code replicaName}: one attempt now (a lone control plane leads
-   * when this returns), then one every renew interval.
+   * when this returns), then one every renew interval. {@code soleProcess}: the database
+   * admits this process only (an embedded H2 file), so the lease is taken at once even from
+   * a holder that died without giving it up.
    */
-  public void start(String replicaName) {
+  public void start(String replicaName, boolean soleProcess) {
     Objects.requireNonNull(replicaName, "replicaName");
     ScheduledExecutorService started = Executors.newScheduledThreadPool(2, runnable -> {
       Thread thread = new Thread(runnable, "infraveil-leadership");
@@ -136,12 +138,29 @@ public final class Leadership implements AutoCloseable {
       name = replicaName;
       scheduler = started;
     }
+    if (soleProcess) {
+      takeOver();
+    }
     attempt();
     long every = renewEvery.toMillis();
     started.scheduleWithFixedDelay(this::attempt, every, every, TimeUnit.MILLISECONDS);
     // The renewal may hang on a database that does not answer: the deadline is checked apart.
     long check = Math.max(20, Math.min(every / 4, 250));
     started.scheduleWithFixedDelay(this::expireIfDue, check, check, TimeUnit.MILLISECONDS);
+  }
+
+  /** Takes the lease whoever holds it (see {@link #start}); a failure leaves it to the attempts. */
+  private void takeOver() {
+    String holder;
+    synchronized (lock) {
+      holder = name;
+    }
+    try {
+      long taken = lease.takeOver(holder);
+      LOG.info("leader_lease_taken_over replica={} term={} (the database admits this process only)", holder, taken);
+    } catch (RuntimeException e) {
+      LOG.warn("leader_lease_unreachable replica={} error={}", holder, e.getMessage());
+    }
   }
 
   /** Takes part as {@code replicaName} without a schedule: tests call {@link #attempt} themselves. */

@@ -1,6 +1,7 @@
 package io.infraveil.controlplane.replica;
 
 import io.infraveil.controlplane.sync.SyncSessions;
+import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.net.InetAddress;
@@ -40,8 +41,11 @@ public final class Replicas {
   private volatile String address = "";
   private volatile List<ReplicaRegistry.Row> lastSeen = List.of();
 
+  private final boolean soleProcess;
+
   public Replicas(ReplicaSettings settings, Leadership leadership, ReplicaRegistry registry,
-      SyncSessions syncSessions) {
+      SyncSessions syncSessions, @Value("${datasources.default.url:}") String databaseUrl) {
+    this.soleProcess = soleProcess(databaseUrl);
     this.settings = Objects.requireNonNull(settings, "settings");
     this.leadership = Objects.requireNonNull(leadership, "leadership");
     this.registry = Objects.requireNonNull(registry, "registry");
@@ -83,7 +87,7 @@ public final class Replicas {
         heartbeatSoon();
       }
     });
-    leadership.start(chosen);
+    leadership.start(chosen, soleProcess);
     heartbeat(true);
     long every = settings.replicaHeartbeatInterval().toMillis();
     started.scheduleWithFixedDelay(() -> heartbeat(false), every, every, TimeUnit.MILLISECONDS);
@@ -174,6 +178,15 @@ public final class Replicas {
       running.shutdownNow();
     }
     leadership.stop(false);
+  }
+
+  /**
+   * Whether the database admits this process only: an embedded H2 file without AUTO_SERVER
+   * (H2 locks the file) or an in-memory H2.
+   */
+  static boolean soleProcess(String url) {
+    String upper = url.toUpperCase(java.util.Locale.ROOT);
+    return (upper.startsWith("JDBC:H2:FILE:") || upper.startsWith("JDBC:H2:MEM:")) && !upper.contains("AUTO_SERVER=TRUE");
   }
 
   private static String hostname() {

@@ -192,4 +192,17 @@ abstract class LeadershipContract {
     assertTrue(holderOfTerm.size() > 1, "the lease changed hands: " + holderOfTerm);
     assertNotEquals(1, holderOfTerm.values().stream().distinct().count(), "more than one replica held it");
   }
+
+  // On a database only one process can open, a holder that is not this process is dead: the
+  // lease is taken at once, with a new term, and the old holder finds it gone.
+  @Test
+  void aTakeOverNeedsNoExpiry() {
+    Leadership a = replica("a", lease(Duration.ofMinutes(5)));
+    a.attempt();
+    long first = a.term();
+    assertEquals(first + 1, lease(Duration.ofMinutes(5)).takeOver("b"));
+    assertEquals("b", a.holder().orElseThrow().name());
+    a.attempt();
+    assertFalse(a.isLeader());
+  }
 }
