@@ -100,8 +100,9 @@ class ControlPlaneReplicasTest {
     ControlPlane a = replica("cp-a");
     ControlPlane b = replica("cp-b");
     ControlPlane c = replica("cp-c");
-    await("c sees three live replicas", Duration.ofSeconds(5),
-        () -> c.bean(Replicas.class).lastSeen().stream().filter(r -> !r.gone()).count() == 3);
+    await("every replica saw three live replicas at its last heartbeat", Duration.ofSeconds(5),
+        () -> List.of(a, b, c).stream().allMatch(cp ->
+            cp.bean(Replicas.class).lastSeen().stream().filter(r -> !r.gone()).count() == 3));
     assertTrue(leads(a), "the first replica took the free lease at its start");
     assertFalse(leads(b));
     assertFalse(leads(c));
