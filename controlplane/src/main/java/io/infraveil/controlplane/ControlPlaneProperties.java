@@ -28,8 +28,8 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
-          DashboardSettings.class, RolloutWiring.class, ReplicaSettings.class);
+      List.of(ControlPlaneSettings.class, DatabaseSettings.class, OperationsSettings.class,
+          PayloadIntake.class, DashboardSettings.class, RolloutWiring.class, ReplicaSettings.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 

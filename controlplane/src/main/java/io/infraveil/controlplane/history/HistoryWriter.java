@@ -3,7 +3,9 @@ package io.infraveil.controlplane.history;
 import io.infraveil.controlplane.ops.OperationsSettings;
 import io.infraveil.controlplane.replica.Leadership;
 import jakarta.annotation.PostConstruct;
+import io.micronaut.core.annotation.Nullable;
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -39,6 +41,7 @@ public final class HistoryWriter {
   private final Duration flushInterval;
   private final int batchSize;
   private final Duration retention;
+  /** Null: prune on every timer round. */
   private final Leadership leadership;
   private final Object lock = new Object();
   /** Guarded by {@link #lock}. */
@@ -51,15 +54,22 @@ public final class HistoryWriter {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
 
+  /** A writer that prunes on its own timer whatever the leadership: one process alone (tests). */
   public HistoryWriter(HistoryStore store, OperationsSettings settings, Clock clock,
-      @Named("operations") ScheduledExecutorService scheduler, Leadership leadership) {
+      ScheduledExecutorService scheduler) {
+    this(store, settings, clock, scheduler, (Leadership) null);
+  }
+
+  @Inject
+  public HistoryWriter(HistoryStore store, OperationsSettings settings, Clock clock,
+      @Named("operations") ScheduledExecutorService scheduler, @Nullable Leadership leadership) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.flushInterval = settings.historyFlushInterval();
     this.batchSize = Math.max(1, settings.historyBatchSize());
     this.retention = settings.retention();
-    this.leadership = Objects.requireNonNull(leadership, "leadership");
+    this.leadership = leadership;
   }
 
   @PostConstruct
@@ -177,8 +187,7 @@ public final class HistoryWriter {
   }
 
   private void pruneQuietly() {
-    // One replica prunes for all.
-    leadership.runIfLeader(Leadership.HISTORY_PRUNE, () -> {
+    Runnable round = () -> {
       try {
         int deleted = prune();
         if (deleted > 0) {
@@ -187,6 +196,11 @@ public final class HistoryWriter {
       } catch (RuntimeException e) {
         LOG.error("history prune failed: {}", e.getMessage());
       }
-    });
+    };
+    if (leadership == null) {
+      round.run();
+    } else {
+      leadership.runIfLeader(Leadership.HISTORY_PRUNE, round); // one replica prunes for all
+    }
   }
 }

@@ -19,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Incidents in the database (H2 or PostgreSQL). At most one incident per finding key is open:
- * {@code open_key} is unique while set and cleared on resolve (V12). Openings and resolutions are written at once (they are rare); timeline
+ * Incidents in the database. At most one incident per finding key is open: {@code open_key} is
+ * unique while set and cleared on resolve (V12). Openings and resolutions are written at once (they are rare); timeline
  * entries added while an incident is open go through the batched history writer.
  */
 @Singleton
