@@ -26,8 +26,7 @@ final class SharedH2 implements AutoCloseable {
 
   /** The properties that point a control plane at this database. */
   Map<String, Object> datasource() {
-    return Map.of("datasources.default.url", url, "datasources.default.username", "sa",
-        "datasources.default.password", "");
+    return Map.of("infraveil.datasource.url", url, "infraveil.datasource.username", "sa");
   }
 
   @Override
