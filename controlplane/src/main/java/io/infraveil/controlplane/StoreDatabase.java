@@ -67,7 +67,9 @@ final class StoreDatabase {
    */
   static StoreDatabase resolve(Path dataDir, Map<String, Object> properties, Map<String, String> env) {
     Objects.requireNonNull(dataDir, "dataDir");
-    String url = text(properties.get(URL));
+    // Micronaut's own datasource properties, when a caller in this JVM sets them directly, name
+    // the database too (they are not documented keys; the infraveil.datasource.* ones win).
+    String url = first(properties, URL, "datasources.default.url");
     if (url == null) {
       // H2 refuses relative paths; AUTO_SERVER off: one control plane owns its file.
       // WRITE_DELAY=0: a commit reaches the file before the call returns. With H2's default
@@ -79,13 +81,15 @@ final class StoreDatabase {
       return new StoreDatabase(file, "sa", "", DEFAULT_POOL_SIZE, true);
     }
     SqlDialect dialect = SqlDialect.forUrl(url);
-    String username = text(properties.get(USERNAME));
+    String username = first(properties, USERNAME, "datasources.default.username");
     String passwordFile = text(properties.get(PASSWORD_FILE));
     String password;
     if (passwordFile != null) {
       password = readPassword(Path.of(passwordFile));
-    } else {
+    } else if (env.get(PASSWORD_ENV) != null) {
       password = env.get(PASSWORD_ENV);
+    } else {
+      password = text(properties.get("datasources.default.password"));
     }
     if (dialect == SqlDialect.H2) {
       username = username == null ? "sa" : username;
@@ -120,6 +124,11 @@ final class StoreDatabase {
     }
     throw new IllegalArgumentException("datasource.pool-size " + text
         + " is not a number of connections from 1 to 1000");
+  }
+
+  private static String first(Map<String, Object> properties, String name, String fallback) {
+    String value = text(properties.get(name));
+    return value != null ? value : text(properties.get(fallback));
   }
 
   private static String text(Object value) {

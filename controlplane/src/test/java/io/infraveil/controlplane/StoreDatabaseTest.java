@@ -60,6 +60,18 @@ class StoreDatabaseTest {
   }
 
   @Test
+  void micronautsOwnDatasourcePropertiesSetInThisJvmNameTheDatabaseToo() {
+    StoreDatabase database = StoreDatabase.resolve(dir, Map.of("datasources.default.url", URL,
+        "datasources.default.username", "u", "datasources.default.password", "p"), Map.of());
+    assertFalse(database.embedded());
+    assertEquals(URL, database.contextProperties().get("datasources.default.url"));
+    assertEquals("u", database.username());
+    assertEquals("p", database.password());
+    assertEquals(List.of("classpath:db/migration/common", "classpath:db/migration/postgresql"),
+        database.contextProperties().get("flyway.datasources.default.locations"));
+  }
+
+  @Test
   void thePasswordComesFromTheFileElseFromTheEnvironment() throws Exception {
     Path file = Files.writeString(dir.resolve("password"), "from-file\nignored second line\n");
     Map<String, String> env = Map.of(StoreDatabase.PASSWORD_ENV, "from-env");
