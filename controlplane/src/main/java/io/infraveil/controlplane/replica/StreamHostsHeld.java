@@ -5,10 +5,11 @@ import jakarta.inject.Singleton;
 
 /**
  * Hosts held, from this replica's own open Sync streams; for another replica, the count it
- * last wrote in its row of {@code control_plane_replicas} (at most one heartbeat old).
+ * last wrote in its row of {@code control_plane_replicas} (at most one heartbeat old). Public so
+ * that a bean answering from shared live state can declare {@code @Replaces(StreamHostsHeld.class)}.
  */
 @Singleton
-final class StreamHostsHeld implements HostsHeld {
+public final class StreamHostsHeld implements HostsHeld {
 
   private final Replicas replicas;
   private final SyncSessions syncSessions;
