@@ -66,6 +66,9 @@ public final class ControlPlaneProperties {
             throw new IllegalStateException("cannot read the property of @Value(\""
                 + value.value() + "\") in " + reader.getName());
           }
+          if (!matcher.group(1).startsWith("infraveil.")) {
+            continue; // another library's setting read as well (grpc.server.port): not ours to list
+          }
           out.add(new Property(matcher.group(1), parameter.getType(),
               matcher.group(2) == null ? "" : matcher.group(2)));
         }
