@@ -3,6 +3,7 @@ package io.infraveil.controlplane;
 import io.infraveil.controlplane.dashboard.DashboardSettings;
 import io.infraveil.controlplane.ops.OperationsSettings;
 import io.infraveil.controlplane.payloads.PayloadIntake;
+import io.infraveil.controlplane.replica.ReplicaSettings;
 import io.infraveil.controlplane.rollout.RolloutWiring;
 import io.micronaut.context.annotation.ConfigurationProperties;
 import io.micronaut.context.annotation.Value;
@@ -27,8 +28,10 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
-          DashboardSettings.class, RolloutWiring.class);
+      List.of(ControlPlaneSettings.class, DatabaseSettings.class, OperationsSettings.class,
+          PayloadIntake.class, DashboardSettings.class, RolloutWiring.class, ReplicaSettings.class,
+          io.infraveil.controlplane.replica.ReplicaName.class,
+          io.infraveil.controlplane.replica.ReplicationSettings.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 
@@ -62,6 +65,9 @@ public final class ControlPlaneProperties {
           if (!matcher.matches()) {
             throw new IllegalStateException("cannot read the property of @Value(\""
                 + value.value() + "\") in " + reader.getName());
+          }
+          if (!matcher.group(1).startsWith("infraveil.")) {
+            continue; // another library's setting read as well (grpc.server.port): not ours to list
           }
           out.add(new Property(matcher.group(1), parameter.getType(),
               matcher.group(2) == null ? "" : matcher.group(2)));

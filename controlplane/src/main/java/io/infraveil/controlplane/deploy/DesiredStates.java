@@ -24,7 +24,8 @@ import java.util.function.BiConsumer;
 /**
  * The desired state of every host, level-triggered: always the full snapshot, with a per-host
  * revision that grows only when the content changes. Recomputed on every change of hosts or
- * deployments, stored before it is pushed, and pushed at once to connected launchers.
+ * deployments and stored; listeners hear each change made here once it is stored (the change
+ * feed tells every replica, which pushes it to the launchers it holds).
  */
 @Singleton
 public final class DesiredStates {
@@ -57,6 +58,16 @@ public final class DesiredStates {
   /** The host's current desired state (revision 0 and no agents if none was ever computed). */
   public DesiredState current(String host) {
     return current.computeIfAbsent(host, this::load);
+  }
+
+  /**
+   * Reads the host's desired state from the database (another replica may have written it)
+   * and keeps it unless a newer revision is already known here.
+   */
+  public DesiredState reload(String host) {
+    DesiredState stored = load(host);
+    return current.merge(host, stored,
+        (known, read) -> read.getRevision() >= known.getRevision() ? read : known);
   }
 
   /** The hosts each deployment is placed on, by deployment name. */

@@ -16,6 +16,7 @@ import io.infraveil.controlplane.store.DeploymentStore;
 import io.infraveil.controlplane.store.HostStore;
 import io.infraveil.controlplane.store.Jdbc;
 import io.infraveil.controlplane.store.PayloadStore;
+import io.infraveil.controlplane.store.SqlDialect;
 import io.infraveil.host.time.MutableClock;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HealthStatus;
@@ -90,7 +91,7 @@ final class RolloutEngineTest {
     JdbcDataSource dataSource = new JdbcDataSource();
     dataSource.setURL("jdbc:h2:file:" + dir.toAbsolutePath().resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1");
     dataSource.setUser("sa");
-    Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+    Flyway.configure().dataSource(dataSource).locations(SqlDialect.H2.migrationLocations().toArray(String[]::new)).load().migrate();
     this.dataSource = dataSource;
     Jdbc jdbc = new Jdbc(dataSource);
     hosts = new HostStore(jdbc);
@@ -406,6 +407,43 @@ final class RolloutEngineTest {
         .map(r -> r.origin() + " " + r.target().label() + " " + r.phase()).toList();
     assertEquals(List.of("rollback v3 RUNNING", "rollback v1 SUPERSEDED", "deploy v3 REVERTED",
         "deploy v2 SUCCEEDED", "deploy v1 SUCCEEDED"), history);
+  }
+
+  /**
+   * Proves a replica about to lead sees, after a reload, the rollout another replica started (a
+   * deploy it answered), and that a deleted deployment's rollout ends and is announced once.
+   */
+  @Test
+  void reloadPicksUpRolloutsAnotherReplicaStartedAndEnds() {
+    runningV1On("a", "b");
+    // The other replica: its own engine and desired states over the same database.
+    Jdbc jdbc = new Jdbc(dataSource);
+    HostLiveness otherLiveness = new HostLiveness(clock);
+    DesiredStates otherDesired = new DesiredStates(new HostStore(jdbc), new DeploymentStore(jdbc),
+        new PayloadStore(jdbc), clock);
+    RolloutEngine other = new RolloutEngine(new RolloutStore(jdbc), new DeploymentStore(jdbc), new PayloadStore(jdbc),
+        otherDesired, new ReportIngest(clock, new HostEventMarks(dataSource, clock)), otherLiveness, clock,
+        new RolloutViews(otherLiveness, List::of));
+    List<String> otherSteps = new ArrayList<>();
+    other.addListener(step -> otherSteps.add(step.kind() + " " + step.host()));
+    long v1Rollout = other.latest(NAME).orElseThrow().id();
+
+    deploy(v2, RolloutStrategy.getDefaultInstance()); // answered by this replica
+    assertEquals(v1Rollout, other.latest(NAME).orElseThrow().id(), "nothing tells the other replica but the store");
+    other.reload();
+    assertEquals(engine.latest(NAME).orElseThrow().id(), other.latest(NAME).orElseThrow().id());
+    assertEquals(v2, other.latest(NAME).orElseThrow().target().sha256());
+
+    deployments.delete(NAME);
+    other.reload(); // kept: its end is still to be announced
+    other.tick();
+    assertEquals(Phase.SUPERSEDED, other.latest(NAME).orElseThrow().phase());
+    other.reload();
+    other.tick();
+    other.reload();
+    other.tick();
+    assertTrue(other.latest(NAME).isEmpty());
+    assertEquals(List.of("FAILED ", "DELETED "), otherSteps);
   }
 
   private void runningV1On(String... names) {
