@@ -53,6 +53,10 @@ public final class ControlPlane implements AutoCloseable {
         .deduceEnvironment(false)
         .start();
     try {
+      // Desired states follow from hosts and deployments: recomputed at start, so a change whose
+      // recompute another control plane (or an older release) never stored reaches its hosts.
+      context.getBean(io.infraveil.controlplane.deploy.RolloutHook.class); // holds hosts back first
+      context.getBean(io.infraveil.controlplane.deploy.DesiredStates.class).recomputeAll();
       GrpcEmbeddedServer server = context.getBean(GrpcEmbeddedServer.class);
       if (!server.isRunning()) {
         server.start();

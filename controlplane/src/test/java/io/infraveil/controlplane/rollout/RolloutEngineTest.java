@@ -96,13 +96,13 @@ final class RolloutEngineTest {
     hosts = new HostStore(jdbc);
     deploymentStore = new DeploymentStore(jdbc);
     payloads = new PayloadStore(jdbc);
-    desired = new DesiredStates(hosts, deploymentStore, payloads, clock);
+    desired = new DesiredStates(jdbc, hosts, deploymentStore, payloads, clock);
     ingest = new ReportIngest(clock, new HostEventMarks(dataSource, clock));
     liveness = new HostLiveness(clock);
     engine = new RolloutEngine(new RolloutStore(jdbc), deploymentStore, payloads, desired, ingest, liveness, clock,
         new RolloutViews(liveness, List::of));
     engine.addListener(step -> steps.add(step.kind() + " " + step.host()));
-    deployments = new Deployments(deploymentStore, payloads, desired, hosts, clock, engine);
+    deployments = new Deployments(jdbc, deploymentStore, payloads, desired, hosts, clock, engine);
     online.forEach(host -> liveness.reported(host, HostReport.getDefaultInstance()));
   }
 
