@@ -264,7 +264,7 @@ public final class Deployments {
 
   private io.grpc.StatusRuntimeException changedConcurrently(String name) {
     String now = store.find(name).map(d -> "now sequence " + d.sequence() + ", generation " + d.generation())
-        .orElse("now deleted");
+        .orElse("being created or deleted by another change");
     return Status.ABORTED.withDescription("deployment " + name + " changed concurrently (" + now
         + "), through another control plane or call; nothing of this change was stored: retry it")
         .asRuntimeException();
