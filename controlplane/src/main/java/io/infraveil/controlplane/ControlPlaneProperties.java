@@ -27,7 +27,7 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
+      List.of(ControlPlaneSettings.class, MasterKey.class, OperationsSettings.class, PayloadIntake.class,
           DashboardSettings.class, RolloutWiring.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
