@@ -5,6 +5,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 
+import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,8 +57,8 @@ public final class MasterKey {
    */
   @jakarta.inject.Inject
   public MasterKey(ControlPlaneSettings settings, SecureRandom random,
-      @io.micronaut.context.annotation.Value("${infraveil.master-key-file:}") String keyFile,
-      @io.micronaut.context.annotation.Value("${infraveil.master-key-rotation-file:}") String rotationFile) {
+      @Value("${infraveil.master-key-file:}") String keyFile,
+      @Value("${infraveil.master-key-rotation-file:}") String rotationFile) {
     this.random = random;
     this.file = keyFile == null || keyFile.isBlank() ? settings.dataDir().resolve(FILE_NAME)
         : Path.of(keyFile).toAbsolutePath();

@@ -90,7 +90,7 @@ public final class DesiredStates {
   public DesiredState reload(String host) {
     return hosts.storedDesired(host).map(stored -> {
       DesiredState state = parse(host, stored);
-      adopt(state);
+      adopt(state, false);
       return current(host);
     }).orElseGet(() -> current(host));
   }
@@ -137,7 +137,7 @@ public final class DesiredStates {
     for (int attempt = 1; stored != null; attempt++) {
       DesiredState before = parse(host, stored);
       if (before.getAgentsList().equals(agents) && before.getHostLabelsMap().equals(labels)) {
-        jdbc.afterCommit(() -> adopt(before)); // perhaps stored by another control plane
+        jdbc.afterCommit(() -> adopt(before, false)); // perhaps stored by another control plane
         return;
       }
       if (store(host, stored.revision(), stored.revision() + 1, agents, labels).isPresent()) {
@@ -164,7 +164,7 @@ public final class DesiredStates {
         }
         DesiredState state = parse(host, stored.get());
         if (held <= state.getRevision()) {
-          jdbc.afterCommit(() -> adopt(state));
+          jdbc.afterCommit(() -> adopt(state, false));
           return state;
         }
         var raised = store(host, state.getRevision(), held + 1, state.getAgentsList(), state.getHostLabelsMap());
@@ -199,17 +199,20 @@ public final class DesiredStates {
     if (!hosts.compareAndSetDesiredState(host, expected, revision, state.toByteArray())) {
       return Optional.empty();
     }
-    jdbc.afterCommit(() -> adopt(state));
+    jdbc.afterCommit(() -> adopt(state, true));
     return Optional.of(state);
   }
 
-  /** Holds a committed state unless a newer one is held already; listeners hear of a newer one. */
-  private void adopt(DesiredState state) {
+  /**
+   * Holds a committed state unless a newer one is held already. Listeners hear of a newer one,
+   * and of one this control plane stored ({@code storedHere}) even when it held none before.
+   */
+  private void adopt(DesiredState state, boolean storedHere) {
     String host = state.getHostName();
     boolean[] newer = {false};
     current.compute(host, (name, held) -> {
       if (held == null || state.getRevision() > held.getRevision()) {
-        newer[0] = true;
+        newer[0] = held != null || storedHere;
         return state;
       }
       return held;
