@@ -27,8 +27,8 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, MasterKey.class, OperationsSettings.class, PayloadIntake.class,
-          DashboardSettings.class, RolloutWiring.class);
+      List.of(ControlPlaneSettings.class, DatabaseSettings.class, MasterKey.class, OperationsSettings.class,
+          PayloadIntake.class, DashboardSettings.class, RolloutWiring.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 
