@@ -45,10 +45,15 @@ class TwoControlPlanesOneDatabaseTest {
   private OpsHarness a;
   private ControlPlane b;
 
+  /** The database both control planes are given: here an H2 file both open in this JVM. */
+  Map<String, Object> shared() throws Exception {
+    return Map.of("datasources.default.url", "jdbc:h2:file:"
+        + dir.resolve("shared/controlplane").toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+  }
+
   @BeforeEach
   void start() throws Exception {
-    Map<String, Object> shared = Map.of("datasources.default.url", "jdbc:h2:file:"
-        + dir.resolve("shared/controlplane").toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+    Map<String, Object> shared = shared();
     a = new OpsHarness(dir, shared);
     Files.createDirectories(dir.resolve("b"));
     Files.copy(dir.resolve("data/master.key"), dir.resolve("b/master.key"));
