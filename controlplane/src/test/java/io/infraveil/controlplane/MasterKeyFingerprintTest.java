@@ -30,25 +30,36 @@ class MasterKeyFingerprintTest {
   @TempDir
   Path dir;
 
+  /** The database the control planes use (none: H2 in the data dir). */
+  Map<String, Object> database() throws Exception {
+    return Map.of();
+  }
+
+  private Map<String, Object> with(String key, Object value) throws Exception {
+    Map<String, Object> out = new HashMap<>(database());
+    out.put(key, value);
+    return out;
+  }
+
   // A second control plane (here: the same data, started again) given a different key file is
   // refused before it serves, naming both fingerprints; the database is left as it was.
   @Test
   void aControlPlaneWithAnotherKeyRefusesToStartNamingBothFingerprints() throws Exception {
     String first;
-    try (OpsHarness harness = new OpsHarness(dir, Map.of())) {
+    try (OpsHarness harness = new OpsHarness(dir, database())) {
       first = harness.controlPlane.bean(MasterKey.class).fingerprint();
     }
     Path other = keyFile("other.key");
 
     IllegalStateException refused = assertThrows(IllegalStateException.class, () -> ControlPlane.start(
-        dir.resolve("data"), dir.resolve("pki"), 0, Map.of("infraveil.master-key-file", other.toString())));
+        dir.resolve("data"), dir.resolve("pki"), 0, with("infraveil.master-key-file", other.toString())));
 
     String message = rootMessage(refused);
     assertTrue(message.contains("the master key " + other + " (fingerprint "), message);
     assertTrue(message.contains("is not the key this database's secrets are sealed with (fingerprint "
         + first.substring(0, 16) + ")"), message);
     assertTrue(message.contains("give every control plane of one installation the same key file"), message);
-    try (ControlPlane again = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, Map.of())) {
+    try (ControlPlane again = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, database())) {
       assertFalse(again.bean(MasterKeyFingerprint.class).verify().recorded(), "the first key is still the one");
     }
   }
@@ -62,7 +73,7 @@ class MasterKeyFingerprintTest {
     byte[] hostSecret;
     byte[] dataKey;
     Path oldKey = dir.resolve("data/master.key");
-    try (OpsHarness harness = new OpsHarness(dir, Map.of())) {
+    try (OpsHarness harness = new OpsHarness(dir, database())) {
       harness.enroll("web-1");
       sha = harness.deploy("web", "v1", "web-1");
       harness.controlPlane.bean(Secrets.class).set("web", "token", "s3cret".getBytes(StandardCharsets.UTF_8), "alice");
@@ -70,8 +81,7 @@ class MasterKeyFingerprintTest {
       dataKey = dataKey(harness.controlPlane, sha);
     }
     Path newKey = keyFile("new.key");
-    Map<String, Object> rotating = new HashMap<>();
-    rotating.put("infraveil.master-key-file", newKey.toString());
+    Map<String, Object> rotating = with("infraveil.master-key-file", newKey.toString());
     rotating.put("infraveil.master-key-rotation-file", oldKey.toString());
     try (ControlPlane during = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, rotating)) {
       MasterKeyFingerprint.Outcome again = during.bean(MasterKeyFingerprint.class).verify();
@@ -79,7 +89,7 @@ class MasterKeyFingerprintTest {
     }
 
     try (ControlPlane after = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0,
-        Map.of("infraveil.master-key-file", newKey.toString()))) {
+        with("infraveil.master-key-file", newKey.toString()))) {
       assertTrue(after.bean(MasterKey.class).rotationFingerprint().isEmpty());
       assertArrayEquals(hostSecret, after.bean(Enrollment.class).hostSecret("web-1"));
       assertArrayEquals(dataKey, dataKey(after, sha));
@@ -88,7 +98,7 @@ class MasterKeyFingerprintTest {
       assertEquals("token", sealed.get(0).getName());
     }
     IllegalStateException refused = assertThrows(IllegalStateException.class, () -> ControlPlane.start(
-        dir.resolve("data"), dir.resolve("pki"), 0, Map.of("infraveil.master-key-file", oldKey.toString())));
+        dir.resolve("data"), dir.resolve("pki"), 0, with("infraveil.master-key-file", oldKey.toString())));
     assertTrue(rootMessage(refused).contains("is not the key this database's secrets are sealed with"),
         rootMessage(refused));
   }
@@ -97,7 +107,7 @@ class MasterKeyFingerprintTest {
   @Test
   void theRotatingStartResealsEachValueOnce() throws Exception {
     Path oldKey = dir.resolve("data/master.key");
-    try (OpsHarness harness = new OpsHarness(dir, Map.of())) {
+    try (OpsHarness harness = new OpsHarness(dir, database())) {
       harness.enroll("web-1");
       harness.deploy("web", "v1", "web-1");
       harness.controlPlane.bean(Secrets.class).set("web", "token", new byte[] {1}, "alice");
