@@ -1,6 +1,7 @@
 package io.infraveil.controlplane;
 
 import io.infraveil.controlplane.http.OperationsHttpServer;
+import io.infraveil.controlplane.replica.Replicas;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.grpc.server.GrpcEmbeddedServer;
 import java.nio.file.Files;
@@ -60,6 +61,8 @@ public final class ControlPlane implements AutoCloseable {
       if (!server.isRunning()) {
         server.start();
       }
+      // The default replica name carries the gRPC port, known only once it is bound.
+      context.getBean(Replicas.class).start(server.getServer().getPort());
       return new ControlPlane(context);
     } catch (RuntimeException e) {
       context.close();
@@ -105,6 +108,8 @@ public final class ControlPlane implements AutoCloseable {
     if (!context.isRunning()) {
       return; // closed already
     }
+    // The lease goes first, so another replica leads at once instead of after the lease runs out.
+    context.getBean(Replicas.class).stop();
     if (server.isRunning()) {
       // Long-lived streams never end on their own: end them first, or the server's drain
       // waits out its whole deadline on every stop.

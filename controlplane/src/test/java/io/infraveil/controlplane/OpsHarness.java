@@ -65,6 +65,19 @@ final class OpsHarness implements AutoCloseable {
     this.controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, extra);
   }
 
+  /**
+   * One replica among several of one installation: the PKI in {@code dir}/pki is shared (made by
+   * the first), the data dir is {@code dir}/data-{@code replica}, and {@code extra} names the
+   * database they share.
+   */
+  OpsHarness(Path dir, String replica, Map<String, Object> extra) throws Exception {
+    this.dir = dir;
+    this.pki = new TestPki(dir.resolve("pki"));
+    Map<String, Object> properties = new java.util.HashMap<>(extra);
+    properties.put("infraveil.replica-name", replica);
+    this.controlPlane = ControlPlane.start(dir.resolve("data-" + replica), dir.resolve("pki"), 0, properties);
+  }
+
   ManagedChannel channel(TestPki.Credential credential) throws Exception {
     ManagedChannel channel = pki.channel(controlPlane.grpcPort(), credential);
     channels.add(channel);

@@ -1,5 +1,6 @@
 package io.infraveil.cli.ctl;
 
+import io.infraveil.proto.v1.ControlPlaneReplica;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.DeploymentOnHost;
 import io.infraveil.proto.v1.GetStatusRequest;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code ctl status}: the operations view in one screen: hosts and their connection,
+ * {@code ctl status}: the operations view in one screen: the control-plane replicas and their
+ * roles, hosts and their connection,
  * deployments with rollout progress, services with health, restarts and reason (a FAILED
  * service also gets a line with its last failure), and the open incidents. {@code -o json} prints the whole {@code GetStatusResponse} (also security
  * events, the service catalog and pipeline runs).
@@ -82,7 +84,30 @@ final class StatusCommand implements Callable<Integer> {
         .collect(java.util.stream.Collectors.joining(" "));
   }
 
+  /**
+   * The control-plane replicas: name, address, role (the one answering is marked), hosts whose
+   * Sync stream each holds, and when it was started and last seen. Nothing from an older
+   * control plane that does not send them.
+   */
+  static void printReplicas(GetStatusResponse status, PrintWriter out) {
+    if (status.getReplicasCount() == 0) {
+      return;
+    }
+    Table replicas = new Table("REPLICA", "ADDRESS", "ROLE", "HOSTS", "STARTED", "SEEN");
+    for (ControlPlaneReplica replica : status.getReplicasList()) {
+      String role = Format.enumName(replica.getRole())
+          + (replica.getLeaderTerm() > 0 ? " (term " + replica.getLeaderTerm() + ")" : "");
+      replicas.row(replica.getName() + (replica.getName().equals(status.getAnsweredBy()) ? " *" : ""),
+          replica.getGrpcAddress(), role, String.valueOf(replica.getHostsHeld()),
+          Format.time(replica.getStartedAt()), Format.time(replica.getSeenAt()));
+    }
+    out.println("CONTROL PLANE (* answered this)");
+    replicas.print(out, "");
+    out.println();
+  }
+
   static void print(GetStatusResponse status, PrintWriter out) {
+    printReplicas(status, out);
     out.println("HOSTS");
     HostsCommand.printHosts(status.getHostsList(), out);
     out.println();

@@ -3,6 +3,9 @@ package io.infraveil.cli.ctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Timestamp;
+import io.infraveil.proto.v1.ControlPlaneReplica;
+import io.infraveil.proto.v1.ControlPlaneReplicaRole;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.DeploymentOnHost;
 import io.infraveil.proto.v1.GetStatusResponse;
@@ -110,5 +113,37 @@ class StatusCommandTest {
         .build();
     assertEquals("http[0]=web-1:41234 http[1]=web-1:41240", StatusCommand.endpoints("web-1", two));
     assertEquals("-", StatusCommand.endpoints("web-1", ServiceStatus.getDefaultInstance()));
+  }
+
+  // The replicas come first: each with its address, role (the leader with its term), the hosts
+  // it holds, and a star on the one that answered.
+  @Test
+  void replicasShowTheirRoleHostsAndWhoAnswered() {
+    GetStatusResponse status = GetStatusResponse.newBuilder()
+        .setAnsweredBy("cp-b")
+        .addReplicas(ControlPlaneReplica.newBuilder().setName("cp-a").setGrpcAddress("10.0.0.1:7443")
+            .setRole(ControlPlaneReplicaRole.CONTROL_PLANE_REPLICA_ROLE_LEADER).setLeaderTerm(4).setHostsHeld(12)
+            .setStartedAt(Timestamp.newBuilder().setSeconds(1_764_500_000)))
+        .addReplicas(ControlPlaneReplica.newBuilder().setName("cp-b").setGrpcAddress("10.0.0.2:7443")
+            .setRole(ControlPlaneReplicaRole.CONTROL_PLANE_REPLICA_ROLE_FOLLOWER).setHostsHeld(9))
+        .addReplicas(ControlPlaneReplica.newBuilder().setName("cp-c").setGrpcAddress("10.0.0.3:7443")
+            .setRole(ControlPlaneReplicaRole.CONTROL_PLANE_REPLICA_ROLE_GONE))
+        .build();
+
+    List<String> lines = print(status).lines().toList();
+
+    assertEquals("CONTROL PLANE (* answered this)", lines.get(0));
+    assertTrue(lines.get(1).matches("REPLICA +ADDRESS +ROLE +HOSTS +STARTED +SEEN"), lines.get(1));
+    assertTrue(lines.get(2).matches("cp-a +10\\.0\\.0\\.1:7443 +leader \\(term 4\\) +12 +2025-11-30T10:53:20Z +-"),
+        lines.get(2));
+    assertTrue(lines.get(3).matches("cp-b \\* +10\\.0\\.0\\.2:7443 +follower +9 +- +-"), lines.get(3));
+    assertTrue(lines.get(4).matches("cp-c +10\\.0\\.0\\.3:7443 +gone +0 +- +-"), lines.get(4));
+    assertEquals("HOSTS", lines.get(6));
+  }
+
+  // A control plane that sends no replicas (an older one) gets no replica section.
+  @Test
+  void noReplicaSectionWithoutReplicas() {
+    assertTrue(print(GetStatusResponse.getDefaultInstance()).startsWith("HOSTS"));
   }
 }

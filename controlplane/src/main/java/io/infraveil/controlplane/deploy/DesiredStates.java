@@ -26,8 +26,9 @@ import java.util.function.BiConsumer;
 /**
  * The desired state of every host, level-triggered: always the full snapshot, with a per-host
  * revision that grows only when the content changes. Recomputed on every change of hosts or
- * deployments (inside the caller's transaction when there is one), stored before it is pushed,
- * and pushed at once to connected launchers once the transaction commits.
+ * deployments (inside the caller's transaction when there is one) and stored; listeners hear
+ * each change made here once its transaction commits (the change feed tells every replica,
+ * which pushes it to the launchers it holds).
  *
  * <p>Several control planes may share the database: a revision is taken by compare-and-set on
  * {@code hosts.desired_revision} against the stored one, never by adding one to a remembered
@@ -73,6 +74,16 @@ public final class DesiredStates {
     return current.computeIfAbsent(host, this::load);
   }
 
+  /**
+   * Reads the host's desired state from the database (another replica may have written it)
+   * and keeps it unless a newer revision is already known here.
+   */
+  public DesiredState reload(String host) {
+    DesiredState stored = load(host);
+    return current.merge(host, stored,
+        (known, read) -> read.getRevision() >= known.getRevision() ? read : known);
+  }
+
   /** The hosts each deployment is placed on, by deployment name. */
   public synchronized Map<String, List<String>> placements() {
     List<HostRecord> allHosts = hosts.list();
@@ -81,18 +92,6 @@ public final class DesiredStates {
       out.put(deployment.name(), Placement.placedHosts(deployment, allHosts));
     }
     return out;
-  }
-
-  /**
-   * Reads the host's committed desired state from the database and takes it when it is newer
-   * than the one held here (another control plane stored it); listeners hear of it then.
-   */
-  public DesiredState reload(String host) {
-    return hosts.storedDesired(host).map(stored -> {
-      DesiredState state = parse(host, stored);
-      adopt(state, false);
-      return current(host);
-    }).orElseGet(() -> current(host));
   }
 
   /** Recomputes every host; stores and announces those whose content changed. */
@@ -204,20 +203,20 @@ public final class DesiredStates {
   }
 
   /**
-   * Holds a committed state unless a newer one is held already. Listeners hear of a newer one,
-   * and of one this control plane stored ({@code storedHere}) even when it held none before.
+   * Holds a committed state unless a newer one is held already. Listeners hear of states stored
+   * here ({@code storedHere}); one another replica stored reaches them through the change feed.
    */
   private void adopt(DesiredState state, boolean storedHere) {
     String host = state.getHostName();
     boolean[] newer = {false};
     current.compute(host, (name, held) -> {
       if (held == null || state.getRevision() > held.getRevision()) {
-        newer[0] = held != null || storedHere;
+        newer[0] = true;
         return state;
       }
       return held;
     });
-    if (newer[0]) {
+    if (newer[0] && storedHere) {
       listeners.forEach(listener -> listener.accept(host, state));
     }
   }

@@ -1,8 +1,11 @@
 package io.infraveil.controlplane.history;
 
 import io.infraveil.controlplane.ops.OperationsSettings;
+import io.infraveil.controlplane.replica.Leadership;
 import jakarta.annotation.PostConstruct;
+import io.micronaut.core.annotation.Nullable;
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -22,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * Writes history in batches: rows queue up in memory and are flushed every second or as soon
  * as a batch is full, whichever comes first. The queue is bounded; when the store cannot keep
  * up the oldest rows are dropped and counted, so ingest never waits on the disk. Old history
- * is pruned on a timer after the retention period.
+ * is pruned on a timer after the retention period, by the leading replica only (every replica
+ * writes its own rows).
  */
 @Singleton
 public final class HistoryWriter {
@@ -37,6 +41,8 @@ public final class HistoryWriter {
   private final Duration flushInterval;
   private final int batchSize;
   private final Duration retention;
+  /** Null: prune on every timer round. */
+  private final Leadership leadership;
   private final Object lock = new Object();
   /** Guarded by {@link #lock}. */
   private final Deque<HistoryRow> queue = new ArrayDeque<>();
@@ -48,14 +54,22 @@ public final class HistoryWriter {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
 
+  /** A writer that prunes on its own timer whatever the leadership: one process alone (tests). */
   public HistoryWriter(HistoryStore store, OperationsSettings settings, Clock clock,
-      @Named("operations") ScheduledExecutorService scheduler) {
+      ScheduledExecutorService scheduler) {
+    this(store, settings, clock, scheduler, (Leadership) null);
+  }
+
+  @Inject
+  public HistoryWriter(HistoryStore store, OperationsSettings settings, Clock clock,
+      @Named("operations") ScheduledExecutorService scheduler, @Nullable Leadership leadership) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.flushInterval = settings.historyFlushInterval();
     this.batchSize = Math.max(1, settings.historyBatchSize());
     this.retention = settings.retention();
+    this.leadership = leadership;
   }
 
   @PostConstruct
@@ -173,13 +187,20 @@ public final class HistoryWriter {
   }
 
   private void pruneQuietly() {
-    try {
-      int deleted = prune();
-      if (deleted > 0) {
-        LOG.info("history_pruned rows={} retention={}", deleted, retention);
+    Runnable round = () -> {
+      try {
+        int deleted = prune();
+        if (deleted > 0) {
+          LOG.info("history_pruned rows={} retention={}", deleted, retention);
+        }
+      } catch (RuntimeException e) {
+        LOG.error("history prune failed: {}", e.getMessage());
       }
-    } catch (RuntimeException e) {
-      LOG.error("history prune failed: {}", e.getMessage());
+    };
+    if (leadership == null) {
+      round.run();
+    } else {
+      leadership.runIfLeader(Leadership.HISTORY_PRUNE, round); // one replica prunes for all
     }
   }
 }

@@ -14,14 +14,23 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Live connection state of hosts, in memory: when each last reported, whether its Sync stream
- * is open, and what it last said. A host is OFFLINE after 3 missed report intervals; the state
+ * is open, and what it last said; for hosts held by other replicas, what those stored
+ * (replica/HostPresence). A host is OFFLINE after 3 missed report intervals; the state
  * is derived from those timestamps, never stored as a flag.
  */
 @Singleton
 public final class HostLiveness {
 
-  /** Latest facts about one host. */
-  private record Live(boolean streamOpen, Instant lastReportAt, HostReport lastReport) {}
+  /**
+   * Latest facts about one host.
+   *
+   * @param elsewhere the facts were written by another replica (the host's stream is there)
+   */
+  private record Live(boolean streamOpen, Instant lastReportAt, HostReport lastReport, boolean elsewhere) {
+    Live(boolean streamOpen, Instant lastReportAt, HostReport lastReport) {
+      this(streamOpen, lastReportAt, lastReport, false);
+    }
+  }
 
   private final Map<String, Live> live = new ConcurrentHashMap<>();
   private final Clock clock;
@@ -36,7 +45,7 @@ public final class HostLiveness {
   }
 
   public void streamOpened(String host) {
-    live.compute(host, (name, old) -> new Live(true, clock.instant(), old == null ? null : old.lastReport()));
+    live.compute(host, (name, old) -> new Live(true, now(), old == null ? null : old.lastReport()));
   }
 
   public void streamClosed(String host) {
@@ -44,7 +53,28 @@ public final class HostLiveness {
   }
 
   public void reported(String host, HostReport report) {
-    live.compute(host, (name, old) -> new Live(old == null || old.streamOpen(), clock.instant(), report));
+    live.compute(host, (name, old) -> new Live(old == null || old.streamOpen(), now(), report));
+  }
+
+  /**
+   * Facts another replica stored about a host it holds (or held): taken when they are newer
+   * than what this replica knows, unless the host's stream is open here.
+   */
+  public void adoptFromReplica(String host, boolean streamOpen, Instant lastReportAt, HostReport lastReport) {
+    live.compute(host, (name, old) -> {
+      if (old != null && !old.elsewhere() && old.streamOpen()) {
+        return old;
+      }
+      if (old != null && old.lastReportAt() != null && !lastReportAt.isAfter(old.lastReportAt())) {
+        return old;
+      }
+      return new Live(streamOpen, lastReportAt, lastReport, true);
+    });
+  }
+
+  /** To the microsecond, as the database keeps it: every replica shows the same instant. */
+  private Instant now() {
+    return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
   }
 
   public HostConnection connection(String host) {
@@ -84,6 +114,14 @@ public final class HostLiveness {
 
   public Duration reportInterval() {
     return reportInterval;
+  }
+
+  /** When the host last reported and what it said (null before its first report), read together. */
+  public record Reported(Instant at, HostReport report) {}
+
+  public Optional<Reported> reported(String host) {
+    return Optional.ofNullable(live.get(host)).filter(facts -> facts.lastReportAt() != null)
+        .map(facts -> new Reported(facts.lastReportAt(), facts.lastReport()));
   }
 
   public Optional<HostReport> lastReport(String host) {

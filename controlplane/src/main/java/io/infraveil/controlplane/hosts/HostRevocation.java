@@ -5,6 +5,8 @@ import io.infraveil.controlplane.ServerPki;
 import io.infraveil.controlplane.auth.OpenStreams;
 import io.infraveil.controlplane.auth.SecurityEvents;
 import io.infraveil.controlplane.deploy.DesiredStates;
+import io.infraveil.controlplane.replica.ChangeFeed;
+import io.infraveil.controlplane.replica.ChangeKind;
 import io.infraveil.controlplane.store.CertificateStore;
 import io.infraveil.controlplane.store.CertificateStore.IssuedCertificate;
 import io.infraveil.controlplane.store.HostStore;
@@ -14,7 +16,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Revokes a host: every certificate it holds, at once, open streams included. */
+/**
+ * Revokes a host: every certificate it holds, at once, open streams included, on every replica
+ * (the change feed tells the others, which refuse the certificates and close their streams).
+ */
 @Singleton
 public final class HostRevocation {
 
@@ -29,11 +34,13 @@ public final class HostRevocation {
   private final Clock clock;
   private final DesiredStates desiredStates;
   private final HostLiveness liveness;
+  private final ChangeFeed changes;
 
   public HostRevocation(HostStore hosts, CertificateStore certificates, ServerPki pki,
       OpenStreams openStreams, SecurityEvents securityEvents, Clock clock, DesiredStates desiredStates,
-      HostLiveness liveness) {
+      HostLiveness liveness, ChangeFeed changes) {
     this.liveness = liveness;
+    this.changes = changes;
     this.desiredStates = desiredStates;
     this.hosts = hosts;
     this.certificates = certificates;
@@ -49,9 +56,10 @@ public final class HostRevocation {
         .asRuntimeException());
     Instant now = clock.instant();
     String why = reason == null || reason.isBlank() ? "revoked by " + byOperator : reason;
-    Revoked revoked = revokeCertificates(hostName, why, "host " + hostName + " was revoked (" + why
-        + "); its certificate may no longer be used");
+    String toCaller = "host " + hostName + " was revoked (" + why + "); its certificate may no longer be used";
+    Revoked revoked = revokeAll(hostName, why, toCaller);
     hosts.markRevoked(hostName, now);
+    changes.publish(ChangeKind.HOST_REVOKED, hostName, toCaller);
     liveness.forget(hostName); // a revoked host is not "offline": nothing waits for it
     desiredStates.recomputeAll(); // nothing is placed on a revoked host
     securityEvents.record("HOST_REVOKED", byOperator, "infraveil.v1.OperatorService/RevokeHost",
@@ -75,6 +83,14 @@ public final class HostRevocation {
    * enrollment keeps the name).
    */
   public Revoked revokeCertificates(String hostName, String why, String toCaller) {
+    Revoked revoked = revokeAll(hostName, why, toCaller);
+    if (!revoked.serials().isEmpty()) {
+      changes.publish(ChangeKind.HOST_REVOKED, hostName, toCaller);
+    }
+    return revoked;
+  }
+
+  private Revoked revokeAll(String hostName, String why, String toCaller) {
     Instant now = clock.instant();
     List<String> serials = new ArrayList<>();
     int closed = 0;
@@ -85,5 +101,28 @@ public final class HostRevocation {
       closed += openStreams.closeAll(certificate.serial(), toCaller);
     }
     return new Revoked(serials, closed);
+  }
+
+  /**
+   * Applies a revocation made by any replica, as stored: its certificates join the revocation
+   * list checked on every call and handshake here, and the streams this replica holds with them
+   * are closed with {@code toCaller}. Returns how many were closed.
+   */
+  public int applyStoredRevocation(String hostName, String toCaller) {
+    java.util.Set<String> revoked = new java.util.HashSet<>();
+    for (String serial : certificates.revokedSerials()) {
+      pki.revocations().revoke(serial);
+      revoked.add(new java.math.BigInteger(serial, 16).toString(16));
+    }
+    int closed = 0;
+    for (var certificate : certificates.forHost(hostName)) {
+      if (revoked.contains(new java.math.BigInteger(certificate.serial(), 16).toString(16))) {
+        closed += openStreams.closeAll(certificate.serial(), toCaller);
+      }
+    }
+    if (hosts.find(hostName).map(HostStore.HostRecord::revoked).orElse(false)) {
+      liveness.forget(hostName);
+    }
+    return closed;
   }
 }

@@ -14,7 +14,7 @@ public final class FailingIncidentStore implements IncidentStore {
   }
 
   @Override
-  public void opened(String key, Incident incident) {
+  public Stored opened(String key, Incident incident) {
     throw failure("store incident " + incident.getId());
   }
 

@@ -15,21 +15,38 @@ import java.util.Map;
 public final class InMemoryIncidentStore implements IncidentStore {
 
   private final Map<String, Stored> byId = new LinkedHashMap<>();
+  /** Guarded by this: grows with every write. */
+  private long writes;
 
   @Override
-  public synchronized void opened(String key, Incident incident) {
-    byId.put(incident.getId(), new Stored(key, incident));
+  public synchronized Stored opened(String key, Incident incident) {
+    for (Stored s : byId.values()) {
+      if (s.key().equals(key) && s.incident().getState() == IncidentState.INCIDENT_STATE_OPEN) {
+        return s;
+      }
+    }
+    Stored stored = new Stored(key, incident);
+    byId.put(incident.getId(), stored);
+    writes++;
+    return stored;
   }
 
   @Override
   public synchronized void appended(String incidentId, TimelineEntry entry) {
+    writes++;
     byId.computeIfPresent(incidentId, (id, s) -> new Stored(s.key(), s.incident().toBuilder().addTimeline(entry).build()));
   }
 
   @Override
   public synchronized void resolved(String incidentId, Instant at) {
-    byId.computeIfPresent(incidentId, (id, s) -> new Stored(s.key(), s.incident().toBuilder()
-        .setState(IncidentState.INCIDENT_STATE_RESOLVED).setResolvedAt(ProtoTime.timestamp(at)).build()));
+    writes++;
+    byId.computeIfPresent(incidentId, (id, s) -> s.incident().getState() != IncidentState.INCIDENT_STATE_OPEN ? s
+        : new Stored(s.key(), s.incident().toBuilder().setState(IncidentState.INCIDENT_STATE_RESOLVED).setResolvedAt(ProtoTime.timestamp(at)).build()));
+  }
+
+  @Override
+  public synchronized String changeMark() {
+    return "w" + writes;
   }
 
   @Override

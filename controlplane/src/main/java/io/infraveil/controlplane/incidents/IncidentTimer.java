@@ -3,6 +3,7 @@ package io.infraveil.controlplane.incidents;
 import io.infraveil.controlplane.deploy.DeploymentViews;
 import io.infraveil.controlplane.grpc.ProtoTime;
 import io.infraveil.controlplane.ops.OperationsSettings;
+import io.infraveil.controlplane.replica.Leadership;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.DeploymentOnHost;
 import io.micronaut.context.annotation.Context;
@@ -17,7 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the incident rules on a timer, so that silence counts too (a host that stops
- * reporting), and refreshes the rollout snapshots that ROLLOUT_STUCK reads.
+ * reporting), and refreshes the rollout snapshots that ROLLOUT_STUCK reads. On a replica that
+ * does not lead, the rules are not evaluated (the leader does that once for all) and the
+ * incidents shown are read from the store instead.
  */
 @Context
 final class IncidentTimer {
@@ -27,10 +30,12 @@ final class IncidentTimer {
   private final Incidents incidents;
   private final RolloutStuckRule rolloutStuck;
   private final DeploymentViews deployments;
+  private final Leadership leadership;
 
   IncidentTimer(Incidents incidents, RolloutStuckRule rolloutStuck, DeploymentViews deployments,
-      OperationsSettings settings, @Named("operations") ScheduledExecutorService scheduler) {
+      OperationsSettings settings, @Named("operations") ScheduledExecutorService scheduler, Leadership leadership) {
     this.incidents = incidents;
+    this.leadership = leadership;
     this.rolloutStuck = rolloutStuck;
     this.deployments = deployments;
     long every = Math.max(10, settings.incidentCheckInterval().toMillis());
@@ -40,7 +45,9 @@ final class IncidentTimer {
   void tick() {
     try {
       rolloutStuck.refresh(rollouts(deployments.all()));
-      incidents.evaluate();
+      if (!leadership.runIfLeader(Leadership.INCIDENT_RULES, incidents::evaluate)) {
+        incidents.followStore();
+      }
     } catch (RuntimeException e) {
       LOG.error("incident check failed: {}", e.toString());
     }

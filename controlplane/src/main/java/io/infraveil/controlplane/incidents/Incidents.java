@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -36,6 +37,14 @@ import java.util.random.RandomGenerator;
  *
  * <p>Incidents loaded from the store at start are not resolved during a grace period, so that
  * hosts have time to report again before their absence counts as recovery.
+ *
+ * <p>With several control-plane replicas only the leader opens and resolves: {@code leaderTerm}
+ * says the term this replica leads in (0 when it does not). A replica that starts leading loads
+ * the open incidents from the store before it evaluates anything, with the same grace as at
+ * start, so an incident open at a hand-over is carried on, never opened again or dropped. The
+ * store refuses a second open incident for one key, so even two leaders overlapping cannot
+ * duplicate one. Followers keep their rules fed and their view read from the store
+ * ({@link #followStore}).
  */
 public final class Incidents {
 
@@ -61,7 +70,14 @@ public final class Incidents {
   private final TimelineSource timeline;
   private final Clock clock;
   private final RandomGenerator random;
-  private final Instant graceUntil;
+  private final Duration restoreGrace;
+  private final LongSupplier leaderTerm;
+  /** Guarded by this: until when incidents loaded from the store are not resolved. */
+  private Instant graceUntil;
+  /** Guarded by this: the leader term whose start loaded the open incidents (0: none yet). */
+  private long loadedTerm;
+  /** Guarded by this: the store's change mark when this follower last read it (null: read next time). */
+  private String followedMark;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   /** Guarded by this: open incidents by finding key. */
   private final Map<String, Tracked> open = new LinkedHashMap<>();
@@ -70,26 +86,26 @@ public final class Incidents {
   /** Guarded by this: keys of open incidents loaded at start and still in their grace period. */
   private final Set<String> restored = new HashSet<>();
 
+  /** An engine that always leads: one control plane alone, and tests. */
   public Incidents(List<IncidentRule> rules, IncidentStore store, TimelineSource timeline, Clock clock,
       RandomGenerator random, Duration restoreGrace) {
+    this(rules, store, timeline, clock, random, restoreGrace, () -> 1L);
+  }
+
+  public Incidents(List<IncidentRule> rules, IncidentStore store, TimelineSource timeline, Clock clock,
+      RandomGenerator random, Duration restoreGrace, LongSupplier leaderTerm) {
     this.rules = List.copyOf(rules);
     this.store = Objects.requireNonNull(store, "store");
     this.timeline = Objects.requireNonNull(timeline, "timeline");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.random = Objects.requireNonNull(random, "random");
-    this.graceUntil = clock.instant().plus(restoreGrace);
-    for (IncidentStore.Stored stored : loadStored()) {
-      Incident incident = stored.incident();
-      if (incident.getState() == IncidentState.INCIDENT_STATE_OPEN) {
-        Finding finding = Finding.fromKey(stored.key(), incident.getSummary());
-        Map<EvidenceSource, Integer> counts = new EnumMap<>(EvidenceSource.class);
-        incident.getTimelineList().forEach(e -> counts.merge(e.getSource(), 1, Integer::sum));
-        open.put(stored.key(), new Tracked(finding, incident, counts));
-        restored.add(stored.key());
-        rules.stream().filter(rule -> rule.rule() == finding.rule()).forEach(rule -> rule.restored(finding));
-      } else {
-        resolved.addLast(incident);
-      }
+    this.restoreGrace = Objects.requireNonNull(restoreGrace, "restoreGrace");
+    this.leaderTerm = Objects.requireNonNull(leaderTerm, "leaderTerm");
+    synchronized (this) {
+      Instant now = clock.instant();
+      graceUntil = now.plus(restoreGrace);
+      adopt(loadStored(), now, true);
+      loadedTerm = leaderTerm.getAsLong();
     }
   }
 
@@ -119,15 +135,127 @@ public final class Incidents {
 
   /** Asks every rule what holds now; opens and resolves incidents accordingly. */
   public void evaluate() {
-    List<Change> changes;
+    long term = leaderTerm.getAsLong();
+    if (term == 0) {
+      return; // the leader evaluates; this replica's view follows the store
+    }
+    List<Change> changes = new ArrayList<>();
     synchronized (this) {
-      changes = evaluateLocked(clock.instant());
+      Instant now = clock.instant();
+      if (term != loadedTerm) {
+        changes.addAll(takeOver(term, now));
+      }
+      changes.addAll(evaluateLocked(now));
     }
     notify(changes);
   }
 
+  /**
+   * On a replica that does not lead: replaces the view with the store's (the leader writes
+   * it), telling listeners what opened and resolved since the last look. Does nothing on the
+   * leader, whose view is the one being written.
+   */
+  public void followStore() {
+    if (leaderTerm.getAsLong() != 0) {
+      return;
+    }
+    List<IncidentStore.Stored> stored;
+    String mark;
+    try {
+      mark = store.changeMark();
+      synchronized (this) {
+        if (!mark.isEmpty() && mark.equals(followedMark)) {
+          return; // nothing changed since the last read
+        }
+      }
+      stored = store.load(RECENT_RESOLVED);
+    } catch (RuntimeException e) {
+      STORE_LOG.warn("incident store: cannot read incidents to follow the leader: {}", e.getMessage());
+      return;
+    }
+    List<Change> changes;
+    synchronized (this) {
+      changes = adopt(stored, clock.instant(), false);
+      loadedTerm = 0;
+      followedMark = mark;
+    }
+    notify(changes);
+  }
+
+  /**
+   * This replica starts leading in {@code term}: the open incidents are the store's (another
+   * leader may have opened and resolved some), under a fresh grace period.
+   */
+  private List<Change> takeOver(long term, Instant now) {
+    List<IncidentStore.Stored> stored;
+    try {
+      stored = store.load(RECENT_RESOLVED);
+    } catch (RuntimeException e) {
+      // The store refuses a duplicate open incident, so going on with what is in memory is safe.
+      STORE_LOG.error("incident store: cannot load incidents on taking the lead (term {}): {}; going on with"
+          + " the incidents in memory", term, e.getMessage());
+      loadedTerm = term;
+      return List.of();
+    }
+    graceUntil = now.plus(restoreGrace);
+    List<Change> changes = adopt(stored, now, true);
+    loadedTerm = term;
+    followedMark = null; // should this replica follow again, it reads the store afresh
+    STORE_LOG.info("incidents_taken_over term={} open={}", term, open.size());
+    return changes;
+  }
+
+  /**
+   * Makes the stored incidents the ones this engine holds; the changes against what it held
+   * before. With {@code restore} the open ones are in their grace period and the rules hear them.
+   */
+  private List<Change> adopt(List<IncidentStore.Stored> stored, Instant now, boolean restore) {
+    Map<String, Tracked> before = new LinkedHashMap<>(open);
+    Set<String> resolvedBefore = new HashSet<>();
+    resolved.forEach(i -> resolvedBefore.add(i.getId()));
+    open.clear();
+    resolved.clear();
+    restored.clear();
+    List<Change> changes = new ArrayList<>();
+    for (IncidentStore.Stored s : stored) {
+      Incident incident = s.incident();
+      if (incident.getState() == IncidentState.INCIDENT_STATE_OPEN) {
+        Tracked known = before.get(s.key());
+        Tracked tracked;
+        if (known != null && known.incident().getId().equals(incident.getId())
+            && known.incident().getTimelineCount() >= incident.getTimelineCount()) {
+          tracked = known; // what is in memory may hold entries still queued for the store
+        } else {
+          Finding finding = Finding.fromKey(s.key(), incident.getSummary());
+          Map<EvidenceSource, Integer> counts = new EnumMap<>(EvidenceSource.class);
+          incident.getTimelineList().forEach(e -> counts.merge(e.getSource(), 1, Integer::sum));
+          tracked = new Tracked(finding, incident, counts);
+        }
+        open.put(s.key(), tracked);
+        if (known == null || !known.incident().getId().equals(incident.getId())) {
+          changes.add(new Change(incident, true));
+        }
+        if (restore) {
+          restored.add(s.key());
+          Finding finding = tracked.finding();
+          rules.stream().filter(rule -> rule.rule() == finding.rule()).forEach(rule -> rule.restored(finding));
+        }
+      } else {
+        resolved.addLast(incident);
+        if (!resolvedBefore.contains(incident.getId())
+            && before.values().stream().anyMatch(t -> t.incident().getId().equals(incident.getId()))) {
+          changes.add(new Change(incident, false));
+        }
+      }
+    }
+    return changes;
+  }
+
   /** Adds evidence to the timeline of every open incident it concerns. */
   public void evidence(Evidence evidence) {
+    if (leaderTerm.getAsLong() == 0) {
+      return; // only the leader writes timelines
+    }
     synchronized (this) {
       for (Map.Entry<String, Tracked> entry : open.entrySet()) {
         Tracked tracked = entry.getValue();
@@ -204,9 +332,16 @@ public final class Incidents {
       for (Evidence e : before) {
         tracked = append(tracked, e, false);
       }
-      open.put(finding.key(), tracked);
       Tracked opened = tracked;
-      persist("store " + incident.getId(), () -> store.opened(finding.key(), opened.incident()));
+      IncidentStore.Stored already = persisted("store " + incident.getId(),
+          () -> store.opened(finding.key(), opened.incident()));
+      if (already != null && !already.incident().getId().equals(incident.getId())) {
+        // Another leader opened it first (an overlap at a hand-over): carry that one on.
+        Map<EvidenceSource, Integer> counts = new EnumMap<>(EvidenceSource.class);
+        already.incident().getTimelineList().forEach(e -> counts.merge(e.getSource(), 1, Integer::sum));
+        tracked = new Tracked(finding, already.incident(), counts);
+      }
+      open.put(finding.key(), tracked);
       changes.add(new Change(tracked.incident(), true));
     }
     return changes;
@@ -292,6 +427,16 @@ public final class Incidents {
       write.run();
     } catch (RuntimeException e) {
       STORE_LOG.error("incident store: cannot {}: {}; the incident is kept in memory", what, e.getMessage());
+    }
+  }
+
+  /** Like {@link #persist}, for a write that answers; null when the store failed. */
+  private <T> T persisted(String what, java.util.function.Supplier<T> write) {
+    try {
+      return write.get();
+    } catch (RuntimeException e) {
+      STORE_LOG.error("incident store: cannot {}: {}; the incident is kept in memory", what, e.getMessage());
+      return null;
     }
   }
 

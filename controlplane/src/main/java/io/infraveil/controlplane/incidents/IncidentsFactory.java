@@ -4,6 +4,7 @@ import io.infraveil.controlplane.deploy.DesiredStates;
 import io.infraveil.controlplane.hosts.HostLiveness;
 import io.infraveil.controlplane.ops.EvidenceLog;
 import io.infraveil.controlplane.ops.OperationsSettings;
+import io.infraveil.controlplane.replica.Leadership;
 import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
 import java.security.SecureRandom;
@@ -12,7 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BiFunction;
 
-/** Builds the incident engine with every rule, from settings. */
+/** Builds the incident engine with every rule, from settings; it opens and resolves only while this replica leads. */
 @Factory
 final class IncidentsFactory {
 
@@ -29,7 +30,7 @@ final class IncidentsFactory {
   @Singleton
   Incidents incidents(OperationsSettings settings, HostLiveness liveness, DesiredStates desiredStates,
       RolloutStuckRule rolloutStuck, RolloutFailedRule rolloutFailed, JdbcIncidentStore store, EvidenceLog evidence, Clock clock,
-      SecureRandom random) {
+      SecureRandom random, Leadership leadership) {
     BiFunction<String, String, Optional<String>> desiredSha = (host, deployment) ->
         desiredStates.find(host, deployment).map(agent -> agent.getPayload().getSha256());
     List<IncidentRule> rules = List.of(
@@ -41,6 +42,7 @@ final class IncidentsFactory {
         new AuthFailuresRule(settings.authFailureThreshold(), settings.authFailureWindow()),
         rolloutStuck,
         rolloutFailed);
-    return new Incidents(rules, store, evidence, clock, random, settings.reportInterval().multipliedBy(3));
+    return new Incidents(rules, store, evidence, clock, random, settings.reportInterval().multipliedBy(3),
+        leadership::term);
   }
 }

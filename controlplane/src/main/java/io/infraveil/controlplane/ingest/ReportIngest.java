@@ -38,6 +38,13 @@ public final class ReportIngest {
     default void agentReported(AgentReport report) {}
 
     default void event(ReceivedEvent event) {}
+
+    /**
+     * An agent's heartbeat that reached another replica, as that replica stored it (a second
+     * or two late); work that runs on one replica for all (incident rules on the leader) hears
+     * it here. The replica that received it already passed it to its own listeners.
+     */
+    default void agentReportedElsewhere(AgentReport report) {}
   }
 
   private final Clock clock;
@@ -60,10 +67,24 @@ public final class ReportIngest {
   }
 
   public void agentReported(String host, HeartbeatRequest heartbeat) {
-    AgentReport report = new AgentReport(host, clock.instant(), heartbeat);
+    // To the microsecond, as the database keeps it: every replica shows the same instant.
+    AgentReport report = new AgentReport(host, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+        heartbeat);
     agents.put(key(host, heartbeat.getDeployment()), report);
     heartbeat.getEventsList().forEach(event -> recordEvent(host, event, Origin.AGENT));
     listeners.forEach(listener -> listener.agentReported(report));
+  }
+
+  /**
+   * The latest heartbeat of an agent reporting to another replica, as that replica stored it:
+   * kept when newer than what is known here, and told to {@link Listener#agentReportedElsewhere}.
+   */
+  public void adoptFromReplica(AgentReport report) {
+    AgentReport kept = agents.merge(key(report.host(), report.heartbeat().getDeployment()), report,
+        (known, stored) -> stored.receivedAt().isAfter(known.receivedAt()) ? stored : known);
+    if (kept == report) {
+      listeners.forEach(listener -> listener.agentReportedElsewhere(report));
+    }
   }
 
   public Optional<AgentReport> agent(String host, String deployment) {

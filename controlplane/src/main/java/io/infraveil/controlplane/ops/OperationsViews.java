@@ -6,6 +6,7 @@ import io.infraveil.controlplane.grpc.ProtoTime;
 import io.infraveil.controlplane.hosts.HostViews;
 import io.infraveil.controlplane.incidents.Incidents;
 import io.infraveil.controlplane.pipeline.PipelineTelemetry;
+import io.infraveil.controlplane.replica.ReplicaViews;
 import io.infraveil.controlplane.store.SecurityEventStore.SecurityEventRecord;
 import io.infraveil.proto.v1.CatalogInstance;
 import io.infraveil.proto.v1.CatalogService;
@@ -64,9 +65,11 @@ public final class OperationsViews {
   private final SecurityEvents securityEvents;
   private final PipelineTelemetry pipeline;
   private final Clock clock;
+  private final ReplicaViews replicas;
 
   public OperationsViews(HostViews hosts, DeploymentViews deployments, Incidents incidents,
-      SecurityEvents securityEvents, PipelineTelemetry pipeline, Clock clock) {
+      SecurityEvents securityEvents, PipelineTelemetry pipeline, Clock clock, ReplicaViews replicas) {
+    this.replicas = replicas;
     this.hosts = hosts;
     this.deployments = deployments;
     this.incidents = incidents;
@@ -75,7 +78,7 @@ public final class OperationsViews {
     this.clock = clock;
   }
 
-  /** Hosts, deployments with rollout progress, incidents with timelines, security events, catalog, pipeline. */
+  /** Hosts, deployments with rollout progress, incidents with timelines, security events, catalog, pipeline, replicas. */
   public GetStatusResponse operations() {
     List<Deployment> all = deployments.all();
     List<Incident> recent = incidents.list(false);
@@ -86,6 +89,8 @@ public final class OperationsViews {
         .addAllSecurityEvents(securityEvents.recent(SECURITY_EVENTS).stream().map(OperationsViews::securityEvent).toList())
         .addAllCatalog(catalog(all))
         .addAllPipeline(pipeline.runs().stream().limit(PIPELINE_RUNS).toList())
+        .addAllReplicas(replicas.all())
+        .setAnsweredBy(replicas.self())
         .setGeneratedAt(ProtoTime.timestamp(clock.instant()))
         .build();
   }

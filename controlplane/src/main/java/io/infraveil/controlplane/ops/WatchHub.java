@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 public final class WatchHub {
 
   private final List<Consumer<WatchResponse>> subscribers = new CopyOnWriteArrayList<>();
+  private final List<Consumer<WatchResponse>> announcementListeners = new CopyOnWriteArrayList<>();
 
   /** Subscribes; the returned handle unsubscribes. */
   public Runnable subscribe(Consumer<WatchResponse> subscriber) {
@@ -37,12 +38,28 @@ public final class WatchHub {
 
   /** An operator's change to a deployment (deploy, delete, pause, a secret set), for Watch. */
   public void announceChange(java.time.Instant at, String deployment, String text) {
-    publish(WatchResponse.newBuilder()
+    WatchResponse event = announcement(at, deployment, text);
+    publish(event);
+    announcementListeners.forEach(listener -> listener.accept(event));
+  }
+
+  /** Hears each change announced on this replica, to pass it on to the others. */
+  public void onAnnouncement(Consumer<WatchResponse> listener) {
+    announcementListeners.add(listener);
+  }
+
+  /** A change announced on another replica: to this replica's watchers only. */
+  public void announceFromElsewhere(java.time.Instant at, String deployment, String text) {
+    publish(announcement(at, deployment, text));
+  }
+
+  private static WatchResponse announcement(java.time.Instant at, String deployment, String text) {
+    return WatchResponse.newBuilder()
         .setAt(io.infraveil.controlplane.grpc.ProtoTime.timestamp(at))
         .setSource(io.infraveil.proto.v1.EvidenceSource.EVIDENCE_SOURCE_PIPELINE)
         .setDeployment(deployment)
         .setText(text)
-        .build());
+        .build();
   }
 
   public int subscribers() {

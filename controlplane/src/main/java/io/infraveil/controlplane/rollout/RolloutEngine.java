@@ -291,6 +291,25 @@ public final class RolloutEngine implements RolloutHook {
     return store.history(deployment, limit);
   }
 
+  /**
+   * Reads every deployment's latest rollout from the store again: another replica may have
+   * started one (a deploy it answered) or moved one on (it led before this one). A rollout of
+   * a deployment that no longer exists is kept only while this engine still has to announce
+   * its end.
+   */
+  public synchronized void reload() {
+    java.util.Set<String> existing = new java.util.HashSet<>();
+    deployments.list().forEach(d -> existing.add(d.name()));
+    Map<String, Rollout> fresh = new HashMap<>();
+    for (Rollout r : store.latestPerDeployment()) {
+      if (existing.contains(r.deployment()) || latest.containsKey(r.deployment())) {
+        fresh.put(r.deployment(), r);
+      }
+    }
+    latest.keySet().retainAll(fresh.keySet());
+    latest.putAll(fresh);
+  }
+
   /** One round over every rollout that is not over. */
   public synchronized void tick() {
     Instant now = clock.instant();

@@ -73,17 +73,18 @@ final class SyncEndpoint extends LauncherSyncServiceGrpc.LauncherSyncServiceImpl
               return;
             }
             greeted = true;
+            // From the database, not this replica's memory: another replica may have written it.
+            desiredStates.reload(host);
             // Before register: nothing else writes to this stream yet. The launcher resets its
             // reconnect backoff only on an answer, and a current launcher gets no desired state.
             out.onNext(SyncResponse.newBuilder().setAccepted(SyncAccepted.newBuilder()
                 .setRevision(desiredStates.current(host).getRevision())).build());
-            sessions.register(host, out);
+            sessions.register(host, out, request.getHello().getHeldRevision());
             liveness.streamOpened(host);
             LOG.info("sync_open host={} held_revision={}", host, request.getHello().getHeldRevision());
-            var state = desiredStates.ensureAbove(host, request.getHello().getHeldRevision());
-            if (state.getRevision() > request.getHello().getHeldRevision()) {
-              out.onNext(SyncResponse.newBuilder().setDesired(state).build());
-            }
+            // Through the sessions: a push from the change feed may race this one, and each
+            // revision goes out once, in growing order.
+            sessions.pushIfNewer(host, desiredStates.ensureAbove(host, request.getHello().getHeldRevision()));
           }
           case ACK -> {
             requireGreeted();

@@ -1,6 +1,7 @@
 package io.infraveil.controlplane.incidents;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.infraveil.controlplane.grpc.ProtoTime;
 import io.infraveil.proto.v1.EvidenceSource;
@@ -65,5 +66,54 @@ abstract class IncidentStoreContract {
     Incident resolved = loaded.get(1).incident();
     assertEquals(IncidentState.INCIDENT_STATE_RESOLVED, resolved.getState());
     assertEquals(T0.plusSeconds(800), ProtoTime.instant(resolved.getResolvedAt()));
+  }
+
+  @Test
+  void aSecondOpenIncidentForOneKeyIsRefusedAndTheOpenOneAnswered() throws Exception {
+    IncidentStore store = store();
+    String key = "ROLLED_BACK|web-1|shop||";
+    IncidentStore.Stored first = store.opened(key, incident("inc-1", 0));
+    assertEquals("inc-1", first.incident().getId());
+    IncidentStore.Stored second = store.opened(key, incident("inc-2", 1));
+    assertEquals("inc-1", second.incident().getId(), "another leader's incident for the key is the open one");
+    assertEquals(List.of("first evidence"),
+        second.incident().getTimelineList().stream().map(TimelineEntry::getText).toList());
+    flush();
+    assertEquals(List.of("inc-1"), store.load(10).stream().map(s -> s.incident().getId()).toList(),
+        "nothing of the refused incident was written");
+  }
+
+  @Test
+  void onceResolvedTheKeyOpensANewIncident() throws Exception {
+    IncidentStore store = store();
+    String key = "ROLLED_BACK|web-1|shop||";
+    store.opened(key, incident("inc-1", 0));
+    store.resolved("inc-1", T0.plusSeconds(120));
+    store.resolved("inc-1", T0.plusSeconds(999)); // a second leader resolving it changes nothing
+    assertEquals("inc-2", store.opened(key, incident("inc-2", 3)).incident().getId());
+    flush();
+    List<IncidentStore.Stored> loaded = store.load(10);
+    assertEquals(List.of("inc-2", "inc-1"), loaded.stream().map(s -> s.incident().getId()).toList());
+    assertEquals(T0.plusSeconds(120), ProtoTime.instant(loaded.get(1).incident().getResolvedAt()));
+  }
+
+  // A replica following the store reads it again only when this mark moved: every opening,
+  // timeline entry and resolution moves it; reading does not.
+  @Test
+  void theChangeMarkMovesWithEveryWriteAndOnlyThen() throws Exception {
+    IncidentStore store = store();
+    String empty = store.changeMark();
+    store.opened("ROLLED_BACK|web-1|shop||", incident("inc-1", 0));
+    String opened = store.changeMark();
+    assertNotEquals(empty, opened);
+    store.load(10);
+    assertEquals(opened, store.changeMark());
+    store.appended("inc-1", TimelineEntry.newBuilder().setAt(ProtoTime.timestamp(T0.plusSeconds(5)))
+        .setSource(EvidenceSource.EVIDENCE_SOURCE_CONSOLE).setText("a console line").build());
+    flush();
+    String appended = store.changeMark();
+    assertNotEquals(opened, appended);
+    store.resolved("inc-1", T0.plusSeconds(60));
+    assertNotEquals(appended, store.changeMark());
   }
 }

@@ -409,6 +409,43 @@ final class RolloutEngineTest {
         "deploy v2 SUCCEEDED", "deploy v1 SUCCEEDED"), history);
   }
 
+  /**
+   * Proves a replica about to lead sees, after a reload, the rollout another replica started (a
+   * deploy it answered), and that a deleted deployment's rollout ends and is announced once.
+   */
+  @Test
+  void reloadPicksUpRolloutsAnotherReplicaStartedAndEnds() {
+    runningV1On("a", "b");
+    // The other replica: its own engine and desired states over the same database.
+    Jdbc jdbc = new Jdbc(dataSource);
+    HostLiveness otherLiveness = new HostLiveness(clock);
+    DesiredStates otherDesired = new DesiredStates(jdbc, new HostStore(jdbc), new DeploymentStore(jdbc),
+        new PayloadStore(jdbc), clock);
+    RolloutEngine other = new RolloutEngine(new RolloutStore(jdbc), new DeploymentStore(jdbc), new PayloadStore(jdbc),
+        otherDesired, new ReportIngest(clock, new HostEventMarks(dataSource, clock)), otherLiveness, clock,
+        new RolloutViews(otherLiveness, List::of));
+    List<String> otherSteps = new ArrayList<>();
+    other.addListener(step -> otherSteps.add(step.kind() + " " + step.host()));
+    long v1Rollout = other.latest(NAME).orElseThrow().id();
+
+    deploy(v2, RolloutStrategy.getDefaultInstance()); // answered by this replica
+    assertEquals(v1Rollout, other.latest(NAME).orElseThrow().id(), "nothing tells the other replica but the store");
+    other.reload();
+    assertEquals(engine.latest(NAME).orElseThrow().id(), other.latest(NAME).orElseThrow().id());
+    assertEquals(v2, other.latest(NAME).orElseThrow().target().sha256());
+
+    deployments.delete(NAME);
+    other.reload(); // kept: its end is still to be announced
+    other.tick();
+    assertEquals(Phase.SUPERSEDED, other.latest(NAME).orElseThrow().phase());
+    other.reload();
+    other.tick();
+    other.reload();
+    other.tick();
+    assertTrue(other.latest(NAME).isEmpty());
+    assertEquals(List.of("FAILED ", "DELETED "), otherSteps);
+  }
+
   private void runningV1On(String... names) {
     for (String name : names) {
       hosts.upsert(name, "spiffe://test/host/" + name, Map.of(), new byte[] {1}, clock.instant());

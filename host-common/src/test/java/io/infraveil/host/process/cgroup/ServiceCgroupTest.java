@@ -155,7 +155,10 @@ class ServiceCgroupTest {
       g.create(CgroupLimits.NONE);
     }
     Process starter = start(a, "(setsid sleep 300 &); exit 0");
-    start(b, "trap '' TERM; sleep 300");
+    // The marker says the trap is set: a TERM that came before it would kill b, and then
+    // nothing would be left for the kill to do.
+    Path bIgnoresTerm = dir.resolve("b-ignores-term");
+    start(b, "trap '' TERM; touch '" + bIgnoresTerm + "'; sleep 300");
     start(other, "sleep 300");
     // Only once the starter has exited is the daemon all that is left in a: a TERM sent while
     // the starter was still forking would miss the daemon and leave it to the kill.
@@ -163,6 +166,11 @@ class ServiceCgroupTest {
     awaitPids(a, 1);
     awaitPids(b, 1);
     awaitPids(other, 1);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!Files.exists(bIgnoresTerm) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(Files.exists(bIgnoresTerm), "b never got past its trap");
     try {
       // `b` ignores TERM, so it alone needs the kill.
       Cgroups.KillReport report = cgroups.killDeployment("dep", "TERM", Duration.ofSeconds(1));

@@ -1,0 +1,11 @@
+package io.infraveil.controlplane.replica;
+
+/** What a committed change is about; the subject of a {@link Change} says which one. */
+public enum ChangeKind {
+  /** A host's stored desired state changed; subject: the host name. */
+  DESIRED_STATE,
+  /** A host's certificates were revoked; subject: the host name. */
+  HOST_REVOKED,
+  /** An operator's change to a deployment announced on Watch; subject: the deployment, detail: the text. */
+  DEPLOYMENT_ANNOUNCED
+}
