@@ -179,13 +179,15 @@ final class ReplicaCluster implements AutoCloseable {
           cert: pki/%s.crt
           key: pki/%s.key
           """.formatted(name(), grpcPort, OPERATOR, OPERATOR));
-      // Reports every second (launchers here report every second), so a host is offline after
-      // 3 s and an incident opens within a second of that.
+      // Launchers here report every second; replicas count 2 s intervals (a host is offline
+      // after 6 s): each replica's view of hosts held elsewhere is up to two presence rounds
+      // (1 s each) old, and at 1 s a live host on another replica was seen offline by the
+      // leader, its incident opened and resolved again.
       Files.writeString(root.resolve(name() + ".yaml"), """
           replica-name: %s
           datasource.username: %s
           master-key-file: %s
-          report-interval: 1s
+          report-interval: 2s
           incident-check-interval: 1s
           """.formatted(name(), database.user(), masterKey));
     }

@@ -59,8 +59,8 @@ final class ReplicasBattleIT {
   private static final Duration FAILOVER = Duration.ofSeconds(15);
   /** A change made through one replica reaches hosts on another within this. */
   private static final Duration PROPAGATION = Duration.ofSeconds(1);
-  /** Replicas here: a host is offline after 3 missed 1 s reports, rules run every second. */
-  private static final Duration OFFLINE_DETECTION = Duration.ofSeconds(3 + 1);
+  /** Replicas here: a host is offline after 3 missed 2 s report intervals, rules run every second. */
+  private static final Duration OFFLINE_DETECTION = Duration.ofSeconds(3 * 2 + 1);
 
   private ReplicaCluster cluster;
   private Host a;
