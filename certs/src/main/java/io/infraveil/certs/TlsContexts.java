@@ -30,6 +30,7 @@ public final class TlsContexts {
     return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain), TlsProvider.chosen())
         .trustManager(trustedCas)
         .clientAuth(clientAuth)
+        .sessionTimeout(SessionTickets.SESSION_LIFETIME.toSeconds())
         .build();
   }
 
@@ -43,11 +44,14 @@ public final class TlsContexts {
     return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain), TlsProvider.chosen())
         .trustManager(new RecordingTrustManager(trustedCas, onRefused))
         .clientAuth(clientAuth)
+        .sessionTimeout(SessionTickets.SESSION_LIFETIME.toSeconds())
         .build();
   }
 
   private static SslContextBuilder forClient() {
-    return GrpcSslContexts.configure(SslContextBuilder.forClient(), TlsProvider.chosen());
+    // Sessions are cached per server host:port, so a reconnect resumes (see SessionTickets).
+    return GrpcSslContexts.configure(SslContextBuilder.forClient(), TlsProvider.chosen())
+        .sessionTimeout(SessionTickets.SESSION_LIFETIME.toSeconds());
   }
 
   /** A client context presenting {@code chain}/{@code key}; both null for an anonymous client. */
