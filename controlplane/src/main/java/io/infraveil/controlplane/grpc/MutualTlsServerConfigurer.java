@@ -2,10 +2,14 @@ package io.infraveil.controlplane.grpc;
 
 import io.grpc.ServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.infraveil.certs.TlsProvider;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
+import io.netty.channel.epoll.Epoll;
 import jakarta.inject.Singleton;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Puts mutual TLS on the gRPC server before it starts. The listener is typed on
@@ -17,6 +21,8 @@ import java.util.concurrent.TimeUnit;
  */
 @Singleton
 final class MutualTlsServerConfigurer implements BeanCreatedEventListener<ServerBuilder<?>> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MutualTlsServerConfigurer.class);
 
   private final ServerTlsContext tls;
 
@@ -31,7 +37,12 @@ final class MutualTlsServerConfigurer implements BeanCreatedEventListener<Server
       throw new IllegalStateException("the gRPC server builder is " + builder.getClass().getName()
           + ", not Netty's: refusing to start without mutual TLS");
     }
-    netty.sslContext(tls.sslContext());
+    // gRPC's own TLS negotiation, with connections queued for their turn to handshake.
+    netty.protocolNegotiator(new GatedTlsNegotiator(tls.sslContext(), tls.handshakeLimiter()));
+    // grpc-netty picks the native epoll transport itself where it loads, NIO elsewhere.
+    LOG.info("grpc_transport transport={} tls_provider={} max_concurrent_handshakes={}",
+        Epoll.isAvailable() ? "epoll" : "nio", TlsProvider.chosen().name().toLowerCase(java.util.Locale.ROOT),
+        tls.handshakeLimiter().stats().limit());
     // Hosts ping every 10 s to notice dead peers; allow it, and ping them back likewise.
     netty.permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)

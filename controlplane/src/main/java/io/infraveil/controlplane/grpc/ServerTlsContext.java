@@ -9,6 +9,7 @@ import io.infraveil.controlplane.auth.SecurityEvents;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
+import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -28,7 +29,8 @@ import javax.net.ssl.SSLException;
  * come from {@code tls-session-ticket.secret} in the data dir, so hosts reconnecting after a
  * restart resume their sessions instead of doing full handshakes. Revocation is not a
  * handshake matter here: {@code AuthorizationInterceptor} checks it on every call, resumed
- * sessions included.
+ * sessions included. At most {@code infraveil.grpc.max-concurrent-handshakes} (64) handshakes
+ * run at once; later connections wait their turn (see {@link HandshakeLimiter}).
  */
 @Singleton
 public final class ServerTlsContext {
@@ -37,6 +39,7 @@ public final class ServerTlsContext {
   public static final String TICKET_SECRET_FILE = "tls-session-ticket.secret";
 
   private final SslContext context;
+  private final HandshakeLimiter handshakes;
   private final SessionTickets tickets;
   private final Clock clock;
   private final SecurityEvents securityEvents;
@@ -51,8 +54,10 @@ public final class ServerTlsContext {
   private final ScheduledExecutorService rotation =
       Executors.newSingleThreadScheduledExecutor(runnable -> daemon(runnable, "tls-ticket-key-rotation"));
 
-  ServerTlsContext(ServerPki pki, ControlPlaneSettings settings, SecurityEvents securityEvents, Clock clock) {
+  ServerTlsContext(ServerPki pki, ControlPlaneSettings settings, SecurityEvents securityEvents, Clock clock,
+      @Value("${infraveil.grpc.max-concurrent-handshakes:64}") int maxConcurrentHandshakes) {
     this.securityEvents = securityEvents;
+    this.handshakes = new HandshakeLimiter(maxConcurrentHandshakes);
     this.clock = clock;
     try {
       this.context = TlsContexts.server(pki.serverChain(), pki.serverKey(), pki.trustedCas(),
@@ -80,6 +85,11 @@ public final class ServerTlsContext {
   /** The context the gRPC server's TLS negotiation uses. */
   public SslContext sslContext() {
     return context;
+  }
+
+  /** The bound on handshakes in progress at once ({@code infraveil.grpc.max-concurrent-handshakes}). */
+  public HandshakeLimiter handshakeLimiter() {
+    return handshakes;
   }
 
   /**
