@@ -1,6 +1,7 @@
 package io.infraveil.controlplane;
 
 import io.infraveil.controlplane.dashboard.DashboardSettings;
+import io.infraveil.controlplane.grpc.ServerTlsContext;
 import io.infraveil.controlplane.ops.OperationsSettings;
 import io.infraveil.controlplane.payloads.PayloadIntake;
 import io.infraveil.controlplane.rollout.RolloutWiring;
@@ -28,7 +29,8 @@ public final class ControlPlaneProperties {
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
       List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
-          DashboardSettings.class, RolloutWiring.class);
+          DashboardSettings.class, RolloutWiring.class,
+          ServerTlsContext.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 

@@ -54,7 +54,7 @@ public final class ServerTlsContext {
   private final ScheduledExecutorService rotation =
       Executors.newSingleThreadScheduledExecutor(runnable -> daemon(runnable, "tls-ticket-key-rotation"));
 
-  ServerTlsContext(ServerPki pki, ControlPlaneSettings settings, SecurityEvents securityEvents, Clock clock,
+  public ServerTlsContext(ServerPki pki, ControlPlaneSettings settings, SecurityEvents securityEvents, Clock clock,
       @Value("${infraveil.grpc.max-concurrent-handshakes:64}") int maxConcurrentHandshakes) {
     this.securityEvents = securityEvents;
     this.handshakes = new HandshakeLimiter(maxConcurrentHandshakes);
