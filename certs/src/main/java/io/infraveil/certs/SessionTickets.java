@@ -68,8 +68,6 @@ public final class SessionTickets {
     try {
       Files.write(temp, secret);
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-    } catch (java.nio.file.FileAlreadyExistsException raced) {
-      return loadOrCreate(file);
     } finally {
       Files.deleteIfExists(temp);
     }

@@ -7,7 +7,9 @@ import io.netty.handler.ssl.SslProvider;
  * Which TLS implementation every Netty context of this process uses: BoringSSL
  * (netty-tcnative) where its native library loads, several times faster at mutual-TLS
  * handshakes than the JDK's pure-Java elliptic curves; the JDK's own otherwise (another
- * platform, or {@code -Dio.netty.handler.ssl.noOpenSsl=true}). Chosen once and logged once.
+ * platform, or {@code -Dio.netty.handler.ssl.noOpenSsl=true}). Chosen once. Not logged here,
+ * since {@code ctl} prints its answers on stdout: the control plane and the host daemons log
+ * {@link #description()} once at start.
  */
 public final class TlsProvider {
 
@@ -20,6 +22,14 @@ public final class TlsProvider {
     return Chosen.PROVIDER;
   }
 
+  /**
+   * The choice as logfmt fields: {@code tls_provider=openssl library="BoringSSL"}, or
+   * {@code tls_provider=jdk reason="..."} saying why BoringSSL did not load.
+   */
+  public static String description() {
+    return Chosen.DESCRIPTION;
+  }
+
   /** True when contexts are BoringSSL's (session tickets and handshake statistics exist). */
   public static boolean isOpenSsl() {
     return chosen() == SslProvider.OPENSSL;
@@ -27,19 +37,20 @@ public final class TlsProvider {
 
   /** Loaded on first use, so a process that never builds a TLS context loads no native code. */
   private static final class Chosen {
-    static final SslProvider PROVIDER = choose();
+    static final SslProvider PROVIDER = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+    static final String DESCRIPTION = describe();
 
-    private static SslProvider choose() {
-      if (OpenSsl.isAvailable()) {
-        LOG.log(System.Logger.Level.INFO, "tls_provider provider=openssl library=\""
-            + OpenSsl.versionString() + "\"");
-        return SslProvider.OPENSSL;
+    private static String describe() {
+      String description;
+      if (PROVIDER == SslProvider.OPENSSL) {
+        description = "tls_provider=openssl library=\"" + OpenSsl.versionString() + "\"";
+      } else {
+        Throwable cause = OpenSsl.unavailabilityCause();
+        description = "tls_provider=jdk reason=\"" + (cause == null ? "unknown"
+            : String.valueOf(cause.getMessage()).replace('"', '\'')) + "\"";
       }
-      Throwable cause = OpenSsl.unavailabilityCause();
-      LOG.log(System.Logger.Level.INFO, "tls_provider provider=jdk reason=\""
-          + (cause == null ? "unknown" : String.valueOf(cause.getMessage()).replace('"', '\''))
-          + "\"");
-      return SslProvider.JDK;
+      LOG.log(System.Logger.Level.DEBUG, description);
+      return description;
     }
   }
 }

@@ -40,9 +40,8 @@ final class MutualTlsServerConfigurer implements BeanCreatedEventListener<Server
     // gRPC's own TLS negotiation, with connections queued for their turn to handshake.
     netty.protocolNegotiator(new GatedTlsNegotiator(tls.sslContext(), tls.handshakeLimiter()));
     // grpc-netty picks the native epoll transport itself where it loads, NIO elsewhere.
-    LOG.info("grpc_transport transport={} tls_provider={} max_concurrent_handshakes={}",
-        Epoll.isAvailable() ? "epoll" : "nio", TlsProvider.chosen().name().toLowerCase(java.util.Locale.ROOT),
-        tls.handshakeLimiter().stats().limit());
+    LOG.info("grpc_transport {} transport={} max_concurrent_handshakes={}", TlsProvider.description(),
+        Epoll.isAvailable() ? "epoll" : "nio", tls.handshakeLimiter().stats().limit());
     // Hosts ping every 10 s to notice dead peers; allow it, and ping them back likewise.
     netty.permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)

@@ -4,12 +4,15 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NegotiationType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
+import io.infraveil.certs.TlsProvider;
+import io.netty.channel.epoll.Epoll;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Channels from a host (launcher or agent) to the control plane. Always TLS; with the host
@@ -85,6 +88,9 @@ public final class ControlPlaneChannels {
     }
   }
 
+  private static final System.Logger LOG = System.getLogger(ControlPlaneChannels.class.getName());
+  private static final AtomicBoolean TRANSPORT_LOGGED = new AtomicBoolean();
+
   private ControlPlaneChannels() {}
 
   /**
@@ -120,6 +126,11 @@ public final class ControlPlaneChannels {
   public static ManagedChannel build(Target target, SslContext tls, Settings settings) {
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(settings, "settings");
+    if (TRANSPORT_LOGGED.compareAndSet(false, true)) {
+      // grpc-netty picks the native epoll transport itself where it loads, NIO elsewhere.
+      LOG.log(System.Logger.Level.INFO, "grpc_transport " + TlsProvider.description() + " transport="
+          + (Epoll.isAvailable() ? "epoll" : "nio"));
+    }
     return NettyChannelBuilder.forAddress(target.host(), target.port())
         .negotiationType(NegotiationType.TLS)
         .sslContext(tls)
