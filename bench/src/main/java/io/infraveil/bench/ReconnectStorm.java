@@ -248,7 +248,8 @@ public final class ReconnectStorm {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {
-        return ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), port, Map.of());
+        // The status page on a free port too: a fixed one may be another program's.
+        return ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), port, Map.of("infraveil.http-port", 0));
       } catch (RuntimeException portBusy) {
         if (System.nanoTime() > deadline) {
           throw portBusy;
