@@ -14,9 +14,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -24,29 +26,39 @@ import picocli.CommandLine.Spec;
  * SIGINT, which shut it down gracefully (gRPC drained, database closed).
  */
 @Command(name = "controlplane", mixinStandardHelpOptions = true,
-    description = "Run the control plane (mTLS gRPC; H2 in the data dir).")
+    description = "Run the control plane (mTLS gRPC; H2 in the data dir, or PostgreSQL).")
 final class ControlPlaneCommand implements Callable<Integer> {
 
   static final String HTTP_PORT_PROPERTY = "infraveil.http-port";
   static final String GRPC_HOST_PROPERTY = "grpc.server.host";
+  static final String DATABASE_PROPERTY = "infraveil.datasource.url";
+  private static final Pattern PASSWORD_IN_URL = Pattern.compile("(?i)[?&;]password=");
 
   /** Properties set by a flag rather than by a key of their own. */
   static final Map<String, String> FLAG_PROPERTIES = Map.of(
       "infraveil.data-dir", "--data-dir",
       "infraveil.certs-dir", "--certs",
-      HTTP_PORT_PROPERTY, "--http-port");
+      HTTP_PORT_PROPERTY, "--http-port",
+      DATABASE_PROPERTY, "--database");
 
   /** A key of controlplane.yaml that is not a flag: the Micronaut property it sets. */
   static final String GRPC_HOST_KEY = "grpc-host";
 
   @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Database and master key.")
+      description = "Master key, and the H2 database when --database is not given.")
   Path dataDir;
 
   @Option(names = "--certs", paramLabel = "DIR",
       description = "PKI directory made by `certs init` (ca.crt, ca.key; the server "
           + "certificate controlplane.crt is issued there on first start when missing).")
   Path certsDir;
+
+  @Option(names = "--database", paramLabel = "URL",
+      description = "JDBC URL of a PostgreSQL database that replicas share"
+          + " (jdbc:postgresql://HOST:PORT/DATABASE); default: H2 in the data dir. The user is"
+          + " datasource.username in the --config file, the password comes from"
+          + " datasource.password-file or INFRAVEIL_DATABASE_PASSWORD, never from a flag.")
+  String database;
 
   @Option(names = "--grpc-port", paramLabel = "P", defaultValue = "7443",
       description = "gRPC (mTLS) port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
@@ -103,6 +115,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
     }
     CommandConfig.require(spec, "--data-dir", "--certs");
     extra.put(HTTP_PORT_PROPERTY, httpPort);
+    if (database != null) {
+      if (PASSWORD_IN_URL.matcher(database).find()
+          && spec.commandLine().getParseResult().hasMatchedOption("--database")) {
+        throw new ParameterException(spec.commandLine(), "--database: the URL holds a password,"
+            + " which every user of this machine could read in the process list; put it in"
+            + " the file of datasource.password-file, or in INFRAVEIL_DATABASE_PASSWORD");
+      }
+      extra.put(DATABASE_PROPERTY, database);
+    }
     return extra;
   }
 

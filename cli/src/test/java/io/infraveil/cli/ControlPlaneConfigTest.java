@@ -51,6 +51,54 @@ class ControlPlaneConfigTest {
   }
 
   @Test
+  void databaseKeysReachTheControlPlaneAndTheFlagWins() throws Exception {
+    Path file = Files.writeString(dir.resolve("controlplane.yaml"), """
+        data-dir: data
+        certs: pki
+        database: jdbc:postgresql://db.example.com:5432/infraveil
+        datasource.username: infraveil
+        datasource.password-file: secrets/database-password
+        datasource.pool-size: 4
+        """);
+    Map<String, Object> fromFile = parse("--config", file.toString()).properties();
+    assertEquals("jdbc:postgresql://db.example.com:5432/infraveil", fromFile.get("infraveil.datasource.url"));
+    assertEquals("infraveil", fromFile.get("infraveil.datasource.username"));
+    assertEquals(dir.resolve("secrets/database-password"),
+        fromFile.get("infraveil.datasource.password-file"), "relative to the file's directory");
+    assertEquals(4, fromFile.get("infraveil.datasource.pool-size"));
+
+    Map<String, Object> flagged = parse("--config", file.toString(), "--database",
+        "jdbc:postgresql://other:5432/infraveil").properties();
+    assertEquals("jdbc:postgresql://other:5432/infraveil", flagged.get("infraveil.datasource.url"));
+  }
+
+  @Test
+  void aPasswordInTheDatabaseUrlOnTheCommandLineIsRefused() {
+    Cli.Result result = Cli.run("controlplane", "--data-dir", dir.resolve("data").toString(),
+        "--certs", dir.resolve("pki").toString(),
+        "--database", "jdbc:postgresql://db:5432/infraveil?user=infraveil&password=hunter2");
+    assertEquals(2, result.code(), result::toString);
+    assertTrue(result.err().contains("--database: the URL holds a password"), result::toString);
+    assertTrue(result.err().contains("datasource.password-file"), result::toString);
+    assertTrue(!Files.exists(dir.resolve("data")), "nothing started");
+  }
+
+  @Test
+  void aDatabaseThatCannotBeReachedExitsOneNamingTheUrlAndWhatToCheck() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    String url = "jdbc:postgresql://127.0.0.1:" + closedPort + "/infraveil";
+    Cli.Result result = Cli.run("controlplane", "--data-dir", dir.resolve("data").toString(),
+        "--certs", dir.resolve("pki").toString(), "--grpc-port", "0", "--http-port", "0",
+        "--database", url);
+    assertEquals(1, result.code(), result::toString);
+    assertTrue(result.err().contains("cannot open the database at " + url + ": "), result::toString);
+    assertTrue(result.err().contains("INFRAVEIL_DATABASE_PASSWORD"), result::toString);
+  }
+
+  @Test
   void mistakesNameFileLineAndKeyAndExitTwo() throws Exception {
     Path file = Files.writeString(dir.resolve("controlplane.yaml"), """
         data-dir: data

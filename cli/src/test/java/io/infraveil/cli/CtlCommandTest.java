@@ -118,6 +118,29 @@ class CtlCommandTest {
     assertEquals("", result.out());
   }
 
+  /** Replicas listed in the context: the first refuses connections, ctl answers from the next. */
+  @Test
+  void aContextListWhoseFirstEndpointIsDownStillAnswers() throws Exception {
+    int closed;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getByName("127.0.0.1"))) {
+      closed = socket.getLocalPort();
+    }
+    Path context = Files.writeString(dir.resolve("replicas.yaml"), """
+        endpoints:
+          - 127.0.0.1:%d   # replica a, down
+          - localhost:%d
+        ca: pki/ca.crt
+        cert: pki/alice.crt
+        key: pki/alice.key
+        """.formatted(closed, server.port()));
+
+    Cli.Result result = Cli.run("ctl", "--context", context.toString(), "-o", "json", "hosts");
+
+    assertEquals(0, result.code(), result::toString);
+    assertEquals(ctl("-o", "json", "hosts").out(), result.out());
+  }
+
   @Test
   void aCertificateFromAnotherCaIsRefused() throws Exception {
     CertificateAuthority other = CertificateAuthority.create("test.infraveil", Clock.systemUTC());

@@ -39,15 +39,12 @@ public final class ControlPlane implements AutoCloseable {
     if (grpcPort == 0) {
       properties.put("infraveil.http-port", 0);
     }
-    // H2 refuses relative paths; AUTO_SERVER off: one control plane owns its file.
-    // WRITE_DELAY=0: a commit reaches the file before the call returns. With H2's default delay
-    // a kill -9 within a second of an acknowledged deploy lost it (and the host that had
-    // already received it was moved back); reports are written in batches, so the cost is
-    // small where it matters.
-    properties.put("datasources.default.url", "jdbc:h2:file:" + data.resolve("controlplane")
-        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
     properties.putAll(extra);
-    refuseNewerSchema(data, properties);
+    StoreDatabase database = StoreDatabase.resolve(data, properties, System.getenv());
+    properties.putAll(database.contextProperties());
+    database.checkReachable();
+    database.announce();
+    refuseNewerSchema(data, database);
     ApplicationContext context = ApplicationContext.builder()
         .properties(properties)
         .deduceEnvironment(false)
@@ -66,21 +63,17 @@ public final class ControlPlane implements AutoCloseable {
 
   /**
    * A database migrated by a newer release is refused before anything opens it for writing
-   * (an existing H2 file, or any other database URL); a new data dir has nothing to check.
+   * (an existing H2 file, or any database named by URL); a new data dir has nothing to check.
    */
-  private static void refuseNewerSchema(Path data, Map<String, Object> properties) {
-    String url = String.valueOf(properties.get("datasources.default.url"));
-    String h2File = "jdbc:h2:file:";
-    if (url.startsWith(h2File)) {
-      String file = url.substring(h2File.length()).split(";", 2)[0];
+  private static void refuseNewerSchema(Path data, StoreDatabase database) {
+    if (database.embedded()) {
+      String file = database.url().substring("jdbc:h2:file:".length()).split(";", 2)[0];
       if (!Files.exists(Path.of(file + ".mv.db"))) {
         return;
       }
     }
-    SchemaVersionGuard.refuseNewerSchema(url,
-        String.valueOf(properties.getOrDefault("datasources.default.username", "sa")),
-        String.valueOf(properties.getOrDefault("datasources.default.password", "")),
-        "data dir " + data);
+    SchemaVersionGuard.refuseNewerSchema(database.url(), database.username(), database.password(),
+        database.describe(data));
   }
 
   /** The port the gRPC server listens on. */

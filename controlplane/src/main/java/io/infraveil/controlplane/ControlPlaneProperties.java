@@ -28,9 +28,8 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, OperationsSettings.class, PayloadIntake.class,
-          DashboardSettings.class, RolloutWiring.class,
-          ServerTlsContext.class);
+      List.of(ControlPlaneSettings.class, DatabaseSettings.class, OperationsSettings.class,
+          PayloadIntake.class, DashboardSettings.class, RolloutWiring.class, ServerTlsContext.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 

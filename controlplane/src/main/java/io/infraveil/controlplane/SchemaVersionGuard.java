@@ -1,5 +1,6 @@
 package io.infraveil.controlplane;
 
+import io.infraveil.controlplane.store.SqlDialect;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,8 +17,11 @@ import org.flywaydb.core.api.MigrationVersion;
  */
 final class SchemaVersionGuard {
 
-  /** Where the control plane's migrations are, as in application.yml. */
-  static final String LOCATIONS = "classpath:db/migration";
+  /**
+   * Where the embedded H2 database's migrations are: the portable ones and H2's own. Every
+   * engine's come from {@link SqlDialect#migrationLocations()}, as {@link #locations} gives.
+   */
+  static final String[] LOCATIONS = locations(SqlDialect.H2);
 
   private SchemaVersionGuard() {}
 
@@ -27,6 +31,11 @@ final class SchemaVersionGuard {
       Objects.requireNonNull(applied, "applied");
       Objects.requireNonNull(known, "known");
     }
+  }
+
+  /** The Flyway locations of every migration of {@code dialect}'s engine. */
+  static String[] locations(SqlDialect dialect) {
+    return dialect.migrationLocations().toArray(String[]::new);
   }
 
   /**
@@ -42,8 +51,8 @@ final class SchemaVersionGuard {
         throw new IllegalStateException("the database in " + where + " has schema version "
             + applied.getVersion() + ", written by a newer Infraveil release; this release knows"
             + " schema versions up to " + known.getVersion() + " and does not downgrade a"
-            + " database: run the newer release again, or restore the backup of the data dir"
-            + " taken before the upgrade (docs/install.md, \"Upgrades\")");
+            + " database: run the newer release again, or restore the backup taken before the"
+            + " upgrade (docs/install.md, \"Upgrades\")");
       }
     });
   }
@@ -52,7 +61,7 @@ final class SchemaVersionGuard {
   static Versions read(String jdbcUrl, String user, String password) {
     Flyway flyway = Flyway.configure(SchemaVersionGuard.class.getClassLoader())
         .dataSource(jdbcUrl, user, password)
-        .locations(LOCATIONS)
+        .locations(locations(SqlDialect.forUrl(jdbcUrl)))
         .load();
     MigrationInfoService info = flyway.info();
     Optional<String> applied = Arrays.stream(info.applied())

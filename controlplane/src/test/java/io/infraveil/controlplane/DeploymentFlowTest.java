@@ -61,8 +61,13 @@ class DeploymentFlowTest {
 
   @BeforeEach
   void start() throws Exception {
-    harness = new OpsHarness(dir, Map.of());
+    harness = new OpsHarness(dir, properties());
     controlPlane = harness.controlPlane;
+  }
+
+  /** The control plane's extra properties: none here, so its database is H2 in the data dir. */
+  Map<String, Object> properties() throws Exception {
+    return Map.of();
   }
 
   @AfterEach

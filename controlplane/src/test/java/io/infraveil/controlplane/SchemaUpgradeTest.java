@@ -97,7 +97,8 @@ class SchemaUpgradeTest {
     new TestPki(dir.resolve("pki"));
     String known = newestKnown();
     // A newer release: every migration of this one, then one of its own.
-    flyway(SchemaVersionGuard.LOCATIONS, "classpath:db/newer-release-test").migrate();
+    flyway(SchemaVersionGuard.LOCATIONS[0], SchemaVersionGuard.LOCATIONS[1],
+        "classpath:db/newer-release-test").migrate();
 
     IllegalStateException refused = assertThrows(IllegalStateException.class,
         () -> ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, Map.of()).close());

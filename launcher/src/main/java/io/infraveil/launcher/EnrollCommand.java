@@ -1,8 +1,10 @@
 package io.infraveil.launcher;
 
 import io.grpc.StatusRuntimeException;
+import io.infraveil.host.grpc.ControlPlaneEndpoints;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.options.CommandConfig;
+import io.infraveil.host.options.ControlPlaneEndpointsConverter;
 import io.infraveil.logging.LogFormat;
 import io.infraveil.logging.Logging;
 import java.io.IOException;
@@ -54,8 +56,11 @@ final class EnrollCommand implements Callable<Integer> {
   @Option(names = "--name", paramLabel = "NAME", description = "This host's name.")
   String name;
 
-  @Option(names = "--control-plane", paramLabel = "HOST:PORT", description = "The control plane.")
-  String controlPlane;
+  @Option(names = "--control-plane", paramLabel = "HOST:PORT[,HOST:PORT...]",
+      converter = ControlPlaneEndpointsConverter.class,
+      description = "The control plane, or its replicas as a comma-separated list (tried in"
+          + " order; the whole list is kept for the launcher).")
+  ControlPlaneEndpoints controlPlane;
 
   @Option(names = "--ca", paramLabel = "FILE",
       description = "CA certificate of the installation, trusted for this first connection.")
@@ -118,7 +123,7 @@ final class EnrollCommand implements Callable<Integer> {
     CommandConfig.require(spec, "--token", "--name", "--control-plane", "--ca");
     HostIdentityFiles.HostInfo host;
     try {
-      host = enroller.enroll(controlPlane, caFile, token, name,
+      host = enroller.enroll(controlPlane.toString(), caFile, token, name,
           labels == null ? Map.of() : labels);
     } catch (StatusRuntimeException | IOException e) {
       String why = e instanceof StatusRuntimeException refused

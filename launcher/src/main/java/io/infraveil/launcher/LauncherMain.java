@@ -1,11 +1,13 @@
 package io.infraveil.launcher;
 
-import io.grpc.ManagedChannel;
+import io.infraveil.host.grpc.ControlPlaneChannel;
 import io.infraveil.host.grpc.ControlPlaneChannels;
+import io.infraveil.host.grpc.ControlPlaneEndpoints;
 import io.infraveil.host.grpc.HostIdentityFiles;
 import io.infraveil.host.options.CommandConfig;
 import io.infraveil.host.options.ConfigFile;
 import io.infraveil.host.options.ConfigFileException;
+import io.infraveil.host.options.ControlPlaneEndpointsConverter;
 import io.infraveil.host.options.DurationConverter;
 import io.infraveil.host.payload.CacheLayout;
 import io.infraveil.host.payload.PayloadCache;
@@ -53,9 +55,11 @@ public final class LauncherMain implements Callable<Integer> {
       description = "Host data dir (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
-  @Option(names = "--control-plane", paramLabel = "HOST:PORT",
-      description = "The control plane (default: the one this host enrolled with).")
-  String controlPlane;
+  @Option(names = "--control-plane", paramLabel = "HOST:PORT[,HOST:PORT...]",
+      converter = ControlPlaneEndpointsConverter.class,
+      description = "The control plane, or its replicas as a comma-separated list; a failed"
+          + " connection moves to another (default: what this host enrolled with).")
+  ControlPlaneEndpoints controlPlane;
 
   @Option(names = "--ca", paramLabel = "FILE",
       description = "CA certificate to trust when enrolling (needed only to enroll).")
@@ -226,13 +230,13 @@ public final class LauncherMain implements Callable<Integer> {
         return 2;
       }
       CommandConfig.require(spec, "--control-plane", "--ca");
-      enroller.enroll(controlPlane, caFile, joinToken, name, labels == null ? Map.of() : labels);
+      enroller.enroll(controlPlane.toString(), caFile, joinToken, name, labels == null ? Map.of() : labels);
     } else {
       log.event("enrollment_skipped", "reason", "IDENTITY_PRESENT");
     }
     HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow();
     if (controlPlane == null) {
-      controlPlane = host.controlPlane();
+      controlPlane = ControlPlaneEndpoints.parse(host.controlPlane());
     }
     log.event("identity_checked", "rotation", identity.recoverRotation());
 
@@ -241,13 +245,14 @@ public final class LauncherMain implements Callable<Integer> {
       thread.setDaemon(true);
       return thread;
     });
-    ManagedChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
-        ControlPlaneChannels.Settings.DEFAULTS);
+    ControlPlaneChannel channel = ControlPlaneChannels.mutualTls(controlPlane, identity,
+        ControlPlaneChannels.Settings.DEFAULTS, RandomGenerator.getDefault());
+    channel.addSwitchListener(new ControlPlaneSwitchLog(log));
     CachePrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
         new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())),
         clock, log);
     Reconciler reconciler = new Reconciler(
-        new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane,
+        new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane.toString(),
             agentCommand(),
             stopGrace, stopMargin, reconcileInterval),
         new FileStateStore(dataDir.toAbsolutePath()),
@@ -259,6 +264,7 @@ public final class LauncherMain implements Callable<Integer> {
         RandomGenerator.getDefault(), clock, scheduler, log);
     sync.addEventSource(prefetcher::drainEvents);
     metrics.watch(reconciler::statuses, reconciler::heldRevision);
+    metrics.watchControlPlane(channel);
     MetricsServer metricsServer = MetricsServer.startUnlessOff(metricsAddress, metrics, log);
 
     CountDownLatch stopped = new CountDownLatch(1);
@@ -272,7 +278,7 @@ public final class LauncherMain implements Callable<Integer> {
       }
       stopped.countDown();
     }, "launcher-shutdown"));
-    log.event("launcher_start", "host", host.name(), "control_plane", controlPlane,
+    log.event("launcher_start", "host", host.name(), "control_plane", channel.endpoints(),
         "data_dir", dataDir.toAbsolutePath(), "metrics",
         metricsServer == null ? "off" : metricsServer.url());
     reconciler.start();

@@ -5,6 +5,8 @@ import io.infraveil.proto.v1.AgentState;
 import io.infraveil.proto.v1.AgentStatus;
 import io.infraveil.host.metrics.ProgramMetrics;
 import io.micrometer.core.instrument.Counter;
+import io.infraveil.host.grpc.ControlPlaneChannel;
+import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -39,6 +41,8 @@ import java.util.function.Supplier;
  * infraveil_launcher_identity_refusals_total         counter  refusal levels reached (logged once per level)
  * infraveil_launcher_detached_seconds                gauge    since the Sync stream was lost, 0 when connected
  * infraveil_launcher_desired_revision                gauge    revision of the desired state held
+ * infraveil_launcher_control_plane_answering{endpoint} gauge  1 for the control-plane replica that answered
+ *                                                             last, 0 for the other listed ones
  * infraveil_launcher_payload_prefetch_total{outcome} counter  payloads not cached at spawn, by reason
  * </pre>
  */
@@ -90,6 +94,17 @@ final class LauncherMetrics {
     }
     Gauge.builder("infraveil_launcher_desired_revision", desiredRevision, LongSupplier::getAsLong)
         .description("Revision of the desired state the launcher holds").strongReference(true).register(registry);
+  }
+
+  /** One gauge per listed control-plane endpoint: 1 for the replica answering now. */
+  void watchControlPlane(ControlPlaneChannel channel) {
+    Objects.requireNonNull(channel, "channel");
+    for (ControlPlaneChannels.Target endpoint : channel.endpoints().targets()) {
+      Gauge.builder("infraveil_launcher_control_plane_answering", channel,
+              c -> c.answering().filter(endpoint::equals).isPresent() ? 1 : 0)
+          .description("1 for the control-plane replica that answered this launcher last")
+          .tag("endpoint", endpoint.toString()).strongReference(true).register(registry);
+    }
   }
 
   /** Counts one logged action (see {@link LauncherLog.ActionListener}). */

@@ -5,6 +5,7 @@ import io.grpc.Channel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.Status;
+import io.infraveil.host.grpc.ControlPlaneChannel;
 import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.DesiredStateAck;
 import io.infraveil.proto.v1.HostEvent;
@@ -196,7 +197,8 @@ public final class SyncClient {
       attempt = 0;
       reconnect.accepted();
       log.event("sync_connected", "held_revision", reconciler.heldRevision(),
-          "detached_for", unreportedDetachedFor == null ? "none" : unreportedDetachedFor);
+          "detached_for", unreportedDetachedFor == null ? "none" : unreportedDetachedFor,
+          "control_plane", answering());
       if (detachmentSentUnaccepted) {
         unreportedDetachedSince = null;
         unreportedDetachedFor = null;
@@ -229,6 +231,12 @@ public final class SyncClient {
         .setAck(DesiredStateAck.newBuilder().setRevision(desired.revision())).build());
     reconciler.reconcile();
     report();
+  }
+
+  /** The replica this stream landed on, when the channel knows it. */
+  private String answering() {
+    return channel instanceof ControlPlaneChannel replicas
+        ? replicas.answering().map(Object::toString).orElse("unknown") : "unknown";
   }
 
   private void onLost(ClientCallStreamObserver<SyncRequest> from, Throwable why) {

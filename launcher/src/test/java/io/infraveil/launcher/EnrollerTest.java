@@ -97,4 +97,50 @@ class EnrollerTest {
       server.shutdownNow();
     }
   }
+
+  /**
+   * Enrolling with a list: the first replica refuses connections, the second enrolls the host,
+   * and host.json keeps the whole list for the launcher and its agents.
+   */
+  @Test
+  void enrollsThroughTheFirstReplicaThatAnswersAndKeepsTheWholeList() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.create("test.infraveil", Clock.systemUTC());
+    KeyPair serverKeys = KeyPairs.ecP256();
+    var serverCert = ca.issue(serverKeys.getPublic(),
+        new Identity("test.infraveil", Identity.Kind.CONTROL_PLANE, "cp-b"), Duration.ofHours(1),
+        List.of("127.0.0.1"));
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .sslContext(TlsContexts.server(List.of(serverCert), serverKeys.getPrivate(),
+            List.of(ca.certificate()), ClientAuth.OPTIONAL))
+        .addService(new EnrollmentServiceGrpc.EnrollmentServiceImplBase() {
+          @Override
+          public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> out) {
+            var cert = ca.signCsr(Pem.csr(request.getCsrPem()),
+                Identity.host("test.infraveil", request.getHostName()), Duration.ofHours(1));
+            out.onNext(EnrollResponse.newBuilder().setCertificatePem(Pem.encode(cert))
+                .setCaBundlePem(Pem.encode(ca.certificate()))
+                .setIdentity("spiffe://test.infraveil/host/" + request.getHostName())
+                .setHostSecret(ByteString.copyFrom(new byte[32])).build());
+            out.onCompleted();
+          }
+        }).build().start();
+    int dead;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getByName("127.0.0.1"))) {
+      dead = socket.getLocalPort();
+    }
+    Path caFile = data.resolve("bootstrap-ca.crt");
+    Pem.writePublic(caFile, Pem.encode(ca.certificate()));
+    HostIdentityFiles files = HostIdentityFiles.inDataDir(data);
+    String list = "127.0.0.1:" + dead + ",127.0.0.1:" + server.getPort();
+    try {
+      var info = new Enroller(files, new TestAgents(data).log)
+          .enroll(list, caFile, "tok", "web-1", java.util.Map.of());
+
+      assertEquals(list, info.controlPlane());
+      assertEquals(list, files.readHostInfo().orElseThrow().controlPlane());
+    } finally {
+      server.shutdownNow();
+    }
+  }
 }

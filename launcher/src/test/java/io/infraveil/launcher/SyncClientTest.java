@@ -19,7 +19,9 @@ import io.infraveil.certs.CertificateAuthority;
 import io.infraveil.certs.Identity;
 import io.infraveil.certs.KeyPairs;
 import io.infraveil.certs.TlsContexts;
+import io.infraveil.host.grpc.ControlPlaneChannel;
 import io.infraveil.host.grpc.ControlPlaneChannels;
+import io.infraveil.host.grpc.ControlPlaneEndpoints;
 import io.infraveil.host.grpc.ReconnectLoop;
 import io.infraveil.proto.v1.DesiredAgent;
 import io.infraveil.proto.v1.DesiredState;
@@ -134,6 +136,7 @@ class SyncClientTest {
   Server server;
   FakeControlPlane controlPlane;
   ManagedChannel channel;
+  io.netty.handler.ssl.SslContext hostTls;
   ScheduledExecutorService syncScheduler;
   ScheduledExecutorService reconcilerScheduler;
   Reconciler reconciler;
@@ -150,9 +153,10 @@ class SyncClientTest {
     KeyPair hostKeys = KeyPairs.ecP256();
     X509Certificate hostCert = ca.issue(hostKeys.getPublic(),
         Identity.host("test.infraveil", "web-1"), Duration.ofHours(1), List.of());
+    hostTls = TlsContexts.client(List.of(ca.certificate()), List.of(hostCert),
+        hostKeys.getPrivate());
     channel = ControlPlaneChannels.build(
-        new ControlPlaneChannels.Target("127.0.0.1", server.getPort()),
-        TlsContexts.client(List.of(ca.certificate()), List.of(hostCert), hostKeys.getPrivate()),
+        new ControlPlaneChannels.Target("127.0.0.1", server.getPort()), hostTls,
         ControlPlaneChannels.Settings.DEFAULTS);
 
     agents = new TestAgents(data);
@@ -170,12 +174,16 @@ class SyncClientTest {
 
   private void startServer(int port) throws Exception {
     controlPlane = new FakeControlPlane();
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+    server = startReplica(controlPlane, port);
+  }
+
+  private Server startReplica(FakeControlPlane plane, int port) throws Exception {
+    return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .sslContext(TlsContexts.server(List.of(serverCert), serverKeys.getPrivate(),
             List.of(ca.certificate()), ClientAuth.REQUIRE))
         .permitKeepAliveTime(1, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
-        .addService(ServerInterceptors.intercept(controlPlane, refuser))
+        .addService(ServerInterceptors.intercept(plane, refuser))
         .build()
         .start();
   }
@@ -277,6 +285,63 @@ class SyncClientTest {
     // Logged when the control plane accepted the stream, after the first report went out.
     assertTrue(agents.logText().matches("(?s).*action=sync_connected held_revision=2"
         + " detached_for=PT.*"), agents.logText());
+  }
+
+  /**
+   * Given two replicas, the launcher lands on the first; when that one dies its Sync stream
+   * reopens on the other (through the same reconnect backoff), says it holds revision 2, reports
+   * the detachment, restarts no agent, and logs the switch once.
+   */
+  @Test
+  void movesToAnotherReplicaWhenTheOneItIsConnectedToDies() throws Exception {
+    client.close();
+    channel.shutdownNow();
+    FakeControlPlane other = new FakeControlPlane();
+    Server otherServer = startReplica(other, 0);
+    int first = server.getPort();
+    int second = otherServer.getPort();
+    ControlPlaneChannel replicas = ControlPlaneChannels.build(
+        ControlPlaneEndpoints.parse("127.0.0.1:" + first + ",127.0.0.1:" + second), hostTls,
+        ControlPlaneChannels.Settings.DEFAULTS);
+    replicas.addSwitchListener(new ControlPlaneSwitchLog(agents.log));
+    LauncherMetrics metrics = new LauncherMetrics(data, Clock.systemUTC());
+    metrics.watchControlPlane(replicas);
+    channel = replicas;
+    client = new SyncClient(new SyncClient.Settings("web-1", "test", Duration.ofMillis(300)),
+        replicas, reconciler, ReconnectLoop.Settings.of(Duration.ofMillis(50),
+            Duration.ofMillis(200)), new SplittableRandom(1), Clock.systemUTC(), syncScheduler,
+        agents.log);
+    try {
+      client.start();
+      controlPlane.next(SyncRequest.MessageCase.HELLO);
+      controlPlane.send(2, 1);
+      controlPlane.next(SyncRequest.MessageCase.ACK);
+      TestAgents.await("agent started", () -> reconciler.state().agents().containsKey("web"));
+
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+
+      SyncRequest hello = other.next(SyncRequest.MessageCase.HELLO);
+      assertEquals(2, hello.getHello().getHeldRevision());
+      assertTrue(other.next(SyncRequest.MessageCase.REPORT).getReport().hasDetachedSince());
+      other.send(2, 1); // the same revision from the other replica: nothing to do
+      Thread.sleep(200);
+      assertEquals(1, agents.startLines().size());
+      String log = agents.logText();
+      assertTrue(log.contains("connected to control plane 127.0.0.1:" + first + "\""), log);
+      assertTrue(log.contains("connected to control plane 127.0.0.1:" + second
+          + " (was 127.0.0.1:" + first + ")"), log);
+      assertTrue(log.contains("action=sync_connected held_revision=2"), log);
+      assertTrue(log.matches("(?s).*action=sync_connected held_revision=2 detached_for=PT\\S+"
+          + " control_plane=127\\.0\\.0\\.1:" + second + ".*"), log);
+      String scraped = metrics.scrape();
+      assertTrue(scraped.contains("infraveil_launcher_control_plane_answering{endpoint=\"127.0.0.1:"
+          + second + "\"} 1.0"), scraped);
+      assertTrue(scraped.contains("infraveil_launcher_control_plane_answering{endpoint=\"127.0.0.1:"
+          + first + "\"} 0.0"), scraped);
+    } finally {
+      otherServer.shutdownNow();
+    }
   }
 
   /**

@@ -20,6 +20,7 @@ import io.infraveil.agent.report.HeartbeatClient;
 import io.infraveil.agent.report.LogShipper;
 import io.infraveil.host.fs.AgentHandover;
 import io.infraveil.host.fs.AtomicFiles;
+import io.infraveil.host.grpc.ControlPlaneChannel;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.metrics.MetricsTextFiles;
 import io.infraveil.host.grpc.HostIdentityFiles;
@@ -246,8 +247,10 @@ public final class Agent implements AutoCloseable {
     AgentDesired desired = AgentDesired.read(dataDir, deployment);
     String target = desired.controlPlane().isBlank() ? host.controlPlane()
         : desired.controlPlane();
-    ManagedChannel channel = ControlPlaneChannels.mutualTls(target, identity,
+    ControlPlaneChannel channel = ControlPlaneChannels.mutualTls(target, identity,
         ControlPlaneChannels.Settings.DEFAULTS);
+    channel.addSwitchListener((now, was) -> LOG.log(System.Logger.Level.INFO,
+        "connected to control plane " + now + was.map(w -> " (was " + w + ")").orElse("")));
     try {
       byte[] hostSecret = identity.readSecret();
       PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel, hostSecret);

@@ -1,16 +1,20 @@
 package io.infraveil.cli.ctl;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
+import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.proto.v1.DashboardSignInServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.RolloutServiceGrpc;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** One mTLS channel to the control plane's operator service, closed after one command. */
+/**
+ * One mTLS channel to the control plane's operator service (any of its replicas), closed after
+ * one command.
+ */
 final class Connection implements AutoCloseable {
 
   /** Deadline of unary calls. */
@@ -19,6 +23,9 @@ final class Connection implements AutoCloseable {
   static final long UPLOAD_DEADLINE_SECONDS = 600;
   /** Largest message ctl accepts (a status view of many hosts). */
   private static final int MAX_INBOUND_BYTES = 64 << 20;
+  /** No pings while idle: a ctl command is short, its follow streams carry their own traffic. */
+  private static final ControlPlaneChannels.Settings SETTINGS = new ControlPlaneChannels.Settings(
+      Duration.ofSeconds(30), Duration.ofSeconds(10), false, MAX_INBOUND_BYTES);
 
   private final ManagedChannel channel;
 
@@ -26,11 +33,13 @@ final class Connection implements AutoCloseable {
     this.channel = channel;
   }
 
+  /**
+   * A channel to the first of the context's endpoints that answers, in the order listed: a
+   * replica that is down or refuses connections is skipped (each checked against its own name).
+   */
   static Connection open(CtlContext context) throws IOException {
-    ManagedChannel channel = NettyChannelBuilder.forAddress(context.host(), context.port())
-        .sslContext(TlsContexts.client(context.ca(), context.cert(), context.key()))
-        .maxInboundMessageSize(MAX_INBOUND_BYTES)
-        .build();
+    ManagedChannel channel = ControlPlaneChannels.build(context.endpoints(),
+        TlsContexts.client(context.ca(), context.cert(), context.key()), SETTINGS);
     return new Connection(channel);
   }
 

@@ -1,11 +1,13 @@
 package io.infraveil.cli.ctl;
 
 import io.infraveil.cli.CliException;
+import io.infraveil.host.grpc.ControlPlaneEndpoints;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,17 +18,28 @@ import java.util.Objects;
  * properties form:
  *
  * <pre>
- * endpoint: localhost:7443
+ * endpoint: localhost:7443        # or several replicas: cp-a:7443,cp-b:7443
  * ca: ca.crt          # paths are relative to this file's directory
  * cert: alice.crt
  * key: alice.key
  * http: https://localhost:7080   # optional: the operations API, status page and dashboard
  * </pre>
  *
- * Without {@code http} the HTTPS endpoint is taken to be the gRPC endpoint's host on the
- * control plane's default HTTP port, {@value #DEFAULT_HTTP_PORT}. Unknown keys are ignored so that newer files still work with older command lines.
+ * The replicas of a control plane may also be listed one per line under {@code endpoints}:
+ *
+ * <pre>
+ * endpoints:
+ *   - cp-a.example.org:7443
+ *   - cp-b.example.org:7443
+ * </pre>
+ *
+ * {@code ctl} tries them in order and uses the first that answers. Without {@code http} the
+ * HTTPS endpoint is taken to be the first gRPC endpoint's host on the control plane's default
+ * HTTP port, {@value #DEFAULT_HTTP_PORT}. Unknown keys are ignored so that newer files still
+ * work with older command lines.
  */
-record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key, URI http) {
+record CtlContext(Path file, ControlPlaneEndpoints endpoints, Path ca, Path cert, Path key,
+    URI http) {
 
   static final String ENV = "INFRAVEIL_CONTEXT";
   /** The control plane's default {@code infraveil.http-port}. */
@@ -34,7 +47,7 @@ record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key
 
   CtlContext {
     Objects.requireNonNull(file, "file");
-    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(endpoints, "endpoints");
     Objects.requireNonNull(ca, "ca");
     Objects.requireNonNull(cert, "cert");
     Objects.requireNonNull(key, "key");
@@ -46,8 +59,19 @@ record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key
     return http.resolve("/client/api/operations");
   }
 
+  /** The endpoints as {@code --control-plane} takes them: {@code a:7443,b:7443}. */
   String endpoint() {
-    return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    return endpoints.toString();
+  }
+
+  /** The first endpoint's host. */
+  String host() {
+    return endpoints.first().host();
+  }
+
+  /** The first endpoint's port. */
+  int port() {
+    return endpoints.first().port();
   }
 
   /** Reads a context file; every problem names the file and the key. */
@@ -57,11 +81,36 @@ record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key
     }
     Map<String, String> values = parse(Files.readAllLines(file));
     Path base = file.toAbsolutePath().getParent();
-    String endpoint = required(file, values, "endpoint");
-    HostPort hostPort = HostPort.parse(endpoint, file);
-    return new CtlContext(file, hostPort.host(), hostPort.port(),
+    ControlPlaneEndpoints endpoints = endpoints(file, values);
+    return new CtlContext(file, endpoints,
         existing(file, base, values, "ca"), existing(file, base, values, "cert"),
-        existing(file, base, values, "key"), http(file, values.get("http"), hostPort.host()));
+        existing(file, base, values, "key"),
+        http(file, values.get("http"), endpoints.first().host()));
+  }
+
+  /** {@code endpoint} (one or a comma-separated list) or {@code endpoints}, not both. */
+  private static ControlPlaneEndpoints endpoints(Path file, Map<String, String> values) {
+    String one = values.get("endpoint");
+    String many = values.get("endpoints");
+    boolean hasOne = one != null && !one.isBlank();
+    boolean hasMany = many != null && !many.isBlank();
+    if (hasOne && hasMany) {
+      throw new CliException("context file " + file + " has both `endpoint` and `endpoints`;"
+          + " keep one (either takes a comma-separated list)");
+    }
+    String key = hasMany ? "endpoints" : "endpoint";
+    String list = required(file, values, key);
+    List<String> items = new ArrayList<>();
+    for (String part : list.split(",", -1)) {
+      String item = part.strip();
+      // Older files wrote the URL form.
+      items.add(item.startsWith("https://") ? item.substring("https://".length()) : item);
+    }
+    try {
+      return ControlPlaneEndpoints.parse(String.join(",", items));
+    } catch (IllegalArgumentException e) {
+      throw new CliException("context file " + file + ": `" + key + "`: " + e.getMessage());
+    }
   }
 
   private static URI http(Path file, String value, String grpcHost) {
@@ -83,32 +132,55 @@ record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key
     return uri;
   }
 
-  /** {@code key: value} or {@code key=value} lines; {@code #} starts a comment. */
+  /**
+   * {@code key: value} or {@code key=value} lines; {@code #} starts a comment. A key with no
+   * value followed by {@code - item} lines gets the items joined by commas.
+   */
   static Map<String, String> parse(List<String> lines) {
     Map<String, String> values = new HashMap<>();
+    String listKey = null;
     for (String raw : lines) {
       String line = raw.strip();
       if (line.isEmpty() || line.startsWith("#") || line.equals("---")) {
         continue;
       }
+      if (line.startsWith("- ") || line.equals("-")) {
+        if (listKey != null) {
+          String item = unquote(line.substring(1).strip());
+          values.merge(listKey, item, (before, next) -> before.isEmpty() ? next
+              : before + "," + next);
+        }
+        continue;
+      }
+      listKey = null;
       int colon = line.indexOf(':');
       int equals = line.indexOf('=');
       int split = colon < 0 ? equals : equals < 0 ? colon : Math.min(colon, equals);
       if (split <= 0) {
         continue;
       }
-      String value = line.substring(split + 1).strip();
-      int comment = value.indexOf(" #");
-      if (comment >= 0) {
-        value = value.substring(0, comment).strip();
+      String value = unquote(line.substring(split + 1).strip());
+      String key = line.substring(0, split).strip();
+      values.put(key, value);
+      if (value.isEmpty()) {
+        listKey = key;
       }
-      if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"")
-          || value.startsWith("'") && value.endsWith("'"))) {
-        value = value.substring(1, value.length() - 1);
-      }
-      values.put(line.substring(0, split).strip(), value);
     }
     return values;
+  }
+
+  /** Drops a trailing {@code # comment} and surrounding quotes. */
+  private static String unquote(String text) {
+    String value = text;
+    int comment = value.startsWith("#") ? 0 : value.indexOf(" #");
+    if (comment >= 0) {
+      value = value.substring(0, comment).strip();
+    }
+    if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"")
+        || value.startsWith("'") && value.endsWith("'"))) {
+      value = value.substring(1, value.length() - 1);
+    }
+    return value;
   }
 
   private static String required(Path file, Map<String, String> values, String key) {
@@ -127,34 +199,5 @@ record CtlContext(Path file, String host, int port, Path ca, Path cert, Path key
           + " does not exist");
     }
     return path;
-  }
-
-  /** A host and port, with IPv6 literals in brackets. */
-  record HostPort(String host, int port) {
-    static HostPort parse(String endpoint, Path file) {
-      String text = endpoint;
-      if (text.startsWith("https://")) {
-        text = text.substring("https://".length());
-      }
-      int colon = text.lastIndexOf(':');
-      if (colon <= 0 || colon == text.length() - 1) {
-        throw new CliException("context file " + file + ": endpoint \"" + endpoint
-            + "\" must be HOST:PORT");
-      }
-      String host = text.substring(0, colon);
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1);
-      }
-      try {
-        int port = Integer.parseInt(text.substring(colon + 1));
-        if (port < 1 || port > 65535) {
-          throw new NumberFormatException();
-        }
-        return new HostPort(host, port);
-      } catch (NumberFormatException e) {
-        throw new CliException("context file " + file + ": endpoint \"" + endpoint
-            + "\" has no valid port");
-      }
-    }
   }
 }

@@ -54,6 +54,49 @@ class CtlContextTest {
   }
 
   @Test
+  void endpointTakesACommaSeparatedListOfReplicas() throws Exception {
+    Path file = Files.writeString(dir.resolve("ctx.yaml"), """
+        endpoint: cp-a.example.org:7443, cp-b.example.org:7443,[::1]:7443
+        ca: pki/ca.crt
+        cert: pki/op.crt
+        key: pki/op.key
+        """);
+    CtlContext context = CtlContext.load(file);
+    assertEquals("cp-a.example.org:7443,cp-b.example.org:7443,[::1]:7443", context.endpoint());
+    assertEquals("cp-a.example.org", context.host());
+    assertEquals(7443, context.port());
+    assertEquals("https://cp-a.example.org:7080", context.http().toString());
+  }
+
+  @Test
+  void endpointsTakesAYamlList() throws Exception {
+    Path file = Files.writeString(dir.resolve("ctx.yaml"), """
+        endpoints:
+          - cp-a.example.org:7443   # first replica
+          - "cp-b.example.org:7443"
+        ca: pki/ca.crt
+        cert: pki/op.crt
+        key: pki/op.key
+        """);
+    assertEquals("cp-a.example.org:7443,cp-b.example.org:7443",
+        CtlContext.load(file).endpoint());
+  }
+
+  @Test
+  void aBadListElementIsNamed() throws Exception {
+    Path file = Files.writeString(dir.resolve("ctx.yaml"),
+        "endpoint: a:7443,a:7443\nca: pki/ca.crt\ncert: pki/op.crt\nkey: pki/op.key\n");
+    CliException error = assertThrows(CliException.class, () -> CtlContext.load(file));
+    assertEquals("context file " + file + ": `endpoint`: control plane endpoint a:7443 is given"
+        + " twice in \"a:7443,a:7443\"; list each replica once", error.getMessage());
+    Path both = Files.writeString(dir.resolve("both.yaml"),
+        "endpoint: a:7443\nendpoints: b:7443\nca: pki/ca.crt\ncert: pki/op.crt\nkey: pki/op.key\n");
+    error = assertThrows(CliException.class, () -> CtlContext.load(both));
+    assertTrue(error.getMessage().contains("has both `endpoint` and `endpoints`"),
+        error.getMessage());
+  }
+
+  @Test
   void missingKeyIsNamed() throws Exception {
     Path file = Files.writeString(dir.resolve("ctx.yaml"), "endpoint: localhost:7443\nca: pki/ca.crt\ncert: pki/op.crt\n");
     CliException error = assertThrows(CliException.class, () -> CtlContext.load(file));

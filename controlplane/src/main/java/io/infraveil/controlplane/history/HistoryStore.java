@@ -12,8 +12,8 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * History rows in H2, written in JDBC batches inside one transaction (single-row inserts are
- * slow there), and pruned by age.
+ * History rows, written in JDBC batches inside one transaction (single-row inserts are
+ * slow on H2), and pruned by age.
  */
 @Singleton
 public final class HistoryStore {

@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Incidents in H2. Openings and resolutions are written at once (they are rare); timeline
+ * Incidents in the database. Openings and resolutions are written at once (they are rare); timeline
  * entries added while an incident is open go through the batched history writer.
  */
 @Singleton

@@ -1,5 +1,6 @@
 package io.infraveil.controlplane.ingest;
 
+import io.infraveil.controlplane.store.SqlDialect;
 import io.infraveil.proto.v1.HostEvent;
 import jakarta.inject.Singleton;
 import java.sql.Connection;
@@ -86,8 +87,8 @@ public final class HostEventMarks {
 
   private void save(String host, String instance, long sequence) {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement("MERGE INTO host_event_marks (host_name, "
-            + "instance_id, last_sequence, seen_at) KEY (host_name, instance_id) VALUES (?, ?, ?, ?)")) {
+        PreparedStatement s = c.prepareStatement(SqlDialect.of(c).upsert("host_event_marks",
+            "host_name, instance_id", "host_name, instance_id, last_sequence, seen_at"))) {
       s.setString(1, host);
       s.setString(2, instance);
       s.setLong(3, sequence);

@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Rollouts and their hosts in H2 (V7): the deployment history, and what a restart resumes. */
+/** Rollouts and their hosts (V7): the deployment history, and what a restart resumes. */
 @Singleton
 final class RolloutStore {
 
@@ -65,7 +65,7 @@ final class RolloutStore {
         s.executeUpdate();
         try (ResultSet keys = s.getGeneratedKeys()) {
           keys.next();
-          id = keys.getLong(1);
+          id = keys.getLong("id"); // H2 returns the key alone, PostgreSQL the whole row
         }
       }
       Rollout stored = r.withId(id);

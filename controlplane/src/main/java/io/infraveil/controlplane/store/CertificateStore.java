@@ -44,7 +44,7 @@ public final class CertificateStore {
 
   public void revoke(String serial, Instant at, String reason) {
     jdbc.update("revoke certificate " + serial,
-        "MERGE INTO revocations (serial, revoked_at, reason) KEY (serial) VALUES (?, ?, ?)",
+        jdbc.dialect().upsert("revocations", "serial", "serial, revoked_at, reason"),
         s -> {
           s.setString(1, serial);
           s.setTimestamp(2, Timestamp.from(at));

@@ -27,11 +27,9 @@ public final class DeploymentStore {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private static final String UPSERT =
-      "MERGE INTO deployments (name, payload_sha256, sequence, previous_sha256, previous_sequence,"
-          + " generation, labels_json, max_instances, paused, retry_marked_bad, signatures,"
-          + " frozen_sha256, frozen_sequence, frozen_generation, updated_at)"
-          + " KEY (name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String COLUMNS = "name, payload_sha256, sequence, previous_sha256,"
+      + " previous_sequence, generation, labels_json, max_instances, paused, retry_marked_bad,"
+      + " signatures, frozen_sha256, frozen_sequence, frozen_generation, updated_at";
 
   /**
    * One deployment.
@@ -91,7 +89,7 @@ public final class DeploymentStore {
         return OptionalLong.of(last);
       }
       try (PreparedStatement merge = c.prepareStatement(
-          "MERGE INTO deployment_sequences (name, last_sequence) KEY (name) VALUES (?, ?)")) {
+          jdbc.dialect().upsert("deployment_sequences", "name", "name, last_sequence"))) {
         merge.setString(1, name);
         merge.setLong(2, wanted);
         merge.executeUpdate();
@@ -112,7 +110,7 @@ public final class DeploymentStore {
         }
       }
       try (PreparedStatement merge = c.prepareStatement(
-          "MERGE INTO deployment_sequences (name, last_sequence) KEY (name) VALUES (?, ?)")) {
+          jdbc.dialect().upsert("deployment_sequences", "name", "name, last_sequence"))) {
         merge.setString(1, name);
         merge.setLong(2, next);
         merge.executeUpdate();
@@ -124,7 +122,7 @@ public final class DeploymentStore {
   /** Stores the deployment and, when they changed, the hosts it names, in one transaction. */
   public void upsert(DeploymentRecord d) {
     jdbc.inTransaction("store deployment " + d.name(), c -> {
-      try (PreparedStatement s = c.prepareStatement(UPSERT)) {
+      try (PreparedStatement s = c.prepareStatement(jdbc.dialect().upsert("deployments", "name", COLUMNS))) {
         bind(s, d);
         s.executeUpdate();
       }

@@ -4,6 +4,7 @@ import jakarta.inject.Singleton;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -35,14 +36,15 @@ public final class HostStore {
   public void upsert(String name, String identity, Map<String, String> labels, byte[] sealedSecret,
       Instant enrolledAt) {
     jdbc.update("store host " + name,
-        "MERGE INTO hosts (name, identity, labels_json, host_secret_sealed, enrolled_at, revoked_at)"
-            + " KEY (name) VALUES (?, ?, ?, ?, ?, NULL)",
+        jdbc.dialect().upsert("hosts", "name",
+            "name, identity, labels_json, host_secret_sealed, enrolled_at, revoked_at"),
         s -> {
           s.setString(1, name);
           s.setString(2, identity);
           s.setString(3, Labels.toJson(labels));
           s.setBytes(4, sealedSecret);
           s.setTimestamp(5, Timestamp.from(enrolledAt));
+          s.setNull(6, Types.TIMESTAMP_WITH_TIMEZONE);
         });
   }
 

@@ -33,9 +33,25 @@ public final class Jdbc {
   }
 
   private final DataSource dataSource;
+  /** Read from the first connection; the engine does not change under a running pool. */
+  private volatile SqlDialect dialect;
 
   public Jdbc(DataSource dataSource) {
     this.dataSource = dataSource;
+  }
+
+  /** The engine behind the data source, for the few statements that differ ({@link SqlDialect}). */
+  public SqlDialect dialect() {
+    SqlDialect known = dialect;
+    if (known == null) {
+      try (Connection c = dataSource.getConnection()) {
+        known = SqlDialect.of(c);
+      } catch (SQLException e) {
+        throw StoreException.of("find out which database engine the store runs on", e);
+      }
+      dialect = known;
+    }
+    return known;
   }
 
   public int update(String what, String sql, Binder binder) {
@@ -69,6 +85,9 @@ public final class Jdbc {
 
   public <T> T inTransaction(String what, TransactionWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
+      if (dialect == null) {
+        dialect = SqlDialect.of(c); // so the work can ask without taking a second connection
+      }
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {

@@ -1,9 +1,11 @@
 package io.infraveil.controlplane.store;
 
 import jakarta.inject.Singleton;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
@@ -31,33 +33,57 @@ public final class SecretStore {
     this.jdbc = jdbc;
   }
 
-  /** Takes the next version of a secret: 1 for a new one, never a number used before. */
+  /**
+   * Takes the next version of a secret: 1 for a new one, never a number used before, also when
+   * several control planes on one database set the same secret at once (the increment is one
+   * UPDATE, which locks the counter's row; the first version is an INSERT that one writer wins).
+   */
   public long nextVersion(String deployment, String name) {
     return jdbc.inTransaction("advance the version of secret " + deployment + "/" + name, c -> {
-      long next;
-      try (PreparedStatement select = c.prepareStatement("SELECT last_version FROM secret_versions"
-          + " WHERE deployment = ? AND name = ? FOR UPDATE")) {
-        select.setString(1, deployment);
-        select.setString(2, name);
-        try (ResultSet r = select.executeQuery()) {
-          next = r.next() ? r.getLong(1) + 1 : 1;
+      for (int attempt = 1; ; attempt++) {
+        try (PreparedStatement increment = c.prepareStatement("UPDATE secret_versions"
+            + " SET last_version = last_version + 1 WHERE deployment = ? AND name = ?")) {
+          increment.setString(1, deployment);
+          increment.setString(2, name);
+          if (increment.executeUpdate() == 1) {
+            return lastVersion(c, deployment, name);
+          }
+        }
+        // A failed statement ends a PostgreSQL transaction unless rolled back to a savepoint.
+        Savepoint beforeInsert = c.setSavepoint();
+        try (PreparedStatement insert = c.prepareStatement(
+            "INSERT INTO secret_versions (deployment, name, last_version) VALUES (?, ?, 1)")) {
+          insert.setString(1, deployment);
+          insert.setString(2, name);
+          insert.executeUpdate();
+          c.releaseSavepoint(beforeInsert);
+          return 1L;
+        } catch (SQLException e) {
+          if (!"23505".equals(e.getSQLState()) || attempt > 1) {
+            throw e;
+          }
+          c.rollback(beforeInsert); // another writer made the counter first: increment it
         }
       }
-      try (PreparedStatement merge = c.prepareStatement("MERGE INTO secret_versions (deployment,"
-          + " name, last_version) KEY (deployment, name) VALUES (?, ?, ?)")) {
-        merge.setString(1, deployment);
-        merge.setString(2, name);
-        merge.setLong(3, next);
-        merge.executeUpdate();
-      }
-      return next;
     });
+  }
+
+  private static long lastVersion(Connection c, String deployment, String name) throws SQLException {
+    try (PreparedStatement select = c.prepareStatement(
+        "SELECT last_version FROM secret_versions WHERE deployment = ? AND name = ?")) {
+      select.setString(1, deployment);
+      select.setString(2, name);
+      try (ResultSet r = select.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
   }
 
   public void upsert(SecretRecord secret) {
     jdbc.update("store secret " + secret.deployment() + "/" + secret.name(),
-        "MERGE INTO secrets (deployment, name, version, value_sealed, data_key_sealed, set_by,"
-            + " set_at) KEY (deployment, name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        jdbc.dialect().upsert("secrets", "deployment, name",
+            "deployment, name, version, value_sealed, data_key_sealed, set_by, set_at"),
         s -> {
           s.setString(1, secret.deployment());
           s.setString(2, secret.name());

@@ -4,48 +4,42 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.infraveil.controlplane.ControlPlane;
-import io.infraveil.controlplane.store.Jdbc;
-import io.infraveil.certs.PkiDirectory;
+import io.infraveil.controlplane.store.Engine;
+import io.infraveil.controlplane.store.OnBothEngines;
 import io.infraveil.host.time.MutableClock;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** Link and session lifetimes with a fake clock, over the control plane's real H2 schema (V9). */
+/** Link and session lifetimes with a fake clock, over the control plane's real schema (V9) on H2 and PostgreSQL. */
 class DashboardSessionsTest {
 
   static final DashboardSessions.Principal ALICE = new DashboardSessions.Principal("spiffe://t/operator/alice",
       "spiffe://t/operator/alice", DashboardSessions.CredentialKind.OPERATOR_CERTIFICATE, "0a");
 
-  @TempDir Path dir;
-  ControlPlane controlPlane;
   MutableClock clock = new MutableClock(Instant.parse("2026-01-01T10:00:00Z"));
   AtomicBoolean credentialHolds = new AtomicBoolean(true);
-  DashboardSessions sessions;
+  Engine.TestDatabase database;
 
-  @BeforeEach
-  void start() throws Exception {
-    new PkiDirectory(dir.resolve("pki"), java.time.Clock.systemUTC()).init("t");
-    controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, Map.of());
-    sessions = new DashboardSessions(controlPlane.bean(Jdbc.class), clock, new SecureRandom(),
+  /** Sessions over a fresh database of {@code engine}. */
+  DashboardSessions sessions(Engine engine) {
+    database = engine.open();
+    return new DashboardSessions(database.jdbc(), clock, new SecureRandom(),
         new DashboardSettings(Duration.ofMinutes(5), Duration.ofHours(12)), principal -> credentialHolds.get());
   }
 
   @AfterEach
   void stop() {
-    controlPlane.close();
+    if (database != null) {
+      database.close();
+    }
   }
 
-  @Test
-  void linkOpenedAtTheLastSecondWorksAndOneSecondLaterIsExpired() {
+  @OnBothEngines
+  void linkOpenedAtTheLastSecondWorksAndOneSecondLaterIsExpired(Engine engine) {
+    DashboardSessions sessions = sessions(engine);
     var late = sessions.createLink(ALICE, Duration.ZERO);
     var tooLate = sessions.createLink(ALICE, Duration.ZERO);
     clock.advance(Duration.ofMinutes(5).minusSeconds(1));
@@ -54,8 +48,9 @@ class DashboardSessionsTest {
     assertEquals(DashboardSessions.LinkRefusal.EXPIRED, sessions.redeem(tooLate.code()).refusal().orElseThrow());
   }
 
-  @Test
-  void sessionLastsItsTtlThenEnds() {
+  @OnBothEngines
+  void sessionLastsItsTtlThenEnds(Engine engine) {
+    DashboardSessions sessions = sessions(engine);
     var link = sessions.createLink(ALICE, Duration.ofHours(1));
     String id = sessions.redeem(link.code()).session().orElseThrow().id();
     clock.advance(Duration.ofMinutes(59));
@@ -64,8 +59,9 @@ class DashboardSessionsTest {
     assertTrue(sessions.session(id).isEmpty(), "expired at exactly one hour");
   }
 
-  @Test
-  void linkIsSingleUseAndUnknownCodesOpenNothing() {
+  @OnBothEngines
+  void linkIsSingleUseAndUnknownCodesOpenNothing(Engine engine) {
+    DashboardSessions sessions = sessions(engine);
     var link = sessions.createLink(ALICE, Duration.ZERO);
     var first = sessions.redeem(link.code());
     assertEquals(clock.instant().plus(Duration.ofHours(12)), first.session().orElseThrow().expiresAt());
@@ -74,8 +70,9 @@ class DashboardSessionsTest {
     assertEquals(DashboardSessions.LinkRefusal.UNKNOWN, sessions.redeem(null).refusal().orElseThrow());
   }
 
-  @Test
-  void aCredentialThatNoLongerHoldsEndsSessionsAndRefusesLinks() {
+  @OnBothEngines
+  void aCredentialThatNoLongerHoldsEndsSessionsAndRefusesLinks(Engine engine) {
+    DashboardSessions sessions = sessions(engine);
     String id = sessions.redeem(sessions.createLink(ALICE, Duration.ZERO).code()).session().orElseThrow().id();
     var link = sessions.createLink(ALICE, Duration.ZERO);
     credentialHolds.set(false);
@@ -83,8 +80,9 @@ class DashboardSessionsTest {
     assertEquals(DashboardSessions.LinkRefusal.REVOKED, sessions.redeem(link.code()).refusal().orElseThrow());
   }
 
-  @Test
-  void sessionTtlOutOfRangeIsRefused() {
+  @OnBothEngines
+  void sessionTtlOutOfRangeIsRefused(Engine engine) {
+    DashboardSessions sessions = sessions(engine);
     var e = assertThrows(IllegalArgumentException.class, () -> sessions.createLink(ALICE, Duration.ofDays(8)));
     assertTrue(e.getMessage().contains("7 days"), e.getMessage());
   }

@@ -1,36 +1,67 @@
 package io.infraveil.controlplane.incidents;
 
-import io.infraveil.certs.PkiDirectory;
-import io.infraveil.controlplane.ControlPlane;
+import io.infraveil.controlplane.history.HistoryStore;
 import io.infraveil.controlplane.history.HistoryWriter;
-import java.nio.file.Path;
+import io.infraveil.controlplane.ops.OperationsSettings;
+import io.infraveil.controlplane.store.Engine;
 import java.time.Clock;
-import java.util.Map;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Nested;
 
-/** The H2 store (real database, real migrations) keeps the store contract. */
-class JdbcIncidentStoreTest extends IncidentStoreContract {
+/** The JDBC store (real database, real migrations) keeps the store contract on both engines. */
+class JdbcIncidentStoreTest {
 
-  @TempDir Path dir;
-  ControlPlane controlPlane;
+  /** A JdbcIncidentStore over a fresh database of one engine, its timeline writer flushed by hand. */
+  abstract static class OnEngine extends IncidentStoreContract {
 
-  @Override
-  IncidentStore store() throws Exception {
-    new PkiDirectory(dir.resolve("pki"), Clock.systemUTC()).init("test.infraveil");
-    controlPlane = ControlPlane.start(dir.resolve("data"), dir.resolve("pki"), 0, Map.of());
-    return controlPlane.bean(JdbcIncidentStore.class);
+    private final Engine engine;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private Engine.TestDatabase database;
+    private HistoryWriter writer;
+
+    OnEngine(Engine engine) {
+      this.engine = engine;
+    }
+
+    @Override
+    IncidentStore store() {
+      database = engine.open();
+      writer = new HistoryWriter(new HistoryStore(database.dataSource()),
+          new OperationsSettings(0, "127.0.0.1", Duration.ofDays(7), Duration.ofHours(1), 100_000,
+              Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMinutes(10), 5,
+              Duration.ofMinutes(5)),
+          Clock.systemUTC(), scheduler);
+      return new JdbcIncidentStore(database.jdbc(), writer);
+    }
+
+    @Override
+    void flush() {
+      writer.flush(); // timeline appends are written in batches
+    }
+
+    @AfterEach
+    void close() {
+      scheduler.shutdownNow();
+      if (database != null) {
+        database.close();
+      }
+    }
   }
 
-  @Override
-  void flush() {
-    controlPlane.bean(HistoryWriter.class).flush(); // timeline appends are written in batches
+  @Nested
+  class OnH2 extends OnEngine {
+    OnH2() {
+      super(Engine.H2);
+    }
   }
 
-  @AfterEach
-  void stop() {
-    if (controlPlane != null) {
-      controlPlane.close();
+  @Nested
+  class OnPostgresql extends OnEngine {
+    OnPostgresql() {
+      super(Engine.POSTGRESQL);
     }
   }
 }

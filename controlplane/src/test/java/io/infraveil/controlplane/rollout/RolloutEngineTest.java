@@ -16,6 +16,7 @@ import io.infraveil.controlplane.store.DeploymentStore;
 import io.infraveil.controlplane.store.HostStore;
 import io.infraveil.controlplane.store.Jdbc;
 import io.infraveil.controlplane.store.PayloadStore;
+import io.infraveil.controlplane.store.SqlDialect;
 import io.infraveil.host.time.MutableClock;
 import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HealthStatus;
@@ -90,7 +91,7 @@ final class RolloutEngineTest {
     JdbcDataSource dataSource = new JdbcDataSource();
     dataSource.setURL("jdbc:h2:file:" + dir.toAbsolutePath().resolve("db") + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1");
     dataSource.setUser("sa");
-    Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+    Flyway.configure().dataSource(dataSource).locations(SqlDialect.H2.migrationLocations().toArray(String[]::new)).load().migrate();
     this.dataSource = dataSource;
     Jdbc jdbc = new Jdbc(dataSource);
     hosts = new HostStore(jdbc);

@@ -104,6 +104,6 @@ class HostIdentityFilesTest {
         ControlPlaneChannels.Target.parse("[::1]:7443"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ControlPlaneChannels.Target.parse("cp.example"));
-    assertEquals("control plane address \"cp.example\" must look like host:port", e.getMessage());
+    assertEquals("control plane endpoint \"cp.example\" must look like HOST:PORT", e.getMessage());
   }
 }
