@@ -3,6 +3,7 @@ package io.infraveil.controlplane.grpc;
 import io.infraveil.certs.RecordingTrustManager;
 import io.infraveil.certs.SessionTickets;
 import io.infraveil.certs.TlsContexts;
+import io.infraveil.certs.TlsProvider;
 import io.infraveil.controlplane.ControlPlaneSettings;
 import io.infraveil.controlplane.ServerPki;
 import io.infraveil.controlplane.auth.SecurityEvents;
@@ -29,8 +30,9 @@ import javax.net.ssl.SSLException;
  * come from {@code tls-session-ticket.secret} in the data dir, so hosts reconnecting after a
  * restart resume their sessions instead of doing full handshakes. Revocation is not a
  * handshake matter here: {@code AuthorizationInterceptor} checks it on every call, resumed
- * sessions included. At most {@code infraveil.grpc.max-concurrent-handshakes} (64) handshakes
- * run at once; later connections wait their turn (see {@link HandshakeLimiter}).
+ * sessions included. At most {@code infraveil.grpc.max-concurrent-handshakes} handshakes run
+ * at once (by default 4096 with BoringSSL, 64 with the JDK's TLS); later connections wait their
+ * turn (see {@link HandshakeLimiter}).
  */
 @Singleton
 public final class ServerTlsContext {
@@ -55,9 +57,10 @@ public final class ServerTlsContext {
       Executors.newSingleThreadScheduledExecutor(runnable -> daemon(runnable, "tls-ticket-key-rotation"));
 
   public ServerTlsContext(ServerPki pki, ControlPlaneSettings settings, SecurityEvents securityEvents, Clock clock,
-      @Value("${infraveil.grpc.max-concurrent-handshakes:64}") int maxConcurrentHandshakes) {
+      @Value("${infraveil.grpc.max-concurrent-handshakes:0}") int maxConcurrentHandshakes) {
     this.securityEvents = securityEvents;
-    this.handshakes = new HandshakeLimiter(maxConcurrentHandshakes);
+    this.handshakes = new HandshakeLimiter(maxConcurrentHandshakes > 0 ? maxConcurrentHandshakes
+        : defaultHandshakeBound());
     this.clock = clock;
     try {
       this.context = TlsContexts.server(pki.serverChain(), pki.serverKey(), pki.trustedCas(),
@@ -73,6 +76,17 @@ public final class ServerTlsContext {
       // Hourly is well inside the rotation period: the key in use is never stale for long.
       rotation.scheduleWithFixedDelay(() -> tickets.applyTo(context, clock.instant()), 1, 1, TimeUnit.HOURS);
     }
+  }
+
+  /**
+   * The bound when none is configured, measured with {@code ReconnectStorm} (bench/README.md):
+   * the JDK's full handshakes are slow, and unbounded a burst of them all passed the clients'
+   * 10 s handshake timeout (11,545 failed attempts for 1,000 hosts; 148 with a bound of 64);
+   * BoringSSL's, resumptions above all, are cheap, and a bound of 64 or 512 halved the rate at
+   * which 3,000 resuming hosts came back, so the bound only caps bursts larger than that.
+   */
+  static int defaultHandshakeBound() {
+    return TlsProvider.isOpenSsl() ? 4096 : 64;
   }
 
   private static Path dataDir(ControlPlaneSettings settings) {
