@@ -29,7 +29,7 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, DatabaseSettings.class, OperationsSettings.class,
+      List.of(ControlPlaneSettings.class, DatabaseSettings.class, MasterKey.class, OperationsSettings.class,
           PayloadIntake.class, DashboardSettings.class, RolloutWiring.class, ReplicaSettings.class,
           io.infraveil.controlplane.replica.ReplicaName.class,
           io.infraveil.controlplane.replica.ReplicationSettings.class, ServerTlsContext.class);

@@ -384,9 +384,18 @@ public final class RolloutEngine implements RolloutHook {
         .filter(entry -> entry.getPayload().getSha256().equals(to.sha256()))
         .mapToLong(DesiredAgent::getGeneration)
         .max().orElse(current.generation());
-    deployments.upsert(new DeploymentRecord(current.name(), to.sha256(), to.sequence(), current.payloadSha256(),
-        current.sequence(), generation, current.hosts(), current.labels(), current.maxInstances(),
-        current.paused(), false, to.signatures(), current.frozen(), current.updatedAt()));
+    // Compare-and-set: a deploy stored meanwhile (here or on another control plane) wins.
+    java.util.OptionalLong version = deployments.rowVersion(current.name());
+    boolean unchanged = deployments.find(current.name())
+        .filter(now -> now.payloadSha256().equals(current.payloadSha256()) && now.sequence() == current.sequence())
+        .isPresent();
+    if (!unchanged || !deployments.compareAndSet(new DeploymentRecord(current.name(), to.sha256(), to.sequence(),
+        current.payloadSha256(), current.sequence(), generation, current.hosts(), current.labels(),
+        current.maxInstances(), current.paused(), false, to.signatures(), current.frozen(), current.updatedAt()),
+        version)) {
+      LOG.warn("deployment {} changed while its rollout was reverted; the change stands", current.name());
+      return;
+    }
     LOG.warn("deployment {} reverted to {} (sequence {}): {}", current.name(), to.label(), to.sequence(),
         reverted.reason());
   }

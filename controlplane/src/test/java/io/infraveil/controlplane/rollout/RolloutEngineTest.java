@@ -97,13 +97,13 @@ final class RolloutEngineTest {
     hosts = new HostStore(jdbc);
     deploymentStore = new DeploymentStore(jdbc);
     payloads = new PayloadStore(jdbc);
-    desired = new DesiredStates(hosts, deploymentStore, payloads, clock);
+    desired = new DesiredStates(jdbc, hosts, deploymentStore, payloads, clock);
     ingest = new ReportIngest(clock, new HostEventMarks(dataSource, clock));
     liveness = new HostLiveness(clock);
     engine = new RolloutEngine(new RolloutStore(jdbc), deploymentStore, payloads, desired, ingest, liveness, clock,
         new RolloutViews(liveness, List::of));
     engine.addListener(step -> steps.add(step.kind() + " " + step.host()));
-    deployments = new Deployments(deploymentStore, payloads, desired, hosts, clock, engine);
+    deployments = new Deployments(jdbc, deploymentStore, payloads, desired, hosts, clock, engine);
     online.forEach(host -> liveness.reported(host, HostReport.getDefaultInstance()));
   }
 
@@ -419,7 +419,7 @@ final class RolloutEngineTest {
     // The other replica: its own engine and desired states over the same database.
     Jdbc jdbc = new Jdbc(dataSource);
     HostLiveness otherLiveness = new HostLiveness(clock);
-    DesiredStates otherDesired = new DesiredStates(new HostStore(jdbc), new DeploymentStore(jdbc),
+    DesiredStates otherDesired = new DesiredStates(jdbc, new HostStore(jdbc), new DeploymentStore(jdbc),
         new PayloadStore(jdbc), clock);
     RolloutEngine other = new RolloutEngine(new RolloutStore(jdbc), new DeploymentStore(jdbc), new PayloadStore(jdbc),
         otherDesired, new ReportIngest(clock, new HostEventMarks(dataSource, clock)), otherLiveness, clock,
