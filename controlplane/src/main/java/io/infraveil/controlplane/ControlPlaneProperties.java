@@ -1,6 +1,7 @@
 package io.infraveil.controlplane;
 
 import io.infraveil.controlplane.dashboard.DashboardSettings;
+import io.infraveil.controlplane.grpc.ServerTlsContext;
 import io.infraveil.controlplane.ops.OperationsSettings;
 import io.infraveil.controlplane.payloads.PayloadIntake;
 import io.infraveil.controlplane.replica.ReplicaSettings;
@@ -31,7 +32,7 @@ public final class ControlPlaneProperties {
       List.of(ControlPlaneSettings.class, DatabaseSettings.class, MasterKey.class, OperationsSettings.class,
           PayloadIntake.class, DashboardSettings.class, RolloutWiring.class, ReplicaSettings.class,
           io.infraveil.controlplane.replica.ReplicaName.class,
-          io.infraveil.controlplane.replica.ReplicationSettings.class);
+          io.infraveil.controlplane.replica.ReplicationSettings.class, ServerTlsContext.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 

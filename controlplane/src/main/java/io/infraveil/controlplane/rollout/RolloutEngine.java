@@ -463,13 +463,21 @@ public final class RolloutEngine implements RolloutHook {
     return out.toString();
   }
 
+  /**
+   * A host found its own cached copy damaged, threw it away and fetched the version again: that
+   * says nothing against the version (a version that cannot be fetched or verified is refused
+   * with its own reason), so it does not fail the rollout.
+   */
+  static final String CACHE_ENTRY_EVICTED = "CACHE_ENTRY_EVICTED";
+
   private void noteEvent(ReportIngest.ReceivedEvent received) {
     var event = received.event();
     String why;
     if (event.getKind() == EventKind.EVENT_KIND_ROLLED_BACK) {
       why = "rolled back" + (event.getReason().isEmpty() ? "" : " (" + event.getReason() + ")")
           + (event.getMessage().isEmpty() ? "" : ": " + event.getMessage());
-    } else if (event.getKind() == EventKind.EVENT_KIND_PAYLOAD_REJECTED) {
+    } else if (event.getKind() == EventKind.EVENT_KIND_PAYLOAD_REJECTED
+        && !CACHE_ENTRY_EVICTED.equals(event.getReason())) {
       why = "refused the payload" + (event.getReason().isEmpty() ? "" : " (" + event.getReason() + ")")
           + (event.getMessage().isEmpty() ? "" : ": " + event.getMessage());
     } else {

@@ -186,6 +186,35 @@ final class RolloutEngineTest {
   }
 
   /**
+   * Proves a host that evicted a damaged cache entry of the new version and fetched it again
+   * does not fail the rollout, while a real refusal of the same version does.
+   */
+  @Test
+  void anEvictedCacheEntryDoesNotFailTheRolloutButARefusalDoes() {
+    runningV1On("a");
+    deploy(v2, RolloutStrategy.getDefaultInstance());
+    round();
+    assertDesired(v2);
+    advance(Duration.ofSeconds(1));
+    ingest.agentReported("a", heartbeat(v1, true).toBuilder().addEvents(HostEvent.newBuilder()
+        .setKind(EventKind.EVENT_KIND_PAYLOAD_REJECTED).setDeployment(NAME)
+        .setReason(RolloutEngine.CACHE_ENTRY_EVICTED)
+        .setMessage("cache entry failed verification and was evicted; fetched again: cached and verified")
+        .setPayload(PayloadRef.newBuilder().setSha256(v2))).build());
+    round();
+    assertEquals(Phase.RUNNING, engine.latest(NAME).orElseThrow().phase());
+    assertDesired(v2);
+    advance(Duration.ofSeconds(1));
+    ingest.agentReported("a", heartbeat(v1, true).toBuilder().addEvents(HostEvent.newBuilder()
+        .setKind(EventKind.EVENT_KIND_PAYLOAD_REJECTED).setDeployment(NAME)
+        .setReason("PAYLOAD_REJECTED_DECRYPT_FAILED").setMessage("authentication tag mismatch")
+        .setPayload(PayloadRef.newBuilder().setSha256(v2))).build());
+    round();
+    assertTrue(engine.latest(NAME).orElseThrow().phase() != Phase.RUNNING,
+        "a refused version ends the rollout");
+  }
+
+  /**
    * Proves a canary that rolls back fails the rollout: the other hosts are never moved, the
    * canary gets the last version healthy everywhere (same sequence: hosts on it restart nothing),
    * and the rollout records why.
