@@ -32,7 +32,8 @@ public final class ControlPlaneProperties {
       List.of(ControlPlaneSettings.class, DatabaseSettings.class, MasterKey.class, OperationsSettings.class,
           PayloadIntake.class, DashboardSettings.class, RolloutWiring.class, ReplicaSettings.class,
           io.infraveil.controlplane.replica.ReplicaName.class,
-          io.infraveil.controlplane.replica.ReplicationSettings.class, ServerTlsContext.class);
+          io.infraveil.controlplane.replica.ReplicationSettings.class, ServerTlsContext.class,
+          io.infraveil.controlplane.backup.BackupSettings.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 
