@@ -101,6 +101,23 @@ final class OperationsWiring {
         }
         incidents.hostReported(host, report);
       }
+
+      // What other replicas received: only the rules hear it (fed on every replica, evaluated
+      // on the leader); evidence, history, metrics and watchers got it where it arrived.
+      @Override
+      public void agentReportedElsewhere(ReportIngest.AgentReport report) {
+        incidents.agentReported(report);
+      }
+
+      @Override
+      public void hostReportedElsewhere(String host, HostReport report) {
+        incidents.hostReported(host, report);
+      }
+
+      @Override
+      public void eventElsewhere(ReportIngest.ReceivedEvent received) {
+        incidents.event(received);
+      }
     });
     incidents.addListener(new Incidents.Listener() {
       @Override
