@@ -13,7 +13,8 @@ import javax.net.ssl.SSLException;
 
 /**
  * Netty TLS contexts for gRPC, built in one place. Servers trust only the installation's CA
- * and ask every client for a certificate; clients trust only the CA.
+ * and ask every client for a certificate; clients trust only the CA. Every context uses the
+ * provider {@link TlsProvider} chose (BoringSSL where it loads, else the JDK).
  */
 public final class TlsContexts {
 
@@ -26,9 +27,10 @@ public final class TlsContexts {
    */
   public static SslContext server(List<X509Certificate> chain, PrivateKey key,
       List<X509Certificate> trustedCas, ClientAuth clientAuth) throws SSLException {
-    return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain))
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain), TlsProvider.chosen())
         .trustManager(trustedCas)
         .clientAuth(clientAuth)
+        .sessionTimeout(SessionTickets.SESSION_LIFETIME.toSeconds())
         .build();
   }
 
@@ -39,16 +41,23 @@ public final class TlsContexts {
   public static SslContext server(List<X509Certificate> chain, PrivateKey key,
       List<X509Certificate> trustedCas, ClientAuth clientAuth,
       java.util.function.Consumer<RecordingTrustManager.RefusedClient> onRefused) throws SSLException {
-    return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain))
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(key, chain), TlsProvider.chosen())
         .trustManager(new RecordingTrustManager(trustedCas, onRefused))
         .clientAuth(clientAuth)
+        .sessionTimeout(SessionTickets.SESSION_LIFETIME.toSeconds())
         .build();
+  }
+
+  private static SslContextBuilder forClient() {
+    // Sessions are cached per server host:port, so a reconnect resumes (see SessionTickets).
+    return GrpcSslContexts.configure(SslContextBuilder.forClient(), TlsProvider.chosen())
+        .sessionTimeout(SessionTickets.SESSION_LIFETIME.toSeconds());
   }
 
   /** A client context presenting {@code chain}/{@code key}; both null for an anonymous client. */
   public static SslContext client(List<X509Certificate> trustedCas, List<X509Certificate> chain,
       PrivateKey key) throws SSLException {
-    SslContextBuilder builder = GrpcSslContexts.forClient().trustManager(trustedCas);
+    SslContextBuilder builder = forClient().trustManager(trustedCas);
     if (chain != null && key != null) {
       builder.keyManager(key, chain);
     }
@@ -60,7 +69,7 @@ public final class TlsContexts {
    * {@link ReloadingKeyManager}): a renewed certificate is used from the next handshake on.
    */
   public static SslContext reloadingClient(Path caFile, Path certFile, Path keyFile) throws IOException {
-    return GrpcSslContexts.forClient()
+    return forClient()
         .trustManager(Pem.readCertificates(caFile))
         .keyManager(new ReloadingKeyManager(certFile, keyFile))
         .build();

@@ -51,6 +51,12 @@ public final class ControlPlane implements AutoCloseable {
         .deduceEnvironment(false)
         .start();
     try {
+      // A control plane with another installation's master key stops here, before serving.
+      context.getBean(MasterKeyFingerprint.class).verify();
+      // Desired states follow from hosts and deployments: recomputed at start, so a change whose
+      // recompute another control plane (or an older release) never stored reaches its hosts.
+      context.getBean(io.infraveil.controlplane.deploy.RolloutHook.class); // holds hosts back first
+      context.getBean(io.infraveil.controlplane.deploy.DesiredStates.class).recomputeAll();
       GrpcEmbeddedServer server = context.getBean(GrpcEmbeddedServer.class);
       if (!server.isRunning()) {
         server.start();

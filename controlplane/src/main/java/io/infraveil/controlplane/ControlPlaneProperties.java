@@ -1,6 +1,7 @@
 package io.infraveil.controlplane;
 
 import io.infraveil.controlplane.dashboard.DashboardSettings;
+import io.infraveil.controlplane.grpc.ServerTlsContext;
 import io.infraveil.controlplane.ops.OperationsSettings;
 import io.infraveil.controlplane.payloads.PayloadIntake;
 import io.infraveil.controlplane.replica.ReplicaSettings;
@@ -28,10 +29,10 @@ public final class ControlPlaneProperties {
 
   /** The classes that read {@code infraveil.*} properties. */
   public static final List<Class<?>> READERS =
-      List.of(ControlPlaneSettings.class, DatabaseSettings.class, OperationsSettings.class,
+      List.of(ControlPlaneSettings.class, DatabaseSettings.class, MasterKey.class, OperationsSettings.class,
           PayloadIntake.class, DashboardSettings.class, RolloutWiring.class, ReplicaSettings.class,
           io.infraveil.controlplane.replica.ReplicaName.class,
-          io.infraveil.controlplane.replica.ReplicationSettings.class);
+          io.infraveil.controlplane.replica.ReplicationSettings.class, ServerTlsContext.class);
 
   private static final Pattern VALUE = Pattern.compile("\\$\\{([a-z0-9.-]+)(?::([^}]*))?}");
 

@@ -251,8 +251,11 @@ class DeploymentFlowTest {
     assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode());
     String description = error.getStatus().getDescription();
     assertTrue(description.contains("config.yaml:3: services.hello.clusters"), description);
-    try (var payloads = Files.list(dir.resolve("data/payloads"))) {
-      assertEquals(0, payloads.count(), "nothing may be stored for a refused payload");
+    try (var c = controlPlane.bean(javax.sql.DataSource.class).getConnection();
+        var r = c.createStatement().executeQuery(
+            "SELECT (SELECT COUNT(*) FROM payloads) + (SELECT COUNT(*) FROM payload_chunks)")) {
+      r.next();
+      assertEquals(0, r.getLong(1), "nothing may be stored for a refused payload");
     }
     try (var uploads = Files.list(dir.resolve("data/uploads"))) {
       assertEquals(0, uploads.count(), "the spooled upload must be deleted");

@@ -75,6 +75,8 @@ final class OpsHarness implements AutoCloseable {
     this.pki = new TestPki(dir.resolve("pki"));
     Map<String, Object> properties = new java.util.HashMap<>(extra);
     properties.put("infraveil.replica-name", replica);
+    // Replicas of one installation are given one master key file (the database holds its fingerprint).
+    properties.putIfAbsent("infraveil.master-key-file", dir.resolve("master.key").toString());
     this.controlPlane = ControlPlane.start(dir.resolve("data-" + replica), dir.resolve("pki"), 0, properties);
   }
 

@@ -158,11 +158,18 @@ class UploadRefusalTest {
     return e.getMessage();
   }
 
-  /** Files in the payload store and the upload spool. */
-  private long payloadFiles() throws IOException {
+  /** Stored payload rows and ciphertext chunks, and files in the upload spool. */
+  private long payloadFiles() throws Exception {
     PayloadFiles files = harness.controlPlane.bean(PayloadFiles.class);
-    try (Stream<Path> stored = Files.list(files.payloadsDir()); Stream<Path> spooled = Files.list(files.uploadsDir())) {
-      return stored.count() + spooled.count();
+    long rows;
+    try (java.sql.Connection c = harness.controlPlane.bean(javax.sql.DataSource.class).getConnection();
+        java.sql.ResultSet r = c.createStatement().executeQuery(
+            "SELECT (SELECT COUNT(*) FROM payloads) + (SELECT COUNT(*) FROM payload_chunks)")) {
+      r.next();
+      rows = r.getLong(1);
+    }
+    try (Stream<Path> spooled = Files.list(files.uploadsDir())) {
+      return rows + spooled.count();
     }
   }
 

@@ -304,8 +304,9 @@ class ProcessKillBattleIT {
   }
 
   /**
-   * A payload corrupted, then one truncated, at rest on the control plane: the host refuses
-   * both, caches and extracts neither, and v1 keeps answering throughout.
+   * A payload corrupted, then one truncated, at rest on the control plane (its ciphertext rows in
+   * the database): the host refuses both, caches and extracts neither, and v1 keeps answering
+   * throughout.
    */
   @Test
   @Order(7)
@@ -316,14 +317,7 @@ class ProcessKillBattleIT {
         Path app = cluster.helloApp("v-" + damage);
         String sha = cluster.deploy(app, HELLO, HOST).path("upload").path("payload")
             .path("sha256").asText();
-        Path stored = cluster.root().resolve("controlplane/payloads/" + sha + ".enc");
-        byte[] bytes = Files.readAllBytes(stored);
-        if (damage.equals("corrupted")) {
-          bytes[bytes.length / 2] ^= 0x40;
-          Files.write(stored, bytes);
-        } else {
-          Files.write(stored, java.util.Arrays.copyOf(bytes, bytes.length / 2));
-        }
+        damageStoredCiphertext(sha, damage.equals("truncated"));
         int logFrom = host.launcher().log().length();
         long restarted = System.nanoTime();
         cluster.restartLauncher(HOST);
@@ -354,6 +348,55 @@ class ProcessKillBattleIT {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * Flips a bit in the middle of a payload's stored ciphertext, or cuts it to its first half, in
+   * the control plane's database (its H2 file belongs to the running control plane, so it is
+   * stopped with kill -9 for the edit and started again on the same data).
+   */
+  private void damageStoredCiphertext(String sha, boolean truncate) throws Exception {
+    cluster.kill9ControlPlane();
+    String url = "jdbc:h2:file:" + cluster.root().resolve("controlplane/controlplane");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
+      java.util.List<byte[]> rows = new java.util.ArrayList<>();
+      try (var s = c.prepareStatement(
+          "SELECT bytes FROM payload_chunks WHERE sha256 = ? ORDER BY chunk_index")) {
+        s.setString(1, sha);
+        try (var r = s.executeQuery()) {
+          while (r.next()) {
+            rows.add(r.getBytes(1));
+          }
+        }
+      }
+      long total = rows.stream().mapToLong(row -> row.length).sum();
+      assertTrue(total > 0, "payload " + sha + " has ciphertext rows");
+      long middle = total / 2;
+      int index = 0;
+      while (middle >= rows.get(index).length) {
+        middle -= rows.get(index).length;
+        index++;
+      }
+      byte[] row = rows.get(index);
+      if (truncate) {
+        row = java.util.Arrays.copyOf(row, (int) middle);
+        try (var s = c.prepareStatement("DELETE FROM payload_chunks WHERE sha256 = ? AND chunk_index > ?")) {
+          s.setString(1, sha);
+          s.setInt(2, index);
+          s.executeUpdate();
+        }
+      } else {
+        row[(int) middle] ^= 0x40;
+      }
+      try (var s = c.prepareStatement(
+          "UPDATE payload_chunks SET bytes = ? WHERE sha256 = ? AND chunk_index = ?")) {
+        s.setBytes(1, row);
+        s.setString(2, sha);
+        s.setInt(3, index);
+        assertEquals(1, s.executeUpdate());
+      }
+    }
+    cluster.startControlPlane();
+  }
 
   private boolean answers(String version) {
     return Cluster.httpGet(cluster.helloPort(), "/").equals(Optional.of(version));

@@ -6,6 +6,8 @@ import io.infraveil.controlplane.store.DeploymentStore;
 import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
 import io.infraveil.controlplane.store.DeploymentStore.Frozen;
 import io.infraveil.controlplane.store.HostStore;
+import io.infraveil.controlplane.store.Jdbc;
+import io.infraveil.controlplane.store.StoreException;
 import io.infraveil.controlplane.store.PayloadStore;
 import io.infraveil.proto.v1.DesiredAgent;
 import io.infraveil.proto.v1.PublisherSignature;
@@ -17,15 +19,23 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
- * Operator changes to deployments. Every change is stored first, then every host's desired
- * state is recomputed (and pushed). A new payload version always gets a new, higher sequence
- * number, rollbacks included.
+ * Operator changes to deployments. Each change — the deployment row, the rollout it starts and
+ * every host's recomputed desired state — commits in one transaction, or none of it does; hosts
+ * hear of it once it committed. A new payload version always gets a new, higher sequence number,
+ * rollbacks included.
+ *
+ * <p>Several control planes may share the database: a change stores the deployment only if its
+ * row is still the version the change was computed from (compare-and-set on
+ * {@code deployments.row_version}); the loser of two concurrent changes gets {@code ABORTED}
+ * naming the deployment's sequence now, and nothing of it is stored.
  */
 @Singleton
 public final class Deployments {
 
+  private final Jdbc jdbc;
   private final DeploymentStore store;
   private final PayloadStore payloads;
   private final DesiredStates desiredStates;
@@ -33,8 +43,9 @@ public final class Deployments {
   private final Clock clock;
   private final RolloutHook rollouts;
 
-  public Deployments(DeploymentStore store, PayloadStore payloads, DesiredStates desiredStates, HostStore hosts,
-      Clock clock, RolloutHook rollouts) {
+  public Deployments(Jdbc jdbc, DeploymentStore store, PayloadStore payloads, DesiredStates desiredStates,
+      HostStore hosts, Clock clock, RolloutHook rollouts) {
+    this.jdbc = jdbc;
     this.store = store;
     this.payloads = payloads;
     this.desiredStates = desiredStates;
@@ -65,6 +76,10 @@ public final class Deployments {
 
   public synchronized DeploymentRecord put(PutRequest request) {
     requireName(request.name());
+    return change(request.name(), () -> putInTransaction(request));
+  }
+
+  private DeploymentRecord putInTransaction(PutRequest request) {
     var payload = payloads.find(request.payloadSha256()).orElseThrow(() -> Status.NOT_FOUND
         .withDescription("payload " + request.payloadSha256() + " is not uploaded: upload it first "
             + "(infraveil ctl deploy DIR does both)").asRuntimeException());
@@ -77,6 +92,7 @@ public final class Deployments {
     if (placement.refused()) {
       throw refusal(placement);
     }
+    OptionalLong version = store.rowVersion(request.name()); // before the row: never newer than it
     Optional<DeploymentRecord> existing = store.find(request.name());
     long sequence = sequenceFor(request, payload.sha256(), existing);
     DeploymentRecord next;
@@ -101,7 +117,7 @@ public final class Deployments {
           generation, List.copyOf(request.hosts()), new TreeMap<>(request.labels()), maxInstances,
           old.paused(), request.retryMarkedBad(), signatures, old.frozen(), clock.instant());
     }
-    store.upsert(next);
+    write(next, version);
     boolean newVersion = existing.isEmpty() || !existing.get().payloadSha256().equals(next.payloadSha256());
     if (newVersion) {
       startRollout(existing.orElse(null), next, request.strategy(), request.startedBy(), "deploy");
@@ -121,6 +137,11 @@ public final class Deployments {
    * without canaries. A version whose rollout failed is refused unless named and forced.
    */
   public synchronized DeploymentRecord rollback(String name, String to, boolean force, String startedBy) {
+    return change(name, () -> rollbackInTransaction(name, to, force, startedBy));
+  }
+
+  private DeploymentRecord rollbackInTransaction(String name, String to, boolean force, String startedBy) {
+    OptionalLong version = store.rowVersion(name);
     DeploymentRecord old = require(name);
     String target = rollouts.rollbackTarget(name, old.payloadSha256(), to, force)
         .map(RolloutHook.RollbackTarget::sha256).orElse(null);
@@ -143,7 +164,7 @@ public final class Deployments {
     DeploymentRecord next = new DeploymentRecord(name, target, store.nextSequence(name),
         old.payloadSha256(), old.sequence(), old.generation() + 1, old.hosts(), old.labels(),
         old.maxInstances(), old.paused(), false, null, old.frozen(), clock.instant());
-    store.upsert(next);
+    write(next, version);
     // Going back to a version that ran before needs no canary.
     startRollout(old, next, RolloutStrategy.newBuilder().setCanary(0).build(), startedBy, "rollback");
     desiredStates.recomputeAll();
@@ -164,40 +185,99 @@ public final class Deployments {
 
   /** Bumps the generation: every host restarts the deployment. */
   public synchronized DeploymentRecord restart(String name) {
-    DeploymentRecord old = require(name);
-    DeploymentRecord next = with(old, old.generation() + 1, old.paused(), old.frozen());
-    store.upsert(next);
-    desiredStates.recomputeAll();
-    return next;
+    return change(name, () -> {
+      OptionalLong version = store.rowVersion(name);
+      DeploymentRecord old = require(name);
+      DeploymentRecord next = with(old, old.generation() + 1, old.paused(), old.frozen());
+      write(next, version);
+      desiredStates.recomputeAll();
+      return next;
+    });
   }
 
   /** Freezes what hosts run; later changes are stored but not pushed until resumed. */
   public synchronized DeploymentRecord pause(String name) {
-    DeploymentRecord old = require(name);
-    if (old.paused()) {
-      return old;
-    }
-    DeploymentRecord next = with(old, old.generation(), true,
-        new Frozen(old.payloadSha256(), old.sequence(), old.generation()));
-    store.upsert(next);
-    return next;
+    return change(name, () -> {
+      OptionalLong version = store.rowVersion(name);
+      DeploymentRecord old = require(name);
+      if (old.paused()) {
+        return old;
+      }
+      DeploymentRecord next = with(old, old.generation(), true,
+          new Frozen(old.payloadSha256(), old.sequence(), old.generation()));
+      write(next, version);
+      return next;
+    });
   }
 
   public synchronized DeploymentRecord resume(String name) {
-    DeploymentRecord old = require(name);
-    DeploymentRecord next = with(old, old.generation(), false, null);
-    store.upsert(next);
-    desiredStates.recomputeAll();
-    return next;
+    return change(name, () -> {
+      OptionalLong version = store.rowVersion(name);
+      DeploymentRecord old = require(name);
+      DeploymentRecord next = with(old, old.generation(), false, null);
+      write(next, version);
+      desiredStates.recomputeAll();
+      return next;
+    });
   }
 
   /** Forgets the deployment; hosts stop its agents when their desired state no longer names it. */
   public synchronized List<String> delete(String name) {
-    require(name);
-    List<String> placed = desiredStates.placements().getOrDefault(name, List.of());
-    store.delete(name);
-    desiredStates.recomputeAll();
-    return placed;
+    return change(name, () -> {
+      OptionalLong version = store.rowVersion(name);
+      require(name);
+      List<String> placed = desiredStates.placements().getOrDefault(name, List.of());
+      if (version.isEmpty() || !store.compareAndDelete(name, version.getAsLong())) {
+        throw changedConcurrently(name);
+      }
+      desiredStates.recomputeAll();
+      return placed;
+    });
+  }
+
+  /**
+   * Runs one change in one transaction. The rollouts' lock is taken before any row is locked
+   * (lock order: this, rollouts, desired states), so a rollout round on this control plane never
+   * waits on a row this change holds while holding what this change waits for. A write conflict
+   * the database reports (another control plane changing the same rows) is the same ABORTED as
+   * a lost compare-and-set.
+   */
+  private <T> T change(String name, Supplier<T> work) {
+    try {
+      synchronized (rollouts) {
+        return jdbc.inTransaction("change deployment " + name, c -> work.get());
+      }
+    } catch (StoreException e) {
+      if (conflict(e)) {
+        throw changedConcurrently(name);
+      }
+      throw e;
+    }
+  }
+
+  /** Stores {@code next} if its row is still at {@code version}; ABORTED otherwise. */
+  private void write(DeploymentRecord next, OptionalLong version) {
+    if (!store.compareAndSet(next, version)) {
+      throw changedConcurrently(next.name());
+    }
+  }
+
+  private io.grpc.StatusRuntimeException changedConcurrently(String name) {
+    String now = store.find(name).map(d -> "now sequence " + d.sequence() + ", generation " + d.generation())
+        .orElse("being created or deleted by another change");
+    return Status.ABORTED.withDescription("deployment " + name + " changed concurrently (" + now
+        + "), through another control plane or call; nothing of this change was stored: retry it")
+        .asRuntimeException();
+  }
+
+  private static boolean conflict(StoreException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        return state.equals("23505") || state.startsWith("40") || state.equals("HYT00");
+      }
+    }
+    return false;
   }
 
   /** A valid name and exactly one kind of target, each host name well formed. */

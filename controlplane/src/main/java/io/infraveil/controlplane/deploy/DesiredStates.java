@@ -6,6 +6,8 @@ import io.infraveil.controlplane.store.DeploymentStore;
 import io.infraveil.controlplane.store.DeploymentStore.DeploymentRecord;
 import io.infraveil.controlplane.store.HostStore;
 import io.infraveil.controlplane.store.HostStore.HostRecord;
+import io.infraveil.controlplane.store.Jdbc;
+import io.infraveil.controlplane.store.StoreException;
 import io.infraveil.controlplane.store.PayloadStore;
 import io.infraveil.proto.v1.DesiredAgent;
 import io.infraveil.proto.v1.DesiredState;
@@ -24,12 +26,22 @@ import java.util.function.BiConsumer;
 /**
  * The desired state of every host, level-triggered: always the full snapshot, with a per-host
  * revision that grows only when the content changes. Recomputed on every change of hosts or
- * deployments and stored; listeners hear each change made here once it is stored (the change
- * feed tells every replica, which pushes it to the launchers it holds).
+ * deployments (inside the caller's transaction when there is one) and stored; listeners hear
+ * each change made here once its transaction commits (the change feed tells every replica,
+ * which pushes it to the launchers it holds).
+ *
+ * <p>Several control planes may share the database: a revision is taken by compare-and-set on
+ * {@code hosts.desired_revision} against the stored one, never by adding one to a remembered
+ * value, and a writer that lost the race reads the winner's state and decides again. The map
+ * here is a cache of committed states; it only moves forward.
  */
 @Singleton
 public final class DesiredStates {
 
+  /** Attempts at one host's compare-and-set before giving up (each loss means another writer won). */
+  private static final int MAX_ATTEMPTS = 20;
+
+  private final Jdbc jdbc;
   private final HostStore hosts;
   private final DeploymentStore deployments;
   private final PayloadStore payloads;
@@ -38,7 +50,9 @@ public final class DesiredStates {
   private final List<BiConsumer<String, DesiredState>> listeners = new CopyOnWriteArrayList<>();
   private volatile RolloutHook rollouts = RolloutHook.NONE;
 
-  public DesiredStates(HostStore hosts, DeploymentStore deployments, PayloadStore payloads, Clock clock) {
+  public DesiredStates(Jdbc jdbc, HostStore hosts, DeploymentStore deployments, PayloadStore payloads,
+      Clock clock) {
+    this.jdbc = jdbc;
     this.hosts = hosts;
     this.deployments = deployments;
     this.payloads = payloads;
@@ -82,7 +96,15 @@ public final class DesiredStates {
 
   /** Recomputes every host; stores and announces those whose content changed. */
   public synchronized void recomputeAll() {
+    jdbc.inTransaction("recompute the desired states", c -> {
+      recomputeAllInTransaction();
+      return null;
+    });
+  }
+
+  private void recomputeAllInTransaction() {
     List<HostRecord> allHosts = hosts.list();
+    Map<String, HostStore.StoredDesired> stored = hosts.desiredStates();
     // Placement and the desired entry of each deployment are computed once, not once per host.
     Map<DeploymentRecord, java.util.Set<String>> placed = new java.util.LinkedHashMap<>();
     Map<DeploymentRecord, DesiredAgent> entries = new java.util.HashMap<>();
@@ -104,11 +126,27 @@ public final class DesiredStates {
           }
         }
       }
-      DesiredState before = current(host.name());
-      if (!before.getAgentsList().equals(agents)
-          || !before.getHostLabelsMap().equals(host.labels())) {
-        publish(host.name(), before.getRevision() + 1, agents, host.labels());
+      storeIfChanged(host.name(), agents, host.labels(), stored.get(host.name()));
+    }
+  }
+
+  /** Stores the content under the next revision unless the stored state already holds it. */
+  private void storeIfChanged(String host, List<DesiredAgent> agents, Map<String, String> labels,
+      HostStore.StoredDesired stored) {
+    for (int attempt = 1; stored != null; attempt++) {
+      DesiredState before = parse(host, stored);
+      if (before.getAgentsList().equals(agents) && before.getHostLabelsMap().equals(labels)) {
+        jdbc.afterCommit(() -> adopt(before, false)); // perhaps stored by another control plane
+        return;
       }
+      if (store(host, stored.revision(), stored.revision() + 1, agents, labels).isPresent()) {
+        return;
+      }
+      if (attempt == MAX_ATTEMPTS) {
+        throw new StoreException("the desired state of " + host + " was changed by another writer "
+            + MAX_ATTEMPTS + " times in a row while this one stored it; retry", null);
+      }
+      stored = hosts.storedDesired(host).orElse(null); // another writer won: decide again on its state
     }
   }
 
@@ -117,11 +155,25 @@ public final class DesiredStates {
    * may hold a higher revision than the control plane remembers, and would ignore older ones.
    */
   public synchronized DesiredState ensureAbove(String host, long held) {
-    DesiredState state = current(host);
-    if (held > state.getRevision()) {
-      return publish(host, held + 1, state.getAgentsList(), state.getHostLabelsMap());
-    }
-    return state;
+    return jdbc.inTransaction("raise the desired revision of " + host, c -> {
+      for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        var stored = hosts.storedDesired(host);
+        if (stored.isEmpty()) {
+          return current(host);
+        }
+        DesiredState state = parse(host, stored.get());
+        if (held <= state.getRevision()) {
+          jdbc.afterCommit(() -> adopt(state, false));
+          return state;
+        }
+        var raised = store(host, state.getRevision(), held + 1, state.getAgentsList(), state.getHostLabelsMap());
+        if (raised.isPresent()) {
+          return raised.get();
+        }
+      }
+      throw new StoreException("the desired state of " + host + " was changed by another writer "
+          + MAX_ATTEMPTS + " times in a row while this one raised its revision; retry", null);
+    });
   }
 
   public Optional<DesiredAgent> find(String host, String deployment) {
@@ -130,7 +182,11 @@ public final class DesiredStates {
         .findFirst();
   }
 
-  private DesiredState publish(String host, long revision, List<DesiredAgent> agents,
+  /**
+   * Stores the state under {@code revision} if the stored revision is still {@code expected};
+   * once the transaction commits it is held here and pushed. Empty when another writer won.
+   */
+  private Optional<DesiredState> store(String host, long expected, long revision, List<DesiredAgent> agents,
       Map<String, String> hostLabels) {
     DesiredState state = DesiredState.newBuilder()
         .setHostName(host)
@@ -139,10 +195,41 @@ public final class DesiredStates {
         .putAllHostLabels(hostLabels)
         .setIssuedAt(ProtoTime.timestamp(clock.instant()))
         .build();
-    hosts.setDesiredState(host, revision, state.toByteArray());
-    current.put(host, state);
-    listeners.forEach(listener -> listener.accept(host, state));
-    return state;
+    if (!hosts.compareAndSetDesiredState(host, expected, revision, state.toByteArray())) {
+      return Optional.empty();
+    }
+    jdbc.afterCommit(() -> adopt(state, true));
+    return Optional.of(state);
+  }
+
+  /**
+   * Holds a committed state unless a newer one is held already. Listeners hear of states stored
+   * here ({@code storedHere}); one another replica stored reaches them through the change feed.
+   */
+  private void adopt(DesiredState state, boolean storedHere) {
+    String host = state.getHostName();
+    boolean[] newer = {false};
+    current.compute(host, (name, held) -> {
+      if (held == null || state.getRevision() > held.getRevision()) {
+        newer[0] = true;
+        return state;
+      }
+      return held;
+    });
+    if (newer[0] && storedHere) {
+      listeners.forEach(listener -> listener.accept(host, state));
+    }
+  }
+
+  private static DesiredState parse(String host, HostStore.StoredDesired stored) {
+    if (stored.state() == null) {
+      return DesiredState.newBuilder().setHostName(host).setRevision(stored.revision()).build();
+    }
+    try {
+      return DesiredState.parseFrom(stored.state());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("the stored desired state of " + host + " is corrupt", e);
+    }
   }
 
   private DesiredAgent agentFor(DeploymentRecord deployment) {

@@ -2,19 +2,14 @@ package io.infraveil.controlplane.grpc;
 
 import io.grpc.ServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
-import io.infraveil.certs.RecordingTrustManager;
-import io.infraveil.certs.TlsContexts;
-import io.infraveil.controlplane.ServerPki;
-import io.infraveil.controlplane.auth.SecurityEvents;
+import io.infraveil.certs.TlsProvider;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
-import io.netty.handler.ssl.ClientAuth;
-import jakarta.annotation.PreDestroy;
+import io.netty.channel.epoll.Epoll;
 import jakarta.inject.Singleton;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Puts mutual TLS on the gRPC server before it starts. The listener is typed on
@@ -27,35 +22,12 @@ import javax.net.ssl.SSLException;
 @Singleton
 final class MutualTlsServerConfigurer implements BeanCreatedEventListener<ServerBuilder<?>> {
 
-  private final ServerPki pki;
-  private final SecurityEvents securityEvents;
-  /**
-   * Refused handshakes are reported from Netty's event loop, which must not wait on the
-   * database: they are recorded on this thread instead, and a flood beyond its queue is
-   * dropped (the log line of each recorded one says what happened).
-   */
-  private final ThreadPoolExecutor recorder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-      new ArrayBlockingQueue<>(1_000), runnable -> {
-        Thread thread = new Thread(runnable, "refused-handshake-recorder");
-        thread.setDaemon(true);
-        return thread;
-      }, new ThreadPoolExecutor.DiscardPolicy());
+  private static final Logger LOG = LoggerFactory.getLogger(MutualTlsServerConfigurer.class);
 
-  MutualTlsServerConfigurer(ServerPki pki, SecurityEvents securityEvents) {
-    this.pki = pki;
-    this.securityEvents = securityEvents;
-  }
+  private final ServerTlsContext tls;
 
-  @PreDestroy
-  void close() {
-    recorder.shutdown();
-  }
-
-  private void refused(RecordingTrustManager.RefusedClient client) {
-    recorder.execute(() -> securityEvents.record("REFUSED_HANDSHAKE", client.identity(), null,
-        "TLS handshake refused for client certificate " + client.subject()
-            + (client.serialHex() == null ? "" : " (serial " + client.serialHex() + ")") + ": " + client.reason(),
-        client.peer()));
+  MutualTlsServerConfigurer(ServerTlsContext tls) {
+    this.tls = tls;
   }
 
   @Override
@@ -65,12 +37,11 @@ final class MutualTlsServerConfigurer implements BeanCreatedEventListener<Server
       throw new IllegalStateException("the gRPC server builder is " + builder.getClass().getName()
           + ", not Netty's: refusing to start without mutual TLS");
     }
-    try {
-      netty.sslContext(TlsContexts.server(pki.serverChain(), pki.serverKey(), pki.trustedCas(),
-          ClientAuth.OPTIONAL, this::refused));
-    } catch (SSLException e) {
-      throw new IllegalStateException("cannot build the server TLS context", e);
-    }
+    // gRPC's own TLS negotiation, with connections queued for their turn to handshake.
+    netty.protocolNegotiator(new GatedTlsNegotiator(tls.sslContext(), tls.handshakeLimiter()));
+    // grpc-netty picks the native epoll transport itself where it loads, NIO elsewhere.
+    LOG.info("grpc_transport {} transport={} max_concurrent_handshakes={}", TlsProvider.description(),
+        Epoll.isAvailable() ? "epoll" : "nio", tls.handshakeLimiter().stats().limit());
     // Hosts ping every 10 s to notice dead peers; allow it, and ping them back likewise.
     netty.permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)

@@ -20,16 +20,14 @@ import io.infraveil.proto.v1.PayloadChunk;
 import io.infraveil.proto.v1.PayloadServiceGrpc;
 import jakarta.inject.Singleton;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Serves payload ciphertext to the hosts a deployment is placed on: a header (the data key
  * wrapped for that host, a MAC binding deployment, sequence and hash with that host's key), then
- * the stored ciphertext from the requested offset, paced by the client's flow control.
+ * the stored ciphertext from the requested offset, read from the database's chunk rows and paced
+ * by the client's flow control.
  */
 @Singleton
 final class PayloadEndpoint extends PayloadServiceGrpc.PayloadServiceImplBase {
@@ -38,16 +36,14 @@ final class PayloadEndpoint extends PayloadServiceGrpc.PayloadServiceImplBase {
 
   private final DesiredStates desiredStates;
   private final PayloadStore payloads;
-  private final PayloadFiles files;
   private final MasterKey masterKey;
   private final Enrollment enrollment;
   private final SecureRandom random;
 
-  PayloadEndpoint(DesiredStates desiredStates, PayloadStore payloads, PayloadFiles files, MasterKey masterKey,
+  PayloadEndpoint(DesiredStates desiredStates, PayloadStore payloads, MasterKey masterKey,
       Enrollment enrollment, SecureRandom random) {
     this.desiredStates = desiredStates;
     this.payloads = payloads;
-    this.files = files;
     this.masterKey = masterKey;
     this.enrollment = enrollment;
     this.random = random;
@@ -86,28 +82,29 @@ final class PayloadEndpoint extends PayloadServiceGrpc.PayloadServiceImplBase {
     java.util.Arrays.fill(dataKey, (byte) 0);
 
     ServerCallStreamObserver<FetchResponse> out = (ServerCallStreamObserver<FetchResponse>) responses;
-    FileChannel channel;
-    try {
-      channel = FileChannel.open(files.ciphertext(sha256), StandardOpenOption.READ);
-    } catch (IOException e) {
-      throw Status.INTERNAL.withDescription("payload " + sha256 + " ciphertext is missing from the data dir: "
-          + e.getMessage()).asRuntimeException();
-    }
     out.onNext(FetchResponse.newBuilder().setHeader(header).build());
-    new ChunkPump(out, channel, request.getOffset(), payload.ciphertextSize()).start();
+    new ChunkPump(out, payloads, sha256, request.getOffset(), payload.ciphertextSize()).start();
   }
 
-  /** Sends chunks while the client can take them; resumes when it is ready again. */
+  /**
+   * Sends messages while the client can take them and resumes when it is ready again, holding
+   * one stored chunk row ({@link PayloadStore#CHUNK_BYTES}) at a time.
+   */
   private static final class ChunkPump implements Runnable {
     private final ServerCallStreamObserver<FetchResponse> out;
-    private final FileChannel channel;
+    private final PayloadStore store;
+    private final String sha256;
     private final long size;
     private long offset;
     private boolean finished;
+    private int rowIndex = -1;
+    private byte[] row;
 
-    ChunkPump(ServerCallStreamObserver<FetchResponse> out, FileChannel channel, long offset, long size) {
+    ChunkPump(ServerCallStreamObserver<FetchResponse> out, PayloadStore store, String sha256, long offset,
+        long size) {
       this.out = out;
-      this.channel = channel;
+      this.store = store;
+      this.sha256 = sha256;
       this.offset = offset;
       this.size = size;
     }
@@ -118,6 +115,27 @@ final class PayloadEndpoint extends PayloadServiceGrpc.PayloadServiceImplBase {
       run();
     }
 
+    /** {@code length} bytes from {@code offset}, from the stored rows. */
+    private ByteString read(long at, int length) throws IOException {
+      ByteString.Output bytes = ByteString.newOutput(length);
+      while (bytes.size() < length) {
+        long position = at + bytes.size();
+        int index = (int) (position / PayloadStore.CHUNK_BYTES);
+        if (index != rowIndex) {
+          row = store.chunk(sha256, index).orElseThrow(() -> new IOException(
+              "ciphertext ends early at " + position + " (chunk " + index + " is not stored)"));
+          rowIndex = index;
+        }
+        int from = (int) (position - (long) index * PayloadStore.CHUNK_BYTES);
+        if (from >= row.length) {
+          throw new IOException("ciphertext ends early at " + position + " (chunk " + index + " holds "
+              + row.length + " bytes)");
+        }
+        bytes.write(row, from, Math.min(row.length - from, length - bytes.size()));
+      }
+      return bytes.toByteString();
+    }
+
     @Override
     public synchronized void run() {
       if (finished) {
@@ -125,24 +143,18 @@ final class PayloadEndpoint extends PayloadServiceGrpc.PayloadServiceImplBase {
       }
       try {
         while (out.isReady() && offset < size) {
-          ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, size - offset));
-          while (buffer.hasRemaining()) {
-            if (channel.read(buffer, offset + buffer.position()) < 0) {
-              throw new IOException("ciphertext ends early at " + (offset + buffer.position()));
-            }
-          }
-          buffer.flip();
+          ByteString data = read(offset, (int) Math.min(CHUNK_BYTES, size - offset));
           out.onNext(FetchResponse.newBuilder()
-              .setChunk(PayloadChunk.newBuilder().setOffset(offset).setData(ByteString.copyFrom(buffer)))
+              .setChunk(PayloadChunk.newBuilder().setOffset(offset).setData(data))
               .build());
-          offset += buffer.limit();
+          offset += data.size();
         }
         if (offset >= size) {
           finished = true;
           close();
           out.onCompleted();
         }
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         finished = true;
         close();
         out.onError(Status.INTERNAL.withDescription("reading payload ciphertext failed: " + e.getMessage())
@@ -150,12 +162,8 @@ final class PayloadEndpoint extends PayloadServiceGrpc.PayloadServiceImplBase {
       }
     }
 
-    private void close() {
-      try {
-        channel.close();
-      } catch (IOException ignored) {
-        // Read-only channel; nothing to lose.
-      }
+    private synchronized void close() {
+      row = null; // nothing else to release: each row is read in its own statement
     }
   }
 }

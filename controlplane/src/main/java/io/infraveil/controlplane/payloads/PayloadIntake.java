@@ -4,10 +4,10 @@ import io.grpc.Status;
 import io.infraveil.appconfig.AppConfig;
 import io.infraveil.appconfig.AppConfigParser;
 import io.infraveil.appconfig.ConfigException;
-import io.infraveil.host.fs.AtomicFiles;
 import io.infraveil.controlplane.MasterKey;
 import io.infraveil.controlplane.store.PayloadStore;
 import io.infraveil.controlplane.store.PayloadStore.PayloadRecord;
+import io.infraveil.controlplane.store.StoreException;
 import io.infraveil.payload.Sha256Hex;
 import io.infraveil.payload.archive.ExtractionLimits;
 import io.infraveil.payload.archive.InvalidArchiveException;
@@ -21,7 +21,6 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -39,7 +38,8 @@ import javax.crypto.SecretKey;
  * Takes an uploaded {@code .tar.gz}: spools it (mode 0600, deleted as soon as it is sealed),
  * refuses what a host would refuse to extract (with the host's message) and validates its
  * {@code config.yaml} before anything is stored, seals it with a fresh data key
- * in 64 KiB records, and stores it under the SHA-256 of its plaintext.
+ * in 64 KiB records, and stores the ciphertext in the database's chunk rows under the SHA-256 of
+ * its plaintext. The spool is this control plane's scratch space, never the truth.
  */
 @Singleton
 public final class PayloadIntake {
@@ -123,9 +123,7 @@ public final class PayloadIntake {
         if (existing.isPresent()) {
           return new Stored(existing.get(), true, instances);
         }
-        PayloadRecord record = seal(sha256, instances);
-        store.insertIfAbsent(record);
-        return new Stored(record, false, instances);
+        return seal(sha256, instances);
       } finally {
         Files.deleteIfExists(spool);
       }
@@ -165,35 +163,44 @@ public final class PayloadIntake {
       }
     }
 
-    private PayloadRecord seal(String sha256, Map<String, Integer> instances) throws IOException {
+    /**
+     * Seals the spooled upload straight into the database's chunk rows; the payload row commits
+     * with them. Two control planes storing the same content at once: one wins, the other
+     * answers with what the winner stored.
+     */
+    private Stored seal(String sha256, Map<String, Integer> instances) throws IOException {
       SecretKey dataKey = DataKeys.newDataKey(random);
       byte[] noncePrefix = RecordFormat.newNoncePrefix(random);
-      Path target = files.ciphertext(sha256);
-      Path temp = Files.createTempFile(files.payloadsDir(), "." + sha256 + ".", ".tmp");
+      PayloadRecord[] stored = new PayloadRecord[1];
       try {
-        SealResult sealed;
-        try (InputStream in = Files.newInputStream(spool);
-            OutputStream cipherOut = Files.newOutputStream(temp, StandardOpenOption.WRITE)) {
-          sealed = RecordSealer.seal(in, cipherOut, dataKey, noncePrefix, RecordFormat.DEFAULT_RECORD_SIZE);
+        store.insertWithCiphertext(sha256, cipherOut -> {
+          SealResult sealed;
+          try (InputStream in = Files.newInputStream(spool)) {
+            sealed = RecordSealer.seal(in, cipherOut, dataKey, noncePrefix, RecordFormat.DEFAULT_RECORD_SIZE);
+          }
+          if (!sealed.sha256Hex().equals(sha256)) {
+            throw new IOException("the spooled upload changed while it was sealed (" + sha256 + " vs "
+                + sealed.sha256Hex() + "); upload again");
+          }
+          List<String> services = new ArrayList<>();
+          instances.forEach((name, count) -> services.add(name + "=" + count));
+          stored[0] = new PayloadRecord(sha256, sealed.plaintextSize(), sealed.ciphertextSize(),
+              RecordFormat.DEFAULT_RECORD_SIZE, noncePrefix,
+              masterKey.seal(dataKey.getEncoded(), dataKeyContext(sha256)),
+              versionLabel == null || versionLabel.isBlank() ? sha256.substring(0, 12) : versionLabel,
+              services, uploadedBy, clock.instant());
+          return stored[0];
+        });
+      } catch (StoreException | IOException e) {
+        // A primary key taken by the same content stored meanwhile (a chunk row fails first).
+        var winner = store.find(sha256);
+        if (winner.isPresent()) {
+          return new Stored(winner.get(), true, instances);
         }
-        if (!sealed.sha256Hex().equals(sha256)) {
-          throw new IOException("the spooled upload changed while it was sealed (" + sha256 + " vs "
-              + sealed.sha256Hex() + "); upload again");
-        }
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-          channel.force(true);
-        }
-        AtomicFiles.moveDurably(temp, target); // the row below must never name a missing file
-        List<String> services = new ArrayList<>();
-        instances.forEach((name, count) -> services.add(name + "=" + count));
-        return new PayloadRecord(sha256, sealed.plaintextSize(), sealed.ciphertextSize(),
-            RecordFormat.DEFAULT_RECORD_SIZE, noncePrefix,
-            masterKey.seal(dataKey.getEncoded(), dataKeyContext(sha256)),
-            versionLabel == null || versionLabel.isBlank() ? sha256.substring(0, 12) : versionLabel,
-            services, uploadedBy, clock.instant());
-      } finally {
-        Files.deleteIfExists(temp);
+        throw e;
       }
+      return stored[0] == null ? new Stored(store.find(sha256).orElseThrow(), true, instances)
+          : new Stored(stored[0], false, instances);
     }
   }
 }

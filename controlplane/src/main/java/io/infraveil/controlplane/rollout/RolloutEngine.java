@@ -389,9 +389,18 @@ public final class RolloutEngine implements RolloutHook {
         .filter(entry -> entry.getPayload().getSha256().equals(to.sha256()))
         .mapToLong(DesiredAgent::getGeneration)
         .max().orElse(current.generation());
-    deployments.upsert(new DeploymentRecord(current.name(), to.sha256(), to.sequence(), current.payloadSha256(),
-        current.sequence(), generation, current.hosts(), current.labels(), current.maxInstances(),
-        current.paused(), false, to.signatures(), current.frozen(), current.updatedAt()));
+    // Compare-and-set: a deploy stored meanwhile (here or on another control plane) wins.
+    java.util.OptionalLong version = deployments.rowVersion(current.name());
+    boolean unchanged = deployments.find(current.name())
+        .filter(now -> now.payloadSha256().equals(current.payloadSha256()) && now.sequence() == current.sequence())
+        .isPresent();
+    if (!unchanged || !deployments.compareAndSet(new DeploymentRecord(current.name(), to.sha256(), to.sequence(),
+        current.payloadSha256(), current.sequence(), generation, current.hosts(), current.labels(),
+        current.maxInstances(), current.paused(), false, to.signatures(), current.frozen(), current.updatedAt()),
+        version)) {
+      LOG.warn("deployment {} changed while its rollout was reverted; the change stands", current.name());
+      return;
+    }
     LOG.warn("deployment {} reverted to {} (sequence {}): {}", current.name(), to.label(), to.sequence(),
         reverted.reason());
   }
@@ -459,13 +468,21 @@ public final class RolloutEngine implements RolloutHook {
     return out.toString();
   }
 
+  /**
+   * A host found its own cached copy damaged, threw it away and fetched the version again: that
+   * says nothing against the version (a version that cannot be fetched or verified is refused
+   * with its own reason), so it does not fail the rollout.
+   */
+  static final String CACHE_ENTRY_EVICTED = "CACHE_ENTRY_EVICTED";
+
   private void noteEvent(ReportIngest.ReceivedEvent received) {
     var event = received.event();
     String why;
     if (event.getKind() == EventKind.EVENT_KIND_ROLLED_BACK) {
       why = "rolled back" + (event.getReason().isEmpty() ? "" : " (" + event.getReason() + ")")
           + (event.getMessage().isEmpty() ? "" : ": " + event.getMessage());
-    } else if (event.getKind() == EventKind.EVENT_KIND_PAYLOAD_REJECTED) {
+    } else if (event.getKind() == EventKind.EVENT_KIND_PAYLOAD_REJECTED
+        && !CACHE_ENTRY_EVICTED.equals(event.getReason())) {
       why = "refused the payload" + (event.getReason().isEmpty() ? "" : " (" + event.getReason() + ")")
           + (event.getMessage().isEmpty() ? "" : ": " + event.getMessage());
     } else {

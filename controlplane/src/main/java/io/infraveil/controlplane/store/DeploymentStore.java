@@ -119,6 +119,57 @@ public final class DeploymentStore {
     });
   }
 
+  /** The version of the deployment's row, which every {@link #compareAndSet} grows; empty if none. */
+  public OptionalLong rowVersion(String name) {
+    return jdbc.queryOne("read the row version of deployment " + name,
+        "SELECT row_version FROM deployments WHERE name = ?", s -> s.setString(1, name), r -> r.getLong(1))
+        .map(OptionalLong::of).orElse(OptionalLong.empty());
+  }
+
+  /**
+   * Stores {@code next} only if the deployment's row is still at {@code expected} (empty: no row
+   * yet), and grows the row version; false, with nothing written, when another writer (another
+   * control plane on this database) stored or created it in between.
+   */
+  public boolean compareAndSet(DeploymentRecord next, OptionalLong expected) {
+    return jdbc.inTransaction("store deployment " + next.name(), c -> {
+      if (expected.isPresent()) {
+        try (PreparedStatement s = c.prepareStatement(
+            "UPDATE deployments SET row_version = row_version + 1 WHERE name = ? AND row_version = ?")) {
+          s.setString(1, next.name());
+          s.setLong(2, expected.getAsLong());
+          if (s.executeUpdate() != 1) {
+            return false;
+          }
+        }
+      } else {
+        // A failed statement ends a PostgreSQL transaction unless it is rolled back to a savepoint.
+        java.sql.Savepoint beforeInsert = c.setSavepoint();
+        try (PreparedStatement s = c.prepareStatement(INSERT)) {
+          bind(s, next);
+          s.executeUpdate();
+        } catch (SQLException e) {
+          if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+            c.rollback(beforeInsert);
+            return false;
+          }
+          throw e;
+        }
+        c.releaseSavepoint(beforeInsert);
+      }
+      upsert(next);
+      return true;
+    });
+  }
+
+  private static final String UNIQUE_VIOLATION = "23505"; // H2 and PostgreSQL alike
+
+  private static final String INSERT =
+      "INSERT INTO deployments (name, payload_sha256, sequence, previous_sha256, previous_sequence,"
+          + " generation, labels_json, max_instances, paused, retry_marked_bad, signatures,"
+          + " frozen_sha256, frozen_sequence, frozen_generation, updated_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
   /** Stores the deployment and, when they changed, the hosts it names, in one transaction. */
   public void upsert(DeploymentRecord d) {
     jdbc.inTransaction("store deployment " + d.name(), c -> {
@@ -190,6 +241,15 @@ public final class DeploymentStore {
       s.setLong(14, d.frozen().generation());
     }
     s.setTimestamp(15, Timestamp.from(d.updatedAt()));
+  }
+
+  /** Deletes the deployment only if its row is still at {@code expected}; false otherwise. */
+  public boolean compareAndDelete(String name, long expected) {
+    return jdbc.update("delete deployment " + name, "DELETE FROM deployments WHERE name = ? AND row_version = ?",
+        s -> {
+          s.setString(1, name);
+          s.setLong(2, expected);
+        }) == 1;
   }
 
   public boolean delete(String name) {

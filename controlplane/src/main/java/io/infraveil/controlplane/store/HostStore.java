@@ -82,6 +82,40 @@ public final class HostStore {
         });
   }
 
+  /**
+   * Stores a host's desired state under {@code revision} only if the stored revision is still
+   * {@code expected}: the database, not a counter in one control plane, decides which writer
+   * gets a revision. False when another writer stored one in between (read it and decide again).
+   */
+  public boolean compareAndSetDesiredState(String name, long expected, long revision, byte[] desiredState) {
+    return jdbc.update("store the desired state of " + name,
+        "UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ? AND desired_revision = ?",
+        s -> {
+          s.setLong(1, revision);
+          s.setBytes(2, desiredState);
+          s.setString(3, name);
+          s.setLong(4, expected);
+        }) == 1;
+  }
+
+  /** The stored desired revision of a host, and its state (null if none was ever computed). */
+  public record StoredDesired(long revision, byte[] state) {}
+
+  /** Every host's stored desired revision and state, by name. */
+  public Map<String, StoredDesired> desiredStates() {
+    Map<String, StoredDesired> out = new java.util.HashMap<>();
+    jdbc.query("read the desired states", "SELECT name, desired_revision, desired_state FROM hosts", s -> {},
+        r -> out.put(r.getString(1), new StoredDesired(r.getLong(2), r.getBytes(3))));
+    return out;
+  }
+
+  /** One host's stored desired revision and state, if the host exists. */
+  public Optional<StoredDesired> storedDesired(String name) {
+    return jdbc.queryOne("read the desired state of " + name,
+        "SELECT desired_revision, desired_state FROM hosts WHERE name = ?", s -> s.setString(1, name),
+        r -> new StoredDesired(r.getLong(1), r.getBytes(2)));
+  }
+
   /** The desired state last computed for a host, if any. */
   public Optional<byte[]> desiredState(String name) {
     return jdbc.queryOne("read the desired state of " + name,

@@ -10,9 +10,26 @@ import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 
-/** Small JDBC helper: one statement per call, errors say what was being done. */
+/**
+ * Small JDBC helper: one statement per call, errors say what was being done. Calls made while
+ * this thread runs {@link #inTransaction} (from any store) join that transaction, so a change
+ * and everything it causes commit together or not at all; work that must wait for the commit
+ * (pushing to hosts, updating caches) goes through {@link #afterCommit}.
+ */
 @Singleton
 public final class Jdbc {
+
+  /** The transaction this thread is in: its connection and what runs once it commits. */
+  private static final class Open {
+    final Connection connection;
+    final List<Runnable> afterCommit = new ArrayList<>();
+
+    Open(Connection connection) {
+      this.connection = connection;
+    }
+  }
+
+  private final ThreadLocal<Open> open = new ThreadLocal<>();
 
   /** Binds parameters. */
   @FunctionalInterface
@@ -55,6 +72,15 @@ public final class Jdbc {
   }
 
   public int update(String what, String sql, Binder binder) {
+    Open tx = open.get();
+    if (tx != null) {
+      try (PreparedStatement s = tx.connection.prepareStatement(sql)) {
+        binder.bind(s);
+        return s.executeUpdate();
+      } catch (SQLException e) {
+        throw StoreException.of(what, e);
+      }
+    }
     try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
       binder.bind(s);
       return s.executeUpdate();
@@ -64,7 +90,24 @@ public final class Jdbc {
   }
 
   public <T> List<T> query(String what, String sql, Binder binder, RowMapper<T> mapper) {
-    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+    Open tx = open.get();
+    if (tx != null) {
+      try {
+        return query(tx.connection, sql, binder, mapper);
+      } catch (SQLException e) {
+        throw StoreException.of(what, e);
+      }
+    }
+    try (Connection c = dataSource.getConnection()) {
+      return query(c, sql, binder, mapper);
+    } catch (SQLException e) {
+      throw StoreException.of(what, e);
+    }
+  }
+
+  private static <T> List<T> query(Connection c, String sql, Binder binder, RowMapper<T> mapper)
+      throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
       binder.bind(s);
       try (ResultSet r = s.executeQuery()) {
         List<T> out = new ArrayList<>();
@@ -73,8 +116,6 @@ public final class Jdbc {
         }
         return out;
       }
-    } catch (SQLException e) {
-      throw StoreException.of(what, e);
     }
   }
 
@@ -83,25 +124,57 @@ public final class Jdbc {
     return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
   }
 
+  /**
+   * Runs {@code work} in one transaction, committed when it returns and rolled back when it
+   * throws; inside another transaction of this thread it joins that one.
+   */
   public <T> T inTransaction(String what, TransactionWork<T> work) {
+    Open outer = open.get();
+    if (outer != null) {
+      try {
+        return work.run(outer.connection);
+      } catch (SQLException e) {
+        throw StoreException.of(what, e);
+      }
+    }
+    Open tx;
+    T result;
     try (Connection c = dataSource.getConnection()) {
       if (dialect == null) {
         dialect = SqlDialect.of(c); // so the work can ask without taking a second connection
       }
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
+      tx = new Open(c);
+      open.set(tx);
       try {
-        T result = work.run(c);
+        result = work.run(c);
         c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
+      } catch (SQLException | RuntimeException | Error e) {
+        try {
+          c.rollback();
+        } catch (SQLException rollback) {
+          e.addSuppressed(rollback);
+        }
         throw e;
       } finally {
+        open.remove();
         c.setAutoCommit(autoCommit);
       }
     } catch (SQLException e) {
       throw StoreException.of(what, e);
+    }
+    tx.afterCommit.forEach(Runnable::run);
+    return result;
+  }
+
+  /** Runs {@code action} once this thread's transaction commits (never if it rolls back), else now. */
+  public void afterCommit(Runnable action) {
+    Open tx = open.get();
+    if (tx == null) {
+      action.run();
+    } else {
+      tx.afterCommit.add(action);
     }
   }
 }

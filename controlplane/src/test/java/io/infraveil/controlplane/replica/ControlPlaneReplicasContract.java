@@ -76,6 +76,8 @@ abstract class ControlPlaneReplicasContract {
     properties.put("infraveil.incident-check-interval", "100ms");
     properties.put("infraveil.report-interval", "200ms");
     properties.put("infraveil.rollout-interval", "100ms");
+    // Replicas of one installation are given one master key file (the database holds its fingerprint).
+    properties.put("infraveil.master-key-file", dir.resolve("master.key").toString());
     ControlPlane controlPlane = ControlPlane.start(dir.resolve("data-" + name), dir.resolve("pki"), 0, properties);
     started.add(controlPlane);
     return controlPlane;

@@ -97,13 +97,13 @@ final class RolloutEngineTest {
     hosts = new HostStore(jdbc);
     deploymentStore = new DeploymentStore(jdbc);
     payloads = new PayloadStore(jdbc);
-    desired = new DesiredStates(hosts, deploymentStore, payloads, clock);
+    desired = new DesiredStates(jdbc, hosts, deploymentStore, payloads, clock);
     ingest = new ReportIngest(clock, new HostEventMarks(dataSource, clock));
     liveness = new HostLiveness(clock);
     engine = new RolloutEngine(new RolloutStore(jdbc), deploymentStore, payloads, desired, ingest, liveness, clock,
         new RolloutViews(liveness, List::of));
     engine.addListener(step -> steps.add(step.kind() + " " + step.host()));
-    deployments = new Deployments(deploymentStore, payloads, desired, hosts, clock, engine);
+    deployments = new Deployments(jdbc, deploymentStore, payloads, desired, hosts, clock, engine);
     online.forEach(host -> liveness.reported(host, HostReport.getDefaultInstance()));
   }
 
@@ -183,6 +183,35 @@ final class RolloutEngineTest {
     assertEquals(Phase.RUNNING, r.phase());
     assertTrue(r.host("a").canary());
     assertEquals(List.of(1, 2, 2), r.hosts().stream().map(RolloutHostEntry::batch).toList());
+  }
+
+  /**
+   * Proves a host that evicted a damaged cache entry of the new version and fetched it again
+   * does not fail the rollout, while a real refusal of the same version does.
+   */
+  @Test
+  void anEvictedCacheEntryDoesNotFailTheRolloutButARefusalDoes() {
+    runningV1On("a");
+    deploy(v2, RolloutStrategy.getDefaultInstance());
+    round();
+    assertDesired(v2);
+    advance(Duration.ofSeconds(1));
+    ingest.agentReported("a", heartbeat(v1, true).toBuilder().addEvents(HostEvent.newBuilder()
+        .setKind(EventKind.EVENT_KIND_PAYLOAD_REJECTED).setDeployment(NAME)
+        .setReason(RolloutEngine.CACHE_ENTRY_EVICTED)
+        .setMessage("cache entry failed verification and was evicted; fetched again: cached and verified")
+        .setPayload(PayloadRef.newBuilder().setSha256(v2))).build());
+    round();
+    assertEquals(Phase.RUNNING, engine.latest(NAME).orElseThrow().phase());
+    assertDesired(v2);
+    advance(Duration.ofSeconds(1));
+    ingest.agentReported("a", heartbeat(v1, true).toBuilder().addEvents(HostEvent.newBuilder()
+        .setKind(EventKind.EVENT_KIND_PAYLOAD_REJECTED).setDeployment(NAME)
+        .setReason("PAYLOAD_REJECTED_DECRYPT_FAILED").setMessage("authentication tag mismatch")
+        .setPayload(PayloadRef.newBuilder().setSha256(v2))).build());
+    round();
+    assertTrue(engine.latest(NAME).orElseThrow().phase() != Phase.RUNNING,
+        "a refused version ends the rollout");
   }
 
   /**
@@ -419,7 +448,7 @@ final class RolloutEngineTest {
     // The other replica: its own engine and desired states over the same database.
     Jdbc jdbc = new Jdbc(dataSource);
     HostLiveness otherLiveness = new HostLiveness(clock);
-    DesiredStates otherDesired = new DesiredStates(new HostStore(jdbc), new DeploymentStore(jdbc),
+    DesiredStates otherDesired = new DesiredStates(jdbc, new HostStore(jdbc), new DeploymentStore(jdbc),
         new PayloadStore(jdbc), clock);
     RolloutEngine other = new RolloutEngine(new RolloutStore(jdbc), new DeploymentStore(jdbc), new PayloadStore(jdbc),
         otherDesired, new ReportIngest(clock, new HostEventMarks(dataSource, clock)), otherLiveness, clock,

@@ -5,7 +5,9 @@ import io.grpc.NameResolverRegistry;
 import io.grpc.netty.NegotiationType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
+import io.infraveil.certs.TlsProvider;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.Epoll;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.random.RandomGenerator;
 
 /**
@@ -129,6 +132,9 @@ public final class ControlPlaneChannels {
     }
   }
 
+  private static final System.Logger LOG = System.getLogger(ControlPlaneChannels.class.getName());
+  private static final AtomicBoolean TRANSPORT_LOGGED = new AtomicBoolean();
+
   static {
     // The scheme of every channel built here; its endpoint list travels in the channel's
     // name-resolver arguments.
@@ -167,6 +173,12 @@ public final class ControlPlaneChannels {
   /** As above, with the list parsed and the shuffle drawn from {@code random}. */
   public static ControlPlaneChannel mutualTls(ControlPlaneEndpoints endpoints,
       HostIdentityFiles identity, Settings settings, RandomGenerator random) throws IOException {
+    // Once per host daemon (ctl builds its channels elsewhere: its stdout is its answer).
+    // grpc-netty picks the native epoll transport itself where it loads, NIO elsewhere.
+    if (TRANSPORT_LOGGED.compareAndSet(false, true)) {
+      LOG.log(System.Logger.Level.INFO, "grpc_transport " + TlsProvider.description() + " transport="
+          + (Epoll.isAvailable() ? "epoll" : "nio"));
+    }
     SslContext tls = TlsContexts.reloadingClient(identity.caFile(), identity.certificateFile(),
         identity.keyFile());
     return build(endpoints.shuffled(random), tls, settings);
