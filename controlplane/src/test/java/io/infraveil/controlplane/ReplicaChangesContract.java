@@ -488,8 +488,10 @@ abstract class ReplicaChangesContract {
     SyncStream stream = syncOn(follower, web10);
     try (AutoCloseable reporting = keepReporting(stream, HostReport.newBuilder()
         .addAgents(AgentStatus.newBuilder().setDeployment("app")).build())) {
+      String v2 = null;
       for (String version : List.of("v1", "v2")) {
         String sha = leader.deploy("app", version, strategy, "web-10");
+        v2 = sha;
         var rollouts = io.infraveil.proto.v1.RolloutServiceGrpc.newBlockingStub(
             leader.channel(leader.pki.operator("alice"))).withDeadlineAfter(20, TimeUnit.SECONDS);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -507,6 +509,31 @@ abstract class ReplicaChangesContract {
             "the rollout of " + version + " on a host held by a follower: " + rollout);
         assertEquals(sha, rollout.getPayload().getSha256());
       }
+
+      // v3 fails there: the agent rolls back to v2 and says so to the follower alone. Its
+      // heartbeat shows v2 healthy, which alone would only wait for the 60 s deadline: the
+      // event, shared through the change feed, is what fails the rollout on the leader.
+      var rollouts = io.infraveil.proto.v1.RolloutServiceGrpc.newBlockingStub(
+          leader.channel(leader.pki.operator("alice")));
+      String v3 = leader.deploy("app", "v3", strategy, "web-10");
+      awaitTrue(() -> rolloutOn(rollouts).getPayload().getSha256().equals(v3)
+          && rolloutOn(rollouts).getHostsList().stream().allMatch(h -> h.getMovedAt().getSeconds() > 0),
+          "the rollout of v3 moves web-10");
+      follower.heartbeat(web10, heartbeat("web-10", "app", v2, io.infraveil.proto.v1.ServiceState.SERVICE_STATE_RUNNING,
+          io.infraveil.proto.v1.HealthStatus.HEALTH_STATUS_HEALTHY).toBuilder()
+          .addEvents(io.infraveil.proto.v1.HostEvent.newBuilder().setKind(io.infraveil.proto.v1.EventKind.EVENT_KIND_ROLLED_BACK)
+              .setDeployment("app").setPayload(io.infraveil.proto.v1.PayloadRef.newBuilder().setSha256(v3))
+              .setReason("DEPLOY_FAILURES").setInstanceId("agent-web-10").setSequence(1))
+          .build());
+      awaitTrue(() -> rolloutOn(rollouts).getState() == io.infraveil.proto.v1.RolloutState.ROLLOUT_STATE_REVERTED,
+          "the leader reverts v3 on the rollback web-10 reported to a follower");
+      assertTrue(rolloutOn(rollouts).getReason().contains("rolled back"), rolloutOn(rollouts).getReason());
     }
+  }
+
+  static io.infraveil.proto.v1.Rollout rolloutOn(
+      io.infraveil.proto.v1.RolloutServiceGrpc.RolloutServiceBlockingStub rollouts) {
+    return rollouts.withDeadlineAfter(20, TimeUnit.SECONDS).getRollout(io.infraveil.proto.v1.GetRolloutRequest
+        .newBuilder().setDeployment("app").build()).getRollout();
   }
 }
