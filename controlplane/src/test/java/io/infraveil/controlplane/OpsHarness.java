@@ -80,6 +80,17 @@ final class OpsHarness implements AutoCloseable {
     this.controlPlane = ControlPlane.start(dir.resolve("data-" + replica), dir.resolve("pki"), 0, properties);
   }
 
+  /** Whether this replica leads (runs incident rules and rollout rounds). */
+  boolean leads() {
+    return controlPlane.bean(io.infraveil.controlplane.replica.Leadership.class).isLeader();
+  }
+
+  /** The replica's name. */
+  @Override
+  public String toString() {
+    return controlPlane.bean(io.infraveil.controlplane.replica.ReplicaName.class).name();
+  }
+
   ManagedChannel channel(TestPki.Credential credential) throws Exception {
     ManagedChannel channel = pki.channel(controlPlane.grpcPort(), credential);
     channels.add(channel);

@@ -38,7 +38,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -60,9 +62,19 @@ abstract class ReplicaChangesContract {
   /** How long a change may take to reach the other replicas on this engine. */
   abstract Duration propagationBound();
 
+  /** Tests about the leader's rules: reports every second, presence and rules several times as often. */
+  static final String FAST_REPORTS = "fast-reports";
+  static final Duration REPORT_INTERVAL = Duration.ofSeconds(1);
+
   @BeforeEach
-  void startReplicas() throws Exception {
-    Map<String, Object> database = sharedDatabase();
+  void startReplicas(TestInfo test) throws Exception {
+    Map<String, Object> database = new java.util.HashMap<>(sharedDatabase());
+    if (test.getTags().contains(FAST_REPORTS)) {
+      database.put("infraveil.report-interval", REPORT_INTERVAL.toMillis() + "ms");
+      database.put("infraveil.incident-check-interval", "100ms");
+      database.put("infraveil.rollout-interval", "100ms");
+      database.put("infraveil.replication.presence-interval", "200ms");
+    }
     a = new OpsHarness(dir, "a", database);
     b = new OpsHarness(dir, "b", database);
     c = new OpsHarness(dir, "c", database);
@@ -346,5 +358,182 @@ abstract class ReplicaChangesContract {
       Thread.sleep(100);
     }
     throw new AssertionError(what);
+  }
+
+  // ---- The leader's rules and rollout rounds hear hosts held by every replica ----
+
+  OpsHarness awaitLeader() throws Exception {
+    awaitTrue(() -> List.of(a, b, c).stream().filter(OpsHarness::leads).count() == 1, "one replica should lead");
+    return List.of(a, b, c).stream().filter(OpsHarness::leads).findFirst().orElseThrow();
+  }
+
+  List<OpsHarness> followersOf(OpsHarness leader) {
+    return List.of(a, b, c).stream().filter(replica -> replica != leader).toList();
+  }
+
+  /** A launcher that keeps reporting on its stream every third of a report interval, until closed. */
+  static AutoCloseable keepReporting(SyncStream stream, HostReport report) {
+    var reporter = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    reporter.scheduleWithFixedDelay(() -> stream.requests().onNext(SyncRequest.newBuilder().setReport(report).build()),
+        0, REPORT_INTERVAL.toMillis() / 3, TimeUnit.MILLISECONDS);
+    return () -> {
+      reporter.shutdownNow();
+      reporter.awaitTermination(5, TimeUnit.SECONDS);
+    };
+  }
+
+  static List<io.infraveil.proto.v1.Incident> open(OpsHarness replica, String rule, String host) {
+    return replica.controlPlane.bean(io.infraveil.controlplane.incidents.Incidents.class).list(true).stream()
+        .filter(i -> i.getRule().equals(rule) && i.getHostName().equals(host)).toList();
+  }
+
+  static List<io.infraveil.proto.v1.Incident> stored(OpsHarness replica, String rule, String host) {
+    return replica.controlPlane.bean(io.infraveil.controlplane.incidents.JdbcIncidentStore.class).load(100).stream()
+        .map(s -> s.incident()).filter(i -> i.getRule().equals(rule) && i.getHostName().equals(host)).toList();
+  }
+
+  static HeartbeatRequest heartbeat(String host, String deployment, String sha, io.infraveil.proto.v1.ServiceState state,
+      io.infraveil.proto.v1.HealthStatus health) {
+    return HeartbeatRequest.newBuilder().setHostName(host).setDeployment(deployment)
+        .setPayload(io.infraveil.proto.v1.PayloadRef.newBuilder().setSha256(sha))
+        .addServices(io.infraveil.proto.v1.ServiceStatus.newBuilder().setName("api").setState(state).setHealth(health)
+            .setReason(state == io.infraveil.proto.v1.ServiceState.SERVICE_STATE_FAILED ? "exit status 3" : ""))
+        .build();
+  }
+
+  static long rulesRun(OpsHarness replica) {
+    return replica.controlPlane.bean(io.infraveil.controlplane.replica.Leadership.class)
+        .rounds(io.infraveil.controlplane.replica.Leadership.INCIDENT_RULES);
+  }
+
+  @Test
+  @Tag(FAST_REPORTS)
+  void aHostHeldOnlyByAFollowerOpensItsIncidentsOnTheLeaderOnce() throws Exception {
+    OpsHarness leader = awaitLeader();
+    OpsHarness follower = followersOf(leader).get(0);
+    OpsHarness other = followersOf(leader).get(1);
+    Map<OpsHarness, Long> followerRounds = Map.of(follower, rulesRun(follower), other, rulesRun(other));
+    OpsHarness.EnrolledHost web8 = leader.enroll("web-8");
+    String sha = leader.deploy("hello", "v1", "web-8");
+    SyncStream stream = syncOn(follower, web8);
+    try (AutoCloseable reporting = keepReporting(stream, HostReport.newBuilder()
+        .addAgents(AgentStatus.newBuilder().setDeployment("hello")).build())) {
+      // The agent reports to the follower only: its service FAILED, and it rolled back (an event).
+      follower.heartbeat(web8, heartbeat("web-8", "hello", sha, io.infraveil.proto.v1.ServiceState.SERVICE_STATE_FAILED,
+          io.infraveil.proto.v1.HealthStatus.HEALTH_STATUS_UNHEALTHY).toBuilder()
+          .addEvents(io.infraveil.proto.v1.HostEvent.newBuilder().setKind(io.infraveil.proto.v1.EventKind.EVENT_KIND_ROLLED_BACK)
+              .setDeployment("hello").setReason("health check failed").setInstanceId("agent-web-8").setSequence(1))
+          .build());
+      awaitTrue(() -> open(leader, "SERVICE_FAILED", "web-8").size() == 1
+          && open(leader, "ROLLED_BACK", "web-8").size() == 1,
+          "the leader should open SERVICE_FAILED and ROLLED_BACK for a host held by a follower");
+      // The same state through the other follower, and time for every replica to hear all of it.
+      other.heartbeat(web8, heartbeat("web-8", "hello", sha, io.infraveil.proto.v1.ServiceState.SERVICE_STATE_FAILED,
+          io.infraveil.proto.v1.HealthStatus.HEALTH_STATUS_UNHEALTHY));
+      Thread.sleep(3 * REPORT_INTERVAL.toMillis());
+      for (String rule : List.of("SERVICE_FAILED", "ROLLED_BACK")) {
+        List<io.infraveil.proto.v1.Incident> inStore = stored(leader, rule, "web-8");
+        assertEquals(1, inStore.size(), rule + " opened exactly once: " + inStore);
+        String id = inStore.get(0).getId();
+        assertEquals(List.of(id), open(leader, rule, "web-8").stream().map(i -> i.getId()).toList());
+        for (OpsHarness replica : followersOf(leader)) {
+          awaitTrue(() -> open(replica, rule, "web-8").stream().map(i -> i.getId()).toList().equals(List.of(id)),
+              "follower " + replica + " shows the leader's " + rule + " incident");
+        }
+      }
+      assertEquals(List.of(), stored(leader, "HOST_OFFLINE", "web-8"), "web-8 reports all along");
+      assertTrue(leader.leads(), "the leader kept the lease throughout");
+      for (OpsHarness replica : followersOf(leader)) {
+        assertEquals(followerRounds.get(replica), rulesRun(replica), "follower " + replica + " ran no rules");
+      }
+    }
+  }
+
+  @Test
+  @Tag(FAST_REPORTS)
+  void aHostThatMovesFromTheLeaderToAFollowerIsNotReportedOffline() throws Exception {
+    OpsHarness leader = awaitLeader();
+    OpsHarness follower = followersOf(leader).get(0);
+    OpsHarness.EnrolledHost web9 = leader.enroll("web-9");
+    HostReport report = HostReport.getDefaultInstance();
+    SyncStream onLeader = syncOn(leader, web9);
+    try (AutoCloseable reporting = keepReporting(onLeader, report)) {
+      awaitTrue(() -> leader.controlPlane.bean(HostLiveness.class).connection("web-9")
+          == HostConnection.HOST_CONNECTION_ONLINE, "web-9 online on the leader");
+    }
+    onLeader.requests().onCompleted();
+    SyncStream onFollower = syncOn(follower, web9);
+    try (AutoCloseable reporting = keepReporting(onFollower, report)) {
+      long until = System.nanoTime() + REPORT_INTERVAL.multipliedBy(6).toNanos(); // twice the offline bound
+      while (System.nanoTime() < until) {
+        assertEquals(List.of(), open(leader, "HOST_OFFLINE", "web-9"), "web-9 moved, it never went offline");
+        Thread.sleep(50);
+      }
+      assertEquals(List.of(), stored(leader, "HOST_OFFLINE", "web-9"));
+      assertEquals(HostConnection.HOST_CONNECTION_ONLINE,
+          leader.controlPlane.bean(HostLiveness.class).connection("web-9"));
+      assertEquals(1, leader.controlPlane.bean(HostPresence.class).hostsHeldBy(follower.toString()));
+    }
+  }
+
+  @Test
+  @Tag(FAST_REPORTS)
+  void aRolloutWhoseHostSitsOnAFollowerCompletes() throws Exception {
+    OpsHarness leader = awaitLeader();
+    OpsHarness follower = followersOf(leader).get(0);
+    OpsHarness.EnrolledHost web10 = leader.enroll("web-10");
+    var strategy = io.infraveil.proto.v1.RolloutStrategy.newBuilder()
+        .setMinHealthyTime(com.google.protobuf.Duration.newBuilder().setNanos(300_000_000))
+        .setHealthyDeadline(com.google.protobuf.Duration.newBuilder().setSeconds(60)).build();
+    SyncStream stream = syncOn(follower, web10);
+    try (AutoCloseable reporting = keepReporting(stream, HostReport.newBuilder()
+        .addAgents(AgentStatus.newBuilder().setDeployment("app")).build())) {
+      String v2 = null;
+      for (String version : List.of("v1", "v2")) {
+        String sha = leader.deploy("app", version, strategy, "web-10");
+        v2 = sha;
+        var rollouts = io.infraveil.proto.v1.RolloutServiceGrpc.newBlockingStub(
+            leader.channel(leader.pki.operator("alice"))).withDeadlineAfter(20, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        io.infraveil.proto.v1.Rollout rollout;
+        do {
+          // The agent reports to the follower: the version it was given runs, healthy.
+          follower.heartbeat(web10, heartbeat("web-10", "app", sha, io.infraveil.proto.v1.ServiceState.SERVICE_STATE_RUNNING,
+              io.infraveil.proto.v1.HealthStatus.HEALTH_STATUS_HEALTHY));
+          Thread.sleep(200);
+          rollout = rollouts.getRollout(io.infraveil.proto.v1.GetRolloutRequest.newBuilder().setDeployment("app")
+              .build()).getRollout();
+        } while (rollout.getState() != io.infraveil.proto.v1.RolloutState.ROLLOUT_STATE_SUCCEEDED
+            && System.nanoTime() < deadline);
+        assertEquals(io.infraveil.proto.v1.RolloutState.ROLLOUT_STATE_SUCCEEDED, rollout.getState(),
+            "the rollout of " + version + " on a host held by a follower: " + rollout);
+        assertEquals(sha, rollout.getPayload().getSha256());
+      }
+
+      // v3 fails there: the agent rolls back to v2 and says so to the follower alone. Its
+      // heartbeat shows v2 healthy, which alone would only wait for the 60 s deadline: the
+      // event, shared through the change feed, is what fails the rollout on the leader.
+      var rollouts = io.infraveil.proto.v1.RolloutServiceGrpc.newBlockingStub(
+          leader.channel(leader.pki.operator("alice")));
+      String v3 = leader.deploy("app", "v3", strategy, "web-10");
+      awaitTrue(() -> rolloutOn(rollouts).getPayload().getSha256().equals(v3)
+          && rolloutOn(rollouts).getHostsList().stream().allMatch(h -> h.getMovedAt().getSeconds() > 0),
+          "the rollout of v3 moves web-10");
+      follower.heartbeat(web10, heartbeat("web-10", "app", v2, io.infraveil.proto.v1.ServiceState.SERVICE_STATE_RUNNING,
+          io.infraveil.proto.v1.HealthStatus.HEALTH_STATUS_HEALTHY).toBuilder()
+          .addEvents(io.infraveil.proto.v1.HostEvent.newBuilder().setKind(io.infraveil.proto.v1.EventKind.EVENT_KIND_ROLLED_BACK)
+              .setDeployment("app").setPayload(io.infraveil.proto.v1.PayloadRef.newBuilder().setSha256(v3))
+              .setReason("DEPLOY_FAILURES").setInstanceId("agent-web-10").setSequence(1))
+          .build());
+      awaitTrue(() -> rolloutOn(rollouts).getState() == io.infraveil.proto.v1.RolloutState.ROLLOUT_STATE_REVERTED,
+          "the leader reverts v3 on the rollback web-10 reported to a follower");
+      assertTrue(rolloutOn(rollouts).getReason().contains("rolled back"), rolloutOn(rollouts).getReason());
+    }
+  }
+
+  static io.infraveil.proto.v1.Rollout rolloutOn(
+      io.infraveil.proto.v1.RolloutServiceGrpc.RolloutServiceBlockingStub rollouts) {
+    return rollouts.withDeadlineAfter(20, TimeUnit.SECONDS).getRollout(io.infraveil.proto.v1.GetRolloutRequest
+        .newBuilder().setDeployment("app").build()).getRollout();
   }
 }

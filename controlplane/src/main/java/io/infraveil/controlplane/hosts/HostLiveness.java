@@ -59,17 +59,20 @@ public final class HostLiveness {
   /**
    * Facts another replica stored about a host it holds (or held): taken when they are newer
    * than what this replica knows, unless the host's stream is open here.
+   *
+   * @return whether they were taken
    */
-  public void adoptFromReplica(String host, boolean streamOpen, Instant lastReportAt, HostReport lastReport) {
-    live.compute(host, (name, old) -> {
+  public boolean adoptFromReplica(String host, boolean streamOpen, Instant lastReportAt, HostReport lastReport) {
+    Live adopted = new Live(streamOpen, lastReportAt, lastReport, true);
+    return live.compute(host, (name, old) -> {
       if (old != null && !old.elsewhere() && old.streamOpen()) {
         return old;
       }
       if (old != null && old.lastReportAt() != null && !lastReportAt.isAfter(old.lastReportAt())) {
         return old;
       }
-      return new Live(streamOpen, lastReportAt, lastReport, true);
-    });
+      return adopted;
+    }) == adopted;
   }
 
   /** To the microsecond, as the database keeps it: every replica shows the same instant. */

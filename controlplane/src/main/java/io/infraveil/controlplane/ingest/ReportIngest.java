@@ -1,5 +1,6 @@
 package io.infraveil.controlplane.ingest;
 
+import io.infraveil.proto.v1.EventKind;
 import io.infraveil.proto.v1.HeartbeatRequest;
 import io.infraveil.proto.v1.HostEvent;
 import io.infraveil.proto.v1.HostReport;
@@ -45,7 +46,25 @@ public final class ReportIngest {
      * it here. The replica that received it already passed it to its own listeners.
      */
     default void agentReportedElsewhere(AgentReport report) {}
+
+    /**
+     * A launcher's report that reached another replica, as that replica stored it (its latest
+     * only, a second or two late); the replica that received it already passed it on.
+     */
+    default void hostReportedElsewhere(String host, HostReport report) {}
+
+    /**
+     * A host event another replica received and passed to its own listeners first (only the
+     * kinds incident rules and rollouts act on: {@link #SHARED_EVENTS}); heard here once, for
+     * the work one replica does for all, never to be recorded again (history, metrics).
+     */
+    default void eventElsewhere(ReceivedEvent event) {}
   }
+
+  /** The event kinds other replicas hear ({@link Listener#eventElsewhere}): incident rules and rollouts act on them. */
+  public static final java.util.Set<EventKind> SHARED_EVENTS = java.util.EnumSet.of(EventKind.EVENT_KIND_ROLLED_BACK,
+      EventKind.EVENT_KIND_PAYLOAD_REJECTED, EventKind.EVENT_KIND_PAYLOAD_VERIFIED, EventKind.EVENT_KIND_VERSION_STARTED,
+      EventKind.EVENT_KIND_AGENT_SUSPENDED, EventKind.EVENT_KIND_AGENT_RESUMED);
 
   private final Clock clock;
   private final HostEventMarks marks;
@@ -85,6 +104,20 @@ public final class ReportIngest {
     if (kept == report) {
       listeners.forEach(listener -> listener.agentReportedElsewhere(report));
     }
+  }
+
+  /** A launcher's report another replica stored, newer than what this replica knew (see {@code HostLiveness}). */
+  public void hostReportedElsewhere(String host, HostReport report) {
+    listeners.forEach(listener -> listener.hostReportedElsewhere(host, report));
+  }
+
+  /**
+   * A host event another replica received (it already passed the event through the marks
+   * that drop re-sent copies, which every replica shares): told to
+   * {@link Listener#eventElsewhere} only.
+   */
+  public void eventElsewhere(ReceivedEvent event) {
+    listeners.forEach(listener -> listener.eventElsewhere(event));
   }
 
   public Optional<AgentReport> agent(String host, String deployment) {

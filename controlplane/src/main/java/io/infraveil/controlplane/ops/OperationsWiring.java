@@ -17,8 +17,13 @@ import io.infraveil.proto.v1.HostReport;
 import io.infraveil.proto.v1.Incident;
 import io.infraveil.proto.v1.WatchResponse;
 import io.micronaut.context.annotation.Context;
+import jakarta.inject.Named;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Connects the sources (reports, console lines, request traces, security events, desired
@@ -29,13 +34,16 @@ import java.util.concurrent.ConcurrentHashMap;
 @Context
 final class OperationsWiring {
 
+  private static final Logger LOG = LoggerFactory.getLogger(OperationsWiring.class);
+
   private final Map<String, String> lastHeartbeatSummary = new ConcurrentHashMap<>();
   private final Map<String, String> lastHostSummary = new ConcurrentHashMap<>();
 
   OperationsWiring(OperationsSettings settings, ReportIngest ingest, ConsoleLogs consoleLogs,
       RequestTraces traces, SecurityEvents securityEvents, DesiredStates desiredStates,
       PipelineTelemetry pipeline, EvidenceLog evidence, Incidents incidents, WatchHub watch, Metrics metrics,
-      HostLiveness liveness, ServerPki pki, java.time.Clock clock) {
+      HostLiveness liveness, ServerPki pki, java.time.Clock clock,
+      @Named(OperationsExecutor.NAME) ScheduledExecutorService scheduler) {
     liveness.setReportInterval(settings.reportInterval());
     metrics.gaugeOpenIncidents(() -> incidents.list(true).size());
 
@@ -101,6 +109,25 @@ final class OperationsWiring {
         }
         incidents.hostReported(host, report);
       }
+
+      // What other replicas received: only the rules hear it (fed on every replica, evaluated
+      // on the leader); evidence, history, metrics and watchers got it where it arrived. The
+      // rules run on this scheduler, never on the threads that read the other replicas (they
+      // also push desired states).
+      @Override
+      public void agentReportedElsewhere(ReportIngest.AgentReport report) {
+        later(scheduler, "heartbeat of " + report.host(), () -> incidents.agentReported(report));
+      }
+
+      @Override
+      public void hostReportedElsewhere(String host, HostReport report) {
+        later(scheduler, "report of " + host, () -> incidents.hostReported(host, report));
+      }
+
+      @Override
+      public void eventElsewhere(ReportIngest.ReceivedEvent received) {
+        later(scheduler, received.event().getKind() + " of " + received.host(), () -> incidents.event(received));
+      }
     });
     incidents.addListener(new Incidents.Listener() {
       @Override
@@ -113,6 +140,21 @@ final class OperationsWiring {
         watch.publish(incidentEvent(incident, "incident resolved", incident.getResolvedAt()));
       }
     });
+  }
+
+  /** Runs {@code work} on the operations scheduler; a failure is logged, not lost in a future. */
+  private static void later(ScheduledExecutorService scheduler, String what, Runnable work) {
+    try {
+      scheduler.execute(() -> {
+        try {
+          work.run();
+        } catch (RuntimeException e) {
+          LOG.error("incident rules failed on the {} another replica received: {}", what, e.toString());
+        }
+      });
+    } catch (RejectedExecutionException stopping) {
+      // The control plane is stopping: the leader that follows reads the others again.
+    }
   }
 
   private static WatchResponse incidentEvent(Incident incident, String what, com.google.protobuf.Timestamp at) {

@@ -7,5 +7,10 @@ public enum ChangeKind {
   /** A host's certificates were revoked; subject: the host name. */
   HOST_REVOKED,
   /** An operator's change to a deployment announced on Watch; subject: the deployment, detail: the text. */
-  DEPLOYMENT_ANNOUNCED
+  DEPLOYMENT_ANNOUNCED,
+  /**
+   * A host event that incident rules and rollouts act on, received by the replica named as
+   * origin; subject: the host, detail: see {@code SharedHostEvents}.
+   */
+  HOST_EVENT
 }

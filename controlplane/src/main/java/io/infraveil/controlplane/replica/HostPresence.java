@@ -165,7 +165,10 @@ public final class HostPresence {
       if (sessions.isConnected(row.host())) {
         continue; // the stream is here now: this replica's facts are the fresh ones
       }
-      liveness.adoptFromReplica(row.host(), row.streamOpen(), row.lastSeenAt(), parseReport(row));
+      HostReport report = parseReport(row);
+      if (liveness.adoptFromReplica(row.host(), row.streamOpen(), row.lastSeenAt(), report) && report != null) {
+        ingest.hostReportedElsewhere(row.host(), report); // the leader's rules hear hosts held elsewhere
+      }
     }
     for (PresenceStore.AgentRow row : store.agentsOfOthers(replica, readSince.minus(READ_OVERLAP))) {
       newest = row.writtenAt().isAfter(newest) ? row.writtenAt() : newest;

@@ -2,6 +2,7 @@ package io.infraveil.controlplane.replica;
 
 import io.infraveil.controlplane.deploy.DesiredStates;
 import io.infraveil.controlplane.hosts.HostRevocation;
+import io.infraveil.controlplane.ingest.ReportIngest;
 import io.infraveil.controlplane.ops.WatchHub;
 import io.infraveil.controlplane.sync.SyncSessions;
 import io.infraveil.proto.v1.DesiredState;
@@ -24,6 +25,10 @@ import org.slf4j.LoggerFactory;
  *       50 ms for up to 10 s (the write's transaction has not committed yet)
  *   <li>a revocation: the certificates refused here too, the host's streams here closed
  *   <li>a deployment change announced on Watch: to this replica's watchers, when made elsewhere
+ *   <li>a host event incident rules and rollouts act on ({@link ReportIngest#SHARED_EVENTS}):
+ *       published by the replica that received it, after its own listeners heard it; every
+ *       other replica tells its listeners it happened elsewhere (the leader's rules and rollout
+ *       rounds act on it; history and metrics were written where it arrived)
  * </ul>
  *
  * <p>Live state (who holds which host, last reports) is shared by {@link HostPresence}.
@@ -42,7 +47,7 @@ final class ReplicaWiring {
   private final ScheduledExecutorService scheduler;
 
   ReplicaWiring(ChangeFeed feed, DesiredStates desiredStates, SyncSessions sessions, HostRevocation revocation,
-      WatchHub watch, HostPresence presence, @Named(ReplicationExecutor.NAME) ScheduledExecutorService scheduler) {
+      WatchHub watch, HostPresence presence, ReportIngest ingest, @Named(ReplicationExecutor.NAME) ScheduledExecutorService scheduler) {
     this.desiredStates = desiredStates;
     this.sessions = sessions;
     this.scheduler = scheduler;
@@ -53,6 +58,20 @@ final class ReplicaWiring {
     watch.onAnnouncement(event -> feed.publish(ChangeKind.DEPLOYMENT_ANNOUNCED, event.getDeployment(),
         event.getText()));
 
+    ingest.addListener(new ReportIngest.Listener() {
+      @Override
+      public void event(ReportIngest.ReceivedEvent received) {
+        if (ReportIngest.SHARED_EVENTS.contains(received.event().getKind())) {
+          // Off the report's thread: reports never wait on the database for the others.
+          scheduler.execute(() -> publishQuietly(feed, received));
+        }
+      }
+    });
+    feed.subscribe(ChangeKind.HOST_EVENT, change -> {
+      if (!change.origin().equals(feed.replica())) {
+        SharedHostEvents.decode(change).ifPresent(ingest::eventElsewhere);
+      }
+    });
     feed.subscribe(ChangeKind.DESIRED_STATE, change -> push(change, expectedRevision(change), System.nanoTime()));
     feed.subscribe(ChangeKind.HOST_REVOKED, change -> {
       presence.forget(change.subject());
@@ -69,6 +88,15 @@ final class ReplicaWiring {
     });
     feed.start();
     presence.start();
+  }
+
+  private static void publishQuietly(ChangeFeed feed, ReportIngest.ReceivedEvent received) {
+    try {
+      feed.publish(ChangeKind.HOST_EVENT, received.host(), SharedHostEvents.encode(received));
+    } catch (RuntimeException e) {
+      LOG.warn("host_event_not_shared host={} kind={} cause=\"{}\"; the leader's rules do not hear it unless"
+          + " it is this replica", received.host(), received.event().getKind(), e.getMessage());
+    }
   }
 
   /** Reads the host's stored state and pushes it where the stream is here; waits for an uncommitted revision. */

@@ -89,6 +89,11 @@ public final class RolloutEngine implements RolloutHook {
       public void event(ReportIngest.ReceivedEvent received) {
         noteEvent(received);
       }
+
+      @Override
+      public void eventElsewhere(ReportIngest.ReceivedEvent received) {
+        noteEvent(received); // the leader's rounds decide for hosts held by every replica
+      }
     });
   }
 
