@@ -134,6 +134,17 @@ abstract class ReplicaChangesContract {
   void aDeployThroughOneReplicaReachesTheStreamAnotherHolds() throws Exception {
     OpsHarness.EnrolledHost web1 = a.enroll("web-1");
     SyncStream onC = syncOn(c, web1);
+    // A rollout moves only hosts the deciding replica sees online; a host that connected to c a
+    // moment ago is not in a's view until the next presence round, and would then be moved by
+    // the leader's next rollout round instead. Measure the steady state: a knows the host.
+    var onA = a.controlPlane.bean(io.infraveil.controlplane.hosts.HostLiveness.class);
+    long seenBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (onA.connection("web-1") != io.infraveil.proto.v1.HostConnection.HOST_CONNECTION_ONLINE
+        && System.nanoTime() < seenBy) {
+      Thread.sleep(20);
+    }
+    assertEquals(io.infraveil.proto.v1.HostConnection.HOST_CONNECTION_ONLINE, onA.connection("web-1"),
+        "replica a should learn from the presence table that web-1 is online on c");
     List<Long> millis = new ArrayList<>();
     for (int version = 1; version <= 5; version++) {
       String sha = upload(a, "v" + version);
