@@ -46,6 +46,14 @@ public final class DeploymentViews {
     return view(record, desiredStates.placements().getOrDefault(name, List.of()));
   }
 
+  /**
+   * What one call stored: {@code record} as that call wrote it, not the row as it is now (another
+   * control plane may have changed it since, and the caller must learn its own sequence).
+   */
+  public Deployment stored(DeploymentRecord record) {
+    return view(record, desiredStates.placements().getOrDefault(record.name(), List.of()));
+  }
+
   public Deployment view(DeploymentRecord record, List<String> placed) {
     Deployment.Builder out = Deployment.newBuilder()
         .setName(record.name())

@@ -196,7 +196,7 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
     var record = deployments.put(new Deployments.PutRequest(request.getName(), request.getPayloadSha256(),
         request.getHostsList(), request.getLabelsMap(), request.getRetryMarkedBad(), request.getSignaturesList(),
         request.getSequence(), request.getRollout(), Caller.operatorUri()));
-    Deployment view = deploymentViews.one(record.name());
+    Deployment view = deploymentViews.stored(record);
     announce(view.getName(), "deployment " + view.getName() + " now runs " + EvidenceTexts.payload(view.getPayload())
         + " on [" + PlacementReview.shortList(view.getPlacedHostsList()) + "] (generation " + view.getGeneration()
         + ")");

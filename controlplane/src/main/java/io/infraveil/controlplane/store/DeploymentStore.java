@@ -76,46 +76,83 @@ public final class DeploymentStore {
    * had (a publisher chose it and signed it); returns the last sequence otherwise, untouched.
    */
   public OptionalLong claimSequence(String name, long wanted) {
+    // One conditional UPDATE decides, as in nextSequence: two writers cannot both claim it.
     return jdbc.inTransaction("claim sequence " + wanted + " of " + name, c -> {
-      long last;
-      try (PreparedStatement select = c.prepareStatement(
-          "SELECT last_sequence FROM deployment_sequences WHERE name = ? FOR UPDATE")) {
-        select.setString(1, name);
-        try (ResultSet r = select.executeQuery()) {
-          last = r.next() ? r.getLong(1) : 0;
+      for (int attempt = 1; ; attempt++) {
+        try (PreparedStatement claim = c.prepareStatement("UPDATE deployment_sequences"
+            + " SET last_sequence = ? WHERE name = ? AND last_sequence < ?")) {
+          claim.setLong(1, wanted);
+          claim.setString(2, name);
+          claim.setLong(3, wanted);
+          if (claim.executeUpdate() == 1) {
+            return OptionalLong.empty();
+          }
+        }
+        try (PreparedStatement select = c.prepareStatement(
+            "SELECT last_sequence FROM deployment_sequences WHERE name = ?")) {
+          select.setString(1, name);
+          try (ResultSet r = select.executeQuery()) {
+            if (r.next()) {
+              return OptionalLong.of(r.getLong(1));
+            }
+          }
+        }
+        java.sql.Savepoint beforeInsert = c.setSavepoint();
+        try (PreparedStatement insert = c.prepareStatement(
+            "INSERT INTO deployment_sequences (name, last_sequence) VALUES (?, ?)")) {
+          insert.setString(1, name);
+          insert.setLong(2, wanted);
+          insert.executeUpdate();
+          c.releaseSavepoint(beforeInsert);
+          return OptionalLong.empty();
+        } catch (java.sql.SQLException e) {
+          if (!"23505".equals(e.getSQLState()) || attempt > 1) {
+            throw e;
+          }
+          c.rollback(beforeInsert); // another writer made the counter first: try the claim again
         }
       }
-      if (wanted <= last) {
-        return OptionalLong.of(last);
-      }
-      try (PreparedStatement merge = c.prepareStatement(
-          jdbc.dialect().upsert("deployment_sequences", "name", "name, last_sequence"))) {
-        merge.setString(1, name);
-        merge.setLong(2, wanted);
-        merge.executeUpdate();
-      }
-      return OptionalLong.empty();
     });
   }
 
-  /** The next sequence number for a deployment name (never reused). */
+  /**
+   * The next sequence number for a deployment name (never reused). One UPDATE increments it, so
+   * two writers on two control planes never get the same number: a SELECT … FOR UPDATE followed
+   * by a write gave both writers one number on H2 (it can read the value from before the other
+   * writer's commit).
+   */
   public long nextSequence(String name) {
     return jdbc.inTransaction("advance the sequence of " + name, c -> {
-      long next;
-      try (PreparedStatement select = c.prepareStatement(
-          "SELECT last_sequence FROM deployment_sequences WHERE name = ? FOR UPDATE")) {
-        select.setString(1, name);
-        try (ResultSet r = select.executeQuery()) {
-          next = r.next() ? r.getLong(1) + 1 : 1;
+      for (int attempt = 1; ; attempt++) {
+        try (PreparedStatement increment = c.prepareStatement(
+            "UPDATE deployment_sequences SET last_sequence = last_sequence + 1 WHERE name = ?")) {
+          increment.setString(1, name);
+          if (increment.executeUpdate() == 1) {
+            try (PreparedStatement select = c.prepareStatement(
+                "SELECT last_sequence FROM deployment_sequences WHERE name = ?")) {
+              select.setString(1, name);
+              try (ResultSet r = select.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+              }
+            }
+          }
+        }
+        // A failed statement ends a PostgreSQL transaction unless rolled back to a savepoint.
+        java.sql.Savepoint beforeInsert = c.setSavepoint();
+        try (PreparedStatement insert = c.prepareStatement(
+            "INSERT INTO deployment_sequences (name, last_sequence) VALUES (?, 1)")) {
+          insert.setString(1, name);
+          insert.executeUpdate();
+          c.releaseSavepoint(beforeInsert);
+          return 1L;
+        } catch (java.sql.SQLException e) {
+          if (!"23505".equals(e.getSQLState()) || attempt > 1) {
+            throw e;
+          }
+          c.rollback(beforeInsert); // another writer made the counter first: increment it
         }
       }
-      try (PreparedStatement merge = c.prepareStatement(
-          jdbc.dialect().upsert("deployment_sequences", "name", "name, last_sequence"))) {
-        merge.setString(1, name);
-        merge.setLong(2, next);
-        merge.executeUpdate();
-      }
-      return next;
     });
   }
 
