@@ -222,6 +222,12 @@ final class ReplicasBattleIT {
     gatherHostsOnOneReplica();
     Replica holder = a.holder();
     assertEquals(holder, b.holder(), "both hosts hold their streams on one replica");
+    // An earlier case may have left a service between two runs (a deploy or a restart of its
+    // own): take the pids once both run, since the promise is that the kill changes none.
+    for (Host host : List.of(a, b)) {
+      cluster.waitFor(host + " runs hello", Duration.ofSeconds(60),
+          () -> host.servicePid("hello", "hello").isPresent());
+    }
     Map<String, Long> pids = pids();
     int fromA = a.launcher().output().length();
     int fromB = b.launcher().output().length();
