@@ -46,13 +46,13 @@ public final class StormFleet {
 
   /** One phase: every host connecting at once (first connections, or after the restart). */
   public record Phase(int online, long onlineMillis, long p50Millis, long p99Millis, long maxMillis,
-      long failedAttempts, long cpuMillis, int countedOnline) {
+      long failedAttempts, long cpuMillis, long hostsCpuMillis, int countedOnline) {
     String describe(int hosts) {
       return String.format(Locale.ROOT, "online=%d of %d in %dms (%.0f hosts/s; the control plane counts %d online)"
               + " first-answer p50=%dms p99=%dms max=%dms failed-attempts=%d control-plane CPU %dms"
-              + " (%.2f ms per connect)",
+              + " (%.2f ms per connect), host processes' CPU %dms",
           online, hosts, onlineMillis, hosts * 1000.0 / Math.max(1, onlineMillis), countedOnline, p50Millis,
-          p99Millis, maxMillis, failedAttempts, cpuMillis, cpuMillis / (double) hosts);
+          p99Millis, maxMillis, failedAttempts, cpuMillis, cpuMillis / (double) hosts, hostsCpuMillis);
     }
   }
 
@@ -124,6 +124,7 @@ public final class StormFleet {
   private static Phase phase(String command, List<Hosts> clients, ControlPlaneProcess controlPlane, HttpClient http,
       int httpPort, int count, Duration timeout) throws Exception {
     long cpuBefore = controlPlane.cpuMillis();
+    long hostsCpuBefore = hostsCpuMillis(clients);
     for (Hosts client : clients) {
       client.send(command);
     }
@@ -137,12 +138,21 @@ public final class StormFleet {
       parse(field(done, "online"), online);
     }
     long cpuMillis = controlPlane.cpuMillis() - cpuBefore;
+    long hostsCpu = hostsCpuMillis(clients) - hostsCpuBefore;
     int countedOnline = awaitCountedOnline(http, httpPort, count, Duration.ofSeconds(30));
     long[] answered = answers.stream().filter(ms -> ms >= 0).mapToLong(Long::longValue).sorted().toArray();
     long[] accepted = online.stream().filter(ms -> ms >= 0).mapToLong(Long::longValue).sorted().toArray();
     return new Phase(accepted.length, accepted.length == 0 ? -1 : accepted[accepted.length - 1],
         percentile(answered, 50), percentile(answered, 99),
-        answered.length == 0 ? -1 : answered[answered.length - 1], failed, cpuMillis, countedOnline);
+        answered.length == 0 ? -1 : answered[answered.length - 1], failed, cpuMillis, hostsCpu, countedOnline);
+  }
+
+  private static long hostsCpuMillis(List<Hosts> clients) throws IOException {
+    long total = 0;
+    for (Hosts client : clients) {
+      total += Jvm.cpuMillis(client.process.pid());
+    }
+    return total;
   }
 
   /** The control plane's own count of online hosts (its status page), once it reaches {@code count} or time is up. */

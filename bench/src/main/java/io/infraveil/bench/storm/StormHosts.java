@@ -65,6 +65,8 @@ public final class StormHosts {
   private final List<Host> hosts;
   private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(1);
   private final long phaseTimeoutMillis;
+  /** Failed attempts of the current phase by reason. */
+  private final java.util.Map<String, LongAdder> failures = new java.util.concurrent.ConcurrentHashMap<>();
   /** Hosts whose 10 s report is scheduled (once per host, whatever stream it holds). */
   private final java.util.Set<String> reporting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -166,6 +168,10 @@ public final class StormHosts {
         onlineMillis.add(-1L);
       }
     }
+    // Why attempts failed, most frequent first, in this process's log (stderr).
+    failures.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum())).limit(5)
+        .forEach(e -> System.err.println("storm failed attempts: " + e.getValue().sum() + " × " + e.getKey()));
+    failures.clear();
     return "failed=" + failed.sum()
         + " answers=" + answers.stream().map(a -> Long.toString(a.get())).collect(Collectors.joining(","))
         + " online=" + onlineMillis.stream().map(String::valueOf).collect(Collectors.joining(","));
@@ -191,6 +197,7 @@ public final class StormHosts {
   private void retry(Host host, long since, long deadline, AtomicLong answer, CompletableFuture<Long> accepted,
       LongAdder failed, Throwable why) {
     failed.increment();
+    failures.computeIfAbsent(reason(why), key -> new LongAdder()).increment();
     if (System.nanoTime() > deadline) {
       accepted.completeExceptionally(why);
       return;
@@ -227,6 +234,15 @@ public final class StormHosts {
       sync.onNext(SyncRequest.newBuilder().setReport(HostReport.getDefaultInstance()).build());
     }
     host.stream().set(sync);
+  }
+
+  /** A failure's status and description, without what differs per host or connection. */
+  private static String reason(Throwable why) {
+    io.grpc.Status status = io.grpc.Status.fromThrowable(why);
+    Throwable cause = status.getCause();
+    String text = status.getCode() + ": " + status.getDescription()
+        + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")");
+    return text.replaceAll("host-\\d+", "host-N").replaceAll("\\d+(\\.\\d+)?(ms|s|ns)\\b", "T");
   }
 
   /** Reports every 10 s from now on, on whichever stream the host holds then (launchers do). */
