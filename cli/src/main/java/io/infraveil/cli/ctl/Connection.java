@@ -9,7 +9,12 @@ import io.infraveil.proto.v1.DashboardSignInServiceGrpc;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.RolloutServiceGrpc;
 import io.infraveil.proto.v1.SecretAdminServiceGrpc;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +36,11 @@ final class Connection implements AutoCloseable {
       Duration.ofSeconds(30), Duration.ofSeconds(10), false, MAX_INBOUND_BYTES);
 
   private final ManagedChannel channel;
+  private final EventLoopGroup eventLoop;
 
-  private Connection(ManagedChannel channel) {
+  private Connection(ManagedChannel channel, EventLoopGroup eventLoop) {
     this.channel = channel;
+    this.eventLoop = eventLoop;
   }
 
   /**
@@ -43,12 +50,23 @@ final class Connection implements AutoCloseable {
   static Connection open(CtlContext context) throws IOException {
     SslContext tls = TlsContexts.client(context.ca(), context.cert(), context.key());
     StartupTrace.mark("tls");
-    ManagedChannel channel = ControlPlaneChannels.build(context.endpoints(), tls, SETTINGS);
+    // One I/O thread of its own (NIO: no native transport to load for one connection), shut
+    // down in close() so the JVM finds no thread inside epoll_wait when it exits.
+    EventLoopGroup eventLoop = new MultiThreadIoEventLoopGroup(1,
+        new DefaultThreadFactory("ctl-io", true), NioIoHandler.newFactory());
+    ManagedChannel channel;
+    try {
+      channel = ControlPlaneChannels.build(context.endpoints(), tls, SETTINGS, eventLoop,
+          NioSocketChannel.class);
+    } catch (RuntimeException e) {
+      eventLoop.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+      throw e;
+    }
     StartupTrace.mark("channel");
     if (StartupTrace.on()) {
       awaitConnected(channel);
     }
-    return new Connection(channel);
+    return new Connection(channel, eventLoop);
   }
 
   /**
@@ -118,5 +136,6 @@ final class Connection implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    eventLoop.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 }
