@@ -114,7 +114,8 @@ public final class CtlStatusBench {
     archiving.add("-XX:ArchiveClassesAtExit=" + archive);
     run(ctl(jars, archiving), context, false);
     List<String> archived = new ArrayList<>(CLIENT_OPTIONS);
-    archived.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off",
+    archived.addAll(List.of("-XX:SharedArchiveFile=" + archive,
+        "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", "-Xlog:cds=off",
         "-Xlog:cds+dynamic=off"));
     List<Double> plain = new ArrayList<>();
     List<Double> client = new ArrayList<>();
