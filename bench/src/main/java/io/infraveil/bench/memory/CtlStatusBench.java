@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  * same run (the JVM's own start and exit, the floor of any Java command line). Three ways: no
  * JVM options; the options {@code bin/infraveil} gives ctl ({@link #CLIENT_OPTIONS}); and those
  * with the AppCDS archive bin/infraveil makes on ctl's first run (made here the same way, into
- * the work dir). Then where the time of the last way goes: the same runs with the startup trace
+ * the work dir, mapped where it was made) and BoringSSL's library unpacked once. Then where the time of the last way goes: the same runs with the startup trace
  * on ({@code INFRAVEIL_CTL_TIMING=1}), each step's median placed on this process's clock (the
  * trace prints {@code System.nanoTime()}, one clock for every process of a Linux machine), from
  * the process start to its exit, and the classes one run loads (from the archive or not).
@@ -114,6 +114,10 @@ public final class CtlStatusBench {
     archiving.add("-XX:ArchiveClassesAtExit=" + archive);
     run(ctl(jars, archiving), context, false);
     List<String> archived = new ArrayList<>(CLIENT_OPTIONS);
+    Path natives = unpackBoringSsl(jars, work.resolve("native"));
+    if (natives != null) {
+      archived.add("-Djava.library.path=" + natives);
+    }
     archived.addAll(List.of("-XX:SharedArchiveFile=" + archive,
         "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", "-Xlog:cds=off",
         "-Xlog:cds+dynamic=off"));
@@ -143,6 +147,33 @@ public final class CtlStatusBench {
         .count();
     return new Result(runs, Times.of(plain), Times.of(client), Times.of(withArchive),
         Times.of(version), Times.of(traced), stepMedians, loaded.size(), fromArchive);
+  }
+
+  /**
+   * BoringSSL's native library out of its jar once, as bin/infraveil does (Netty otherwise
+   * copies it to a temporary file on every run); null when no tcnative jar is on the classpath.
+   */
+  static Path unpackBoringSsl(String classpath, Path dir) throws IOException {
+    Path found = null;
+    for (String jar : classpath.split(":")) {
+      if (!jar.contains("netty-tcnative-boringssl-static") || !jar.contains("-linux-")) {
+        continue;
+      }
+      try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar)) {
+        for (java.util.zip.ZipEntry entry : java.util.Collections.list(zip.entries())) {
+          String name = entry.getName();
+          if (name.startsWith("META-INF/native/libnetty_tcnative_linux_") && name.endsWith(".so")) {
+            Files.createDirectories(dir);
+            try (var in = zip.getInputStream(entry)) {
+              Files.copy(in, dir.resolve(name.substring(name.lastIndexOf('/') + 1)),
+                  java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            found = dir;
+          }
+        }
+      }
+    }
+    return found;
   }
 
   /** Each step's duration from the one before, the first from the process start. */
