@@ -143,6 +143,9 @@ class ReleaseInstallIT {
       // The host programs run on lib/host alone, from the installed release.
       Path agentDir = w1.resolve("var/lib/infraveil/launcher/agents/hello");
       long agentPid = agentPid(agentDir);
+      // The agent's state file is written off the start path, so it may trail the first answer.
+      await("the agent's state file names hello's pid", Duration.ofSeconds(10),
+          () -> Cluster.savedServicePid(agentDir, "hello").isPresent());
       long servicePid = Cluster.savedServicePid(agentDir, "hello").orElseThrow();
       Path oldRelease = w1.resolve("opt/infraveil/current").toRealPath();
       for (long pid : List.of(launchers.get("worker-1").pid(), agentPid)) {
