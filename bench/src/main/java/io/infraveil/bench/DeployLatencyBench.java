@@ -31,7 +31,7 @@ import java.util.Optional;
  * plane, launcher and agents as their own processes), deploys a tiny HTTP service (python3's
  * http.server, listening within about 50 ms of its start) K+1 times through {@code ctl deploy}
  * run in this JVM, and measures from the start of each {@code ctl deploy} until the service
- * answers on its port with the new version's text, polling every 2 ms. The first deploy creates
+ * answers on its port with the new version's text, polling every 5 ms. The first deploy creates
  * the deployment (a new agent); the K after it are new versions (the agent handed over). For
  * each the bench prints the pipeline telemetry's phases (upload, placement, fetch, verify,
  * start, first healthy report), as the control plane recorded them.
@@ -43,7 +43,7 @@ public final class DeployLatencyBench {
   static final String DEPLOYMENT = "latency";
   private static final Duration ANSWER_DEADLINE = Duration.ofMinutes(2);
   private static final Duration HEALTHY_DEADLINE = Duration.ofSeconds(60);
-  private static final long POLL_MILLIS = 2;
+  private static final long POLL_MILLIS = 5;
 
   /** One deploy: the wall time figures and the pipeline run the control plane recorded. */
   public record Deploy(int index, String version, long ctlMillis, long answeringMillis,

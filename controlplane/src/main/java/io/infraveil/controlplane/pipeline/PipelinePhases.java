@@ -48,6 +48,21 @@ final class PipelinePhases {
     return out;
   }
 
+  /** "5210 ms from upload: upload 3, seal 5, placement 46, ... (ms)", or "" without phases. */
+  static String summary(PipelineRun run) {
+    if (run.getPhasesCount() == 0) {
+      return "";
+    }
+    long total = run.getPhasesList().stream().mapToLong(PipelinePhase::getMillis).sum();
+    StringBuilder out = new StringBuilder().append(total).append(" ms from ")
+        .append(run.getPhases(0).getName()).append(':');
+    for (PipelinePhase phase : run.getPhasesList()) {
+      out.append(' ').append(phase.getName()).append(' ').append(phase.getMillis()).append(',');
+    }
+    out.setLength(out.length() - 1);
+    return out.append(" (ms)").toString();
+  }
+
   private static void add(List<PipelinePhase> out, String name, Instant from, Instant to) {
     if (from == null || to == null) {
       return;

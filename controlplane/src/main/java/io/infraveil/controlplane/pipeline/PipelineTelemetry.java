@@ -201,9 +201,15 @@ public final class PipelineTelemetry {
           : ProtoTime.instant(run.getSteps(run.getStepsCount() - 1).getAt());
       PipelineStep step = PipelineStep.newBuilder().setStage(stage).setAt(ProtoTime.timestamp(at))
           .setDetail(detail).build();
+      DeployTimings timings = hostTimings.getOrDefault(key, DeployTimings.getDefaultInstance());
+      PipelineRun next = withPhases(run.toBuilder().addSteps(step).build(), timings);
+      if (stage == PipelineStage.PIPELINE_STAGE_HEALTHY && next.getPhasesCount() > 0) {
+        // The deploy is done here: its step says where the time went (Watch, timelines, history).
+        step = step.toBuilder().setDetail(detail + "; " + PipelinePhases.summary(next)).build();
+        next = next.toBuilder().setSteps(next.getStepsCount() - 1, step).build();
+      }
       runs.remove(key);
-      runs.put(key, withPhases(run.toBuilder().addSteps(step).build(),
-          hostTimings.getOrDefault(key, DeployTimings.getDefaultInstance())));
+      runs.put(key, next);
       while (runs.size() > RUNS_KEPT) {
         String oldest = runs.keySet().iterator().next();
         runs.remove(oldest);
