@@ -14,5 +14,9 @@ class PayloadCryptoBenchTest {
     System.out.println(result.describe());
     assertEquals(4, result.megabytes());
     assertTrue(result.sealMbPerSecond() > 0 && result.openMbPerSecond() > 0, result.describe());
+    assertTrue(result.openPerCoreMbPerSecond() > 0 && result.jdkSha256MbPerSecond() > 0,
+        result.describe());
+    assertTrue(result.sha256Implementation().startsWith("JDK SHA-256 from provider "),
+        result.describe());
   }
 }

@@ -59,7 +59,7 @@ public final class TlsContexts {
       PrivateKey key) throws SSLException {
     SslContextBuilder builder = forClient().trustManager(trustedCas);
     if (chain != null && key != null) {
-      builder.keyManager(key, chain);
+      builder.keyManager(new FixedKeyManager(key, chain));
     }
     return builder.build();
   }

@@ -2,8 +2,7 @@ package io.infraveil.cli;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.infraveil.cli.ctl.CtlCommand;
-import io.infraveil.cli.keys.KeysCommand;
+import io.infraveil.cli.ctl.CtlProcess;
 import io.infraveil.host.options.ConfigFileException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -25,18 +24,8 @@ import picocli.CommandLine.Spec;
     name = "infraveil",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Deploys and supervises services on servers you own.",
-    subcommands = {
-        CertsCommand.class,
-        ControlPlaneCommand.class,
-        DelegateCommand.Launcher.class,
-        DelegateCommand.Agent.class,
-        CtlCommand.class,
-        KeysCommand.class,
-        DevCommand.class,
-        CompletionCommand.class,
-        CommandLine.HelpCommand.class,
-    })
+    description = "Deploys and supervises services on servers you own.")
+// Subcommands: CommandTree.ROOT_COMMANDS (added there, only the branch a command line names).
 public final class Main implements Runnable {
 
   /** Exit code of a refused call, a failed command or a missing file. */
@@ -54,8 +43,14 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    StartupTrace.mark("main");
+    if (args.length > 0 && args[0].equals("ctl")) {
+      CtlProcess.prepare();
+    }
     Main main = new Main(System.getenv());
     int code = main.execute(args, System.out, System.err);
+    StartupTrace.mark("printed");
+    StartupTrace.print(System.err);
     if (code == 0 && main.handedOver) {
       // The launcher or agent main returned with its own threads still running: let them run.
       return;
@@ -67,13 +62,17 @@ public final class Main implements Runnable {
   public int execute(String[] args, PrintStream out, PrintStream err) {
     PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
     PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
-    CommandLine commandLine = new CommandLine(this)
+    CommandLine commandLine = CommandTree.build(this, args)
         .setOut(outWriter)
         .setErr(errWriter)
         .setExecutionExceptionHandler((e, line, parseResult) -> report(e, line.getErr()));
     // Everything after `launcher` / `agent` belongs to that program, options included.
-    commandLine.getSubcommands().get("launcher").setUnmatchedOptionsArePositionalParams(true);
-    commandLine.getSubcommands().get("agent").setUnmatchedOptionsArePositionalParams(true);
+    for (String program : new String[] {"launcher", "agent"}) {
+      CommandLine delegate = commandLine.getSubcommands().get(program);
+      if (delegate != null) {
+        delegate.setUnmatchedOptionsArePositionalParams(true);
+      }
+    }
     try {
       return commandLine.execute(args);
     } finally {

@@ -110,7 +110,7 @@ class ConfigurationDocTest {
 
   /** Every command by its path ("certs init", "launcher enroll", "ctl tokens create"). */
   static Map<String, CommandSpec> commands() {
-    CommandLine main = new CommandLine(new Main(Map.of()));
+    CommandLine main = CommandTree.whole(new Main(Map.of()));
     Map<String, CommandSpec> out = new LinkedHashMap<>();
     walk("", main, out);
     out.keySet().removeIf(path -> path.equals("launcher") || path.equals("agent")

@@ -5,6 +5,7 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.infraveil.cli.CliException;
 import io.infraveil.cli.Main;
+import io.infraveil.cli.StartupTrace;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -23,31 +24,33 @@ import picocli.CommandLine.Spec;
  * description on stderr and exits 1.
  */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-    description = "Operate a running control plane over mTLS gRPC.",
-    subcommands = {
-        HostsCommand.class,
-        TokensCommand.class,
-        RevokeCommand.class,
-        DeployCommand.class,
-        DeploymentsCommand.class,
-        StatusCommand.class,
-        IncidentsCommand.class,
-        LogsCommand.class,
-        RollbackCommand.class,
-        PromoteCommand.class,
-        RolloutCommand.class,
-        HistoryCommand.class,
-        WatchCommand.class,
-        SecurityEventsCommand.class,
-        SecretsCommand.class,
-        PlanCommand.class,
-        PauseCommand.class,
-        ResumeCommand.class,
-        RestartCommand.class,
-        DeleteCommand.class,
-        DashboardCommand.class,
-    })
+    description = "Operate a running control plane over mTLS gRPC.")
+// Subcommands: SUBCOMMANDS, added by the cli's CommandTree (only the one a command line names).
 public final class CtlCommand implements Runnable {
+
+  /** The operations, in the order help lists them. */
+  public static final java.util.List<Class<?>> SUBCOMMANDS = java.util.List.of(
+      HostsCommand.class,
+      TokensCommand.class,
+      RevokeCommand.class,
+      DeployCommand.class,
+      DeploymentsCommand.class,
+      StatusCommand.class,
+      IncidentsCommand.class,
+      LogsCommand.class,
+      RollbackCommand.class,
+      PromoteCommand.class,
+      RolloutCommand.class,
+      HistoryCommand.class,
+      WatchCommand.class,
+      SecurityEventsCommand.class,
+      SecretsCommand.class,
+      PlanCommand.class,
+      PauseCommand.class,
+      ResumeCommand.class,
+      RestartCommand.class,
+      DeleteCommand.class,
+      DashboardCommand.class);
 
   /** Output form: tables for people (wide adds columns), protobuf JSON or YAML for scripts. */
   enum Output { table, wide, json, yaml }
@@ -71,6 +74,7 @@ public final class CtlCommand implements Runnable {
 
   /** The context from --context or INFRAVEIL_CONTEXT. */
   CtlContext context() throws IOException {
+    StartupTrace.mark("parsed");
     Path file = contextFile;
     if (file == null) {
       String fromEnv = main.env().get(CtlContext.ENV);
@@ -80,7 +84,9 @@ public final class CtlCommand implements Runnable {
       }
       file = Path.of(fromEnv);
     }
-    return CtlContext.load(file);
+    CtlContext context = CtlContext.load(file);
+    StartupTrace.mark("context");
+    return context;
   }
 
   Connection connect() throws IOException {

@@ -1,5 +1,6 @@
 package io.infraveil.cli.ctl;
 
+import io.infraveil.cli.StartupTrace;
 import io.infraveil.proto.v1.ControlPlaneReplica;
 import io.infraveil.proto.v1.Deployment;
 import io.infraveil.proto.v1.DeploymentOnHost;
@@ -33,6 +34,7 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try (Connection connection = ctl.connect()) {
       GetStatusResponse response = connection.unary().getStatus(GetStatusRequest.getDefaultInstance());
+      StartupTrace.mark("answered");
       ctl.print(response, out -> print(response, out));
     }
     return 0;

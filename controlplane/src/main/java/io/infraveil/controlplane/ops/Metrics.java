@@ -1,6 +1,7 @@
 package io.infraveil.controlplane.ops;
 
 import io.infraveil.controlplane.auth.OpenStreams;
+import io.infraveil.controlplane.grpc.ServerTlsContext;
 import io.infraveil.controlplane.history.HistoryWriter;
 import io.infraveil.controlplane.ingest.ConsoleLogs;
 import io.infraveil.controlplane.ingest.ReportIngest;
@@ -51,7 +52,7 @@ public final class Metrics {
   private final Map<String, Double> logPressureByAgent = new ConcurrentHashMap<>();
 
   public Metrics(OpenStreams openStreams, SyncSessions syncSessions, ConsoleLogs consoleLogs,
-      HistoryWriter history, WatchHub watchHub) {
+      HistoryWriter history, WatchHub watchHub, ServerTlsContext tls) {
     heartbeats = Counter.builder("infraveil.heartbeats").description("Agent heartbeats received")
         .register(registry);
     restarts = Counter.builder("infraveil.service.restarts").description("Service restarts reported by agents")
@@ -76,6 +77,15 @@ public final class Metrics {
         .description("How full the history write queue is (0 to 1)").strongReference(true).register(registry);
     FunctionCounter.builder("infraveil.history.rows.dropped", history, h -> h.dropped())
         .description("History rows dropped because the store could not keep up").register(registry);
+    // What a reconnect storm costs the TLS layer: resumptions are cheap, queued handshakes waited.
+    FunctionCounter.builder("infraveil.tls.handshakes.resumed", tls, ServerTlsContext::resumedHandshakes)
+        .description("TLS handshakes that resumed a session from a ticket (BoringSSL only)").register(registry);
+    FunctionCounter.builder("infraveil.tls.handshakes.queued", tls, t -> t.handshakeLimiter().stats().queued())
+        .description("Connections whose handshake waited for infraveil.grpc.max-concurrent-handshakes")
+        .register(registry);
+    Gauge.builder("infraveil.tls.handshakes.waiting.peak", tls, t -> t.handshakeLimiter().stats().peakWaiting())
+        .description("Most connections waiting for a handshake slot at once since start").strongReference(true)
+        .register(registry);
     ProgramMetrics.bind(registry, "controlplane", null);
   }
 

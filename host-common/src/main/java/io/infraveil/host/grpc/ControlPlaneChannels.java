@@ -7,6 +7,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.certs.TlsProvider;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
@@ -209,9 +210,30 @@ public final class ControlPlaneChannels {
     return build(endpoints, tls, settings, InetAddress::getAllByName);
   }
 
+  /**
+   * As above, on {@code eventLoop} with sockets of {@code channelType} instead of gRPC's shared
+   * event loop, which outlives its last channel by a second. For a command that exits right
+   * after its call: it shuts its own loop down first, since the JVM waits up to 300 ms at exit
+   * for a thread still inside a native call (an event loop in epoll_wait).
+   */
+  public static ControlPlaneChannel build(ControlPlaneEndpoints endpoints, SslContext tls,
+      Settings settings, EventLoopGroup eventLoop,
+      Class<? extends io.netty.channel.Channel> channelType) {
+    Objects.requireNonNull(eventLoop, "eventLoop");
+    Objects.requireNonNull(channelType, "channelType");
+    return build(endpoints, tls, settings, InetAddress::getAllByName, builder ->
+        builder.eventLoopGroup(eventLoop).channelType(channelType));
+  }
+
   /** As above, looking names up with {@code lookup} (tests give a name several addresses). */
   static ControlPlaneChannel build(ControlPlaneEndpoints endpoints, SslContext tls,
       Settings settings, ControlPlaneNameResolver.Lookup lookup) {
+    return build(endpoints, tls, settings, lookup, builder -> builder);
+  }
+
+  private static ControlPlaneChannel build(ControlPlaneEndpoints endpoints, SslContext tls,
+      Settings settings, ControlPlaneNameResolver.Lookup lookup,
+      java.util.function.UnaryOperator<NettyChannelBuilder> transport) {
     Objects.requireNonNull(endpoints, "endpoints");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(settings, "settings");
@@ -219,7 +241,7 @@ public final class ControlPlaneChannels {
     String target = ControlPlaneNameResolverProvider.SCHEME + ":///"
         + URLEncoder.encode(endpoints.toString(), StandardCharsets.UTF_8);
     return ControlPlaneChannel.create(endpoints, book, tracker ->
-        NettyChannelBuilder.forTarget(target)
+        transport.apply(NettyChannelBuilder.forTarget(target))
             .setNameResolverArg(ControlPlaneNameResolverProvider.INPUT,
                 new ControlPlaneNameResolverProvider.Input(endpoints, book, lookup))
             .defaultLoadBalancingPolicy("pick_first")

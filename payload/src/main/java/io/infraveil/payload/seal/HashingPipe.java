@@ -10,13 +10,14 @@ import java.util.concurrent.BlockingQueue;
 
 /**
  * Hashes and writes opened records on a thread of its own while the caller decrypts the next
- * ones, so AES-GCM and SHA-256 run on two cores at once. Records are hashed and written in the
- * order submitted; buffers go round a small ring, so nothing is copied. A failure of the
+ * ones, so AES-GCM and SHA-256 run on two cores at once. Chunks (one or more whole records)
+ * are hashed and written in the order submitted; buffers go round a small ring, so nothing is
+ * copied. A failure of the
  * writer reaches the caller at its next {@link #buffer()} or at {@link #finish()}.
  */
 final class HashingPipe implements AutoCloseable {
 
-  /** Records in flight: enough to ride out a hiccup of either side. */
+  /** Chunks in flight: enough to ride out a hiccup of either side. */
   private static final int DEPTH = 4;
   private static final Chunk END = new Chunk(new byte[0], 0);
 
@@ -41,7 +42,7 @@ final class HashingPipe implements AutoCloseable {
     worker.start();
   }
 
-  /** A buffer to decrypt the next record into. */
+  /** A buffer to decrypt the next records into. */
   byte[] buffer() throws IOException {
     while (true) {
       rethrow();

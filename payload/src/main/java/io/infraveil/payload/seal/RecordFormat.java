@@ -111,6 +111,12 @@ public final class RecordFormat {
    */
   static int crypt(Cipher cipher, int mode, SecretKey key, byte[] prefix, long index,
       boolean last, byte[] nonce, byte[] in, int length, byte[] out) {
+    return crypt(cipher, mode, key, prefix, index, last, nonce, in, length, out, 0);
+  }
+
+  /** As above, writing from {@code out[outOffset]} (records opened side by side in one chunk). */
+  static int crypt(Cipher cipher, int mode, SecretKey key, byte[] prefix, long index,
+      boolean last, byte[] nonce, byte[] in, int length, byte[] out, int outOffset) {
     System.arraycopy(prefix, 0, nonce, 0, NONCE_PREFIX_LENGTH);
     nonce[7] = (byte) (index >>> 24);
     nonce[8] = (byte) (index >>> 16);
@@ -120,7 +126,7 @@ public final class RecordFormat {
     try {
       cipher.init(mode, key, new GCMParameterSpec(TAG_LENGTH * 8, nonce));
       cipher.updateAAD(AAD_BYTES);
-      return cipher.doFinal(in, 0, length, out, 0);
+      return cipher.doFinal(in, 0, length, out, outOffset);
     } catch (AEADBadTagException e) {
       return -1;
     } catch (GeneralSecurityException e) {

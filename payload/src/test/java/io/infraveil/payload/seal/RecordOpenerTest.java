@@ -259,6 +259,68 @@ class RecordOpenerTest {
     assertEquals(Sha256Hex.format(Sha256Hex.newDigest().digest(plaintext)), result.sha256Hex());
   }
 
+  // Records are handed to the hashing thread in chunks: sizes around a chunk's end give the
+  // same bytes and hash as the one-thread open and as SHA-256 over the plaintext.
+  @ParameterizedTest
+  @ValueSource(ints = {-RECORD - 1, -1, 0, 1, RECORD, 3 * RECORD + 5})
+  void openWithExpectedSizeMatchesOneThreadAroundChunkEnds(int offset) throws Exception {
+    int chunk = RecordOpener.recordsPerChunk(RECORD) * RECORD;
+    assertOpensLikeOneThread(data(chunk + offset), RECORD);
+    assertOpensLikeOneThread(data(2 * chunk + offset), RECORD);
+  }
+
+  // Random record sizes and plaintext sizes (seeded, so a failure reproduces).
+  @Test
+  void openWithExpectedSizeMatchesOneThreadForRandomSizes() throws Exception {
+    java.util.Random random = new java.util.Random(20261130);
+    for (int i = 0; i < 40; i++) {
+      int recordSize = i % 4 == 0 ? RECORD : 1 + random.nextInt(RECORD);
+      int size = random.nextInt(4 * RecordOpener.CHUNK_BYTES);
+      assertOpensLikeOneThread(data(size), recordSize);
+    }
+  }
+
+  // A record tampered with in a later chunk: exactly the records before it are written.
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 3, 4, 5, 9})
+  void openWithExpectedSizeWritesOnlyRecordsBeforeATamperedOneInAnyChunk(int record)
+      throws Exception {
+    byte[] plaintext = data(10 * RECORD + 3);
+    byte[] sealed = seal(plaintext, RECORD);
+    sealed[record * (RECORD + 16) + 100] ^= 1;
+    assertRejected(RejectionReason.DECRYPT_FAILED, record,
+        () -> RecordOpener.open(in(sealed), written, KEY, PREFIX, RECORD, plaintext.length));
+    assertArrayEquals(Arrays.copyOf(plaintext, record * RECORD), written.toByteArray());
+  }
+
+  // A cut inside a later chunk: TRUNCATED, and the whole records before the cut are written.
+  @Test
+  void openWithExpectedSizeWritesRecordsBeforeACutInALaterChunk() throws Exception {
+    byte[] plaintext = data(10 * RECORD + 3);
+    byte[] sealed = seal(plaintext, RECORD);
+    byte[] cut = Arrays.copyOf(sealed, 6 * (RECORD + 16) + 10);
+    assertRejected(RejectionReason.TRUNCATED, 6,
+        () -> RecordOpener.open(in(cut), written, KEY, PREFIX, RECORD, plaintext.length));
+    assertArrayEquals(Arrays.copyOf(plaintext, 6 * RECORD), written.toByteArray());
+  }
+
+  private static void assertOpensLikeOneThread(byte[] plaintext, int recordSize)
+      throws Exception {
+    byte[] sealed = seal(plaintext, recordSize);
+    ByteArrayOutputStream piped = new ByteArrayOutputStream();
+    OpenResult sized = RecordOpener.open(in(sealed), piped, KEY, PREFIX, recordSize,
+        plaintext.length);
+    ByteArrayOutputStream oneThread = new ByteArrayOutputStream();
+    OpenResult unsized = RecordOpener.open(in(sealed), oneThread, KEY, PREFIX, recordSize);
+    String expected = Sha256Hex.format(Sha256Hex.newDigest().digest(plaintext));
+    String what = plaintext.length + " bytes in records of " + recordSize;
+    assertArrayEquals(plaintext, piped.toByteArray(), what);
+    assertArrayEquals(plaintext, oneThread.toByteArray(), what);
+    assertEquals(expected, sized.sha256Hex(), what);
+    assertEquals(expected, unsized.sha256Hex(), what);
+    assertEquals(plaintext.length, sized.plaintextSize(), what);
+  }
+
   private static ByteArrayInputStream in(byte[] bytes) {
     return new ByteArrayInputStream(bytes);
   }
