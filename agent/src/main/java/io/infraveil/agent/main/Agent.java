@@ -113,6 +113,8 @@ public final class Agent implements AutoCloseable {
   private final ManagedChannel ownedChannel;
   private final KnownPayloads known;
   private final CachedReleaseProvider releases;
+  /** When each step of starting the desired version was reached, for the pipeline telemetry. */
+  private final DeployTimeline timeline;
   private final Set<String> allowed = ConcurrentHashMap.newKeySet();
   private final Supervisor supervisor;
   /** Null when the agent has no host secret (tests without a control plane). */
@@ -183,7 +185,13 @@ public final class Agent implements AutoCloseable {
         SECRETS_FETCH_DEADLINE);
     this.secrets = hostSecret == null ? null : new SecretMaterializer(deployment,
         agentDir.resolve("secrets"), secretsFetcher::current, ServiceSpec::user);
-    this.supervisor = new Supervisor(agentDir, releases, settings.engine(), clock, scheduler,
+    this.timeline = DeployTimeline.ofThisProcess(desired.payload().sha256());
+    io.infraveil.agent.ReleaseProvider timed = sha -> {
+      Path dir = releases.releaseDir(sha);
+      timeline.releaseReady(sha, clock.instant());
+      return dir;
+    };
+    this.supervisor = new Supervisor(agentDir, timed, settings.engine(), clock, scheduler,
         new FileAgentStateStore(agentDir), io.infraveil.agent.Containment.of(dataDir, deployment),
         secrets == null ? ServiceSecrets.NONE : secrets,
         new io.infraveil.agent.InstanceContext(hostName, deployment, desired.hostLabels()),
@@ -205,7 +213,10 @@ public final class Agent implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    supervisor.addListener(snapshot -> heartbeat.changed());
+    supervisor.addListener(snapshot -> {
+      timeline.observe(snapshot);
+      heartbeat.changed();
+    });
     this.metrics = new AgentMetrics(agentDir.resolve(MetricsTextFiles.FILE_NAME), deployment,
         new AgentMetrics.Reporting() {
           @Override
@@ -264,6 +275,7 @@ public final class Agent implements AutoCloseable {
 
   /** Starts reporting, then decides what to run and runs it (may block on the first fetch). */
   public void start() {
+    timeline.ready(clock.instant());
     heartbeat.start();
     shipper.start();
     metricsWriter.start();
@@ -277,6 +289,7 @@ public final class Agent implements AutoCloseable {
           desired.payload().sha256());
     } else {
       decided = StartPlan.afterFetch(factsNow(), fetchDesired());
+      timeline.verified(clock.instant());
     }
     boolean handedOver = AgentHandover.requested(agentDir);
     if (handedOver) {
@@ -520,6 +533,11 @@ public final class Agent implements AutoCloseable {
     @Override
     public boolean isMarkedBad(String sha256) {
       return supervisor.isMarkedBad(sha256);
+    }
+
+    @Override
+    public Optional<io.infraveil.proto.v1.DeployTimings> deployTimings(String running) {
+      return timeline.timings(running);
     }
 
     @Override

@@ -88,6 +88,11 @@ public final class HeartbeatClient implements AutoCloseable {
 
     /** Full references of the payloads the agent knows (at least the desired one). */
     Map<String, PayloadRef> payloads();
+
+    /** When each step of starting {@code running} was reached, if this agent started it. */
+    default java.util.Optional<io.infraveil.proto.v1.DeployTimings> deployTimings(String running) {
+      return java.util.Optional.empty();
+    }
   }
 
   private record Pending(long id, HostEvent event) {}
@@ -406,6 +411,7 @@ public final class HeartbeatClient implements AutoCloseable {
         .setGeneration(settings.generation())
         .setContainment(snapshot.containment());
     snapshot.sha256().ifPresent(sha -> request.setPayload(ProtoMapper.payload(sha, payloads)));
+    snapshot.sha256().flatMap(source::deployTimings).ifPresent(request::setDeployTimings);
     snapshot.lastKnownGood().ifPresent(sha ->
         request.setLastKnownGood(ProtoMapper.payload(sha, payloads)));
     snapshot.services().forEach(s -> request.addServices(withUsage(ProtoMapper.service(s), s)));

@@ -115,6 +115,8 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
     return new StreamObserver<>() {
       private PayloadIntake.Upload upload;
       private boolean failed;
+      /** When the stream began, for the deploy's "upload" phase. */
+      private final java.time.Instant began = pipeline.now();
 
       @Override
       public void onNext(UploadPayloadRequest request) {
@@ -163,8 +165,10 @@ final class OperatorEndpoint extends OperatorServiceGrpc.OperatorServiceImplBase
           return;
         }
         try {
+          java.time.Instant received = pipeline.now();
           var stored = upload.finish();
-          pipeline.uploaded(stored.payload().sha256(), stored.payload().versionLabel(), operator);
+          pipeline.uploaded(stored.payload().sha256(), stored.payload().versionLabel(), operator, began,
+              received);
           responses.onNext(UploadPayloadResponse.newBuilder()
               .setPayload(PayloadRef.newBuilder()
                   .setSha256(stored.payload().sha256())

@@ -2,6 +2,7 @@ package io.infraveil.controlplane.pipeline;
 
 import io.infraveil.controlplane.grpc.ProtoTime;
 import io.infraveil.controlplane.ingest.ReportIngest;
+import io.infraveil.proto.v1.DeployTimings;
 import io.infraveil.proto.v1.DesiredAgent;
 import io.infraveil.proto.v1.DesiredState;
 import io.infraveil.proto.v1.HealthStatus;
@@ -36,7 +37,8 @@ public final class PipelineTelemetry {
   public record StepReached(String host, String deployment, PayloadRef payload, PipelineStep step,
       Instant previousStepAt) {}
 
-  private record Upload(Instant at, String version, String by) {}
+  /** {@code began} and {@code received} are null for uploads told without them. */
+  private record Upload(Instant at, String version, String by, Instant began, Instant received) {}
 
   private static final int RUNS_KEPT = 2_000;
 
@@ -45,6 +47,8 @@ public final class PipelineTelemetry {
   /** Guarded by itself; insertion order = oldest run first. */
   private final Map<String, PipelineRun> runs = new LinkedHashMap<>();
   private final List<Consumer<StepReached>> listeners = new CopyOnWriteArrayList<>();
+  /** The hosts' side of each run (guarded by {@code runs}), by run key. */
+  private final Map<String, DeployTimings> hostTimings = new LinkedHashMap<>();
 
   public PipelineTelemetry(Clock clock) {
     this.clock = clock;
@@ -56,7 +60,20 @@ public final class PipelineTelemetry {
 
   /** An operator uploaded a payload (new or already stored). */
   public void uploaded(String sha256, String version, String by) {
-    uploads.put(sha256, new Upload(clock.instant(), version, by));
+    uploads.put(sha256, new Upload(clock.instant(), version, by, null, null));
+  }
+
+  /**
+   * An operator uploaded a payload whose stream began at {@code began} and whose last byte came
+   * at {@code received}; it is stored (sealed) now.
+   */
+  public void uploaded(String sha256, String version, String by, Instant began, Instant received) {
+    uploads.put(sha256, new Upload(clock.instant(), version, by, began, received));
+  }
+
+  /** Now, by this telemetry's clock (for callers marking the ends of a phase). */
+  public Instant now() {
+    return clock.instant();
   }
 
   /** A host's desired state changed: every agent it names is placed there. */
@@ -103,6 +120,10 @@ public final class PipelineTelemetry {
     if (heartbeat.getPayload().getSha256().isEmpty()) {
       return;
     }
+    if (heartbeat.hasDeployTimings()) {
+      timed(report.host() + "/" + heartbeat.getDeployment() + "/" + heartbeat.getPayload().getSha256(),
+          heartbeat.getDeployTimings());
+    }
     if (heartbeat.getVersionStatus() == VersionStatus.VERSION_STATUS_MARKED_BAD) {
       reach(report.host(), heartbeat.getDeployment(), heartbeat.getPayload(), PipelineStage.PIPELINE_STAGE_FAILED,
           report.receivedAt(), "marked bad by the agent");
@@ -125,6 +146,29 @@ public final class PipelineTelemetry {
     }
     Collections.reverse(out);
     return out;
+  }
+
+  /** The host's side of a run: its phases are computed again when the moments changed. */
+  private void timed(String key, DeployTimings timings) {
+    synchronized (runs) {
+      PipelineRun run = runs.get(key);
+      if (run == null || timings.equals(hostTimings.get(key))) {
+        return;
+      }
+      hostTimings.put(key, timings);
+      runs.put(key, withPhases(run, timings));
+    }
+  }
+
+  /**
+   * The run with its phases: each stretch between two known moments, in the order a deploy
+   * goes through them (see {@link PipelinePhases}).
+   */
+  private PipelineRun withPhases(PipelineRun run, DeployTimings timings) {
+    Upload upload = uploads.get(run.getPayload().getSha256());
+    return run.toBuilder().clearPhases().addAllPhases(PipelinePhases.of(run,
+        upload == null ? null : upload.began(), upload == null ? null : upload.received(), timings))
+        .build();
   }
 
   private void reach(String host, String deployment, PayloadRef payload, PipelineStage stage, Instant at,
@@ -157,10 +201,19 @@ public final class PipelineTelemetry {
           : ProtoTime.instant(run.getSteps(run.getStepsCount() - 1).getAt());
       PipelineStep step = PipelineStep.newBuilder().setStage(stage).setAt(ProtoTime.timestamp(at))
           .setDetail(detail).build();
+      DeployTimings timings = hostTimings.getOrDefault(key, DeployTimings.getDefaultInstance());
+      PipelineRun next = withPhases(run.toBuilder().addSteps(step).build(), timings);
+      if (stage == PipelineStage.PIPELINE_STAGE_HEALTHY && next.getPhasesCount() > 0) {
+        // The deploy is done here: its step says where the time went (Watch, timelines, history).
+        step = step.toBuilder().setDetail(detail + "; " + PipelinePhases.summary(next)).build();
+        next = next.toBuilder().setSteps(next.getStepsCount() - 1, step).build();
+      }
       runs.remove(key);
-      runs.put(key, run.toBuilder().addSteps(step).build());
+      runs.put(key, next);
       while (runs.size() > RUNS_KEPT) {
-        runs.remove(runs.keySet().iterator().next());
+        String oldest = runs.keySet().iterator().next();
+        runs.remove(oldest);
+        hostTimings.remove(oldest);
       }
       reached = new StepReached(host, deployment, run.getPayload(), step, previous);
     }
