@@ -72,6 +72,11 @@ public final class Incidents {
   private final RandomGenerator random;
   private final Duration restoreGrace;
   private final LongSupplier leaderTerm;
+  /** Where evaluations after a report run: off the threads that received it (direct in tests). */
+  private final java.util.concurrent.Executor evaluator;
+  /** An evaluation is queued on the evaluator and has not started: reports meanwhile need no other. */
+  private final java.util.concurrent.atomic.AtomicBoolean evaluationQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
   /** Guarded by this: until when incidents loaded from the store are not resolved. */
   private Instant graceUntil;
   /** Guarded by this: the leader term whose start loaded the open incidents (0: none yet). */
@@ -94,6 +99,16 @@ public final class Incidents {
 
   public Incidents(List<IncidentRule> rules, IncidentStore store, TimelineSource timeline, Clock clock,
       RandomGenerator random, Duration restoreGrace, LongSupplier leaderTerm) {
+    this(rules, store, timeline, clock, random, restoreGrace, leaderTerm, Runnable::run);
+  }
+
+  /**
+   * @param evaluator runs the evaluation a report asks for; many reports arriving while one is
+   *     queued share it, so the receiving threads only feed the rules
+   */
+  public Incidents(List<IncidentRule> rules, IncidentStore store, TimelineSource timeline, Clock clock,
+      RandomGenerator random, Duration restoreGrace, LongSupplier leaderTerm, java.util.concurrent.Executor evaluator) {
+    this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
     this.rules = List.copyOf(rules);
     this.store = Objects.requireNonNull(store, "store");
     this.timeline = Objects.requireNonNull(timeline, "timeline");
@@ -115,22 +130,37 @@ public final class Incidents {
 
   public void hostReported(String host, HostReport report) {
     rules.forEach(rule -> rule.hostReported(host, report));
-    evaluate();
+    evaluateSoon();
   }
 
   public void agentReported(ReportIngest.AgentReport report) {
     rules.forEach(rule -> rule.agentReported(report));
-    evaluate();
+    evaluateSoon();
   }
 
   public void event(ReportIngest.ReceivedEvent event) {
     rules.forEach(rule -> rule.event(event));
-    evaluate();
+    evaluateSoon();
   }
 
   public void securityEvent(SecurityEventRecord event) {
     rules.forEach(rule -> rule.securityEvent(event));
-    evaluate();
+    evaluateSoon();
+  }
+
+  /** An evaluation on the evaluator, unless one is queued and not started (it will see this change too). */
+  private void evaluateSoon() {
+    if (leaderTerm.getAsLong() == 0 || !evaluationQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      evaluator.execute(() -> {
+        evaluationQueued.set(false);
+        evaluate();
+      });
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      evaluationQueued.set(false); // the control plane is stopping
+    }
   }
 
   /** Asks every rule what holds now; opens and resolves incidents accordingly. */
