@@ -1,6 +1,8 @@
 package io.infraveil.bench.fleet;
 
 import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.infraveil.certs.Csrs;
@@ -98,6 +100,7 @@ final class SimulatedHosts implements AutoCloseable {
       for (Host host : hosts) {
         opened.add(pool.submit(() -> {
           host.channel = channel(host.certificate, host.key);
+          awaitAnswer(host.channel);
           synchronized (host) {
             host.stream = LauncherSyncServiceGrpc.newStub(host.channel).sync(ignoring());
             host.stream.onNext(SyncRequest.newBuilder().setHello(SyncHello.newBuilder().setHostName(host.name)).build());
@@ -111,6 +114,26 @@ final class SimulatedHosts implements AutoCloseable {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /**
+   * Health until the control plane answers over the host's channel (handshake included), as a
+   * launcher waits for an answer before it counts a stream as open; a failed attempt is retried.
+   */
+  private static void awaitAnswer(ManagedChannel channel) throws InterruptedException {
+    for (int attempt = 1;; attempt++) {
+      try {
+        HealthGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance());
+        return;
+      } catch (io.grpc.StatusRuntimeException failed) {
+        if (attempt == 20) {
+          throw failed;
+        }
+        channel.resetConnectBackoff();
+        Thread.sleep(500 + java.util.concurrent.ThreadLocalRandom.current().nextInt(1000));
+      }
     }
   }
 
