@@ -85,14 +85,29 @@ public final class HeartbeatIngestBench {
     try (SimulatedHosts hosts = SimulatedHosts.enroll(controlPlane.grpcPort(), cas,
         controlPlane.bean(JoinTokens.class), count, 4)) {
       long enrollMillis = (System.nanoTime() - enrollStart) / 1_000_000;
+      System.out.printf("heartbeat ingest: %d hosts enrolled in %d ms%n", count, enrollMillis);
       long heapBefore = HeapFigures.liveBytes();
       long connectStart = System.nanoTime();
-      hosts.connectAll(32);
-      int online = awaitOnline(controlPlane.bean(HostLiveness.class), hosts, Duration.ofMinutes(10));
-      long connectMillis = (System.nanoTime() - connectStart) / 1_000_000;
-      long heapWithHosts = HeapFigures.liveBytes();
-      String histogram = HeapFigures.classHistogram(25);
+      // Connected hosts report every 10 s, as launchers do, so none turns offline while others connect.
+      ScheduledExecutorService launcherInterval = Executors.newSingleThreadScheduledExecutor();
+      launcherInterval.scheduleAtFixedRate(() -> hosts.hosts.forEach(SimulatedHosts.Host::sendIfOpen),
+          10, 10, TimeUnit.SECONDS);
+      int online;
+      long connectMillis;
+      long heapWithHosts;
+      String histogram;
+      try {
+        hosts.connectAll(32);
+        online = awaitOnline(controlPlane.bean(HostLiveness.class), hosts, Duration.ofMinutes(10));
+        connectMillis = (System.nanoTime() - connectStart) / 1_000_000;
+        System.out.printf("heartbeat ingest: %d of %d hosts online after %d ms%n", online, count, connectMillis);
+        heapWithHosts = HeapFigures.liveBytes();
+        histogram = HeapFigures.classHistogram(25);
+      } finally {
+        launcherInterval.shutdownNow();
+      }
       Phase interval = report(hosts, latencies, "every host every 10 s", count / 10.0, phase);
+      System.out.println(interval.describe());
       Phase target = report(hosts, latencies, "aggregate rate", ratePerSecond, phase);
       return new Result(count, online, enrollMillis, connectMillis, heapBefore, heapWithHosts, histogram,
           List.of(interval, target));

@@ -49,6 +49,17 @@ final class SimulatedHosts implements AutoCloseable {
       this.key = key;
     }
 
+    /** A report with no timestamp (not counted by the bench's phases), if the stream is open. */
+    synchronized void sendIfOpen() {
+      if (stream != null) {
+        try {
+          send(HostReport.getDefaultInstance());
+        } catch (RuntimeException closed) {
+          // the stream ended; nothing to report on
+        }
+      }
+    }
+
     synchronized void send(HostReport report) {
       stream.onNext(SyncRequest.newBuilder().setReport(report).build());
     }
