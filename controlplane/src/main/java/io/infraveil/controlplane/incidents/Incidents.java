@@ -77,6 +77,9 @@ public final class Incidents {
   /** An evaluation is queued on the evaluator and has not started: reports meanwhile need no other. */
   private final java.util.concurrent.atomic.AtomicBoolean evaluationQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
+  /** Evaluations asked for by reports so far, and how many of them a finished evaluation covered. */
+  private final java.util.concurrent.atomic.AtomicLong evaluationsAsked = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong evaluationsCovered = new java.util.concurrent.atomic.AtomicLong();
   /** Guarded by this: until when incidents loaded from the store are not resolved. */
   private Instant graceUntil;
   /** Guarded by this: the leader term whose start loaded the open incidents (0: none yet). */
@@ -150,6 +153,7 @@ public final class Incidents {
 
   /** An evaluation on the evaluator, unless one is queued and not started (it will see this change too). */
   private void evaluateSoon() {
+    evaluationsAsked.incrementAndGet();
     if (leaderTerm.getAsLong() == 0 || !evaluationQueued.compareAndSet(false, true)) {
       return;
     }
@@ -169,6 +173,7 @@ public final class Incidents {
     if (term == 0) {
       return; // the leader evaluates; this replica's view follows the store
     }
+    long asked = evaluationsAsked.get();
     List<Change> changes = new ArrayList<>();
     synchronized (this) {
       Instant now = clock.instant();
@@ -177,7 +182,19 @@ public final class Incidents {
       }
       changes.addAll(evaluateLocked(now));
     }
+    evaluationsCovered.accumulateAndGet(asked, Math::max);
     notify(changes);
+  }
+
+  /**
+   * Runs here an evaluation a report asked for that has not finished yet, so a reader sees what
+   * every report received before its read caused (a caller whose heartbeat returned lists the
+   * incident it opened).
+   */
+  private void catchUp() {
+    if (evaluationsCovered.get() < evaluationsAsked.get()) {
+      evaluate();
+    }
   }
 
   /**
@@ -301,11 +318,14 @@ public final class Incidents {
   }
 
   /** Incidents newest first: the open ones, and unless {@code openOnly} the recently resolved. */
-  public synchronized List<Incident> list(boolean openOnly) {
+  public List<Incident> list(boolean openOnly) {
+    catchUp();
     List<Incident> out = new ArrayList<>();
-    open.values().forEach(t -> out.add(t.incident()));
-    if (!openOnly) {
-      out.addAll(resolved);
+    synchronized (this) {
+      open.values().forEach(t -> out.add(t.incident()));
+      if (!openOnly) {
+        out.addAll(resolved);
+      }
     }
     out.sort(Comparator.comparing((Incident i) -> ProtoTime.instant(i.getOpenedAt())).reversed());
     return out;

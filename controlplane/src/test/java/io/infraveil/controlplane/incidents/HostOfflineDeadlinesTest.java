@@ -214,4 +214,17 @@ class HostOfflineDeadlinesTest {
     incidents.hostReported("web-2", HostReport.getDefaultInstance());
     assertEquals(1, queued.size(), "a report after the evaluation started queues another");
   }
+
+  @Test
+  void aReaderSeesWhatEveryReportBeforeItsReadCausedEvenWithTheEvaluationStillQueued() {
+    HostLiveness liveness = new HostLiveness(clock);
+    List<Runnable> queued = new ArrayList<>();
+    Incidents incidents = engine(liveness, queued::add);
+    report(liveness, incidents, "web-1");
+    clock.advance(WINDOW);
+    report(liveness, incidents, "web-2");
+    assertEquals(List.of("web-1"), incidents.list(true).stream().map(Incident::getHostName).toList());
+    queued.forEach(Runnable::run);
+    assertEquals(1, transitions.get("web-1").size(), "opened once: " + transitions);
+  }
 }
