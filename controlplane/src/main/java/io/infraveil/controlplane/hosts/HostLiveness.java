@@ -33,6 +33,8 @@ public final class HostLiveness {
   }
 
   private final Map<String, Live> live = new ConcurrentHashMap<>();
+  private final List<java.util.function.Consumer<String>> touchListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Clock clock;
   private volatile Duration reportInterval = Duration.ofSeconds(10);
 
@@ -44,8 +46,24 @@ public final class HostLiveness {
     this.reportInterval = interval;
   }
 
+  /**
+   * Hears a host's last report instant move (a stream opened, a report here or one adopted from
+   * another replica), after the new instant is readable: what a deadline for the host going
+   * offline is computed from. Called on the thread that made the change; must be quick.
+   */
+  public void addTouchListener(java.util.function.Consumer<String> listener) {
+    touchListeners.add(listener);
+  }
+
+  private void touched(String host) {
+    for (var listener : touchListeners) {
+      listener.accept(host);
+    }
+  }
+
   public void streamOpened(String host) {
     live.compute(host, (name, old) -> new Live(true, now(), old == null ? null : old.lastReport()));
+    touched(host);
   }
 
   public void streamClosed(String host) {
@@ -54,6 +72,7 @@ public final class HostLiveness {
 
   public void reported(String host, HostReport report) {
     live.compute(host, (name, old) -> new Live(old == null || old.streamOpen(), now(), report));
+    touched(host);
   }
 
   /**
@@ -64,7 +83,7 @@ public final class HostLiveness {
    */
   public boolean adoptFromReplica(String host, boolean streamOpen, Instant lastReportAt, HostReport lastReport) {
     Live adopted = new Live(streamOpen, lastReportAt, lastReport, true);
-    return live.compute(host, (name, old) -> {
+    boolean taken = live.compute(host, (name, old) -> {
       if (old != null && !old.elsewhere() && old.streamOpen()) {
         return old;
       }
@@ -73,6 +92,10 @@ public final class HostLiveness {
       }
       return adopted;
     }) == adopted;
+    if (taken) {
+      touched(host);
+    }
+    return taken;
   }
 
   /** To the microsecond, as the database keeps it: every replica shows the same instant. */

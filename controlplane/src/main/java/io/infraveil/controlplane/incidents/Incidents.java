@@ -72,6 +72,14 @@ public final class Incidents {
   private final RandomGenerator random;
   private final Duration restoreGrace;
   private final LongSupplier leaderTerm;
+  /** Where evaluations after a report run: off the threads that received it (direct in tests). */
+  private final java.util.concurrent.Executor evaluator;
+  /** An evaluation is queued on the evaluator and has not started: reports meanwhile need no other. */
+  private final java.util.concurrent.atomic.AtomicBoolean evaluationQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  /** Evaluations asked for by reports so far, and how many of them a finished evaluation covered. */
+  private final java.util.concurrent.atomic.AtomicLong evaluationsAsked = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong evaluationsCovered = new java.util.concurrent.atomic.AtomicLong();
   /** Guarded by this: until when incidents loaded from the store are not resolved. */
   private Instant graceUntil;
   /** Guarded by this: the leader term whose start loaded the open incidents (0: none yet). */
@@ -94,6 +102,16 @@ public final class Incidents {
 
   public Incidents(List<IncidentRule> rules, IncidentStore store, TimelineSource timeline, Clock clock,
       RandomGenerator random, Duration restoreGrace, LongSupplier leaderTerm) {
+    this(rules, store, timeline, clock, random, restoreGrace, leaderTerm, Runnable::run);
+  }
+
+  /**
+   * @param evaluator runs the evaluation a report asks for; many reports arriving while one is
+   *     queued share it, so the receiving threads only feed the rules
+   */
+  public Incidents(List<IncidentRule> rules, IncidentStore store, TimelineSource timeline, Clock clock,
+      RandomGenerator random, Duration restoreGrace, LongSupplier leaderTerm, java.util.concurrent.Executor evaluator) {
+    this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
     this.rules = List.copyOf(rules);
     this.store = Objects.requireNonNull(store, "store");
     this.timeline = Objects.requireNonNull(timeline, "timeline");
@@ -115,22 +133,38 @@ public final class Incidents {
 
   public void hostReported(String host, HostReport report) {
     rules.forEach(rule -> rule.hostReported(host, report));
-    evaluate();
+    evaluateSoon();
   }
 
   public void agentReported(ReportIngest.AgentReport report) {
     rules.forEach(rule -> rule.agentReported(report));
-    evaluate();
+    evaluateSoon();
   }
 
   public void event(ReportIngest.ReceivedEvent event) {
     rules.forEach(rule -> rule.event(event));
-    evaluate();
+    evaluateSoon();
   }
 
   public void securityEvent(SecurityEventRecord event) {
     rules.forEach(rule -> rule.securityEvent(event));
-    evaluate();
+    evaluateSoon();
+  }
+
+  /** An evaluation on the evaluator, unless one is queued and not started (it will see this change too). */
+  private void evaluateSoon() {
+    evaluationsAsked.incrementAndGet();
+    if (leaderTerm.getAsLong() == 0 || !evaluationQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      evaluator.execute(() -> {
+        evaluationQueued.set(false);
+        evaluate();
+      });
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      evaluationQueued.set(false); // the control plane is stopping
+    }
   }
 
   /** Asks every rule what holds now; opens and resolves incidents accordingly. */
@@ -139,6 +173,7 @@ public final class Incidents {
     if (term == 0) {
       return; // the leader evaluates; this replica's view follows the store
     }
+    long asked = evaluationsAsked.get();
     List<Change> changes = new ArrayList<>();
     synchronized (this) {
       Instant now = clock.instant();
@@ -147,7 +182,19 @@ public final class Incidents {
       }
       changes.addAll(evaluateLocked(now));
     }
+    evaluationsCovered.accumulateAndGet(asked, Math::max);
     notify(changes);
+  }
+
+  /**
+   * Runs here an evaluation a report asked for that has not finished yet, so a reader sees what
+   * every report received before its read caused (a caller whose heartbeat returned lists the
+   * incident it opened).
+   */
+  private void catchUp() {
+    if (evaluationsCovered.get() < evaluationsAsked.get()) {
+      evaluate();
+    }
   }
 
   /**
@@ -271,11 +318,14 @@ public final class Incidents {
   }
 
   /** Incidents newest first: the open ones, and unless {@code openOnly} the recently resolved. */
-  public synchronized List<Incident> list(boolean openOnly) {
+  public List<Incident> list(boolean openOnly) {
+    catchUp();
     List<Incident> out = new ArrayList<>();
-    open.values().forEach(t -> out.add(t.incident()));
-    if (!openOnly) {
-      out.addAll(resolved);
+    synchronized (this) {
+      open.values().forEach(t -> out.add(t.incident()));
+      if (!openOnly) {
+        out.addAll(resolved);
+      }
     }
     out.sort(Comparator.comparing((Incident i) -> ProtoTime.instant(i.getOpenedAt())).reversed());
     return out;

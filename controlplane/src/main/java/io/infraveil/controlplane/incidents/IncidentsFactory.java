@@ -30,7 +30,8 @@ final class IncidentsFactory {
   @Singleton
   Incidents incidents(OperationsSettings settings, HostLiveness liveness, DesiredStates desiredStates,
       RolloutStuckRule rolloutStuck, RolloutFailedRule rolloutFailed, JdbcIncidentStore store, EvidenceLog evidence, Clock clock,
-      SecureRandom random, Leadership leadership) {
+      SecureRandom random, Leadership leadership,
+      @jakarta.inject.Named("operations") java.util.concurrent.ScheduledExecutorService scheduler) {
     BiFunction<String, String, Optional<String>> desiredSha = (host, deployment) ->
         desiredStates.find(host, deployment).map(agent -> agent.getPayload().getSha256());
     List<IncidentRule> rules = List.of(
@@ -43,6 +44,6 @@ final class IncidentsFactory {
         rolloutStuck,
         rolloutFailed);
     return new Incidents(rules, store, evidence, clock, random, settings.reportInterval().multipliedBy(3),
-        leadership::term);
+        leadership::term, scheduler);
   }
 }
