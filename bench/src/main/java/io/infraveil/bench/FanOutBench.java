@@ -146,7 +146,7 @@ public final class FanOutBench {
             .setPayloadSha256(payloads.get(v)).addAllHosts(names);
         if (v > 0) {
           // Every host at once: the figure is the fan-out, not the batches of a rollout.
-          put.setStrategy(RolloutStrategy.newBuilder().setCanary(0).setMaxParallel(count));
+          put.setRollout(RolloutStrategy.newBuilder().setCanary(0).setMaxParallel(count));
         }
         receivers.expect(payloads.get(v));
         long start = System.nanoTime();
