@@ -166,23 +166,26 @@ public final class RolloutEngine implements RolloutHook {
       publish(superseded, new RolloutPolicy.Step(RolloutPolicy.StepKind.FAILED, "", superseded.batch(),
           "rollout of " + superseded.target().label() + " superseded by " + target.label()), now);
     }
-    Rollout created = store.insert(new Rollout(0, next.name(), change.origin(), target, next.generation(),
-        revertTo, strategy, Phase.RUNNING, false, first ? 1 : 0, null, change.startedBy(), now, null, hosts));
+    Rollout fresh = new Rollout(0, next.name(), change.origin(), target, next.generation(),
+        revertTo, strategy, Phase.RUNNING, false, first ? 1 : 0, null, change.startedBy(), now, null, hosts);
+    List<RolloutPolicy.Step> steps = List.of();
+    if (!first) {
+      // The first batch moves with the change itself, so the desired states about to be
+      // recomputed already name the new version where it goes first. Decided before the rollout
+      // is stored, so each host row is written once, already moved.
+      RolloutPolicy.Decision decision = RolloutPolicy.decide(fresh, observe(fresh), next.paused(), null, now);
+      if (decision.changed()) {
+        fresh = decision.rollout();
+        steps = decision.steps();
+      }
+    }
+    Rollout created = store.insert(fresh);
     latest.put(next.name(), created);
-    publish(created, new RolloutPolicy.Step(RolloutPolicy.StepKind.BATCH_STARTED, "", created.batch(),
+    publish(created, new RolloutPolicy.Step(RolloutPolicy.StepKind.BATCH_STARTED, "", first ? 1 : 0,
         (change.origin().equals("rollback") ? "rollback" : "rollout") + " of " + target.label() + " started on "
             + hosts.size() + " hosts (" + (first ? "first version: all at once"
                 : strategy.batches(hosts.size()) + " batches") + ")"), now);
-    if (!first) {
-      // The first batch moves with the change itself, so the desired states about to be
-      // recomputed already name the new version where it goes first.
-      RolloutPolicy.Decision decision = RolloutPolicy.decide(created, observe(created), next.paused(), null, now);
-      if (decision.changed()) {
-        store.update(created, decision.rollout());
-        latest.put(next.name(), decision.rollout());
-        decision.steps().forEach(step -> publish(decision.rollout(), step, now));
-      }
-    }
+    steps.forEach(step -> publish(created, step, now));
   }
 
   /**
