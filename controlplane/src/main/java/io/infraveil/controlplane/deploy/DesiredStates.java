@@ -40,6 +40,8 @@ public final class DesiredStates {
 
   /** Attempts at one host's compare-and-set before giving up (each loss means another writer won). */
   private static final int MAX_ATTEMPTS = 20;
+  /** Up to this many hosts to recompute are read one by one instead of listing the fleet. */
+  private static final int FEW_HOSTS = 16;
 
   private final Jdbc jdbc;
   private final HostStore hosts;
@@ -153,7 +155,11 @@ public final class DesiredStates {
 
   /** Recomputes {@code only} (every host when null), storing the changed states in one batch. */
   private void recomputeInTransaction(java.util.Set<String> only) {
-    List<HostRecord> allHosts = hosts.list();
+    // Placement has no cap, so placing a deployment among these hosts alone gives the same
+    // answer for them as among the whole fleet: a few hosts are read one by one.
+    List<HostRecord> allHosts = only != null && only.size() <= FEW_HOSTS
+        ? only.stream().map(hosts::find).flatMap(Optional::stream).toList()
+        : hosts.list();
     Map<String, HostStore.StoredDesired> stored = only == null ? hosts.desiredStates() : hosts.desiredStates(only);
     // Placement and the desired entry of each deployment are computed once, not once per host.
     Map<DeploymentRecord, java.util.Set<String>> placed = new java.util.LinkedHashMap<>();
