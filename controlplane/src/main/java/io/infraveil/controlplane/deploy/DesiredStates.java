@@ -42,6 +42,8 @@ public final class DesiredStates {
   private static final int MAX_ATTEMPTS = 20;
   /** Up to this many hosts to recompute are read one by one instead of listing the fleet. */
   private static final int FEW_HOSTS = 16;
+  /** Above this many hosts to recompute, every stored state is read in one query. */
+  private static final int MANY_HOSTS = 500;
 
   private final Jdbc jdbc;
   private final HostStore hosts;
@@ -160,10 +162,13 @@ public final class DesiredStates {
     List<HostRecord> allHosts = only != null && only.size() <= FEW_HOSTS
         ? only.stream().map(hosts::find).flatMap(Optional::stream).toList()
         : hosts.list();
-    Map<String, HostStore.StoredDesired> stored = only == null ? hosts.desiredStates() : hosts.desiredStates(only);
-    // Placement and the desired entry of each deployment are computed once, not once per host.
+    // Many hosts are read in one pass over the table, a few by name.
+    Map<String, HostStore.StoredDesired> stored = only == null || only.size() > MANY_HOSTS
+        ? hosts.desiredStates() : hosts.desiredStates(only);
+    // Placement and the desired entry of each deployment are computed once, not once per host;
+    // by identity: a record's own hash covers every host it names.
     Map<DeploymentRecord, java.util.Set<String>> placed = new java.util.LinkedHashMap<>();
-    Map<DeploymentRecord, DesiredAgent> entries = new java.util.HashMap<>();
+    Map<DeploymentRecord, DesiredAgent> entries = new java.util.IdentityHashMap<>();
     for (DeploymentRecord deployment : deployments.list()) {
       placed.put(deployment, java.util.Set.copyOf(Placement.placedHosts(deployment, allHosts)));
     }
