@@ -157,6 +157,29 @@ class DeploymentFlowTest {
     assertEquals("hello", desired.getAgents(0).getDeployment());
   }
 
+  // A host enrolled after a label-targeted deployment exists gets it when its labels match
+  // (enrolling recomputes that host alone), and a host whose labels differ gets nothing.
+  @Test
+  void aHostEnrolledLaterWithMatchingLabelsGetsALabelTargetedDeployment() throws Exception {
+    OpsHarness.EnrolledHost web1 = harness.enrollWith(operator().createJoinToken(CreateJoinTokenRequest.newBuilder()
+        .setHostName("web-1").putLabels("role", "web").build()).getJoinToken(), "web-1");
+    String sha = upload(appArchive(GOOD_CONFIG, "v1")).getPayload().getSha256();
+    operator().putDeployment(PutDeploymentRequest.newBuilder().setName("hello").setPayloadSha256(sha)
+        .putLabels("role", "web").build());
+
+    OpsHarness.EnrolledHost web2 = harness.enrollWith(operator().createJoinToken(CreateJoinTokenRequest.newBuilder()
+        .setHostName("web-2").putLabels("role", "web").build()).getJoinToken(), "web-2");
+    harness.enrollWith(operator().createJoinToken(CreateJoinTokenRequest.newBuilder()
+        .setHostName("db-1").putLabels("role", "db").build()).getJoinToken(), "db-1");
+
+    DesiredState onWeb2 = new SyncStream(web2, 0).nextDesired();
+    assertEquals(1, onWeb2.getAgentsCount(), onWeb2.toString());
+    assertEquals(sha, onWeb2.getAgents(0).getPayload().getSha256());
+    assertEquals(1, new SyncStream(web1, 0).nextDesired().getAgentsCount());
+    assertEquals(0, harness.controlPlane.bean(io.infraveil.controlplane.deploy.DesiredStates.class)
+        .current("db-1").getAgentsCount(), "db-1 does not match role=web");
+  }
+
   @Test
   void deployedPayloadReachesItsHostOverSyncAndFetchVerifies() throws Exception {
     OpsHarness.EnrolledHost web1 = enroll("web-1");

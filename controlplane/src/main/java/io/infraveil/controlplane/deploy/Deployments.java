@@ -87,8 +87,9 @@ public final class Deployments {
     int maxInstances = payload.services().stream()
         .mapToInt(entry -> Integer.parseInt(entry.substring(entry.indexOf('=') + 1)))
         .max().orElse(0);
+    List<HostStore.HostRecord> allHosts = hosts.list();
     var placement = PlacementReview.review(request.name(), request.hosts(), request.labels(), maxInstances,
-        hosts.list());
+        allHosts);
     if (placement.refused()) {
       throw refusal(placement);
     }
@@ -118,11 +119,15 @@ public final class Deployments {
           old.paused(), request.retryMarkedBad(), signatures, old.frozen(), clock.instant());
     }
     write(next, version);
+    List<String> placed = Placement.placedHosts(next, allHosts);
     boolean newVersion = existing.isEmpty() || !existing.get().payloadSha256().equals(next.payloadSha256());
     if (newVersion) {
-      startRollout(existing.orElse(null), next, request.strategy(), request.startedBy(), "deploy");
+      startRollout(existing.orElse(null), next, placed, request.strategy(), request.startedBy(), "deploy");
     }
-    desiredStates.recomputeAll();
+    // Only the hosts it was or is placed on: no other host's state names this deployment.
+    java.util.Set<String> affected = new java.util.HashSet<>(placed);
+    existing.ifPresent(old -> affected.addAll(Placement.placedHosts(old, allHosts)));
+    desiredStates.recompute(affected);
     return next;
   }
 
@@ -165,16 +170,16 @@ public final class Deployments {
         old.payloadSha256(), old.sequence(), old.generation() + 1, old.hosts(), old.labels(),
         old.maxInstances(), old.paused(), false, null, old.frozen(), clock.instant());
     write(next, version);
+    List<String> placed = Placement.placedHosts(next, hosts.list());
     // Going back to a version that ran before needs no canary.
-    startRollout(old, next, RolloutStrategy.newBuilder().setCanary(0).build(), startedBy, "rollback");
-    desiredStates.recomputeAll();
+    startRollout(old, next, placed, RolloutStrategy.newBuilder().setCanary(0).build(), startedBy, "rollback");
+    desiredStates.recompute(placed);
     return next;
   }
 
   /** Tells the rollouts of a new version with what each placed host runs now. */
-  private void startRollout(DeploymentRecord previous, DeploymentRecord next, RolloutStrategy strategy,
-      String startedBy, String origin) {
-    List<String> placed = desiredStates.placements().getOrDefault(next.name(), List.of());
+  private void startRollout(DeploymentRecord previous, DeploymentRecord next, List<String> placed,
+      RolloutStrategy strategy, String startedBy, String origin) {
     Map<String, DesiredAgent> entries = new TreeMap<>();
     for (String host : placed) {
       desiredStates.find(host, next.name()).ifPresent(entry -> entries.put(host, entry));
@@ -190,7 +195,7 @@ public final class Deployments {
       DeploymentRecord old = require(name);
       DeploymentRecord next = with(old, old.generation() + 1, old.paused(), old.frozen());
       write(next, version);
-      desiredStates.recomputeAll();
+      desiredStates.recompute(Placement.placedHosts(next, hosts.list()));
       return next;
     });
   }
@@ -216,7 +221,7 @@ public final class Deployments {
       DeploymentRecord old = require(name);
       DeploymentRecord next = with(old, old.generation(), false, null);
       write(next, version);
-      desiredStates.recomputeAll();
+      desiredStates.recompute(Placement.placedHosts(next, hosts.list()));
       return next;
     });
   }
@@ -230,7 +235,7 @@ public final class Deployments {
       if (version.isEmpty() || !store.compareAndDelete(name, version.getAsLong())) {
         throw changedConcurrently(name);
       }
-      desiredStates.recomputeAll();
+      desiredStates.recompute(placed);
       return placed;
     });
   }

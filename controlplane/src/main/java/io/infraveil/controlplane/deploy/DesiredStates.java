@@ -40,6 +40,10 @@ public final class DesiredStates {
 
   /** Attempts at one host's compare-and-set before giving up (each loss means another writer won). */
   private static final int MAX_ATTEMPTS = 20;
+  /** Up to this many hosts to recompute are read one by one instead of listing the fleet. */
+  private static final int FEW_HOSTS = 16;
+  /** Above this many hosts to recompute, every stored state is read in one query. */
+  private static final int MANY_HOSTS = 500;
 
   private final Jdbc jdbc;
   private final HostStore hosts;
@@ -48,6 +52,8 @@ public final class DesiredStates {
   private final Clock clock;
   private final Map<String, DesiredState> current = new ConcurrentHashMap<>();
   private final List<BiConsumer<String, DesiredState>> listeners = new CopyOnWriteArrayList<>();
+  private final List<java.util.function.Consumer<List<DesiredState>>> batchListeners = new CopyOnWriteArrayList<>();
+  private volatile StoredWithin storedWithin = states -> {};
   private volatile RolloutHook rollouts = RolloutHook.NONE;
 
   public DesiredStates(Jdbc jdbc, HostStore hosts, DeploymentStore deployments, PayloadStore payloads,
@@ -67,6 +73,38 @@ public final class DesiredStates {
   /** Called with (host, state) whenever a host's desired state changes. */
   public void addListener(BiConsumer<String, DesiredState> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * Called once per commit with every state stored here that is newer than the one held (a
+   * whole fan-out in one list), after the per-host listeners; must not block: push from here.
+   */
+  public void addBatchListener(java.util.function.Consumer<List<DesiredState>> listener) {
+    batchListeners.add(listener);
+  }
+
+  /** Hears, inside the storing transaction, the states about to commit (for the change feed). */
+  public interface StoredWithin {
+    void stored(List<DesiredState> states);
+  }
+
+  /** Sets who records stored states inside their transaction; set once at start. */
+  public void recordStoredWithin(StoredWithin within) {
+    this.storedWithin = java.util.Objects.requireNonNull(within, "within");
+  }
+
+  /**
+   * {@link #reload(String)} for many hosts with one read per few hundred; the states held after
+   * it, by host (hosts not enrolled are left out).
+   */
+  public Map<String, DesiredState> reload(java.util.Collection<String> names) {
+    Map<String, DesiredState> out = new java.util.HashMap<>();
+    hosts.desiredStates(names).forEach((host, stored) -> {
+      DesiredState read = known(host, stored);
+      out.put(host, current.merge(host, read,
+          (known, fresh) -> fresh.getRevision() >= known.getRevision() ? fresh : known));
+    });
+    return out;
   }
 
   /** The host's current desired state (revision 0 and no agents if none was ever computed). */
@@ -97,21 +135,50 @@ public final class DesiredStates {
   /** Recomputes every host; stores and announces those whose content changed. */
   public synchronized void recomputeAll() {
     jdbc.inTransaction("recompute the desired states", c -> {
-      recomputeAllInTransaction();
+      recomputeInTransaction(null);
       return null;
     });
   }
 
-  private void recomputeAllInTransaction() {
-    List<HostRecord> allHosts = hosts.list();
-    Map<String, HostStore.StoredDesired> stored = hosts.desiredStates();
-    // Placement and the desired entry of each deployment are computed once, not once per host.
+  /**
+   * Recomputes the named hosts only: a change to one deployment changes the states of the hosts
+   * it was and is placed on, and of no other. Stores and announces those whose content changed.
+   */
+  public synchronized void recompute(java.util.Collection<String> names) {
+    if (names.isEmpty()) {
+      return;
+    }
+    java.util.Set<String> only = java.util.Set.copyOf(names);
+    jdbc.inTransaction("recompute the desired states of " + only.size() + " hosts", c -> {
+      recomputeInTransaction(only);
+      return null;
+    });
+  }
+
+  /** Recomputes {@code only} (every host when null), storing the changed states in one batch. */
+  private void recomputeInTransaction(java.util.Set<String> only) {
+    // Placement has no cap, so placing a deployment among these hosts alone gives the same
+    // answer for them as among the whole fleet: a few hosts are read one by one.
+    List<HostRecord> allHosts = only != null && only.size() <= FEW_HOSTS
+        ? only.stream().map(hosts::find).flatMap(Optional::stream).toList()
+        : hosts.list();
+    // Many hosts are read in one pass over the table, a few by name.
+    Map<String, HostStore.StoredDesired> stored = only == null || only.size() > MANY_HOSTS
+        ? hosts.desiredStates() : hosts.desiredStates(only);
+    // Placement and the desired entry of each deployment are computed once, not once per host;
+    // by identity: a record's own hash covers every host it names.
     Map<DeploymentRecord, java.util.Set<String>> placed = new java.util.LinkedHashMap<>();
-    Map<DeploymentRecord, DesiredAgent> entries = new java.util.HashMap<>();
+    Map<DeploymentRecord, DesiredAgent> entries = new java.util.IdentityHashMap<>();
     for (DeploymentRecord deployment : deployments.list()) {
       placed.put(deployment, java.util.Set.copyOf(Placement.placedHosts(deployment, allHosts)));
     }
+    Batch batch = new Batch();
+    List<HostStore.DesiredWrite> writes = new ArrayList<>();
+    List<DesiredState> proposed = new ArrayList<>();
     for (HostRecord host : allHosts) {
+      if (only != null && !only.contains(host.name())) {
+        continue;
+      }
       List<DesiredAgent> agents = new ArrayList<>();
       for (var entry : placed.entrySet()) {
         if (entry.getValue().contains(host.name())) {
@@ -126,20 +193,90 @@ public final class DesiredStates {
           }
         }
       }
-      storeIfChanged(host.name(), agents, host.labels(), stored.get(host.name()));
+      HostStore.StoredDesired was = stored.get(host.name());
+      if (was == null) {
+        continue;
+      }
+      DesiredState before = known(host.name(), was);
+      if (same(before, agents, host.labels())) {
+        batch.unchanged.add(before); // perhaps stored by another control plane
+        continue;
+      }
+      DesiredState next = state(host.name(), was.revision() + 1, agents, host.labels());
+      proposed.add(next);
+      writes.add(new HostStore.DesiredWrite(host.name(), was.revision(), next.getRevision(), next.toByteArray()));
     }
+    boolean[] won = hosts.compareAndSetDesiredStates(writes);
+    for (int i = 0; i < won.length; i++) {
+      DesiredState next = proposed.get(i);
+      if (won[i]) {
+        batch.storedHere.add(next);
+      } else {
+        // Another writer stored this host in between: decide again on its state.
+        storeIfChanged(next.getHostName(), next.getAgentsList(), next.getHostLabelsMap(),
+            hosts.storedDesired(next.getHostName()).orElse(null), batch);
+      }
+    }
+    finish(batch);
+  }
+
+  /** What one recompute or raise stored here and found unchanged; announced together after commit. */
+  private static final class Batch {
+    final List<DesiredState> storedHere = new ArrayList<>();
+    final List<DesiredState> unchanged = new ArrayList<>();
+  }
+
+  /**
+   * Records the batch inside the transaction (the change feed's rows commit with the states),
+   * then, once it commits, holds the states here and tells the listeners.
+   */
+  private void finish(Batch batch) {
+    if (!batch.storedHere.isEmpty()) {
+      storedWithin.stored(List.copyOf(batch.storedHere));
+    }
+    if (batch.storedHere.isEmpty() && batch.unchanged.isEmpty()) {
+      return;
+    }
+    jdbc.afterCommit(() -> {
+      batch.unchanged.forEach(state -> adopt(state, false));
+      List<DesiredState> newer = new ArrayList<>(batch.storedHere.size());
+      for (DesiredState state : batch.storedHere) {
+        if (adopt(state, true)) {
+          newer.add(state);
+        }
+      }
+      if (!newer.isEmpty()) {
+        List<DesiredState> heard = List.copyOf(newer);
+        batchListeners.forEach(listener -> listener.accept(heard));
+      }
+    });
+  }
+
+  /** The stored state, from this cache when it holds the same revision (one revision, one content). */
+  private DesiredState known(String host, HostStore.StoredDesired stored) {
+    DesiredState cached = current.get(host);
+    if (cached != null && cached.getRevision() == stored.revision() && stored.state() != null) {
+      return cached;
+    }
+    return parse(host, stored);
+  }
+
+  private static boolean same(DesiredState state, List<DesiredAgent> agents, Map<String, String> labels) {
+    return state.getAgentsList().equals(agents) && state.getHostLabelsMap().equals(labels);
   }
 
   /** Stores the content under the next revision unless the stored state already holds it. */
   private void storeIfChanged(String host, List<DesiredAgent> agents, Map<String, String> labels,
-      HostStore.StoredDesired stored) {
+      HostStore.StoredDesired stored, Batch batch) {
     for (int attempt = 1; stored != null; attempt++) {
       DesiredState before = parse(host, stored);
-      if (before.getAgentsList().equals(agents) && before.getHostLabelsMap().equals(labels)) {
-        jdbc.afterCommit(() -> adopt(before, false)); // perhaps stored by another control plane
+      if (same(before, agents, labels)) {
+        batch.unchanged.add(before); // perhaps stored by another control plane
         return;
       }
-      if (store(host, stored.revision(), stored.revision() + 1, agents, labels).isPresent()) {
+      Optional<DesiredState> won = compareAndSet(host, stored.revision(), stored.revision() + 1, agents, labels);
+      if (won.isPresent()) {
+        batch.storedHere.add(won.get());
         return;
       }
       if (attempt == MAX_ATTEMPTS) {
@@ -162,12 +299,17 @@ public final class DesiredStates {
           return current(host);
         }
         DesiredState state = parse(host, stored.get());
+        Batch batch = new Batch();
         if (held <= state.getRevision()) {
-          jdbc.afterCommit(() -> adopt(state, false));
+          batch.unchanged.add(state);
+          finish(batch);
           return state;
         }
-        var raised = store(host, state.getRevision(), held + 1, state.getAgentsList(), state.getHostLabelsMap());
+        var raised = compareAndSet(host, state.getRevision(), held + 1, state.getAgentsList(),
+            state.getHostLabelsMap());
         if (raised.isPresent()) {
+          batch.storedHere.add(raised.get());
+          finish(batch);
           return raised.get();
         }
       }
@@ -182,31 +324,32 @@ public final class DesiredStates {
         .findFirst();
   }
 
-  /**
-   * Stores the state under {@code revision} if the stored revision is still {@code expected};
-   * once the transaction commits it is held here and pushed. Empty when another writer won.
-   */
-  private Optional<DesiredState> store(String host, long expected, long revision, List<DesiredAgent> agents,
-      Map<String, String> hostLabels) {
-    DesiredState state = DesiredState.newBuilder()
+  private DesiredState state(String host, long revision, List<DesiredAgent> agents, Map<String, String> labels) {
+    return DesiredState.newBuilder()
         .setHostName(host)
         .setRevision(revision)
         .addAllAgents(agents)
-        .putAllHostLabels(hostLabels)
+        .putAllHostLabels(labels)
         .setIssuedAt(ProtoTime.timestamp(clock.instant()))
         .build();
+  }
+
+  /** Stores the state under {@code revision} if the stored revision is still {@code expected}; empty when another writer won. */
+  private Optional<DesiredState> compareAndSet(String host, long expected, long revision, List<DesiredAgent> agents,
+      Map<String, String> hostLabels) {
+    DesiredState state = state(host, revision, agents, hostLabels);
     if (!hosts.compareAndSetDesiredState(host, expected, revision, state.toByteArray())) {
       return Optional.empty();
     }
-    jdbc.afterCommit(() -> adopt(state, true));
     return Optional.of(state);
   }
 
   /**
-   * Holds a committed state unless a newer one is held already. Listeners hear of states stored
-   * here ({@code storedHere}); one another replica stored reaches them through the change feed.
+   * Holds a committed state unless a newer one is held already; true when it was newer. Listeners
+   * hear of states stored here ({@code storedHere}); one another replica stored reaches them
+   * through the change feed.
    */
-  private void adopt(DesiredState state, boolean storedHere) {
+  private boolean adopt(DesiredState state, boolean storedHere) {
     String host = state.getHostName();
     boolean[] newer = {false};
     current.compute(host, (name, held) -> {
@@ -219,6 +362,7 @@ public final class DesiredStates {
     if (newer[0] && storedHere) {
       listeners.forEach(listener -> listener.accept(host, state));
     }
+    return newer[0];
   }
 
   private static DesiredState parse(String host, HostStore.StoredDesired stored) {

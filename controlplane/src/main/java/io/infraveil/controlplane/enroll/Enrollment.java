@@ -108,7 +108,7 @@ public final class Enrollment {
     labels.putAll(consumed.token().labels()); // the operator's labels win over the host's
     hosts.upsert(hostName, identity.uri(), labels, masterKey.seal(hostSecret, secretContext(hostName)),
         clock.instant());
-    desiredStates.recomputeAll(); // label-targeted deployments may now include this host
+    desiredStates.recompute(List.of(hostName)); // label-targeted deployments may now include this host
     return new Enrolled(certificate, pki.caBundlePem(), identity, hostSecret);
   }
 

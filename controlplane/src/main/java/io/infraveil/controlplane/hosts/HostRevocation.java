@@ -61,7 +61,7 @@ public final class HostRevocation {
     hosts.markRevoked(hostName, now);
     changes.publish(ChangeKind.HOST_REVOKED, hostName, toCaller);
     liveness.forget(hostName); // a revoked host is not "offline": nothing waits for it
-    desiredStates.recomputeAll(); // nothing is placed on a revoked host
+    desiredStates.recompute(java.util.List.of(hostName)); // nothing is placed on a revoked host
     securityEvents.record("HOST_REVOKED", byOperator, "infraveil.v1.OperatorService/RevokeHost",
         "host " + hostName + " revoked: " + why + "; " + revoked.serials().size() + " certificate(s), "
             + revoked.closedStreams() + " open stream(s) closed", null);

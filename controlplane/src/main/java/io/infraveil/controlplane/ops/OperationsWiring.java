@@ -58,7 +58,15 @@ final class OperationsWiring {
       evidence.record(e);
       watch.publish(watchOf(e).build());
     });
-    desiredStates.addListener(pipeline::placed);
+    // Off the caller's thread: a fan-out to thousands of hosts would otherwise record each
+    // host's "placed" step (and wait on the incident engine's lock) inside the operator's call.
+    desiredStates.addBatchListener(states -> {
+      try {
+        scheduler.execute(() -> states.forEach(state -> pipeline.placed(state.getHostName(), state)));
+      } catch (RejectedExecutionException stopping) {
+        // The control plane is stopping.
+      }
+    });
     securityEvents.addListener(event -> {
       metrics.securityEvent();
       incidents.securityEvent(event); // counts every refusal

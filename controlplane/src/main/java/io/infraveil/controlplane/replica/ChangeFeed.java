@@ -90,6 +90,12 @@ public final class ChangeFeed implements AutoCloseable {
     log.append(transaction, kind, subject, detail, replica, clock.instant());
   }
 
+  /** {@link #publishWithin} for many changes of one kind: one batch of rows, one notification. */
+  public void publishAllWithin(Connection transaction, ChangeKind kind, List<ChangeLog.Entry> entries)
+      throws SQLException {
+    log.appendAll(transaction, kind, entries, replica, clock.instant());
+  }
+
   /** Reads the log now (after a commit made with {@link #publishWithin}). */
   public void wake() {
     doorbell.ring();

@@ -4,6 +4,11 @@ package io.infraveil.controlplane.replica;
 public enum ChangeKind {
   /** A host's stored desired state changed; subject: the host name. */
   DESIRED_STATE,
+  /**
+   * The stored desired states of many hosts changed in one commit; subject: how many, detail:
+   * the hosts and their revisions ({@code DesiredStateChanges}). One fan-out is a few such rows.
+   */
+  DESIRED_STATES,
   /** A host's certificates were revoked; subject: the host name. */
   HOST_REVOKED,
   /** An operator's change to a deployment announced on Watch; subject: the deployment, detail: the text. */

@@ -56,6 +56,39 @@ final class ChangeLog {
     }
   }
 
+  /** One row of a batch: its subject and detail. */
+  record Entry(String subject, String detail) {}
+
+  /** Appends many rows of one kind within the caller's transaction, in one batch, with one NOTIFY. */
+  void appendAll(Connection c, ChangeKind kind, List<Entry> entries, String origin, Instant at) throws SQLException {
+    if (entries.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement s = c.prepareStatement(
+        "INSERT INTO change_log (kind, subject, detail, origin, created_at) VALUES (?, ?, ?, ?, ?)")) {
+      for (Entry entry : entries) {
+        s.setString(1, kind.name());
+        s.setString(2, clip(entry.subject(), MAX_SUBJECT));
+        s.setString(3, entry.detail() == null ? null : clip(entry.detail(), MAX_DETAIL));
+        s.setString(4, origin);
+        s.setTimestamp(5, Timestamp.from(at));
+        s.addBatch();
+      }
+      s.executeBatch();
+    }
+    notifyWithin(c, kind);
+  }
+
+  private void notifyWithin(Connection c, ChangeKind kind) throws SQLException {
+    if (engine == Engine.POSTGRESQL) {
+      try (PreparedStatement s = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+        s.setString(1, CHANNEL);
+        s.setString(2, kind.name());
+        s.execute();
+      }
+    }
+  }
+
   /** Appends in a transaction of its own. */
   void append(ChangeKind kind, String subject, String detail, String origin, Instant at) {
     jdbc.inTransaction("record a " + kind + " change of " + subject, c -> {

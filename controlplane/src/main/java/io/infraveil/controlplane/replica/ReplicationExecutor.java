@@ -15,6 +15,8 @@ import java.util.concurrent.ScheduledExecutorService;
 final class ReplicationExecutor {
 
   static final String NAME = "replication";
+  /** Pushes of desired states stored here, right after their commit, off the caller's thread. */
+  static final String FAN_OUT = "fan-out";
 
   @Singleton
   @Named(NAME)
@@ -22,6 +24,17 @@ final class ReplicationExecutor {
   ScheduledExecutorService replicationScheduler() {
     return Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "infraveil-replication");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  @Singleton
+  @Named(FAN_OUT)
+  @Bean(preDestroy = "shutdownNow")
+  java.util.concurrent.ExecutorService fanOutExecutor() {
+    return Executors.newSingleThreadExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "infraveil-fan-out");
       thread.setDaemon(true);
       return thread;
     });

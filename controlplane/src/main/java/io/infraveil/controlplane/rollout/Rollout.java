@@ -64,6 +64,25 @@ record Rollout(long id, String deployment, String origin, Version target, long g
         reason, startedBy, startedAt, finishedAt, next);
   }
 
+  /**
+   * This rollout with {@code change} applied to every host in one pass (it returns the entry
+   * unchanged for hosts it leaves alone): one copy of the list, however many hosts change.
+   */
+  Rollout withEachHost(UnaryOperator<RolloutHostEntry> change) {
+    List<RolloutHostEntry> next = new ArrayList<>(hosts.size());
+    for (RolloutHostEntry h : hosts) {
+      next.add(change.apply(h));
+    }
+    return withHosts(next);
+  }
+
+  /** The hosts by name (built per call: callers that look up many hosts build it once). */
+  java.util.Map<String, RolloutHostEntry> hostsByName() {
+    java.util.Map<String, RolloutHostEntry> out = new java.util.HashMap<>(hosts.size() * 2);
+    hosts.forEach(h -> out.put(h.host(), h));
+    return out;
+  }
+
   /** This rollout with {@code change} applied to the named host. */
   Rollout withHost(String host, UnaryOperator<RolloutHostEntry> change) {
     List<RolloutHostEntry> next = new ArrayList<>(hosts);

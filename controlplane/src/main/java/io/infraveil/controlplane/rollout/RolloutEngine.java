@@ -71,6 +71,11 @@ public final class RolloutEngine implements RolloutHook {
 
   private record Failure(Instant at, String sha256, String why) {}
 
+  /** A rollout snapshot's hosts by name, for {@link #heldBack}; replaced when the snapshot is. */
+  private record HostIndex(Rollout rollout, Map<String, RolloutHostEntry> byHost) {}
+
+  private final Map<String, HostIndex> indexes = new ConcurrentHashMap<>();
+
   public RolloutEngine(RolloutStore store, DeploymentStore deployments, PayloadStore payloads,
       DesiredStates desiredStates, ReportIngest ingest, HostLiveness liveness, Clock clock, RolloutViews views) {
     this.views = views;
@@ -112,7 +117,13 @@ public final class RolloutEngine implements RolloutHook {
       // restart or secret change reaches them all.
       return Optional.empty();
     }
-    RolloutHostEntry entry = r.host(host);
+    HostIndex index = indexes.get(deployment);
+    if (index == null || index.rollout() != r) {
+      // Built once per snapshot: a recompute asks for every host of the fleet.
+      index = new HostIndex(r, r.hostsByName());
+      indexes.put(deployment, index);
+    }
+    RolloutHostEntry entry = index.byHost().get(host);
     if (entry == null || entry.phase() != HostPhase.PENDING) {
       return Optional.empty();
     }
@@ -151,27 +162,30 @@ public final class RolloutEngine implements RolloutHook {
     if (before != null && !before.phase().terminal()) {
       Rollout superseded = before.withPhase(Phase.SUPERSEDED, "superseded by " + target.label()
           + " (sequence " + target.sequence() + ")", now);
-      store.update(superseded);
+      store.update(before, superseded);
       publish(superseded, new RolloutPolicy.Step(RolloutPolicy.StepKind.FAILED, "", superseded.batch(),
           "rollout of " + superseded.target().label() + " superseded by " + target.label()), now);
     }
-    Rollout created = store.insert(new Rollout(0, next.name(), change.origin(), target, next.generation(),
-        revertTo, strategy, Phase.RUNNING, false, first ? 1 : 0, null, change.startedBy(), now, null, hosts));
+    Rollout fresh = new Rollout(0, next.name(), change.origin(), target, next.generation(),
+        revertTo, strategy, Phase.RUNNING, false, first ? 1 : 0, null, change.startedBy(), now, null, hosts);
+    List<RolloutPolicy.Step> steps = List.of();
+    if (!first) {
+      // The first batch moves with the change itself, so the desired states about to be
+      // recomputed already name the new version where it goes first. Decided before the rollout
+      // is stored, so each host row is written once, already moved.
+      RolloutPolicy.Decision decision = RolloutPolicy.decide(fresh, observe(fresh), next.paused(), null, now);
+      if (decision.changed()) {
+        fresh = decision.rollout();
+        steps = decision.steps();
+      }
+    }
+    Rollout created = store.insert(fresh);
     latest.put(next.name(), created);
-    publish(created, new RolloutPolicy.Step(RolloutPolicy.StepKind.BATCH_STARTED, "", created.batch(),
+    publish(created, new RolloutPolicy.Step(RolloutPolicy.StepKind.BATCH_STARTED, "", first ? 1 : 0,
         (change.origin().equals("rollback") ? "rollback" : "rollout") + " of " + target.label() + " started on "
             + hosts.size() + " hosts (" + (first ? "first version: all at once"
                 : strategy.batches(hosts.size()) + " batches") + ")"), now);
-    if (!first) {
-      // The first batch moves with the change itself, so the desired states about to be
-      // recomputed already name the new version where it goes first.
-      RolloutPolicy.Decision decision = RolloutPolicy.decide(created, observe(created), next.paused(), null, now);
-      if (decision.changed()) {
-        store.update(decision.rollout());
-        latest.put(next.name(), decision.rollout());
-        decision.steps().forEach(step -> publish(decision.rollout(), step, now));
-      }
-    }
+    steps.forEach(step -> publish(created, step, now));
   }
 
   /**
@@ -256,7 +270,7 @@ public final class RolloutEngine implements RolloutHook {
       return r;
     }
     Rollout promoted = r.promote();
-    store.update(promoted);
+    store.update(r, promoted);
     latest.put(deployment, promoted);
     return promoted;
   }
@@ -337,17 +351,17 @@ public final class RolloutEngine implements RolloutHook {
       if (record.isEmpty() || !record.get().payloadSha256().equals(r.target().sha256())) {
         Rollout ended = r.withPhase(Phase.SUPERSEDED, record.isEmpty() ? "deployment deleted"
             : "the deployment no longer names " + r.target().label(), now);
-        store.update(ended);
+        store.update(r, ended);
         latest.put(r.deployment(), ended);
         publish(ended, new RolloutPolicy.Step(RolloutPolicy.StepKind.FAILED, "", ended.batch(),
             "rollout of " + r.target().label() + " ended: " + ended.reason()), now);
         continue;
       }
       // Hosts the deployment no longer targets leave the rollout: there is nothing to wait for.
-      List<String> placed = placements.getOrDefault(r.deployment(), List.of());
+      java.util.Set<String> placed = new java.util.HashSet<>(placements.getOrDefault(r.deployment(), List.of()));
       if (!r.hosts().stream().allMatch(h -> placed.contains(h.host()))) {
         Rollout narrowed = r.withHosts(r.hosts().stream().filter(h -> placed.contains(h.host())).toList());
-        store.update(narrowed);
+        store.update(r, narrowed);
         latest.put(r.deployment(), narrowed);
         r = narrowed;
       }
@@ -366,7 +380,7 @@ public final class RolloutEngine implements RolloutHook {
         revert(record.get(), next);
         recompute = true;
       }
-      store.update(next);
+      store.update(r, next);
       latest.put(r.deployment(), next);
       recompute |= movedOrReverted(r, next);
       for (RolloutPolicy.Step step : decision.steps()) {
@@ -406,8 +420,9 @@ public final class RolloutEngine implements RolloutHook {
   }
 
   private static boolean movedOrReverted(Rollout before, Rollout after) {
+    Map<String, RolloutHostEntry> had = before.hostsByName();
     for (RolloutHostEntry h : after.hosts()) {
-      RolloutHostEntry was = before.host(h.host());
+      RolloutHostEntry was = had.get(h.host());
       if (was == null || (was.phase() == HostPhase.PENDING) != (h.phase() == HostPhase.PENDING)) {
         return true;
       }

@@ -55,11 +55,11 @@ final class RolloutPolicy {
       return new Decision(rollout, List.of(), false);
     }
     Strategy strategy = rollout.strategy();
-    Rollout next = rollout;
     List<Step> steps = new ArrayList<>();
-    for (RolloutHostEntry host : rollout.hosts()) {
+    // One pass and one copy of the host list, however many hosts are judged.
+    Rollout next = rollout.withEachHost(host -> {
       if (host.phase() != HostPhase.UPDATING) {
-        continue;
+        return host;
       }
       Observation o = seen.getOrDefault(host.host(), Observation.NOTHING);
       RolloutHostEntry judged = host;
@@ -91,9 +91,8 @@ final class RolloutPolicy {
         steps.add(new Step(StepKind.HOST_FAILED, host.host(), host.batch(), host.host() + " failed "
             + rollout.target().label() + ": " + judged.detail()));
       }
-      RolloutHostEntry done = judged;
-      next = next.withHost(host.host(), ignored -> done);
-    }
+      return judged;
+    });
     RolloutHostEntry failed = next.hosts().stream().filter(h -> h.phase() == HostPhase.FAILED).findFirst()
         .orElse(null);
     if (failed != null) {
@@ -128,20 +127,18 @@ final class RolloutPolicy {
     int size = canaries ? strategy.canary() : strategy.maxParallel();
     int batch = rollout.batch() + 1;
     List<String> moved = new ArrayList<>();
-    Rollout next = rollout;
-    for (RolloutHostEntry host : rollout.hosts()) {
+    Rollout next = rollout.withEachHost(host -> {
       if (host.phase() != HostPhase.PENDING) {
-        continue;
+        return host;
       }
       boolean online = seen.getOrDefault(host.host(), Observation.NOTHING).online();
       if (!online || moved.size() == size) {
         // An offline host is never moved: the rollout waits for it (ROLLOUT_STUCK counts it).
-        next = next.withHost(host.host(), h -> h.waiting(online ? "" : "offline: waits until it reports"));
-        continue;
+        return host.waiting(online ? "" : "offline: waits until it reports");
       }
       moved.add(host.host());
-      next = next.withHost(host.host(), h -> h.moved(batch, canaries, now));
-    }
+      return host.moved(batch, canaries, now);
+    });
     if (moved.isEmpty()) {
       return next;
     }
@@ -159,14 +156,14 @@ final class RolloutPolicy {
     boolean signed = rollout.revertTo() != null && rollout.revertTo().signatures() != null
         && rollout.revertTo().signatures().length > 0;
     if (rollout.strategy().autoRevert() && rollout.revertTo() != null && !signed) {
-      Rollout next = rollout;
       List<String> reverted = new ArrayList<>();
-      for (RolloutHostEntry host : rollout.hosts()) {
-        if (host.phase().moved()) {
-          reverted.add(host.host());
-          next = next.withHost(host.host(), h -> h.reverted(now));
+      Rollout next = rollout.withEachHost(host -> {
+        if (!host.phase().moved()) {
+          return host;
         }
-      }
+        reverted.add(host.host());
+        return host.reverted(now);
+      });
       String why = reason + "; reverted " + String.join(", ", reverted) + " to " + rollout.revertTo().label();
       steps.add(new Step(StepKind.REVERTED, failed.host(), failed.batch(), "rollout of "
           + rollout.target().label() + " reverted: " + why));

@@ -69,13 +69,22 @@ final class RolloutStore {
         }
       }
       Rollout stored = r.withId(id);
-      writeHosts(c, stored, true);
+      writeHosts(c, stored.id(), stored.hosts(), true);
       return stored;
     });
   }
 
   /** Stores a rollout's progress and its hosts. */
   void update(Rollout r) {
+    update(null, r);
+  }
+
+  /**
+   * Stores a rollout's progress and, of its hosts, those whose entry differs from
+   * {@code before} (what was stored last; null writes every host): a round that moves one host
+   * of 10,000 writes one host row.
+   */
+  void update(Rollout before, Rollout r) {
     jdbc.inTransaction("store the progress of rollout " + r.id(), c -> {
       try (PreparedStatement s = c.prepareStatement("UPDATE rollouts SET state = ?, promoted = ?, batch = ?,"
           + " reason = ?, finished_at = ? WHERE id = ?")) {
@@ -94,7 +103,9 @@ final class RolloutStore {
           }
         }
       }
-      stored.removeIf(host -> r.host(host) != null);
+      java.util.Set<String> kept = new java.util.HashSet<>();
+      r.hosts().forEach(h -> kept.add(h.host()));
+      stored.removeIf(kept::contains);
       try (PreparedStatement s = c.prepareStatement(
           "DELETE FROM rollout_hosts WHERE rollout_id = ? AND host_name = ?")) {
         for (String gone : stored) {
@@ -104,7 +115,12 @@ final class RolloutStore {
         }
         s.executeBatch();
       }
-      writeHosts(c, r, false);
+      List<RolloutHostEntry> changed = r.hosts();
+      if (before != null && before.id() == r.id()) {
+        java.util.Map<String, RolloutHostEntry> was = before.hostsByName();
+        changed = r.hosts().stream().filter(h -> !h.equals(was.get(h.host()))).toList();
+      }
+      writeHosts(c, r.id(), changed, false);
       return null;
     });
   }
@@ -150,14 +166,18 @@ final class RolloutStore {
     s.setString(first + 3, clip(r.reason()));
   }
 
-  private static void writeHosts(Connection c, Rollout r, boolean insert) throws SQLException {
+  private static void writeHosts(Connection c, long rolloutId, List<RolloutHostEntry> hosts, boolean insert)
+      throws SQLException {
+    if (hosts.isEmpty()) {
+      return;
+    }
     String sql = insert
         ? "INSERT INTO rollout_hosts (state, batch, canary, moved_at, healthy_since, finished_at, detail,"
             + " from_entry, position, rollout_id, host_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         : "UPDATE rollout_hosts SET state = ?, batch = ?, canary = ?, moved_at = ?, healthy_since = ?,"
             + " finished_at = ?, detail = ? WHERE rollout_id = ? AND host_name = ?";
     try (PreparedStatement s = c.prepareStatement(sql)) {
-      for (RolloutHostEntry h : r.hosts()) {
+      for (RolloutHostEntry h : hosts) {
         s.setString(1, h.phase().name());
         s.setInt(2, h.batch());
         s.setBoolean(3, h.canary());
@@ -170,7 +190,7 @@ final class RolloutStore {
           s.setBytes(next++, h.fromEntry());
           s.setInt(next++, h.position());
         }
-        s.setLong(next++, r.id());
+        s.setLong(next++, rolloutId);
         s.setString(next, h.host());
         s.addBatch();
       }

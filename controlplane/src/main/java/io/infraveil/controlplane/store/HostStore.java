@@ -72,6 +72,28 @@ public final class HostStore {
         });
   }
 
+  /**
+   * Records the highest revision each host acknowledged, for many hosts in one batch (acks
+   * arrive in bursts after a fan-out; one statement each would hold a connection per ack).
+   */
+  public void setAckedRevisions(Map<String, Long> revisions) {
+    if (revisions.isEmpty()) {
+      return;
+    }
+    jdbc.inTransaction("record the acked revisions of " + revisions.size() + " hosts", c -> {
+      try (java.sql.PreparedStatement s = c.prepareStatement(
+          "UPDATE hosts SET acked_revision = GREATEST(acked_revision, ?) WHERE name = ?")) {
+        for (var entry : new java.util.TreeMap<>(revisions).entrySet()) { // one lock order for every writer
+          s.setLong(1, entry.getValue());
+          s.setString(2, entry.getKey());
+          s.addBatch();
+        }
+        s.executeBatch();
+      }
+      return null;
+    });
+  }
+
   /** Stores the desired state computed for a host, with its revision. */
   public void setDesiredState(String name, long revision, byte[] desiredState) {
     jdbc.update("store the desired state of " + name,
@@ -98,6 +120,42 @@ public final class HostStore {
         }) == 1;
   }
 
+  /** One compare-and-set of a host's desired state: {@code revision} stored only over {@code expected}. */
+  public record DesiredWrite(String name, long expected, long revision, byte[] state) {}
+
+  /**
+   * {@link #compareAndSetDesiredState} for many hosts in one JDBC batch (inside the caller's
+   * transaction when there is one). Returns, per write in order, whether it was stored; a
+   * write another writer overtook is false (read that host again and decide again).
+   */
+  public boolean[] compareAndSetDesiredStates(List<DesiredWrite> writes) {
+    boolean[] stored = new boolean[writes.size()];
+    if (writes.isEmpty()) {
+      return stored;
+    }
+    jdbc.inTransaction("store the desired states of " + writes.size() + " hosts", c -> {
+      try (java.sql.PreparedStatement s = c.prepareStatement(
+          "UPDATE hosts SET desired_revision = ?, desired_state = ? WHERE name = ? AND desired_revision = ?")) {
+        for (DesiredWrite write : writes) {
+          s.setLong(1, write.revision());
+          s.setBytes(2, write.state());
+          s.setString(3, write.name());
+          s.setLong(4, write.expected());
+          s.addBatch();
+        }
+        int[] counts = s.executeBatch();
+        for (int i = 0; i < counts.length; i++) {
+          // A driver may answer "done, count unknown": then the stored revision says who won.
+          DesiredWrite write = writes.get(i);
+          stored[i] = counts[i] == 1 || (counts[i] == java.sql.Statement.SUCCESS_NO_INFO
+              && storedDesired(write.name()).map(d -> d.revision() == write.revision()).orElse(false));
+        }
+      }
+      return null;
+    });
+    return stored;
+  }
+
   /** The stored desired revision of a host, and its state (null if none was ever computed). */
   public record StoredDesired(long revision, byte[] state) {}
 
@@ -106,6 +164,23 @@ public final class HostStore {
     Map<String, StoredDesired> out = new java.util.HashMap<>();
     jdbc.query("read the desired states", "SELECT name, desired_revision, desired_state FROM hosts", s -> {},
         r -> out.put(r.getString(1), new StoredDesired(r.getLong(2), r.getBytes(3))));
+    return out;
+  }
+
+  /** The stored desired revision and state of the named hosts that exist, read a few hundred at a time. */
+  public Map<String, StoredDesired> desiredStates(java.util.Collection<String> names) {
+    Map<String, StoredDesired> out = new java.util.HashMap<>();
+    List<String> all = List.copyOf(names);
+    for (int from = 0; from < all.size(); from += 500) {
+      List<String> part = all.subList(from, Math.min(all.size(), from + 500));
+      String marks = String.join(", ", java.util.Collections.nCopies(part.size(), "?"));
+      jdbc.query("read the desired states of " + part.size() + " hosts",
+          "SELECT name, desired_revision, desired_state FROM hosts WHERE name IN (" + marks + ")", s -> {
+            for (int i = 0; i < part.size(); i++) {
+              s.setString(i + 1, part.get(i));
+            }
+          }, r -> out.put(r.getString(1), new StoredDesired(r.getLong(2), r.getBytes(3))));
+    }
     return out;
   }
 

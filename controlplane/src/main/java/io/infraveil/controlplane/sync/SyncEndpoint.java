@@ -31,9 +31,11 @@ final class SyncEndpoint extends LauncherSyncServiceGrpc.LauncherSyncServiceImpl
   private final HostStore hosts;
   private final HostLiveness liveness;
   private final ReportIngest ingest;
+  private final AckBatches acks;
 
   SyncEndpoint(SyncSessions sessions, DesiredStates desiredStates, HostStore hosts, HostLiveness liveness,
-      ReportIngest ingest) {
+      ReportIngest ingest, AckBatches acks) {
+    this.acks = acks;
     this.sessions = sessions;
     this.desiredStates = desiredStates;
     this.hosts = hosts;
@@ -88,7 +90,7 @@ final class SyncEndpoint extends LauncherSyncServiceGrpc.LauncherSyncServiceImpl
           }
           case ACK -> {
             requireGreeted();
-            hosts.setAckedRevision(host, request.getAck().getRevision());
+            acks.acked(host, request.getAck().getRevision());
           }
           case REPORT -> {
             requireGreeted();

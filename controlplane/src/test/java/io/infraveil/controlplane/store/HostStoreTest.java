@@ -80,4 +80,48 @@ class HostStoreTest {
       assertArrayEquals(state, hosts.desiredState("web-1").orElseThrow());
     }
   }
+
+  // A batch of compare-and-sets stores each host whose revision is still the expected one and
+  // reports, per write, which lost to another writer; nothing of a lost write is stored.
+  @OnBothEngines
+  void aBatchOfDesiredStatesStoresOnlyTheWritesWhoseRevisionStillMatches(Engine engine) {
+    try (Engine.TestDatabase db = engine.open()) {
+      HostStore hosts = new HostStore(db.jdbc());
+      for (String name : List.of("web-1", "web-2", "web-3")) {
+        hosts.upsert(name, "id-" + name, Map.of(), new byte[] {1}, T0);
+      }
+      hosts.setDesiredState("web-2", 7, new byte[] {7}); // another writer moved web-2 on
+
+      boolean[] stored = hosts.compareAndSetDesiredStates(List.of(
+          new HostStore.DesiredWrite("web-1", 0, 1, new byte[] {11}),
+          new HostStore.DesiredWrite("web-2", 0, 1, new byte[] {21}),
+          new HostStore.DesiredWrite("web-3", 0, 1, new byte[] {31})));
+
+      assertArrayEquals(new boolean[] {true, false, true}, stored);
+      Map<String, HostStore.StoredDesired> back = hosts.desiredStates(List.of("web-1", "web-2", "web-3", "web-9"));
+      assertEquals(3, back.size(), "a host that is not enrolled is left out");
+      assertEquals(1, back.get("web-1").revision());
+      assertArrayEquals(new byte[] {11}, back.get("web-1").state());
+      assertEquals(7, back.get("web-2").revision());
+      assertArrayEquals(new byte[] {7}, back.get("web-2").state());
+      assertEquals(1, back.get("web-3").revision());
+      assertArrayEquals(new byte[] {31}, back.get("web-3").state());
+    }
+  }
+
+  // Acks written in one batch keep each host's highest revision, as single acks do.
+  @OnBothEngines
+  void acksWrittenInABatchOnlyRaiseEachHostsAckedRevision(Engine engine) {
+    try (Engine.TestDatabase db = engine.open()) {
+      HostStore hosts = new HostStore(db.jdbc());
+      hosts.upsert("web-1", "id", Map.of(), new byte[] {1}, T0);
+      hosts.upsert("web-2", "id", Map.of(), new byte[] {1}, T0);
+      hosts.setAckedRevision("web-1", 5);
+
+      hosts.setAckedRevisions(Map.of("web-1", 3L, "web-2", 4L));
+
+      assertEquals(5, hosts.find("web-1").orElseThrow().ackedRevision());
+      assertEquals(4, hosts.find("web-2").orElseThrow().ackedRevision());
+    }
+  }
 }
