@@ -175,6 +175,11 @@ public final class ChangeFeed implements AutoCloseable {
 
   private void deliver(Change change) {
     delivered.incrementAndGet();
+    if (change.kind() == ChangeKind.UNKNOWN) {
+      LOG.warn("change_kind_unknown id={} subject={} origin={}: written by a newer replica; passed over"
+          + " (upgrade this replica)", change.id(), change.subject(), change.origin());
+      return;
+    }
     for (Consumer<Change> listener : listeners.get(change.kind())) {
       try {
         listener.accept(change);

@@ -17,5 +17,21 @@ public enum ChangeKind {
    * A host event that incident rules and rollouts act on, received by the replica named as
    * origin; subject: the host, detail: see {@code SharedHostEvents}.
    */
-  HOST_EVENT
+  HOST_EVENT,
+  /**
+   * A kind this release does not know, written by a newer replica during a rolling upgrade:
+   * read and passed over (no listener takes it), so the feed moves on instead of failing on
+   * the same row. Never written.
+   */
+  UNKNOWN;
+
+  /** The kind stored as {@code name}; {@link #UNKNOWN} for a name this release does not know. */
+  static ChangeKind parse(String name) {
+    for (ChangeKind kind : values()) {
+      if (kind != UNKNOWN && kind.name().equals(name)) {
+        return kind;
+      }
+    }
+    return UNKNOWN;
+  }
 }

@@ -37,6 +37,9 @@ final class ChangeLog {
   /** Appends within the caller's transaction (committed, and notified, with it). */
   void append(Connection c, ChangeKind kind, String subject, String detail, String origin, Instant at)
       throws SQLException {
+    if (kind == ChangeKind.UNKNOWN) {
+      throw new IllegalArgumentException("UNKNOWN is what a reader makes of a kind it does not know, never written");
+    }
     try (PreparedStatement s = c.prepareStatement(
         "INSERT INTO change_log (kind, subject, detail, origin, created_at) VALUES (?, ?, ?, ?, ?)")) {
       s.setString(1, kind.name());
@@ -103,7 +106,7 @@ final class ChangeLog {
         "SELECT id, kind, subject, detail, origin, created_at FROM change_log WHERE id > ? ORDER BY id"
             + " FETCH FIRST " + limit + " ROWS ONLY",
         s -> s.setLong(1, after),
-        r -> new Change(r.getLong(1), ChangeKind.valueOf(r.getString(2)), r.getString(3), r.getString(4),
+        r -> new Change(r.getLong(1), ChangeKind.parse(r.getString(2)), r.getString(3), r.getString(4),
             r.getString(5), r.getTimestamp(6).toInstant()));
   }
 

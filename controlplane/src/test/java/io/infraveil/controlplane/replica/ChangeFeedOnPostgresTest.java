@@ -171,6 +171,27 @@ class ChangeFeedOnPostgresTest {
         TimeUnit.NANOSECONDS.toMillis(heard.atNanos() - start));
   }
 
+  // A newer replica in a rolling upgrade may write a kind this release does not know: the
+  // feed passes over it instead of failing on that row again and again.
+  @Test
+  void aKindFromANewerReleaseIsPassedOverAndTheFeedMovesOn() throws Exception {
+    LocalPostgres.Database database = LocalPostgres.shared().newDatabase();
+    migrate(database);
+    ChangeFeed c = feed(database, "c", Duration.ofMillis(500));
+    LinkedBlockingQueue<Heard> heardByC = listen(c);
+    awaitListener(database, "c", true);
+    try (Connection connection = database.connect(); Statement s = connection.createStatement()) {
+      s.execute("INSERT INTO change_log (kind, subject, origin, created_at)"
+          + " VALUES ('A_KIND_FROM_A_NEWER_RELEASE', 'web-8', 'newer', CURRENT_TIMESTAMP)");
+      s.execute("INSERT INTO change_log (kind, subject, origin, created_at)"
+          + " VALUES ('HOST_REVOKED', 'web-9', 'newer', CURRENT_TIMESTAMP)");
+    }
+    Heard heard = next(heardByC, Duration.ofSeconds(10));
+    assertEquals(ChangeKind.HOST_REVOKED, heard.change().kind());
+    assertEquals("web-9", heard.change().subject());
+    assertEquals(null, heardByC.poll(1, TimeUnit.SECONDS), "nothing else delivered");
+  }
+
   @Test
   void aKilledListenerIsReplacedWithoutRestartingTheReplica() throws Exception {
     LocalPostgres.Database database = LocalPostgres.shared().newDatabase();
