@@ -2,17 +2,13 @@ package io.infraveil.certs;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Objects;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * A client key manager that follows a certificate and key on disk: after a renewal rewrites
@@ -20,9 +16,8 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * pair caught mid-rotation (key and certificate that do not match) is ignored and the last
  * good pair kept.
  */
-public final class ReloadingKeyManager extends X509ExtendedKeyManager {
+public final class ReloadingKeyManager extends ClientIdentityKeyManager {
 
-  private static final String ALIAS = "infraveil";
   private static final long CHECK_EVERY_NANOS = 1_000_000_000L;
 
   private record Loaded(List<X509Certificate> chain, PrivateKey key, FileTime certTime, FileTime keyTime) {}
@@ -81,37 +76,12 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
   }
 
   @Override
-  public String[] getClientAliases(String keyType, Principal[] issuers) {
-    return new String[] {ALIAS};
-  }
-
-  @Override
-  public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-    return ALIAS;
-  }
-
-  @Override
-  public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-    return ALIAS;
-  }
-
-  @Override
-  public String[] getServerAliases(String keyType, Principal[] issuers) {
-    return null;
-  }
-
-  @Override
-  public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-    return null;
-  }
-
-  @Override
-  public X509Certificate[] getCertificateChain(String alias) {
+  X509Certificate[] chain() {
     return current().chain().toArray(X509Certificate[]::new);
   }
 
   @Override
-  public PrivateKey getPrivateKey(String alias) {
+  PrivateKey key() {
     return current().key();
   }
 }
