@@ -8,8 +8,13 @@ import io.infraveil.certs.Pem;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.controlplane.ControlPlane;
 import io.infraveil.controlplane.enroll.JoinTokens;
+import io.infraveil.controlplane.payloads.PayloadIntake;
+import io.infraveil.payload.archive.PayloadArchive;
 import io.infraveil.proto.v1.EnrollRequest;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -63,5 +68,22 @@ final class BenchHosts {
   static long percentile(long[] sorted, int p) {
     int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  /** Uploads a payload whose one service sleeps; its sha256. */
+  static String upload(ControlPlane controlPlane, Path dir, String version) throws Exception {
+    Path app = Files.createTempDirectory(dir, "app");
+    Files.writeString(app.resolve("config.yaml"), """
+        services:
+          api:
+            run:
+              start: [ "sleep 1000" ]
+        """);
+    Files.writeString(app.resolve("VERSION"), version);
+    ByteArrayOutputStream archive = new ByteArrayOutputStream();
+    PayloadArchive.pack(app, archive);
+    var upload = controlPlane.bean(PayloadIntake.class).begin(version, "app", "bench");
+    upload.write(archive.toByteArray());
+    return upload.finish().payload().sha256();
   }
 }

@@ -11,8 +11,6 @@ import io.infraveil.certs.PkiDirectory;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.controlplane.ControlPlane;
 import io.infraveil.controlplane.hosts.HostLiveness;
-import io.infraveil.controlplane.payloads.PayloadIntake;
-import io.infraveil.payload.archive.PayloadArchive;
 import io.infraveil.proto.v1.DesiredState;
 import io.infraveil.proto.v1.DesiredStateAck;
 import io.infraveil.proto.v1.HostConnection;
@@ -25,7 +23,6 @@ import io.infraveil.proto.v1.RolloutStrategy;
 import io.infraveil.proto.v1.SyncHello;
 import io.infraveil.proto.v1.SyncRequest;
 import io.infraveil.proto.v1.SyncResponse;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -109,7 +106,7 @@ public final class FanOutBench {
       long enrollMillis = millisSince(enrollStart);
       List<String> payloads = new ArrayList<>();
       for (int v = 0; v <= Math.max(1, versions); v++) {
-        payloads.add(upload(controlPlane, dir, "1." + v));
+        payloads.add(BenchHosts.upload(controlPlane, dir, "1." + v));
       }
 
       Receivers receivers = new Receivers(count);
@@ -284,21 +281,5 @@ public final class FanOutBench {
 
   private static long millisSince(long start) {
     return (System.nanoTime() - start) / 1_000_000;
-  }
-
-  private static String upload(ControlPlane controlPlane, Path dir, String version) throws Exception {
-    Path app = Files.createTempDirectory(dir, "app");
-    Files.writeString(app.resolve("config.yaml"), """
-        services:
-          api:
-            run:
-              start: [ "sleep 1000" ]
-        """);
-    Files.writeString(app.resolve("VERSION"), version);
-    ByteArrayOutputStream archive = new ByteArrayOutputStream();
-    PayloadArchive.pack(app, archive);
-    var upload = controlPlane.bean(PayloadIntake.class).begin(version, "app", "bench");
-    upload.write(archive.toByteArray());
-    return upload.finish().payload().sha256();
   }
 }

@@ -10,14 +10,11 @@ import io.infraveil.certs.PkiDirectory;
 import io.infraveil.certs.TlsContexts;
 import io.infraveil.controlplane.ControlPlane;
 import io.infraveil.controlplane.enroll.JoinTokens;
-import io.infraveil.controlplane.payloads.PayloadIntake;
-import io.infraveil.payload.archive.PayloadArchive;
 import io.infraveil.proto.v1.EnrollRequest;
 import io.infraveil.proto.v1.EnrollmentServiceGrpc;
 import io.infraveil.proto.v1.ListDeploymentsRequest;
 import io.infraveil.proto.v1.OperatorServiceGrpc;
 import io.infraveil.proto.v1.PutDeploymentRequest;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -78,7 +75,7 @@ public final class PlacementBench {
 
       List<String> payloads = new ArrayList<>();
       for (int v = 0; v <= Math.max(1, versions); v++) {
-        payloads.add(upload(controlPlane, dir, "1." + v));
+        payloads.add(BenchHosts.upload(controlPlane, dir, "1." + v));
       }
       ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", port)
           .sslContext(TlsContexts.client(cas, List.of(operatorCert), operatorPair.getPrivate())).build();
@@ -131,21 +128,5 @@ public final class PlacementBench {
     } finally {
       anonymous.shutdownNow();
     }
-  }
-
-  private static String upload(ControlPlane controlPlane, Path dir, String version) throws Exception {
-    Path app = Files.createTempDirectory(dir, "app");
-    Files.writeString(app.resolve("config.yaml"), """
-        services:
-          api:
-            run:
-              start: [ "sleep 1000" ]
-        """);
-    Files.writeString(app.resolve("VERSION"), version);
-    ByteArrayOutputStream archive = new ByteArrayOutputStream();
-    PayloadArchive.pack(app, archive);
-    var upload = controlPlane.bean(PayloadIntake.class).begin(version, "app", "bench");
-    upload.write(archive.toByteArray());
-    return upload.finish().payload().sha256();
   }
 }
