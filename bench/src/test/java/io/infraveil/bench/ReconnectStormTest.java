@@ -1,6 +1,7 @@
 package io.infraveil.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.infraveil.bench.storm.StormFleet;
 import java.nio.file.Path;
@@ -27,5 +28,7 @@ class ReconnectStormTest {
     assertEquals(300, result.first().countedOnline(), "the control plane counts every host: " + result.describe());
     assertEquals(300, result.restart().online(), "every host is back after a restart: " + result.describe());
     assertEquals(300, result.restart().countedOnline(), "every host is back after a restart: " + result.describe());
+    assertTrue(result.heapBeforeBytes() > 0 && result.heapOnlineBytes() > 0,
+        "the control plane's live heap was read: " + result.describe());
   }
 }

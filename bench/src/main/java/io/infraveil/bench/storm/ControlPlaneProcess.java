@@ -18,6 +18,7 @@ final class ControlPlaneProcess implements AutoCloseable {
 
   private final Process process;
   private final Path log;
+  private String lastHistogram = "";
 
   private ControlPlaneProcess(Process process, Path log) {
     this.process = process;
@@ -72,6 +73,29 @@ final class ControlPlaneProcess implements AutoCloseable {
   /** User plus system CPU time the control plane used so far, in milliseconds. */
   long cpuMillis() throws IOException {
     return Jvm.cpuMillis(process.pid());
+  }
+
+  /**
+   * The control plane's live heap: {@code jcmd PID GC.class_histogram} runs a full collection
+   * and ends with the total bytes of the objects left. Also keeps the histogram's first
+   * {@code rows} classes in {@link #lastHistogram()}.
+   */
+  long liveHeapBytes(int rows) throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process run = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.class_histogram")
+        .redirectErrorStream(true).start();
+    List<String> lines = new String(run.getInputStream().readAllBytes()).lines().toList();
+    if (run.waitFor() != 0 || lines.isEmpty() || !lines.get(lines.size() - 1).startsWith("Total")) {
+      throw new IOException("jcmd GC.class_histogram of the control plane failed: " + String.join("\n", lines));
+    }
+    lastHistogram = String.join("\n", lines.subList(1, Math.min(lines.size(), rows + 3)));
+    String[] total = lines.get(lines.size() - 1).trim().split("\\s+");
+    return Long.parseLong(total[total.length - 1]);
+  }
+
+  /** The top of the class histogram {@link #liveHeapBytes} last read. */
+  String lastHistogram() {
+    return lastHistogram;
   }
 
   /** SIGTERM, as systemd stops it; waits until it is gone. */

@@ -59,17 +59,25 @@ public final class StormFleet {
   /** What one storm measured. */
   public record Result(int hosts, int processes, long enrollMillis, Phase first, long restartMillis,
       Phase restart, long resumedHandshakes, long queuedHandshakes, long peakQueuedHandshakes, String tlsProvider,
-      String loadBefore, String loadAfter) {
+      String loadBefore, String loadAfter, long heapBeforeBytes, long heapOnlineBytes, String histogram) {
+    /** Live heap the control plane holds per connected host (enrolled hosts' rows are in both figures). */
+    public double heapPerHostKiB() {
+      return (heapOnlineBytes - heapBeforeBytes) / 1024.0 / hosts;
+    }
+
     public String describe() {
       return String.format(Locale.ROOT, "reconnect storm: hosts=%d in %d client process(es), control plane from the CLI"
               + " in its own process (%s), load average %s → %s%n"
               + "enroll: %dms (%.0f hosts/s)%n"
               + "first connections: %s%n"
               + "after a restart (control plane up in %dms): %s resumed-handshakes=%d queued-handshakes=%d"
-              + " (peak %d waiting)",
+              + " (peak %d waiting)%n"
+              + "control plane live heap: %.1f MiB with every host enrolled and none connected, %.1f MiB with all"
+              + " %d connected: %.1f KiB per connected host (goal <= 32 KiB); top of its class histogram then:%n%s",
           hosts, processes, tlsProvider, loadBefore, loadAfter, enrollMillis,
           hosts * 1000.0 / Math.max(1, enrollMillis), first.describe(hosts), restartMillis, restart.describe(hosts),
-          resumedHandshakes, queuedHandshakes, peakQueuedHandshakes);
+          resumedHandshakes, queuedHandshakes, peakQueuedHandshakes, heapBeforeBytes / 1048576.0,
+          heapOnlineBytes / 1048576.0, hosts, heapPerHostKiB(), histogram);
     }
   }
 
@@ -98,7 +106,10 @@ public final class StormFleet {
         enrollMillis = Math.max(enrollMillis, Long.parseLong(client.await("enrolled", timeout.multipliedBy(4))[3]));
       }
 
+      long heapBefore = controlPlane.liveHeapBytes(0);
       Phase first = phase("connect", clients, controlPlane, http, httpPort, count, timeout);
+      long heapOnline = controlPlane.liveHeapBytes(15);
+      String histogram = controlPlane.lastHistogram();
 
       // The control plane restarts (SIGTERM, as systemd stops it); every host comes back at once.
       long restartStart = System.nanoTime();
@@ -111,7 +122,8 @@ public final class StormFleet {
           metric(metrics, "infraveil_tls_handshakes_resumed_total"),
           metric(metrics, "infraveil_tls_handshakes_queued_total"),
           metric(metrics, "infraveil_tls_handshakes_waiting_peak"),
-          TlsProvider.chosen().name().toLowerCase(Locale.ROOT), loadBefore, Jvm.loadAverage());
+          TlsProvider.chosen().name().toLowerCase(Locale.ROOT), loadBefore, Jvm.loadAverage(), heapBefore,
+          heapOnline, histogram);
     } finally {
       for (Hosts client : clients) {
         client.close();
