@@ -122,6 +122,37 @@ public final class DesiredStates {
         (known, read) -> read.getRevision() >= known.getRevision() ? read : known);
   }
 
+  /**
+   * A host's state after one read of the database: the state held here (the newer of memory and
+   * the read) and the revision the database holds.
+   */
+  public record Reloaded(DesiredState held, long storedRevision) {}
+
+  /**
+   * {@link #reload(String)} that also tells the revision the database holds, from the same one
+   * read: a Sync hello needs {@link #ensureAbove} (a transaction under this class's lock, shared
+   * by every hello) only when the launcher holds more than that, see {@link #aboveHeld}.
+   */
+  public Reloaded reloadWithStoredRevision(String host) {
+    Optional<HostStore.StoredDesired> stored = hosts.storedDesired(host);
+    // As load(): a host whose state was never computed has revision 0 and no agents.
+    DesiredState read = stored.filter(s -> s.state() != null).map(s -> known(host, s))
+        .orElseGet(() -> DesiredState.newBuilder().setHostName(host).build());
+    DesiredState held = current.merge(host, read,
+        (known, fresh) -> fresh.getRevision() >= known.getRevision() ? fresh : known);
+    return new Reloaded(held, stored.map(HostStore.StoredDesired::revision).orElse(0L));
+  }
+
+  /**
+   * The state to offer a launcher holding {@code held}, after {@link #reloadWithStoredRevision}:
+   * what is held here now, unless the launcher holds more than the database did (a database
+   * restored from a backup), which {@link #ensureAbove} raises. Stored revisions only grow, so
+   * an ordinary reconnect reads, writes and locks nothing more here.
+   */
+  public DesiredState aboveHeld(String host, long held, Reloaded reloaded) {
+    return held <= reloaded.storedRevision() ? current(host) : ensureAbove(host, held);
+  }
+
   /** The hosts each deployment is placed on, by deployment name. */
   public synchronized Map<String, List<String>> placements() {
     List<HostRecord> allHosts = hosts.list();

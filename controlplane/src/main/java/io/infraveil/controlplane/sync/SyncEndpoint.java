@@ -76,17 +76,20 @@ final class SyncEndpoint extends LauncherSyncServiceGrpc.LauncherSyncServiceImpl
             }
             greeted = true;
             // From the database, not this replica's memory: another replica may have written it.
-            desiredStates.reload(host);
+            long held = request.getHello().getHeldRevision();
+            DesiredStates.Reloaded reloaded = desiredStates.reloadWithStoredRevision(host);
             // Before register: nothing else writes to this stream yet. The launcher resets its
             // reconnect backoff only on an answer, and a current launcher gets no desired state.
             out.onNext(SyncResponse.newBuilder().setAccepted(SyncAccepted.newBuilder()
-                .setRevision(desiredStates.current(host).getRevision())).build());
+                .setRevision(reloaded.held().getRevision())).build());
             sessions.register(host, out, request.getHello().getHeldRevision());
             liveness.streamOpened(host);
             LOG.info("sync_open host={} held_revision={}", host, request.getHello().getHeldRevision());
             // Through the sessions: a push from the change feed may race this one, and each
             // revision goes out once, in growing order.
-            sessions.pushIfNewer(host, desiredStates.ensureAbove(host, request.getHello().getHeldRevision()));
+            // After register, from memory: a state stored meanwhile is held here by now or pushed
+            // by whoever stores it. Only a launcher ahead of the database costs a transaction.
+            sessions.pushIfNewer(host, desiredStates.aboveHeld(host, held, reloaded));
           }
           case ACK -> {
             requireGreeted();
