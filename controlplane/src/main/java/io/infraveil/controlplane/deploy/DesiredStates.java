@@ -132,6 +132,14 @@ public final class DesiredStates {
     return out;
   }
 
+  /**
+   * The hosts {@code deployment}, as given, is placed on: one read of the hosts, none of the
+   * other deployments (each of which may name thousands of hosts).
+   */
+  public synchronized List<String> placement(DeploymentRecord deployment) {
+    return Placement.placedHosts(deployment, hosts.list());
+  }
+
   /** Recomputes every host; stores and announces those whose content changed. */
   public synchronized void recomputeAll() {
     jdbc.inTransaction("recompute the desired states", c -> {

@@ -166,91 +166,36 @@ final class RolloutStore {
     s.setString(first + 3, clip(r.reason()));
   }
 
-  /** Host rows per INSERT: 11 parameters each, far below either engine's bound on parameters. */
-  private static final int ROWS_PER_INSERT = 200;
-
-  private static final String HOST_COLUMNS = "INSERT INTO rollout_hosts (state, batch, canary, moved_at,"
-      + " healthy_since, finished_at, detail, from_entry, position, rollout_id, host_name) VALUES ";
-
-  private static final String HOST_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
   private static void writeHosts(Connection c, long rolloutId, List<RolloutHostEntry> hosts, boolean insert)
       throws SQLException {
     if (hosts.isEmpty()) {
       return;
     }
-    if (insert) {
-      insertHosts(c, rolloutId, hosts);
-      return;
-    }
-    try (PreparedStatement s = c.prepareStatement("UPDATE rollout_hosts SET state = ?, batch = ?, canary = ?,"
-        + " moved_at = ?, healthy_since = ?, finished_at = ?, detail = ? WHERE rollout_id = ? AND host_name = ?")) {
+    String sql = insert
+        ? "INSERT INTO rollout_hosts (state, batch, canary, moved_at, healthy_since, finished_at, detail,"
+            + " from_entry, position, rollout_id, host_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        : "UPDATE rollout_hosts SET state = ?, batch = ?, canary = ?, moved_at = ?, healthy_since = ?,"
+            + " finished_at = ?, detail = ? WHERE rollout_id = ? AND host_name = ?";
+    try (PreparedStatement s = c.prepareStatement(sql)) {
       for (RolloutHostEntry h : hosts) {
-        int next = bindProgress(s, 1, h);
+        s.setString(1, h.phase().name());
+        s.setInt(2, h.batch());
+        s.setBoolean(3, h.canary());
+        setInstant(s, 4, h.movedAt());
+        setInstant(s, 5, h.healthySince());
+        setInstant(s, 6, h.finishedAt());
+        s.setString(7, clip(h.detail()));
+        int next = 8;
+        if (insert) {
+          s.setBytes(next++, h.fromEntry());
+          s.setInt(next++, h.position());
+        }
         s.setLong(next++, rolloutId);
         s.setString(next, h.host());
         s.addBatch();
       }
       s.executeBatch();
     }
-  }
-
-  /**
-   * Inserts a new rollout's host rows a few hundred per statement (multi-row VALUES, which H2
-   * and PostgreSQL both take): a batch of one-row INSERTs costs a statement per host, and a
-   * rollout of 10,000 hosts is written inside the PutDeployment call.
-   */
-  private static void insertHosts(Connection c, long rolloutId, List<RolloutHostEntry> hosts) throws SQLException {
-    PreparedStatement full = null;
-    try {
-      for (int from = 0; from < hosts.size(); from += ROWS_PER_INSERT) {
-        List<RolloutHostEntry> chunk = hosts.subList(from, Math.min(hosts.size(), from + ROWS_PER_INSERT));
-        boolean whole = chunk.size() == ROWS_PER_INSERT;
-        if (whole && full == null) {
-          full = c.prepareStatement(insertSql(ROWS_PER_INSERT));
-        }
-        PreparedStatement s = whole ? full : c.prepareStatement(insertSql(chunk.size()));
-        try {
-          int next = 1;
-          for (RolloutHostEntry h : chunk) {
-            next = bindProgress(s, next, h);
-            s.setBytes(next++, h.fromEntry());
-            s.setInt(next++, h.position());
-            s.setLong(next++, rolloutId);
-            s.setString(next++, h.host());
-          }
-          s.executeUpdate();
-        } finally {
-          if (!whole) {
-            s.close();
-          }
-        }
-      }
-    } finally {
-      if (full != null) {
-        full.close();
-      }
-    }
-  }
-
-  private static String insertSql(int rows) {
-    StringBuilder sql = new StringBuilder(HOST_COLUMNS.length() + rows * (HOST_ROW.length() + 2)).append(HOST_COLUMNS);
-    for (int i = 0; i < rows; i++) {
-      sql.append(i == 0 ? "" : ", ").append(HOST_ROW);
-    }
-    return sql.toString();
-  }
-
-  /** Binds a host row's state, batch, canary, moments and detail from {@code first}; the next index. */
-  private static int bindProgress(PreparedStatement s, int first, RolloutHostEntry h) throws SQLException {
-    s.setString(first, h.phase().name());
-    s.setInt(first + 1, h.batch());
-    s.setBoolean(first + 2, h.canary());
-    setInstant(s, first + 3, h.movedAt());
-    setInstant(s, first + 4, h.healthySince());
-    setInstant(s, first + 5, h.finishedAt());
-    s.setString(first + 6, clip(h.detail()));
-    return first + 7;
   }
 
   private static Rollout readRollout(ResultSet r) throws SQLException {

@@ -71,11 +71,11 @@ class RolloutStoreTest {
   }
 
   @OnBothEngines
-  void aRolloutOfMoreHostsThanOneInsertHoldsIsStoredWholeAndInOrder(Engine engine) {
+  void aRolloutOfHundredsOfHostsIsStoredWholeAndInOrder(Engine engine) {
     try (Engine.TestDatabase db = engine.open()) {
       RolloutStore store = new RolloutStore(db.jdbc());
       List<RolloutHostEntry> hosts = new java.util.ArrayList<>();
-      for (int i = 0; i < 451; i++) { // two full statements of 200 rows and one of 51
+      for (int i = 0; i < 451; i++) {
         RolloutHostEntry pending = RolloutHostEntry.pending(String.format("host-%04d", i), i,
             i % 2 == 0 ? new byte[] {(byte) i} : null);
         hosts.add(i % 3 == 0 ? pending.moved(1, i == 0, T0.plusSeconds(i)) : pending);
