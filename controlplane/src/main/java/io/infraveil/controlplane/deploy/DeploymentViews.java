@@ -51,7 +51,7 @@ public final class DeploymentViews {
    * control plane may have changed it since, and the caller must learn its own sequence).
    */
   public Deployment stored(DeploymentRecord record) {
-    return view(record, desiredStates.placements().getOrDefault(record.name(), List.of()));
+    return view(record, desiredStates.placement(record));
   }
 
   public Deployment view(DeploymentRecord record, List<String> placed) {

@@ -127,7 +127,8 @@ public final class Deployments {
     // Only the hosts it was or is placed on: no other host's state names this deployment.
     java.util.Set<String> affected = new java.util.HashSet<>(placed);
     existing.ifPresent(old -> affected.addAll(Placement.placedHosts(old, allHosts)));
-    desiredStates.recompute(affected);
+    // The hosts this transaction read for the placement: the fleet is read once per change.
+    desiredStates.recompute(affected, allHosts);
     return next;
   }
 

@@ -163,10 +163,18 @@ public final class DesiredStates {
     return out;
   }
 
+  /**
+   * The hosts {@code deployment}, as given, is placed on: one read of the hosts, none of the
+   * other deployments (each of which may name thousands of hosts).
+   */
+  public synchronized List<String> placement(DeploymentRecord deployment) {
+    return Placement.placedHosts(deployment, hosts.list());
+  }
+
   /** Recomputes every host; stores and announces those whose content changed. */
   public synchronized void recomputeAll() {
     jdbc.inTransaction("recompute the desired states", c -> {
-      recomputeInTransaction(null);
+      recomputeInTransaction(null, null);
       return null;
     });
   }
@@ -176,23 +184,33 @@ public final class DesiredStates {
    * it was and is placed on, and of no other. Stores and announces those whose content changed.
    */
   public synchronized void recompute(java.util.Collection<String> names) {
+    recompute(names, null);
+  }
+
+  /**
+   * {@link #recompute(java.util.Collection)} with the host rows the caller's transaction already
+   * read ({@code hostsRead}, every host; null reads them here): a deployment change reads the
+   * fleet once, not once for its placement and again for the desired states.
+   */
+  public synchronized void recompute(java.util.Collection<String> names, List<HostRecord> hostsRead) {
     if (names.isEmpty()) {
       return;
     }
     java.util.Set<String> only = java.util.Set.copyOf(names);
     jdbc.inTransaction("recompute the desired states of " + only.size() + " hosts", c -> {
-      recomputeInTransaction(only);
+      recomputeInTransaction(only, hostsRead);
       return null;
     });
   }
 
   /** Recomputes {@code only} (every host when null), storing the changed states in one batch. */
-  private void recomputeInTransaction(java.util.Set<String> only) {
+  private void recomputeInTransaction(java.util.Set<String> only, List<HostRecord> hostsRead) {
     // Placement has no cap, so placing a deployment among these hosts alone gives the same
     // answer for them as among the whole fleet: a few hosts are read one by one.
-    List<HostRecord> allHosts = only != null && only.size() <= FEW_HOSTS
-        ? only.stream().map(hosts::find).flatMap(Optional::stream).toList()
-        : hosts.list();
+    List<HostRecord> allHosts = hostsRead != null ? hostsRead
+        : only != null && only.size() <= FEW_HOSTS
+            ? only.stream().map(hosts::find).flatMap(Optional::stream).toList()
+            : hosts.list();
     // Many hosts are read in one pass over the table, a few by name.
     Map<String, HostStore.StoredDesired> stored = only == null || only.size() > MANY_HOSTS
         ? hosts.desiredStates() : hosts.desiredStates(only);

@@ -69,4 +69,33 @@ class RolloutStoreTest {
       assertNull(store.history("api", 1).get(0).revertTo());
     }
   }
+
+  @OnBothEngines
+  void aRolloutOfHundredsOfHostsIsStoredWholeAndInOrder(Engine engine) {
+    try (Engine.TestDatabase db = engine.open()) {
+      RolloutStore store = new RolloutStore(db.jdbc());
+      List<RolloutHostEntry> hosts = new java.util.ArrayList<>();
+      for (int i = 0; i < 451; i++) {
+        RolloutHostEntry pending = RolloutHostEntry.pending(String.format("host-%04d", i), i,
+            i % 2 == 0 ? new byte[] {(byte) i} : null);
+        hosts.add(i % 3 == 0 ? pending.moved(1, i == 0, T0.plusSeconds(i)) : pending);
+      }
+      Rollout stored = store.insert(rollout("web", 1, null).withHosts(hosts));
+
+      List<RolloutHostEntry> back = store.latest("web").orElseThrow().hosts();
+      assertEquals(451, back.size());
+      for (int i = 0; i < back.size(); i++) {
+        RolloutHostEntry want = hosts.get(i);
+        RolloutHostEntry got = back.get(i);
+        assertEquals(want.host(), got.host());
+        assertEquals(i, got.position());
+        assertEquals(want.phase(), got.phase());
+        assertEquals(want.batch(), got.batch());
+        assertEquals(want.canary(), got.canary());
+        assertEquals(want.movedAt(), got.movedAt());
+        assertArrayEquals(want.fromEntry(), got.fromEntry());
+      }
+      assertTrue(stored.id() > 0);
+    }
+  }
 }
