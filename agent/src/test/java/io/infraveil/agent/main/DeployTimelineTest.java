@@ -20,10 +20,12 @@ class DeployTimelineTest {
   private static final Instant T0 = Instant.parse("2026-11-30T12:00:00Z");
   private static final String SHA = "cd".repeat(32);
   private static final String OLD = "ef".repeat(32);
+  private static final java.util.function.BiFunction<AgentSnapshot.ProcessSnapshot, Instant, Instant>
+      BY_RECORD = (process, now) -> process.startedAt();
 
   @Test
   void takesEachMomentOnceFromTheAgentsStartToEveryServiceHealthy() {
-    DeployTimeline timeline = new DeployTimeline(SHA, T0);
+    DeployTimeline timeline = new DeployTimeline(SHA, T0, BY_RECORD);
     timeline.ready(at(1_000));
     timeline.verified(at(1_200));
     timeline.releaseReady(OLD, at(1_250)); // a rollback target extracted on the way: not ours
@@ -46,13 +48,45 @@ class DeployTimelineTest {
 
   @Test
   void saysNothingForAnotherVersionOrOneItAdoptedRatherThanStarted() {
-    DeployTimeline timeline = new DeployTimeline(SHA, T0);
+    DeployTimeline timeline = new DeployTimeline(SHA, T0, BY_RECORD);
     timeline.ready(at(1_000));
     timeline.observe(snapshot(SHA, ServiceState.RUNNING, Health.HEALTHY, at(10), at(10), at(20)));
     assertFalse(timeline.timings(SHA).isPresent(), "adopted: nothing was extracted or started here");
     timeline.releaseReady(SHA, at(1_300));
     assertTrue(timeline.timings(SHA).isPresent());
     assertFalse(timeline.timings(OLD).isPresent(), "a rollback target runs: not this deploy");
+  }
+
+  @Test
+  void aStartReadAFewMillisecondsBeforeTheExtractionCountsAsStartingAtTheExtraction() {
+    // Start ticks and uptime are read to 10 ms each: a process started 5 ms after its release
+    // was extracted may read as 20 ms before. It is still this deploy's start.
+    DeployTimeline timeline = new DeployTimeline(SHA, T0, BY_RECORD);
+    timeline.ready(at(1_000));
+    timeline.verified(at(1_200));
+    timeline.releaseReady(SHA, at(1_300));
+    timeline.observe(snapshot(SHA, ServiceState.RUNNING, Health.HEALTHY, at(200), at(1_280), at(1_400)));
+
+    DeployTimings timings = timeline.timings(SHA).orElseThrow();
+    assertEquals(ms(at(1_300)), ms(timings.getServicesStartedAt()));
+    assertEquals(ms(at(1_400)), ms(timings.getFirstHealthyAt()));
+  }
+
+  @Test
+  void aRealProcessStartIsPlacedByItsTicksNotTheWholeSecondBootTime() throws Exception {
+    Instant before = Instant.now();
+    Process sleep = new ProcessBuilder("sleep", "30").start();
+    Instant after = Instant.now();
+    try {
+      long ticks = io.infraveil.host.process.ProcStat.startTicksOf(sleep.pid()).orElseThrow();
+      Instant start = DeployTimeline.startByTicks(
+          new AgentSnapshot.ProcessSnapshot(0, sleep.pid(), T0, ticks), Instant.now());
+      // Ticks and uptime each count in 10 ms steps; a late read of the uptime moves it earlier.
+      assertTrue(!start.isBefore(before.minusMillis(300)) && !start.isAfter(after.plusMillis(30)),
+          "started between " + before + " and " + after + ", placed at " + start);
+    } finally {
+      sleep.destroyForcibly().waitFor();
+    }
   }
 
   private static AgentSnapshot snapshot(String sha, ServiceState state, Health health,
