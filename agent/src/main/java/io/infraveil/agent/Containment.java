@@ -2,6 +2,7 @@ package io.infraveil.agent;
 
 import io.infraveil.host.process.cgroup.CgroupLayout;
 import io.infraveil.host.process.cgroup.Cgroups;
+import io.infraveil.host.process.cgroup.JoinPrimer;
 import io.infraveil.host.process.cgroup.ServiceCgroup;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -20,10 +21,12 @@ public final class Containment {
 
   private final Cgroups cgroups;
   private final String deployment;
+  private final JoinPrimer joinPrimer;
 
   public Containment(Cgroups cgroups, String deployment) {
     this.cgroups = Objects.requireNonNull(cgroups, "cgroups");
     this.deployment = Objects.requireNonNull(deployment, "deployment");
+    this.joinPrimer = new JoinPrimer(cgroups.layout());
     if (!cgroups.layout().tracks() && FALLBACK_LOGGED.compareAndSet(false, true)) {
       LOG.log(System.Logger.Level.WARNING, "services are not in cgroups: "
           + cgroups.layout().description());
@@ -51,6 +54,14 @@ public final class Containment {
   Optional<ServiceCgroup> cgroup(String service, int clusterIndex) {
     return tracks() ? Optional.of(cgroups.service(deployment, service, clusterIndex))
         : Optional.empty();
+  }
+
+  /**
+   * Starts the kernel's wait for a cgroup join now, for a process about to be started into a
+   * cgroup (a crash's replacement); nothing without cgroups. Returns at once.
+   */
+  void primeJoin() {
+    joinPrimer.prime();
   }
 
   /**

@@ -893,6 +893,12 @@ final class ServiceRunner {
     // Decided when the failure is seen, so the event says what happens next.
     HealingDecision decision = policy.decide(before.spent(), before.healthySince(),
         clock.instant());
+    if (decision.action() == HealingDecision.Action.HEAL && decision.delay().isZero()
+        && !cgroups.isEmpty() && !stopping) {
+      // The replacement joins its cgroup within milliseconds: start the kernel's wait for
+      // that join now, beside the work before the fork (JoinPrimer).
+      containment.primeJoin();
+    }
     host.event(AgentEvent.Kind.SERVICE_UNHEALTHY, spec.name(), cause.name(), stopping ? message
         : message + "; " + describe(decision));
     host.deployFailure(spec.name(), cause, message);
