@@ -39,6 +39,26 @@ final class JdkPem {
     }
   }
 
+  /**
+   * The certificates of a PEM file, read by the JDK when it can, else by {@link Pem} (which also
+   * names what is wrong). Host processes read their identity this way: BouncyCastle's jar is
+   * signed, and the first class loaded from it makes the JDK keep the jar's whole manifest and
+   * signer tables on the heap (about 7,000 entries, 2-3 MiB in every launcher and agent).
+   */
+  static List<X509Certificate> certificatesOrPem(Path file) throws IOException {
+    try {
+      return certificates(file);
+    } catch (CertificateException notForTheJdk) {
+      return Pem.readCertificates(file);
+    }
+  }
+
+  /** The private key of a PEM file: PKCS#8 (this project's form) by the JDK, else {@link Pem}. */
+  static PrivateKey privateKeyOrPem(Path file) throws IOException {
+    Optional<PrivateKey> key = pkcs8Key(file);
+    return key.isPresent() ? key.get() : Pem.readPrivateKey(file);
+  }
+
   /** The key when the file holds exactly one unencrypted PKCS#8 key; empty for other forms. */
   static Optional<PrivateKey> pkcs8Key(Path file) throws IOException {
     String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
