@@ -18,9 +18,10 @@ import java.util.Optional;
 
 /**
  * PEM certificates and unencrypted PKCS#8 keys read with the JDK alone, for clients that start
- * often and briefly; {@link Pem} (BouncyCastle) remains the reader for everything else.
+ * often and briefly and for the host processes' identity (no BouncyCastle loaded for it);
+ * {@link Pem} (BouncyCastle) remains the reader for everything else.
  */
-final class JdkPem {
+public final class JdkPem {
 
   private static final String BEGIN = "-----BEGIN PRIVATE KEY-----";
   private static final String END = "-----END PRIVATE KEY-----";
@@ -37,6 +38,26 @@ final class JdkPem {
       }
       return certs;
     }
+  }
+
+  /**
+   * The certificates of a PEM file, read by the JDK when it can, else by {@link Pem} (which also
+   * names what is wrong). Host processes read their identity this way: BouncyCastle's jar is
+   * signed, and the first class loaded from it makes the JDK keep the jar's whole manifest and
+   * signer tables on the heap (about 7,000 entries, 2-3 MiB in every launcher and agent).
+   */
+  public static List<X509Certificate> certificatesOrPem(Path file) throws IOException {
+    try {
+      return certificates(file);
+    } catch (CertificateException notForTheJdk) {
+      return Pem.readCertificates(file);
+    }
+  }
+
+  /** The private key of a PEM file: PKCS#8 (this project's form) by the JDK, else {@link Pem}. */
+  public static PrivateKey privateKeyOrPem(Path file) throws IOException {
+    Optional<PrivateKey> key = pkcs8Key(file);
+    return key.isPresent() ? key.get() : Pem.readPrivateKey(file);
   }
 
   /** The key when the file holds exactly one unencrypted PKCS#8 key; empty for other forms. */

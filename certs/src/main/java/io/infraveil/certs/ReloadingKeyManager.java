@@ -67,8 +67,8 @@ public final class ReloadingKeyManager extends ClientIdentityKeyManager {
     try {
       FileTime certTime = Files.getLastModifiedTime(certFile);
       FileTime keyTime = Files.getLastModifiedTime(keyFile);
-      List<X509Certificate> chain = Pem.readCertificates(certFile);
-      PrivateKey key = Pem.readPrivateKey(keyFile);
+      List<X509Certificate> chain = JdkPem.certificatesOrPem(certFile);
+      PrivateKey key = JdkPem.privateKeyOrPem(keyFile);
       return KeyMatch.matches(key, chain.get(0)) ? new Loaded(chain, key, certTime, keyTime) : null;
     } catch (IllegalArgumentException e) {
       throw new UncheckedIOException(new IOException("cannot read " + certFile + " / " + keyFile, e));

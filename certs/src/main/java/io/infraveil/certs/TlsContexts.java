@@ -70,7 +70,7 @@ public final class TlsContexts {
    */
   public static SslContext reloadingClient(Path caFile, Path certFile, Path keyFile) throws IOException {
     return forClient()
-        .trustManager(Pem.readCertificates(caFile))
+        .trustManager(JdkPem.certificatesOrPem(caFile))
         .keyManager(new ReloadingKeyManager(certFile, keyFile))
         .build();
   }

@@ -493,7 +493,7 @@ final class DevCommand implements Callable<Integer> {
   private final class Child {
     private final String name;
     private final Args args;
-    /** The launcher runs with the host JVM options, as in production. */
+    /** The launcher runs with the host JVM options and classpath, as in production. */
     private final boolean hostJvm;
     private final String readyText;
     private final Path log;
@@ -523,10 +523,13 @@ final class DevCommand implements Callable<Integer> {
       }
       command.add(ProcessHandle.current().info().command()
           .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      String classpath = System.getProperty("java.class.path");
       if (hostJvm) {
-        command.addAll(io.infraveil.host.jvm.HostJvmOptions.launcher()); // as in production
+        // As in production: the host JVM options and no control-plane libraries.
+        command.addAll(io.infraveil.host.jvm.HostJvmOptions.launcher());
+        classpath = HostClasspath.of(classpath);
       }
-      command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+      command.addAll(List.of("-cp", classpath, Main.class.getName()));
       command.addAll(args.get());
       readyFrom = Files.exists(log) ? Files.size(log) : 0;
       Process p = new ProcessBuilder(command)

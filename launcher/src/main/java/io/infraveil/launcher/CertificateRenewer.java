@@ -2,6 +2,7 @@ package io.infraveil.launcher;
 
 import io.grpc.Channel;
 import io.infraveil.certs.Csrs;
+import io.infraveil.certs.JdkPem;
 import io.infraveil.certs.KeyPairs;
 import io.infraveil.certs.Pem;
 import io.infraveil.host.grpc.HostIdentityFiles;
@@ -66,7 +67,8 @@ final class CertificateRenewer {
   /** Checks once and renews if due; returns how long until the next check. */
   Duration check() {
     try {
-      X509Certificate current = Pem.readCertificate(identity.certificateFile());
+      // The JDK's reader: a check every few hours loads no BouncyCastle (see JdkPem).
+      X509Certificate current = JdkPem.certificatesOrPem(identity.certificateFile()).get(0);
       Decision decision = decide(current.getNotBefore().toInstant(), current.getNotAfter().toInstant(),
           clock.instant());
       if (decision.action() == Action.RENEW) {

@@ -1,5 +1,6 @@
 package io.infraveil.host.grpc;
 
+import io.infraveil.certs.JdkPem;
 import io.infraveil.certs.KeyMatch;
 import io.infraveil.certs.Pem;
 import io.infraveil.host.fs.AtomicFiles;
@@ -136,7 +137,7 @@ public final class HostIdentityFiles {
   }
 
   public PrivateKey readKey() throws IOException {
-    return Pem.readPrivateKey(keyFile());
+    return JdkPem.privateKeyOrPem(keyFile());
   }
 
   /** Writes the certificate and CA bundle (0644). */

@@ -30,6 +30,23 @@ class HostJvmOptionsTest {
         Map.of(HostJvmOptions.AGENT_ENV, "-Xmx1g")));
   }
 
+  // The scripts start a launcher without Java code to ask: they hold the same list, less the
+  // options the Java side adds only where the JVM knows them (TrimNativeHeapInterval).
+  @Test
+  void theStartScriptsHoldTheLaunchersDefaults() throws Exception {
+    List<String> expected = HostJvmOptions.LAUNCHER_DEFAULTS.stream()
+        .filter(o -> !o.startsWith("-XX:TrimNativeHeapInterval")).toList();
+    java.nio.file.Path root = java.nio.file.Path.of("..").toAbsolutePath().normalize();
+    for (String script : List.of("bin/infraveil", "dist/src/main/dist/bin/infraveil")) {
+      String text = java.nio.file.Files.readString(root.resolve(script));
+      java.util.regex.Matcher m = java.util.regex.Pattern
+          .compile("(?m)^LAUNCHER_DEFAULTS=\"([^\"]*)\"").matcher(text);
+      assertTrue(m.find(), "no LAUNCHER_DEFAULTS=\"...\" line in " + script);
+      assertEquals(expected, List.of(m.group(1).trim().split("\\s+")),
+          script + " must hold HostJvmOptions.LAUNCHER_DEFAULTS");
+    }
+  }
+
   // Every default is one this JVM accepts (a JVM refuses to start on an unknown option).
   @Test
   void thisJvmStartsWithTheDefaults() throws Exception {
