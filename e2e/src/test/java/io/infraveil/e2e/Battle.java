@@ -299,7 +299,7 @@ final class Battle {
   static Path brokenStart(Path dir) throws IOException {
     Path config = dir.resolve("config.yaml");
     String text = Files.readString(config);
-    String broken = text.replace("start: [ \"exec java Hello.java\" ]",
+    String broken = text.replace(Cluster.HELLO_START,
         "start: [ \"echo this version cannot start >&2; exit 1\" ]");
     if (broken.equals(text)) {
       throw new IllegalStateException(config + " has no start line to break; update the test");

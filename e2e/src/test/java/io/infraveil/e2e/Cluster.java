@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  * ROOT/ctl.yaml             ctl context
  * ROOT/controlplane/        control plane data dir (H2, master key)
  * ROOT/hosts/NAME/          host data dir of launcher NAME (identity, cache, agents/...)
- * ROOT/apps/                copies of examples/hello moved to a free port
+ * ROOT/apps/                copies of examples/hello moved to a free port, Hello.java compiled
  * ROOT/logs/*.log           stdout+stderr of every process started here
  * </pre>
  *
@@ -387,21 +387,40 @@ public final class Cluster implements AutoCloseable {
 
   // ---------------------------------------------------------------- apps and services
 
+  /** The start command of examples/hello as its config.yaml has it (source-file mode). */
+  static final String HELLO_SOURCE_START = "start: [ \"exec java Hello.java\" ]";
   /**
-   * A copy of {@code examples/hello} under ROOT/apps with {@code VERSION} set to {@code version}
-   * and its port (config.yaml's {@code PORT} and health check) moved to {@link #helloPort()}.
+   * The start command of {@link #helloApp} copies: the class compiled once by the harness, on a
+   * quick-starting JVM. Source-file mode compiles Hello.java at every start, seconds of CPU on
+   * two busy cores each time a service starts or heals; the example's own start line runs in
+   * {@code DevCommandIT} and {@code ReleaseInstallIT}.
+   */
+  static final String HELLO_START =
+      "start: [ \"exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp . Hello\" ]";
+
+  /**
+   * A copy of {@code examples/hello} under ROOT/apps with {@code VERSION} set to {@code version},
+   * its port (config.yaml's {@code PORT} and health check) moved to {@link #helloPort()}, and
+   * Hello.java compiled beside it ({@link #HELLO_START}).
    */
   public synchronized Path helloApp(String version) throws IOException {
     Path source = repoRoot().resolve("examples/hello");
     Path copy = root.resolve("apps").resolve("hello-" + version + "-" + (++apps));
     copyTree(source, copy);
     Files.writeString(copy.resolve("VERSION"), version + "\n");
+    int compiled = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null,
+        "-d", copy.toString(), copy.resolve("Hello.java").toString());
+    if (compiled != 0) {
+      throw new IllegalStateException("javac " + copy.resolve("Hello.java") + " exited " + compiled);
+    }
     Path config = copy.resolve("config.yaml");
     String text = Files.readString(config);
-    if (!text.contains("8080")) {
-      throw new IllegalStateException(config + " no longer mentions port 8080; update the harness");
+    if (!text.contains("8080") || !text.contains(HELLO_SOURCE_START)) {
+      throw new IllegalStateException(config + " no longer mentions port 8080 or "
+          + HELLO_SOURCE_START + "; update the harness");
     }
-    Files.writeString(config, text.replace("8080", Integer.toString(helloPort)));
+    Files.writeString(config, text.replace("8080", Integer.toString(helloPort))
+        .replace(HELLO_SOURCE_START, HELLO_START));
     return copy;
   }
 
