@@ -52,6 +52,11 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
           + "10 MiB, 3 kept (default: ${DEFAULT-VALUE}).")
   String logFormat;
 
+  @Option(names = io.infraveil.host.jvm.AgentClassArchive.TRAINING_OPTION, hidden = true,
+      description = "Loads what an agent's start loads and exits (the launcher's class-archive"
+          + " training run); touches no deployment.")
+  boolean classArchiveTraining;
+
   @Option(names = "--report-reconnect-max", converter = DurationConverter.class,
       description = "Cap of the reconnect and fetch-retry backoff (default 30s).")
   java.time.Duration reconnectMax;
@@ -104,6 +109,9 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (classArchiveTraining) {
+      return ClassArchiveTraining.run(dataDir);
+    }
     // Before anything else: a second agent for the deployment must not touch its files.
     AgentLock.Attempt attempt;
     try {
