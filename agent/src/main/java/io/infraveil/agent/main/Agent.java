@@ -252,17 +252,20 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent open(Path dataDir, String deployment, Settings settings, Clock clock,
       ScheduledExecutorService scheduler) throws IOException {
-    HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
-    HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
-        new IOException(identity.hostInfoFile() + " does not exist; enroll the launcher first"));
-    AgentDesired desired = AgentDesired.read(dataDir, deployment);
-    String target = desired.controlPlane().isBlank() ? host.controlPlane()
-        : desired.controlPlane();
-    ControlPlaneChannel channel = ControlPlaneChannels.mutualTls(target, identity,
-        ControlPlaneChannels.Settings.DEFAULTS);
-    channel.addSwitchListener((now, was) -> LOG.log(System.Logger.Level.INFO,
-        "connected to control plane " + now + was.map(w -> " (was " + w + ")").orElse("")));
+    return open(dataDir, deployment, openChannel(dataDir, deployment), settings, clock,
+        scheduler);
+  }
+
+  /**
+   * As above, over {@code channel} from {@link #openChannel} (started before the agent's other
+   * start work, which it overlaps); the agent owns it from here.
+   */
+  static Agent open(Path dataDir, String deployment, DeferredChannel channel, Settings settings,
+      Clock clock, ScheduledExecutorService scheduler) throws IOException {
     try {
+      HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
+      HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
+          new IOException(identity.hostInfoFile() + " does not exist; enroll the launcher first"));
       byte[] hostSecret = identity.readSecret();
       PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel, hostSecret);
       return new Agent(dataDir, deployment, host.name(), settings, channel, channel, store,
@@ -271,6 +274,33 @@ public final class Agent implements AutoCloseable {
       channel.shutdownNow();
       throw e;
     }
+  }
+
+  /**
+   * Starts building the mutual-TLS channel to the control plane named in desired.json (else
+   * host.json) on a thread of its own: the TLS context and the Netty channel are the longest
+   * part of an agent's start, and running a version the launcher cached needs neither. A
+   * channel that cannot be built is logged and fails every call that uses it.
+   */
+  static DeferredChannel openChannel(Path dataDir, String deployment) {
+    return DeferredChannel.building(() -> {
+      try {
+        HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
+        HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
+            new IOException(identity.hostInfoFile() + " does not exist; enroll the launcher "
+                + "first"));
+        AgentDesired desired = AgentDesired.read(dataDir, deployment);
+        String target = desired.controlPlane().isBlank() ? host.controlPlane()
+            : desired.controlPlane();
+        ControlPlaneChannel channel = ControlPlaneChannels.mutualTls(target, identity,
+            ControlPlaneChannels.Settings.DEFAULTS);
+        channel.addSwitchListener((now, was) -> LOG.log(System.Logger.Level.INFO,
+            "connected to control plane " + now + was.map(w -> " (was " + w + ")").orElse("")));
+        return channel;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e.getMessage(), e);
+      }
+    }, "agent-channel");
   }
 
   /** Starts reporting, then decides what to run and runs it (may block on the first fetch). */

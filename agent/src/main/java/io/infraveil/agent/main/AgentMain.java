@@ -129,21 +129,24 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
       return EXIT_ALREADY_SUPERVISED;
     }
     try {
+      // Built while logging is configured and the agent's state is read: the longest part.
+      DeferredChannel channel = Agent.openChannel(dataDir, deployment);
       try {
         configureLogging();
       } catch (RuntimeException e) {
         System.err.println("agent for deployment '" + deployment + "' cannot start: "
             + e.getMessage());
+        channel.shutdownNow();
         return 1;
       }
-      return supervise();
+      return supervise(channel);
     } finally {
       // The lock must live as long as this process: the kernel drops it when the process ends.
       java.lang.ref.Reference.reachabilityFence(attempt);
     }
   }
 
-  private int supervise() throws InterruptedException {
+  private int supervise(DeferredChannel channel) throws InterruptedException {
     AtomicInteger threads = new AtomicInteger();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "agent-scheduler-" + threads.incrementAndGet());
@@ -152,7 +155,7 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     });
     Agent agent;
     try {
-      agent = Agent.open(dataDir, deployment, settings(), Clock.systemUTC(),
+      agent = Agent.open(dataDir, deployment, channel, settings(), Clock.systemUTC(),
           scheduler);
     } catch (java.io.IOException | RuntimeException e) {
       System.err.println("agent for deployment '" + deployment + "' cannot start: "
