@@ -111,6 +111,8 @@ public final class Agent implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final PayloadStore store;
   private final ManagedChannel ownedChannel;
+  /** Done when the channel can take calls without waiting ({@link DeferredChannel}). */
+  private final java.util.concurrent.CompletionStage<?> reportingChannel;
   private final KnownPayloads known;
   private final CachedReleaseProvider releases;
   /** When each step of starting the desired version was reached, for the pipeline telemetry. */
@@ -164,6 +166,8 @@ public final class Agent implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.ownedChannel = ownedChannel;
+    this.reportingChannel = channel instanceof DeferredChannel deferred ? deferred.built()
+        : java.util.concurrent.CompletableFuture.completedFuture(null);
     this.agentDir = AgentDesired.agentDir(dataDir, deployment);
     this.desired = AgentDesired.read(dataDir, deployment);
     removeStaleTemps(agentDir);
@@ -306,8 +310,13 @@ public final class Agent implements AutoCloseable {
   /** Starts reporting, then decides what to run and runs it (may block on the first fetch). */
   public void start() {
     timeline.ready(clock.instant());
-    heartbeat.start();
-    shipper.start();
+    // Reporting starts once the channel is built, so no scheduler thread waits for it.
+    reportingChannel.thenRun(() -> {
+      if (!fetcher.isShutdown()) { // not closed meanwhile
+        heartbeat.start();
+        shipper.start();
+      }
+    });
     metricsWriter.start();
     Optional<StartPlan> early = StartPlan.beforeFetch(facts);
     StartPlan decided;

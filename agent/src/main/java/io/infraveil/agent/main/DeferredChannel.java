@@ -55,6 +55,11 @@ final class DeferredChannel extends ManagedChannel {
     return new DeferredChannel(built);
   }
 
+  /** Completes when the channel is built (exceptionally when it cannot be). */
+  java.util.concurrent.CompletionStage<? extends ManagedChannel> built() {
+    return built.copy();
+  }
+
   /** The built channel, waiting for it. */
   ManagedChannel channel() {
     try {
