@@ -124,8 +124,15 @@ public final class Agent implements AutoCloseable {
   private final SecretsFetcher secretsFetcher;
   private final HeartbeatClient heartbeat;
   private final LogShipper shipper;
-  private final AgentMetrics metrics;
-  private final AgentMetricsWriter metricsWriter;
+  private final String deployment;
+  /**
+   * Made once {@link #start()} carried out what to run: the meter registry and its JVM meters
+   * are a large part of a start otherwise, and nothing on the way to the new version needs them.
+   */
+  private final java.util.concurrent.CompletableFuture<AgentMetrics> metrics =
+      new java.util.concurrent.CompletableFuture<>();
+  private final java.util.concurrent.CompletableFuture<AgentMetricsWriter> metricsWriter =
+      new java.util.concurrent.CompletableFuture<>();
   private final Backoff fetchBackoff;
   /** Runs payload fetches, which block on the network, off the scheduler. */
   private final ExecutorService fetcher;
@@ -221,21 +228,14 @@ public final class Agent implements AutoCloseable {
       timeline.observe(snapshot);
       heartbeat.changed();
     });
-    this.metrics = new AgentMetrics(agentDir.resolve(MetricsTextFiles.FILE_NAME), deployment,
-        new AgentMetrics.Reporting() {
-          @Override
-          public boolean connected() {
-            return heartbeat.isConnected();
-          }
-
-          @Override
-          public int unackedEvents() {
-            return heartbeat.pendingEvents();
-          }
-        });
-    this.metricsWriter = new AgentMetricsWriter(metrics, supervisor::snapshot, scheduler,
-        settings.heartbeatInterval());
-    supervisor.addListener(metricsWriter::changed);
+    this.deployment = deployment;
+    supervisor.addListener(snapshot -> {
+      // Before the writer exists there is nothing to update: it starts from the latest state.
+      AgentMetricsWriter writer = metricsWriter.getNow(null);
+      if (writer != null) {
+        writer.changed(snapshot);
+      }
+    });
   }
 
   /** The files this agent writes in its dir (desired.json is the launcher's). */
@@ -317,7 +317,14 @@ public final class Agent implements AutoCloseable {
         shipper.start();
       }
     });
-    metricsWriter.start();
+    try {
+      startDesired();
+    } finally {
+      startMetrics();
+    }
+  }
+
+  private void startDesired() {
     Optional<StartPlan> early = StartPlan.beforeFetch(facts);
     StartPlan decided;
     if (early.isPresent()) {
@@ -345,6 +352,29 @@ public final class Agent implements AutoCloseable {
             AgentHandover.FILE), e);
       }
     }
+  }
+
+  /** Makes the metrics and starts writing them (not after a close). */
+  private void startMetrics() {
+    AgentMetrics made = new AgentMetrics(agentDir.resolve(MetricsTextFiles.FILE_NAME),
+        deployment, new AgentMetrics.Reporting() {
+          @Override
+          public boolean connected() {
+            return heartbeat.isConnected();
+          }
+
+          @Override
+          public int unackedEvents() {
+            return heartbeat.pendingEvents();
+          }
+        });
+    AgentMetricsWriter writer = new AgentMetricsWriter(made, supervisor::snapshot, scheduler,
+        settings.heartbeatInterval());
+    metrics.complete(made);
+    if (!fetcher.isShutdown()) { // not closed meanwhile
+      writer.start();
+    }
+    metricsWriter.complete(writer);
   }
 
   /**
@@ -381,7 +411,7 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     fetcher.shutdownNow();
-    metricsWriter.close();
+    metricsWriter.thenAccept(AgentMetricsWriter::close);
     heartbeat.close();
     shipper.close();
     supervisor.close();
@@ -398,9 +428,12 @@ public final class Agent implements AutoCloseable {
     return supervisor.snapshot();
   }
 
-  /** This agent's metrics, also written to {@code metrics.prom} in its directory. */
+  /**
+   * This agent's metrics, also written to {@code metrics.prom} in its directory; made once
+   * {@link #start()} carried out what to run (waits for that).
+   */
   public AgentMetrics metrics() {
-    return metrics;
+    return metrics.join();
   }
 
   /** Events waiting for the control plane's ack (all of them while detached). */
@@ -565,7 +598,7 @@ public final class Agent implements AutoCloseable {
     @Override
     public List<AgentEvent> drainEvents() {
       List<AgentEvent> drained = supervisor.drainEvents();
-      metrics.recorded(drained);
+      metrics.thenAccept(made -> made.recorded(drained)); // counted once the metrics exist
       return drained;
     }
 

@@ -129,6 +129,27 @@ class AgentTest {
 
   // Temp files of the agent's own state writes, left by a crash, are removed at start; the
   // launcher's desired.json temp (it may be writing right now) is left alone.
+  // The metrics are made after the start carried out what to run (their registry and JVM
+  // meters are a large part of a start): the file still shows the state as it is by then.
+  @Test
+  void writesMetricsOfTheStartedVersionOnceItRuns() throws Exception {
+    store.answers.put(A, CacheResult.cached(data));
+    Agent agent = agent(A, false);
+    agent.start();
+    await(agent, "A running", s -> runningPid(s) > 0);
+
+    Path file = data.resolve("agents/web/metrics.prom");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    String text = "";
+    while (System.nanoTime() < deadline
+        && !text.contains("infraveil_agent_services_up{deployment=\"web\"} 1.0")) {
+      text = Files.exists(file) ? Files.readString(file) : "";
+      Thread.sleep(20);
+    }
+    assertTrue(text.contains("infraveil_agent_services_up{deployment=\"web\"} 1.0"), text);
+    assertEquals(file, agent.metrics().file());
+  }
+
   // The channel is built on a thread of its own (Agent.openChannel): the version the launcher
   // cached is verified, extracted and started without waiting for it.
   @Test
