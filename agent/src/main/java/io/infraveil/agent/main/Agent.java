@@ -281,13 +281,15 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Starts building the mutual-TLS channel to the control plane named in desired.json (else
-   * host.json) on a thread of its own: the TLS context and the Netty channel are the longest
-   * part of an agent's start, and running a version the launcher cached needs neither. A
-   * channel that cannot be built is logged and fails every call that uses it.
+   * The mutual-TLS channel to the control plane named in desired.json (else host.json), built
+   * on a thread of its own once {@link #start()} carried out what to run, or earlier when a call
+   * needs it (a payload the launcher did not cache, the deployment's secrets): the TLS context
+   * and the Netty channel were the longest part of an agent's start, and building them beside
+   * the payload's verification and extraction slowed those on a busy host. A channel that cannot
+   * be built is logged and fails every call that uses it.
    */
   static DeferredChannel openChannel(Path dataDir, String deployment) {
-    return DeferredChannel.building(() -> {
+    return DeferredChannel.lazy(() -> {
       try {
         HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
         HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
@@ -320,6 +322,9 @@ public final class Agent implements AutoCloseable {
     try {
       startDesired();
     } finally {
+      if (ownedChannel instanceof DeferredChannel deferred) {
+        deferred.buildNow(); // for the heartbeat, unless a fetch needed it already
+      }
       startMetrics();
     }
   }

@@ -196,7 +196,7 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
       return EXIT_ALREADY_SUPERVISED;
     }
     try {
-      // Built while logging is configured and the agent's state is read: the longest part.
+      // Built once the version runs, or when a call needs it: the longest part of a start.
       DeferredChannel channel = Agent.openChannel(dataDir, deployment);
       try {
         configureLogging();

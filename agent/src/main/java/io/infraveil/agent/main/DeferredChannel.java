@@ -16,10 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
- * The agent's channel to the control plane while it is still being built on a thread of its
- * own: building the mutual-TLS context and the Netty channel is the longest part of an agent's
- * start, and nothing on the way to running the desired version needs it when the launcher has
- * cached the payload. A call waits for the channel; a channel that could not be built fails
+ * The agent's channel to the control plane, built on a thread of its own when first needed or
+ * when asked ({@link #buildNow()}): building the mutual-TLS context and the Netty channel was the
+ * longest part of an agent's start, and nothing on the way to running the desired version needs
+ * it when the launcher has cached the payload. A call waits for the channel; a channel that could not be built fails
  * each call with {@code UNAVAILABLE} naming why (the agent keeps supervising, as with a control
  * plane out of reach).
  */
@@ -27,14 +27,40 @@ final class DeferredChannel extends ManagedChannel {
 
   private final CompletableFuture<? extends ManagedChannel> built;
   private final AtomicBoolean shutdown = new AtomicBoolean();
+  /** Starts the build, once. */
+  private final Runnable start;
+  private final AtomicBoolean started = new AtomicBoolean();
 
-  private DeferredChannel(CompletableFuture<? extends ManagedChannel> built) {
+  private DeferredChannel(CompletableFuture<? extends ManagedChannel> built, Runnable start) {
     this.built = Objects.requireNonNull(built, "built");
+    this.start = Objects.requireNonNull(start, "start");
   }
 
-  /** Starts building with {@code build} on a new daemon thread named {@code threadName}. */
-  static DeferredChannel building(Supplier<? extends ManagedChannel> build, String threadName) {
+  /**
+   * A channel built with {@code build} on a new daemon thread named {@code threadName}, started
+   * by {@link #buildNow()} or by the first call that needs the channel.
+   */
+  static DeferredChannel lazy(Supplier<? extends ManagedChannel> build, String threadName) {
     CompletableFuture<ManagedChannel> built = new CompletableFuture<>();
+    return new DeferredChannel(built, () -> startBuilding(build, threadName, built));
+  }
+
+  /** As {@link #lazy}, the build started at once. */
+  static DeferredChannel building(Supplier<? extends ManagedChannel> build, String threadName) {
+    DeferredChannel channel = lazy(build, threadName);
+    channel.buildNow();
+    return channel;
+  }
+
+  /** Starts building the channel unless it is under way. */
+  void buildNow() {
+    if (started.compareAndSet(false, true)) {
+      start.run();
+    }
+  }
+
+  private static void startBuilding(Supplier<? extends ManagedChannel> build, String threadName,
+      CompletableFuture<ManagedChannel> built) {
     Thread thread = new Thread(() -> {
       try {
         built.complete(build.get());
@@ -47,12 +73,13 @@ final class DeferredChannel extends ManagedChannel {
     }, threadName);
     thread.setDaemon(true);
     thread.start();
-    return new DeferredChannel(built);
   }
 
   /** Over a channel being built elsewhere (tests). */
   static DeferredChannel of(CompletableFuture<? extends ManagedChannel> built) {
-    return new DeferredChannel(built);
+    DeferredChannel channel = new DeferredChannel(built, () -> { });
+    channel.buildNow(); // under way elsewhere
+    return channel;
   }
 
   /** Completes when the channel is built (exceptionally when it cannot be). */
@@ -62,6 +89,7 @@ final class DeferredChannel extends ManagedChannel {
 
   /** The built channel, waiting for it. */
   ManagedChannel channel() {
+    buildNow();
     try {
       return built.join();
     } catch (CompletionException e) {
@@ -89,6 +117,9 @@ final class DeferredChannel extends ManagedChannel {
   @Override
   public ManagedChannel shutdown() {
     shutdown.set(true);
+    if (!started.get()) {
+      built.completeExceptionally(new IllegalStateException("shut down before it was built"));
+    }
     built.thenAccept(ManagedChannel::shutdown);
     return this;
   }
@@ -96,6 +127,9 @@ final class DeferredChannel extends ManagedChannel {
   @Override
   public ManagedChannel shutdownNow() {
     shutdown.set(true);
+    if (!started.get()) {
+      built.completeExceptionally(new IllegalStateException("shut down before it was built"));
+    }
     built.thenAccept(ManagedChannel::shutdownNow);
     return this;
   }

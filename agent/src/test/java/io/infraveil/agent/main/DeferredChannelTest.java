@@ -88,6 +88,49 @@ class DeferredChannelTest {
   }
 
   @Test
+  void aLazyChannelIsBuiltByItsFirstCallOrWhenAsked() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger builds =
+        new java.util.concurrent.atomic.AtomicInteger();
+    DeferredChannel channel = DeferredChannel.lazy(() -> {
+      builds.incrementAndGet();
+      return real;
+    }, "test-channel");
+    assertEquals(0, builds.get(), "nothing built before it is needed");
+
+    assertEquals("echo hi", ClientCalls.blockingUnaryCall(channel, SAY, CallOptions.DEFAULT,
+        "hi"));
+    channel.buildNow();
+    assertEquals(1, builds.get());
+
+    DeferredChannel asked = DeferredChannel.lazy(() -> {
+      builds.incrementAndGet();
+      return real;
+    }, "test-channel");
+    asked.buildNow();
+    ((java.util.concurrent.CompletableFuture<?>) asked.built()).get(10, TimeUnit.SECONDS);
+    assertEquals(2, builds.get());
+  }
+
+  @Test
+  void aLazyChannelShutDownBeforeItsBuildIsNeverBuilt() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger builds =
+        new java.util.concurrent.atomic.AtomicInteger();
+    DeferredChannel channel = DeferredChannel.lazy(() -> {
+      builds.incrementAndGet();
+      return real;
+    }, "test-channel");
+
+    channel.shutdownNow();
+
+    assertTrue(channel.isTerminated());
+    assertTrue(channel.awaitTermination(1, TimeUnit.SECONDS));
+    assertEquals(Status.Code.UNAVAILABLE, assertThrows(StatusRuntimeException.class,
+        () -> ClientCalls.blockingUnaryCall(channel, SAY, CallOptions.DEFAULT, "hi"))
+        .getStatus().getCode());
+    assertEquals(0, builds.get());
+  }
+
+  @Test
   void aChannelThatCannotBeBuiltFailsEachCallNamingWhy() {
     DeferredChannel channel = DeferredChannel.building(() -> {
       throw new IllegalStateException("host.key is not a PKCS#8 private key");
