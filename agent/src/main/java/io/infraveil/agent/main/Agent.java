@@ -261,8 +261,8 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * As above, over {@code channel} from {@link #openChannel} (started before the agent's other
-   * start work, which it overlaps); the agent owns it from here.
+   * As above, over {@code channel} from {@link #openChannel} (made before logging is
+   * configured, built when {@link #start()} or a call needs it); the agent owns it from here.
    */
   static Agent open(Path dataDir, String deployment, DeferredChannel channel, Settings settings,
       Clock clock, ScheduledExecutorService scheduler) throws IOException {
