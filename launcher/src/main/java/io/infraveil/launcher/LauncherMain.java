@@ -4,6 +4,7 @@ import io.infraveil.host.grpc.ControlPlaneChannel;
 import io.infraveil.host.grpc.ControlPlaneChannels;
 import io.infraveil.host.grpc.ControlPlaneEndpoints;
 import io.infraveil.host.grpc.HostIdentityFiles;
+import io.infraveil.host.jvm.AgentClassArchive;
 import io.infraveil.host.options.CommandConfig;
 import io.infraveil.host.options.ConfigFile;
 import io.infraveil.host.options.ConfigFileException;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -251,10 +253,17 @@ public final class LauncherMain implements Callable<Integer> {
     CachePrefetcher prefetcher = new CachePrefetcher(PayloadCache.forHost(
         new CacheLayout(dataDir.toAbsolutePath()), channel, HostKeys.fromSecret(identity.readSecret())),
         clock, log);
+    List<String> agents = agentCommand();
+    Optional<AgentClassArchive> classArchive = agentCommand == null
+        ? AgentClassArchive.of(dataDir.toAbsolutePath().resolve(CLASS_ARCHIVE_DIR), agents,
+            AGENT_MAIN_CLASS)
+        : Optional.empty();
     Reconciler reconciler = new Reconciler(
         new Reconciler.Settings(dataDir.toAbsolutePath(), controlPlane.toString(),
-            agentCommand(),
-            stopGrace, stopMargin, reconcileInterval),
+            agents,
+            stopGrace, stopMargin, reconcileInterval)
+            .withAgentCommandAtSpawn(command -> classArchive.map(a -> a.withArchive(command))
+                .orElse(command)),
         new FileStateStore(dataDir.toAbsolutePath()),
         new CrashBudget(crashWindow, crashLimit, suspendCooldown, suspendCooldownMax),
         prefetcher, clock, scheduler, log);
@@ -283,8 +292,38 @@ public final class LauncherMain implements Callable<Integer> {
         metricsServer == null ? "off" : metricsServer.url());
     reconciler.start();
     sync.start();
+    classArchive.ifPresent(archive -> makeInBackground(archive, dataDir.toAbsolutePath(), log));
     new CertificateRenewer(identity, channel, clock, scheduler, log, Duration.ofHours(1)).start();
     stopped.await();
     return 0;
+  }
+  /** Where the agents' class-data archive is kept, in the data dir. */
+  static final String CLASS_ARCHIVE_DIR = "class-archive";
+  static final String AGENT_MAIN_CLASS = "io.infraveil.agent.main.AgentMain";
+  private static final Duration CLASS_ARCHIVE_TRAINING_TIMEOUT = Duration.ofMinutes(2);
+
+  /**
+   * Makes the agents' class-data archive on a thread of its own when it does not exist yet
+   * (once per JDK and jars); agents spawned meanwhile start without it.
+   */
+  private static void makeInBackground(AgentClassArchive archive, Path dataDir, LauncherLog log) {
+    if (archive.exists()) {
+      return;
+    }
+    Thread thread = new Thread(() -> {
+      try {
+        boolean made = archive.make(dataDir, dataDir.resolve(CLASS_ARCHIVE_DIR)
+            .resolve("training.log"), CLASS_ARCHIVE_TRAINING_TIMEOUT);
+        log.event(made ? "agent_class_archive_made" : "agent_class_archive_failed", "file",
+            archive.file(), "log", dataDir.resolve(CLASS_ARCHIVE_DIR).resolve("training.log"));
+      } catch (java.io.IOException | RuntimeException e) {
+        log.event("agent_class_archive_failed", "file", archive.file(), "error", e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "agent-class-archive");
+    thread.setDaemon(true);
+    thread.setPriority(Thread.MIN_PRIORITY);
+    thread.start();
   }
 }

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.RejectedExecutionException;
@@ -64,7 +65,8 @@ public final class Reconciler {
    * ({@link AgentStopGrace}).
    */
   public record Settings(Path dataDir, String controlPlane, List<String> agentCommand,
-      Duration stopGrace, Duration stopMargin, Duration interval) {
+      Duration stopGrace, Duration stopMargin, Duration interval,
+      UnaryOperator<List<String>> agentCommandAtSpawn) {
 
     /** The default margin over the services' longest stop_timeout. */
     public static final Duration DEFAULT_STOP_MARGIN = Duration.ofSeconds(5);
@@ -79,6 +81,23 @@ public final class Reconciler {
       Objects.requireNonNull(stopGrace, "stopGrace");
       Objects.requireNonNull(stopMargin, "stopMargin");
       Objects.requireNonNull(interval, "interval");
+      Objects.requireNonNull(agentCommandAtSpawn, "agentCommandAtSpawn");
+    }
+
+    /** Spawning {@code agentCommand} as it is. */
+    public Settings(Path dataDir, String controlPlane, List<String> agentCommand,
+        Duration stopGrace, Duration stopMargin, Duration interval) {
+      this(dataDir, controlPlane, agentCommand, stopGrace, stopMargin, interval,
+          UnaryOperator.identity());
+    }
+
+    /**
+     * As it is, with {@code atSpawn} applied to the agent command at each spawn (the agents'
+     * class-data archive is named once it exists).
+     */
+    public Settings withAgentCommandAtSpawn(UnaryOperator<List<String>> atSpawn) {
+      return new Settings(dataDir, controlPlane, agentCommand, stopGrace, stopMargin, interval,
+          atSpawn);
     }
 
     public Settings(Path dataDir, String controlPlane, List<String> agentCommand,
@@ -567,7 +586,8 @@ public final class Reconciler {
       try {
         AgentDesiredFile.of(desired, settings.controlPlane(), fallback,
             state.desired().hostLabels()).write(settings.dataDir());
-        List<String> command = new ArrayList<>(settings.agentCommand());
+        List<String> command = new ArrayList<>(
+            settings.agentCommandAtSpawn().apply(settings.agentCommand()));
         command.addAll(List.of("--data-dir", settings.dataDir().toString(), "--deployment", name));
         Process process = ProcessGroups.startInNewSession(command, agentDir, Map.of(),
             agentDir.resolve("agent.out.log"), agentDir.resolve("agent.err.log"));

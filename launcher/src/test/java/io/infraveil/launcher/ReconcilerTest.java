@@ -154,6 +154,37 @@ class ReconcilerTest {
     assertTrue(Files.exists(data.resolve("agents/web/agent.out.log")));
   }
 
+  /**
+   * The agent command passes through the spawn-time adjustment at each spawn (the agents'
+   * class-data archive is named from the first spawn after it exists).
+   */
+  @Test
+  void eachSpawnAppliesTheSpawnTimeAdjustmentOfTheAgentCommand() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<String> extra =
+        new java.util.concurrent.atomic.AtomicReference<>("--without-archive");
+    reconciler = new Reconciler(new Reconciler.Settings(data, "cp.test:7443",
+        agents.agent("exec sleep 1000"), Duration.ofSeconds(2), Duration.ofSeconds(1),
+        Duration.ofHours(1)).withAgentCommandAtSpawn(command -> {
+          List<String> out = new java.util.ArrayList<>(command);
+          out.add(extra.get());
+          return out;
+        }), new FileStateStore(data), CrashBudget.defaults(), PayloadPrefetcher.AGENT_FETCHES,
+        agents.clock, scheduler, agents.log);
+    reconciler.acceptDesired(desired(1, web(V1, 1, false)));
+    reconciler.start();
+    settle();
+    awaitStarts(1);
+
+    extra.set("--with-archive");
+    reconciler.acceptDesired(desired(2, web(V2, 1, false)));
+    reconcileAndSettle();
+    reconcileAndSettle();
+    awaitStarts(2);
+
+    assertEquals(List.of("start --without-archive --data-dir " + data + " --deployment web",
+        "start --with-archive --data-dir " + data + " --deployment web"), agents.startLines());
+  }
+
   /** The host's labels from the desired state reach the agent in desired.json. */
   @Test
   void hostLabelsReachTheAgentInDesiredFile() throws Exception {

@@ -111,6 +111,8 @@ public final class Agent implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final PayloadStore store;
   private final ManagedChannel ownedChannel;
+  /** Done when the channel can take calls without waiting ({@link DeferredChannel}). */
+  private final java.util.concurrent.CompletionStage<?> reportingChannel;
   private final KnownPayloads known;
   private final CachedReleaseProvider releases;
   /** When each step of starting the desired version was reached, for the pipeline telemetry. */
@@ -122,8 +124,15 @@ public final class Agent implements AutoCloseable {
   private final SecretsFetcher secretsFetcher;
   private final HeartbeatClient heartbeat;
   private final LogShipper shipper;
-  private final AgentMetrics metrics;
-  private final AgentMetricsWriter metricsWriter;
+  private final String deployment;
+  /**
+   * Made once {@link #start()} carried out what to run: the meter registry and its JVM meters
+   * are a large part of a start otherwise, and nothing on the way to the new version needs them.
+   */
+  private final java.util.concurrent.CompletableFuture<AgentMetrics> metrics =
+      new java.util.concurrent.CompletableFuture<>();
+  private final java.util.concurrent.CompletableFuture<AgentMetricsWriter> metricsWriter =
+      new java.util.concurrent.CompletableFuture<>();
   private final Backoff fetchBackoff;
   /** Runs payload fetches, which block on the network, off the scheduler. */
   private final ExecutorService fetcher;
@@ -164,6 +173,8 @@ public final class Agent implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.ownedChannel = ownedChannel;
+    this.reportingChannel = channel instanceof DeferredChannel deferred ? deferred.built()
+        : java.util.concurrent.CompletableFuture.completedFuture(null);
     this.agentDir = AgentDesired.agentDir(dataDir, deployment);
     this.desired = AgentDesired.read(dataDir, deployment);
     removeStaleTemps(agentDir);
@@ -217,21 +228,14 @@ public final class Agent implements AutoCloseable {
       timeline.observe(snapshot);
       heartbeat.changed();
     });
-    this.metrics = new AgentMetrics(agentDir.resolve(MetricsTextFiles.FILE_NAME), deployment,
-        new AgentMetrics.Reporting() {
-          @Override
-          public boolean connected() {
-            return heartbeat.isConnected();
-          }
-
-          @Override
-          public int unackedEvents() {
-            return heartbeat.pendingEvents();
-          }
-        });
-    this.metricsWriter = new AgentMetricsWriter(metrics, supervisor::snapshot, scheduler,
-        settings.heartbeatInterval());
-    supervisor.addListener(metricsWriter::changed);
+    this.deployment = deployment;
+    supervisor.addListener(snapshot -> {
+      // Before the writer exists there is nothing to update: it starts from the latest state.
+      AgentMetricsWriter writer = metricsWriter.getNow(null);
+      if (writer != null) {
+        writer.changed(snapshot);
+      }
+    });
   }
 
   /** The files this agent writes in its dir (desired.json is the launcher's). */
@@ -252,17 +256,20 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent open(Path dataDir, String deployment, Settings settings, Clock clock,
       ScheduledExecutorService scheduler) throws IOException {
-    HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
-    HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
-        new IOException(identity.hostInfoFile() + " does not exist; enroll the launcher first"));
-    AgentDesired desired = AgentDesired.read(dataDir, deployment);
-    String target = desired.controlPlane().isBlank() ? host.controlPlane()
-        : desired.controlPlane();
-    ControlPlaneChannel channel = ControlPlaneChannels.mutualTls(target, identity,
-        ControlPlaneChannels.Settings.DEFAULTS);
-    channel.addSwitchListener((now, was) -> LOG.log(System.Logger.Level.INFO,
-        "connected to control plane " + now + was.map(w -> " (was " + w + ")").orElse("")));
+    return open(dataDir, deployment, openChannel(dataDir, deployment), settings, clock,
+        scheduler);
+  }
+
+  /**
+   * As above, over {@code channel} from {@link #openChannel} (made before logging is
+   * configured, built when {@link #start()} or a call needs it); the agent owns it from here.
+   */
+  static Agent open(Path dataDir, String deployment, DeferredChannel channel, Settings settings,
+      Clock clock, ScheduledExecutorService scheduler) throws IOException {
     try {
+      HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
+      HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
+          new IOException(identity.hostInfoFile() + " does not exist; enroll the launcher first"));
       byte[] hostSecret = identity.readSecret();
       PayloadStore store = CachePayloadStore.forHost(dataDir, deployment, channel, hostSecret);
       return new Agent(dataDir, deployment, host.name(), settings, channel, channel, store,
@@ -273,12 +280,56 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /**
+   * The mutual-TLS channel to the control plane named in desired.json (else host.json), built
+   * on a thread of its own once {@link #start()} carried out what to run, or earlier when a call
+   * needs it (a payload the launcher did not cache, the deployment's secrets): the TLS context
+   * and the Netty channel were the longest part of an agent's start, and building them beside
+   * the payload's verification and extraction slowed those on a busy host. A channel that cannot
+   * be built is logged and fails every call that uses it.
+   */
+  static DeferredChannel openChannel(Path dataDir, String deployment) {
+    return DeferredChannel.lazy(() -> {
+      try {
+        HostIdentityFiles identity = HostIdentityFiles.inDataDir(dataDir);
+        HostIdentityFiles.HostInfo host = identity.readHostInfo().orElseThrow(() ->
+            new IOException(identity.hostInfoFile() + " does not exist; enroll the launcher "
+                + "first"));
+        AgentDesired desired = AgentDesired.read(dataDir, deployment);
+        String target = desired.controlPlane().isBlank() ? host.controlPlane()
+            : desired.controlPlane();
+        ControlPlaneChannel channel = ControlPlaneChannels.mutualTls(target, identity,
+            ControlPlaneChannels.Settings.DEFAULTS);
+        channel.addSwitchListener((now, was) -> LOG.log(System.Logger.Level.INFO,
+            "connected to control plane " + now + was.map(w -> " (was " + w + ")").orElse("")));
+        return channel;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e.getMessage(), e);
+      }
+    }, "agent-channel");
+  }
+
   /** Starts reporting, then decides what to run and runs it (may block on the first fetch). */
   public void start() {
     timeline.ready(clock.instant());
-    heartbeat.start();
-    shipper.start();
-    metricsWriter.start();
+    // Reporting starts once the channel is built, so no scheduler thread waits for it.
+    reportingChannel.thenRun(() -> {
+      if (!fetcher.isShutdown()) { // not closed meanwhile
+        heartbeat.start();
+        shipper.start();
+      }
+    });
+    try {
+      startDesired();
+    } finally {
+      if (ownedChannel instanceof DeferredChannel deferred) {
+        deferred.buildNow(); // for the heartbeat, unless a fetch needed it already
+      }
+      startMetrics();
+    }
+  }
+
+  private void startDesired() {
     Optional<StartPlan> early = StartPlan.beforeFetch(facts);
     StartPlan decided;
     if (early.isPresent()) {
@@ -306,6 +357,29 @@ public final class Agent implements AutoCloseable {
             AgentHandover.FILE), e);
       }
     }
+  }
+
+  /** Makes the metrics and starts writing them (not after a close). */
+  private void startMetrics() {
+    AgentMetrics made = new AgentMetrics(agentDir.resolve(MetricsTextFiles.FILE_NAME),
+        deployment, new AgentMetrics.Reporting() {
+          @Override
+          public boolean connected() {
+            return heartbeat.isConnected();
+          }
+
+          @Override
+          public int unackedEvents() {
+            return heartbeat.pendingEvents();
+          }
+        });
+    AgentMetricsWriter writer = new AgentMetricsWriter(made, supervisor::snapshot, scheduler,
+        settings.heartbeatInterval());
+    metrics.complete(made);
+    if (!fetcher.isShutdown()) { // not closed meanwhile
+      writer.start();
+    }
+    metricsWriter.complete(writer);
   }
 
   /**
@@ -342,7 +416,7 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     fetcher.shutdownNow();
-    metricsWriter.close();
+    metricsWriter.thenAccept(AgentMetricsWriter::close);
     heartbeat.close();
     shipper.close();
     supervisor.close();
@@ -359,9 +433,12 @@ public final class Agent implements AutoCloseable {
     return supervisor.snapshot();
   }
 
-  /** This agent's metrics, also written to {@code metrics.prom} in its directory. */
+  /**
+   * This agent's metrics, also written to {@code metrics.prom} in its directory; made once
+   * {@link #start()} carried out what to run (waits for that).
+   */
   public AgentMetrics metrics() {
-    return metrics;
+    return metrics.join();
   }
 
   /** Events waiting for the control plane's ack (all of them while detached). */
@@ -526,7 +603,7 @@ public final class Agent implements AutoCloseable {
     @Override
     public List<AgentEvent> drainEvents() {
       List<AgentEvent> drained = supervisor.drainEvents();
-      metrics.recorded(drained);
+      metrics.thenAccept(made -> made.recorded(drained)); // counted once the metrics exist
       return drained;
     }
 

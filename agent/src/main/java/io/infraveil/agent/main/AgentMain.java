@@ -52,6 +52,11 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
           + "10 MiB, 3 kept (default: ${DEFAULT-VALUE}).")
   String logFormat;
 
+  @Option(names = io.infraveil.host.jvm.AgentClassArchive.TRAINING_OPTION, hidden = true,
+      description = "Loads what an agent's start loads and exits (the launcher's class-archive"
+          + " training run); touches no deployment.")
+  boolean classArchiveTraining;
+
   @Option(names = "--report-reconnect-max", converter = DurationConverter.class,
       description = "Cap of the reconnect and fetch-retry backoff (default 30s).")
   java.time.Duration reconnectMax;
@@ -79,10 +84,77 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    int code = new CommandLine(new AgentMain()).execute(args);
+    java.util.Optional<AgentMain> quick = launcherForm(args);
+    int code;
+    if (quick.isPresent()) {
+      try {
+        code = quick.get().call();
+      } catch (Exception e) {
+        e.printStackTrace();
+        code = 1;
+      }
+    } else {
+      code = new CommandLine(new AgentMain()).execute(args);
+    }
     if (code != 0) {
       System.exit(code);
     }
+  }
+
+  /**
+   * The command line as the launcher writes it (each option known, as {@code --name value} or
+   * {@code --name=value}, with {@code --data-dir} and {@code --deployment}), read without
+   * picocli: its classes (Java 5 class files) stay out of the class-data archive, and building
+   * its model from the annotations was the largest part of an agent's start after the archive.
+   * Anything else (help, version, a typo, a bad value) is empty and goes through picocli, which
+   * explains it. {@code AgentMainTest} checks that both read every option alike.
+   */
+  static java.util.Optional<AgentMain> launcherForm(String[] args) {
+    AgentMain main = new AgentMain();
+    main.logFormat = "logfmt";
+    DurationConverter durations = new DurationConverter();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    try {
+      for (int i = 0; i < args.length; i++) {
+        String arg = args[i];
+        int eq = arg.indexOf('=');
+        String name = eq < 0 ? arg : arg.substring(0, eq);
+        if (!seen.add(name)) {
+          return java.util.Optional.empty(); // given twice: picocli says which
+        }
+        if (name.equals(io.infraveil.host.jvm.AgentClassArchive.TRAINING_OPTION) && eq < 0) {
+          main.classArchiveTraining = true;
+          continue;
+        }
+        String value;
+        if (eq >= 0) {
+          value = arg.substring(eq + 1);
+        } else if (i + 1 < args.length) {
+          value = args[++i];
+        } else {
+          return java.util.Optional.empty();
+        }
+        switch (name) {
+          case "--data-dir" -> main.dataDir = Path.of(value);
+          case "--deployment" -> main.deployment = value;
+          case "--stabilization" -> main.stabilization = durations.convert(value);
+          case "--healing-stable-period" -> main.healingStablePeriod = durations.convert(value);
+          case "--heartbeat-interval" -> main.heartbeatInterval = durations.convert(value);
+          case "--report-reconnect-max" -> main.reconnectMax = durations.convert(value);
+          case "--log-format" -> {
+            LogFormat.named(value); // a bad one is picocli's to explain
+            main.logFormat = value;
+          }
+          default -> {
+            return java.util.Optional.empty();
+          }
+        }
+      }
+    } catch (RuntimeException bad) {
+      return java.util.Optional.empty();
+    }
+    return main.dataDir == null || main.deployment == null ? java.util.Optional.empty()
+        : java.util.Optional.of(main);
   }
 
   /**
@@ -104,6 +176,9 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (classArchiveTraining) {
+      return ClassArchiveTraining.run(dataDir);
+    }
     // Before anything else: a second agent for the deployment must not touch its files.
     AgentLock.Attempt attempt;
     try {
@@ -121,21 +196,24 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
       return EXIT_ALREADY_SUPERVISED;
     }
     try {
+      // Built once the version runs, or when a call needs it: the longest part of a start.
+      DeferredChannel channel = Agent.openChannel(dataDir, deployment);
       try {
         configureLogging();
       } catch (RuntimeException e) {
         System.err.println("agent for deployment '" + deployment + "' cannot start: "
             + e.getMessage());
+        channel.shutdownNow();
         return 1;
       }
-      return supervise();
+      return supervise(channel);
     } finally {
       // The lock must live as long as this process: the kernel drops it when the process ends.
       java.lang.ref.Reference.reachabilityFence(attempt);
     }
   }
 
-  private int supervise() throws InterruptedException {
+  private int supervise(DeferredChannel channel) throws InterruptedException {
     AtomicInteger threads = new AtomicInteger();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "agent-scheduler-" + threads.incrementAndGet());
@@ -144,7 +222,7 @@ public final class AgentMain implements java.util.concurrent.Callable<Integer> {
     });
     Agent agent;
     try {
-      agent = Agent.open(dataDir, deployment, settings(), Clock.systemUTC(),
+      agent = Agent.open(dataDir, deployment, channel, settings(), Clock.systemUTC(),
           scheduler);
     } catch (java.io.IOException | RuntimeException e) {
       System.err.println("agent for deployment '" + deployment + "' cannot start: "

@@ -46,6 +46,8 @@ class AgentTest {
   private final ManagedChannel nowhere =
       ManagedChannelBuilder.forAddress("127.0.0.1", 1).usePlaintext().build();
   private final List<Agent> agents = new ArrayList<>();
+  /** The channel the next agent gets. */
+  private io.grpc.Channel channel = nowhere;
 
   /** Answers ensureCached from a table; extracts by copying a prepared config.yaml. */
   final class StandInStore implements PayloadStore {
@@ -100,7 +102,7 @@ class AgentTest {
             .withTick(Duration.ofMillis(50)))
         .withReporting(Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ofSeconds(1),
             Duration.ofMillis(50), Duration.ofMillis(200));
-    Agent agent = new Agent(data, "web", "web-1", settings, nowhere, store, Clock.systemUTC(),
+    Agent agent = new Agent(data, "web", "web-1", settings, channel, store, Clock.systemUTC(),
         scheduler);
     agents.add(agent);
     return agent;
@@ -127,6 +129,45 @@ class AgentTest {
 
   // Temp files of the agent's own state writes, left by a crash, are removed at start; the
   // launcher's desired.json temp (it may be writing right now) is left alone.
+  // The metrics are made after the start carried out what to run (their registry and JVM
+  // meters are a large part of a start): the file still shows the state as it is by then.
+  @Test
+  void writesMetricsOfTheStartedVersionOnceItRuns() throws Exception {
+    store.answers.put(A, CacheResult.cached(data));
+    Agent agent = agent(A, false);
+    agent.start();
+    await(agent, "A running", s -> runningPid(s) > 0);
+
+    Path file = data.resolve("agents/web/metrics.prom");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    String text = "";
+    while (System.nanoTime() < deadline
+        && !text.contains("infraveil_agent_services_up{deployment=\"web\"} 1.0")) {
+      text = Files.exists(file) ? Files.readString(file) : "";
+      Thread.sleep(20);
+    }
+    assertTrue(text.contains("infraveil_agent_services_up{deployment=\"web\"} 1.0"), text);
+    assertEquals(file, agent.metrics().file());
+  }
+
+  // The channel is built on a thread of its own (Agent.openChannel): the version the launcher
+  // cached is verified, extracted and started without waiting for it.
+  @Test
+  void runsTheDesiredVersionWhileItsChannelIsStillBeingBuilt() throws Exception {
+    java.util.concurrent.CompletableFuture<ManagedChannel> built =
+        new java.util.concurrent.CompletableFuture<>();
+    channel = DeferredChannel.of(built);
+    store.answers.put(A, CacheResult.cached(data));
+    Agent agent = agent(A, false);
+
+    java.util.concurrent.CompletableFuture.runAsync(agent::start).get(30,
+        java.util.concurrent.TimeUnit.SECONDS);
+
+    assertTrue(runningPid(await(agent, "A running", s -> runningPid(s) > 0)) > 0);
+    assertFalse(built.isDone(), "the channel was never needed");
+    built.complete(nowhere);
+  }
+
   @Test
   void removesStaleTempsOfItsOwnFilesAtStart() throws Exception {
     Path dir = data.resolve("agents/web");
